@@ -1,0 +1,101 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/olc-toolkit/olc/optimize"
+	"github.com/olc-toolkit/olc/optimize/functions"
+)
+
+// TrialRun is what an objective is asked to evaluate.
+type TrialRun struct {
+	Study   string
+	Number  int
+	Attempt int
+	Params  optimize.Params
+	// Metric is the study's metric, for error messages.
+	Metric string
+	// Dir is the folder for the trial's logs and artifacts; the objective
+	// creates it if it writes anything. Empty when the runner keeps no
+	// logs, in which case an objective that needs a folder uses a
+	// temporary one.
+	Dir string
+}
+
+// Outcome is what an objective reports.
+type Outcome struct {
+	// Metrics are the final metrics; the study's metric among them.
+	Metrics map[string]float64
+	// Intermediate are metrics reported before the end, by step.
+	Intermediate []Intermediate
+	// LogPath is the folder holding the trial's logs, if any. Objectives
+	// set it also when they fail.
+	LogPath string
+}
+
+// Objective evaluates trials. Run must return promptly once ctx is
+// cancelled, stopping whatever it started.
+type Objective interface {
+	Run(ctx context.Context, r TrialRun) (Outcome, error)
+}
+
+// ObjectiveFunc adapts a function to the Objective interface.
+type ObjectiveFunc func(ctx context.Context, r TrialRun) (Outcome, error)
+
+// Run calls f.
+func (f ObjectiveFunc) Run(ctx context.Context, r TrialRun) (Outcome, error) { return f(ctx, r) }
+
+// Builtin is the objective of a named test function from package
+// optimize/functions. It takes the parameters in the order of its Args and
+// reports the metric "value".
+type Builtin struct {
+	Function *functions.Function
+	Args     []string
+}
+
+// NewBuiltin returns the builtin objective name over the space's
+// parameters, in declaration order. It fails when the function is unknown,
+// takes another number of arguments, or a parameter is categorical.
+func NewBuiltin(name string, space *optimize.Space) (*Builtin, error) {
+	f, ok := functions.Lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("unknown function %q; allowed: %s", name, joinNames(functions.Names()))
+	}
+	if !f.AcceptsDim(space.Len()) {
+		return nil, fmt.Errorf("%s takes %s parameters, the search space has %d", name, f.DimString(), space.Len())
+	}
+	for _, p := range space.Params() {
+		if p.Kind == optimize.Categorical {
+			return nil, fmt.Errorf("builtin functions take float and int parameters; %q is categorical", p.Name)
+		}
+	}
+	return &Builtin{Function: f, Args: space.Names()}, nil
+}
+
+// Run evaluates the function.
+func (b *Builtin) Run(ctx context.Context, r TrialRun) (Outcome, error) {
+	x := make([]float64, len(b.Args))
+	for i, name := range b.Args {
+		switch v := r.Params[name].(type) {
+		case float64:
+			x[i] = v
+		case int64:
+			x[i] = float64(v)
+		default:
+			return Outcome{}, fmt.Errorf("parameter %q is %v, not a number", name, v)
+		}
+	}
+	return Outcome{Metrics: map[string]float64{"value": b.Function.Eval(x)}}, nil
+}
+
+func joinNames(names []string) string {
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += ", "
+		}
+		s += n
+	}
+	return s
+}

@@ -1,0 +1,536 @@
+package experiments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/olc-toolkit/olc/optimize"
+)
+
+// Defaults of the Runner's settings.
+const (
+	DefaultMaxFailures       = 10
+	DefaultHeartbeatInterval = 5 * time.Second
+)
+
+// Runner runs a study's trials until Trials of them are complete.
+//
+// Each of Parallel workers takes the next job (a retry of a failed trial,
+// or else the sampler's proposal from the history, running trials
+// included), records the trial as running in the store, runs the
+// objective and records the outcome, each step committed before the next.
+// A trial whose objective fails (ReasonError) is retried up to MaxRetries
+// times; the run gives up after MaxFailures such failures in a row.
+//
+// Run resumes a study: complete trials count towards the target; trials
+// left running by a process that died (same host and the process gone, or
+// no heartbeat for StaleAfter) are marked failed (ReasonLost) and run again,
+// as are trials interrupted by a cancelled context (ReasonInterrupted).
+type Runner struct {
+	Store     Store
+	Study     *Study
+	Space     *optimize.Space
+	Sampler   optimize.Sampler
+	Objective Objective
+
+	// Trials is the number of complete trials wanted.
+	Trials int
+	// Parallel is the number of trials run at once (default 1).
+	Parallel int
+	// MaxRetries is how many times a trial that failed is run again.
+	MaxRetries int
+	// MaxFailures is how many failures in a row end the run (default
+	// DefaultMaxFailures); negative means no limit.
+	MaxFailures int
+	// RunsDir, when set, holds the trials' folders: RunsDir/<study>/<n>.
+	RunsDir string
+	// HeartbeatInterval is how often running trials are heartbeated
+	// (default DefaultHeartbeatInterval); StaleAfter is the silence after
+	// which a running trial of another process counts as lost (default six
+	// intervals).
+	HeartbeatInterval time.Duration
+	StaleAfter        time.Duration
+	// OnEvent, when set, is called after every trial event, from one
+	// goroutine at a time. It must return quickly.
+	OnEvent func(Event)
+
+	// State of a run, guarded by mu.
+	mu        sync.Mutex
+	cond      *sync.Cond
+	trials    []*Trial
+	hist      optimize.History
+	counts    Counts
+	ours      map[int64]*Trial // running trials of this run, by ID
+	retryQ    []int
+	best      *Trial
+	streak    int
+	lastError string
+	exhausted bool
+	gaveUp    bool
+	fatal     error
+	started   int
+	owner     string
+}
+
+// EventKind says what happened to a trial.
+type EventKind int
+
+// The events.
+const (
+	TrialStarted EventKind = iota + 1
+	TrialFinished
+	TrialExpired
+)
+
+// Event reports a trial's change.
+type Event struct {
+	Kind  EventKind
+	Trial Trial
+	// Counts and Best describe the whole study after the event.
+	Counts Counts
+	Best   *Trial
+	// Target is the number of complete trials wanted.
+	Target int
+}
+
+// Summary describes a study after a run.
+type Summary struct {
+	// Counts are the study's trials by state.
+	Counts
+	// Target is the number of complete trials wanted.
+	Target int
+	// Started is the number of trials this run started; Resumed the
+	// number of complete trials the study had before it; Expired the
+	// number of trials of dead processes it marked failed.
+	Started, Resumed, Expired int
+	// Exhausted is set when the sampler had no point left (a finished grid).
+	Exhausted bool
+	// Best is the best complete trial, or nil.
+	Best *Trial
+}
+
+// ErrInterrupted is returned by Run when its context was cancelled; the
+// trials it interrupted are marked failed with ReasonInterrupted and run
+// again when the study resumes.
+var ErrInterrupted = errors.New("interrupted")
+
+// FailuresError is returned by Run when it gave up after too many failed
+// trials in a row.
+type FailuresError struct {
+	N    int
+	Last string
+}
+
+func (e *FailuresError) Error() string {
+	return fmt.Sprintf("gave up after %d failed trials in a row; the last one failed with: %s", e.N, e.Last)
+}
+
+// Run runs the study until Trials trials are complete, the sampler is
+// exhausted, the run gives up or ctx is cancelled. It returns the summary
+// in every case but a failure to read the store.
+func (r *Runner) Run(ctx context.Context) (*Summary, error) {
+	if r.Store == nil || r.Study == nil || r.Space == nil || r.Sampler == nil || r.Objective == nil {
+		return nil, errors.New("runner: Store, Study, Space, Sampler and Objective must be set")
+	}
+	if r.Trials <= 0 {
+		return nil, fmt.Errorf("runner: the number of trials must be positive, not %d", r.Trials)
+	}
+	parallel := max(r.Parallel, 1)
+	interval := r.HeartbeatInterval
+	if interval <= 0 {
+		interval = DefaultHeartbeatInterval
+	}
+	staleAfter := r.StaleAfter
+	if staleAfter <= 0 {
+		staleAfter = 6 * interval
+	}
+	host, _ := os.Hostname()
+	r.owner = host + ":" + strconv.Itoa(os.Getpid())
+	r.cond = sync.NewCond(&r.mu)
+	r.ours = map[int64]*Trial{}
+	r.retryQ, r.best, r.streak, r.exhausted, r.gaveUp, r.fatal, r.started = nil, nil, 0, false, false, nil, 0
+
+	expired, err := r.load(ctx, host, staleAfter)
+	if err != nil {
+		return nil, err
+	}
+	resumed := r.counts.Complete
+
+	stopBeat := make(chan struct{})
+	beatDone := make(chan struct{})
+	go r.heartbeat(context.WithoutCancel(ctx), interval, stopBeat, beatDone)
+	wake := context.AfterFunc(ctx, func() {
+		r.mu.Lock()
+		r.cond.Broadcast()
+		r.mu.Unlock()
+	})
+	var wg sync.WaitGroup
+	for range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.work(ctx)
+		}()
+	}
+	wg.Wait()
+	wake()
+	close(stopBeat)
+	<-beatDone
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sum := &Summary{Counts: r.counts, Target: r.Trials, Started: r.started, Resumed: resumed, Expired: expired, Exhausted: r.exhausted}
+	if r.best != nil {
+		b := *r.best
+		sum.Best = &b
+	}
+	switch {
+	case r.fatal != nil:
+		return sum, r.fatal
+	case ctx.Err() != nil:
+		return sum, fmt.Errorf("%w: %w", ErrInterrupted, ctx.Err())
+	case r.gaveUp:
+		return sum, &FailuresError{N: r.streak, Last: r.lastError}
+	}
+	return sum, nil
+}
+
+// load reads the study's trials, expires those of dead processes and
+// queues the failed trials to run again.
+func (r *Runner) load(ctx context.Context, host string, staleAfter time.Duration) (int, error) {
+	trials, err := r.Store.Trials(ctx, r.Study.ID, 0)
+	if err != nil {
+		return 0, fmt.Errorf("load study %q: %w", r.Study.Name, err)
+	}
+	expired := map[int]bool{}
+	now := time.Now().UTC()
+	for i := range trials {
+		t := &trials[i]
+		if t.State != optimize.Running {
+			continue
+		}
+		why := deadOwner(t, host, now, staleAfter)
+		if why == "" {
+			continue
+		}
+		err := r.Store.ExpireTrial(ctx, t.ID, t.Heartbeat, now, why)
+		if errors.Is(err, ErrNotRunning) {
+			continue // it finished or heartbeated meanwhile
+		}
+		if err != nil {
+			return 0, fmt.Errorf("load study %q: %w", r.Study.Name, err)
+		}
+		expired[t.Number] = true
+	}
+	if len(expired) > 0 {
+		if trials, err = r.Store.Trials(ctx, r.Study.ID, 0); err != nil {
+			return 0, fmt.Errorf("load study %q: %w", r.Study.Name, err)
+		}
+	}
+	r.trials, r.hist, r.counts = nil, optimize.History{Direction: r.Study.Direction}, Counts{}
+	for i := range trials {
+		r.append(&trials[i])
+	}
+	successor := map[int]bool{}
+	for _, t := range r.trials {
+		if t.RetryOf >= 0 {
+			successor[t.RetryOf] = true
+		}
+	}
+	for _, t := range r.trials {
+		if t.State == optimize.Failed && !successor[t.Number] && r.shouldRetry(t) {
+			r.retryQ = append(r.retryQ, t.Number)
+		}
+	}
+	for n := range expired {
+		r.emit(TrialExpired, r.trials[n])
+	}
+	return len(expired), nil
+}
+
+// deadOwner says why a running trial's process is taken to be dead, or ""
+// when it may be alive.
+func deadOwner(t *Trial, host string, now time.Time, staleAfter time.Duration) string {
+	if h, pid, ok := strings.Cut(t.Owner, ":"); ok && h == host {
+		if n, err := strconv.Atoi(pid); err == nil && n != os.Getpid() && !processAlive(n) {
+			return fmt.Sprintf("lost: process %d on %s, which ran the trial, is gone", n, host)
+		}
+	}
+	if age := now.Sub(t.Heartbeat); age > staleAfter {
+		return fmt.Sprintf("lost: no heartbeat from %s for %s", t.Owner, age.Round(time.Second))
+	}
+	return ""
+}
+
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// shouldRetry reports whether a failed trial runs again: interrupted and
+// lost trials always do; trials whose objective failed do while their
+// chain of attempts has failed no more than MaxRetries times.
+func (r *Runner) shouldRetry(t *Trial) bool {
+	if t.Reason.Requeue() {
+		return true
+	}
+	failures := 0
+	for n := t.Number; n >= 0 && n < len(r.trials); n = r.trials[n].RetryOf {
+		u := r.trials[n]
+		if u.State == optimize.Failed && u.Reason == ReasonError {
+			failures++
+		}
+		if u.RetryOf >= n {
+			break // malformed chain
+		}
+	}
+	return failures <= r.MaxRetries
+}
+
+// append adds a trial loaded from or created in the store; r.mu is held or
+// the run has not started.
+func (r *Runner) append(t *Trial) {
+	r.trials = append(r.trials, t)
+	r.hist.Trials = append(r.hist.Trials, t.observation())
+	r.counts.Add(t.State, 1)
+	r.noteBest(t)
+}
+
+func (r *Runner) noteBest(t *Trial) {
+	if t.State == optimize.Complete && !math.IsNaN(t.Value) && (r.best == nil || r.Study.Direction.Better(t.Value, r.best.Value)) {
+		r.best = t
+	}
+}
+
+// sync appends the trials other processes added to the store.
+func (r *Runner) sync(ctx context.Context) error {
+	more, err := r.Store.Trials(ctx, r.Study.ID, len(r.trials))
+	if err != nil {
+		return err
+	}
+	for i := range more {
+		r.append(&more[i])
+	}
+	return nil
+}
+
+func (r *Runner) emit(kind EventKind, t *Trial) {
+	if r.OnEvent == nil {
+		return
+	}
+	ev := Event{Kind: kind, Trial: *t, Counts: r.counts, Target: r.Trials}
+	if r.best != nil {
+		b := *r.best
+		ev.Best = &b
+	}
+	r.OnEvent(ev)
+}
+
+func (r *Runner) work(ctx context.Context) {
+	for {
+		t := r.next(ctx)
+		if t == nil {
+			return
+		}
+		run := TrialRun{Study: r.Study.Name, Number: t.Number, Attempt: t.Attempt, Params: t.Params.Clone(), Metric: r.Study.Metric}
+		if r.RunsDir != "" {
+			run.Dir = filepath.Join(r.RunsDir, r.Study.Name, strconv.Itoa(t.Number))
+		}
+		out, err := r.Objective.Run(ctx, run)
+		r.finish(ctx, t, out, err)
+	}
+}
+
+// next returns the next trial to run, already recorded as running, or nil
+// when the run is over for this worker.
+func (r *Runner) next(ctx context.Context) *Trial {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for {
+		if ctx.Err() != nil || r.fatal != nil || r.gaveUp || r.counts.Complete >= r.Trials {
+			return nil
+		}
+		busy := len(r.ours)
+		if r.counts.Complete+busy >= r.Trials || (r.exhausted && len(r.retryQ) == 0) {
+			// Wait: a running trial may fail and need a replacement.
+			if busy == 0 {
+				return nil
+			}
+			r.cond.Wait()
+			continue
+		}
+		t := &Trial{StudyID: r.Study.ID, Attempt: 1, RetryOf: -1}
+		if len(r.retryQ) > 0 {
+			orig := r.trials[r.retryQ[0]]
+			r.retryQ = r.retryQ[1:]
+			t.Params, t.Attempt, t.RetryOf = orig.Params.Clone(), orig.Attempt+1, orig.Number
+			t.Claim = "retry:" + strconv.Itoa(orig.Number)
+		} else {
+			prop, err := r.Sampler.Propose(ctx, &r.hist)
+			if errors.Is(err, optimize.ErrExhausted) {
+				r.exhausted = true
+				continue
+			}
+			if err != nil {
+				if ctx.Err() == nil {
+					r.fatal = fmt.Errorf("sampler %s: %w", r.Sampler.Name(), err)
+				}
+				r.cond.Broadcast()
+				return nil
+			}
+			t.Params, t.Claim = prop.Params, prop.Key
+		}
+		now := time.Now().UTC()
+		t.State, t.Started, t.Heartbeat, t.Owner, t.Value = optimize.Running, now, now, r.owner, math.NaN()
+		err := r.Store.CreateTrial(ctx, t)
+		if errors.Is(err, ErrClaimed) {
+			// Another process took it; learn what it did and go on.
+			if err := r.sync(ctx); err != nil && ctx.Err() == nil {
+				r.fatal = fmt.Errorf("read study %q: %w", r.Study.Name, err)
+			}
+			continue
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				r.fatal = fmt.Errorf("record new trial of study %q: %w", r.Study.Name, err)
+				r.cond.Broadcast()
+			}
+			return nil
+		}
+		if t.Number != len(r.trials) {
+			// Other processes added trials; read them, this one included.
+			if err := r.sync(ctx); err != nil {
+				r.fatal = fmt.Errorf("read study %q: %w", r.Study.Name, err)
+				r.cond.Broadcast()
+				return nil
+			}
+			t = r.trials[t.Number]
+		} else {
+			r.append(t)
+		}
+		r.ours[t.ID] = t
+		r.started++
+		r.emit(TrialStarted, t)
+		return t
+	}
+}
+
+// finish records a trial's outcome.
+func (r *Runner) finish(ctx context.Context, t *Trial, out Outcome, runErr error) {
+	fin := *t
+	fin.Finished = time.Now().UTC()
+	fin.Metrics, fin.Intermediate, fin.LogPath, fin.Value = out.Metrics, out.Intermediate, out.LogPath, math.NaN()
+	fin.State, fin.Reason, fin.Error = optimize.Failed, ReasonError, ""
+	switch {
+	case runErr != nil && ctx.Err() != nil:
+		fin.Reason, fin.Error = ReasonInterrupted, "interrupted"
+	case runErr != nil:
+		fin.Error = runErr.Error()
+	default:
+		v, ok := out.Metrics[r.Study.Metric]
+		switch {
+		case !ok:
+			fin.Error = fmt.Sprintf("no metric %q in what the objective reported (%s)", r.Study.Metric, metricNames(out.Metrics))
+		case math.IsNaN(v) || math.IsInf(v, 0):
+			fin.Error = fmt.Sprintf("metric %q is %v, not a finite number", r.Study.Metric, v)
+		default:
+			fin.State, fin.Reason, fin.Value = optimize.Complete, "", v
+		}
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	err := r.Store.FinishTrial(wctx, &fin)
+	cancel()
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.ours, t.ID)
+	switch {
+	case errors.Is(err, ErrNotRunning):
+		// Another process took the trial for lost; the store says failed.
+		fin.State, fin.Reason, fin.Value = optimize.Failed, ReasonLost, math.NaN()
+	case err != nil:
+		r.fatal = fmt.Errorf("record the end of trial %d: %w", t.Number, err)
+	}
+	r.counts.Add(optimize.Running, -1)
+	r.counts.Add(fin.State, 1)
+	*t = fin
+	r.hist.Trials[t.Number] = t.observation()
+	r.noteBest(t)
+	if t.State == optimize.Failed && t.Reason == ReasonError {
+		r.streak++
+		r.lastError = firstLine(t.Error)
+		if r.shouldRetry(t) {
+			r.retryQ = append(r.retryQ, t.Number)
+		}
+		if limit := r.maxFailures(); limit > 0 && r.streak >= limit {
+			r.gaveUp = true
+		}
+	} else if t.State == optimize.Complete {
+		r.streak = 0
+	}
+	r.emit(TrialFinished, t)
+	r.cond.Broadcast()
+}
+
+func (r *Runner) maxFailures() int {
+	if r.MaxFailures == 0 {
+		return DefaultMaxFailures
+	}
+	return r.MaxFailures
+}
+
+// heartbeat refreshes the heartbeat of this run's running trials until
+// stop is closed.
+func (r *Runner) heartbeat(ctx context.Context, interval time.Duration, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		r.mu.Lock()
+		ids := make([]int64, 0, len(r.ours))
+		for id := range r.ours {
+			ids = append(ids, id)
+		}
+		r.mu.Unlock()
+		if len(ids) > 0 {
+			// A failed heartbeat is retried at the next tick; a trial
+			// whose heartbeats keep failing may be taken for lost, and its
+			// result then discarded, but the store stays consistent.
+			r.Store.Heartbeat(ctx, time.Now().UTC(), ids...)
+		}
+	}
+}
+
+func metricNames(m map[string]float64) string {
+	if len(m) == 0 {
+		return "no metrics"
+	}
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return "reported: " + strings.Join(names, ", ")
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,385 @@
+package experiments_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/experiments/sqlitestore"
+	"github.com/olc-toolkit/olc/optimize"
+)
+
+func space2(t testing.TB) *optimize.Space {
+	s, err := optimize.NewSpace(
+		optimize.Param{Name: "x1", Kind: optimize.Float, Low: -5, High: 10, Step: 1},
+		optimize.Param{Name: "x2", Kind: optimize.Float, Low: 0, High: 15, Step: 1},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+type fixture struct {
+	store experiments.Store
+	study *experiments.Study
+	space *optimize.Space
+}
+
+func newFixture(t *testing.T, store experiments.Store, sampler string) *fixture {
+	t.Helper()
+	f := &fixture{store: store, space: space2(t)}
+	st := &experiments.Study{Name: "t", Direction: optimize.Minimize, Metric: "value", Sampler: sampler, Created: time.Now().UTC()}
+	if err := store.CreateStudy(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	f.study = st
+	return f
+}
+
+func (f *fixture) sampler(t *testing.T) optimize.Sampler {
+	if f.study.Sampler == "grid" {
+		g, err := optimize.NewGrid(f.space)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	r, _ := optimize.NewRandom(f.space, 1, false)
+	return r
+}
+
+func (f *fixture) runner(t *testing.T, obj experiments.Objective, trials int) *experiments.Runner {
+	return &experiments.Runner{Store: f.store, Study: f.study, Space: f.space, Sampler: f.sampler(t), Objective: obj, Trials: trials}
+}
+
+func (f *fixture) trials(t *testing.T) []experiments.Trial {
+	t.Helper()
+	trials, err := f.store.Trials(context.Background(), f.study.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return trials
+}
+
+func sphere(ctx context.Context, r experiments.TrialRun) (experiments.Outcome, error) {
+	x1, x2 := r.Params["x1"].(float64), r.Params["x2"].(float64)
+	return experiments.Outcome{Metrics: map[string]float64{"value": x1*x1 + x2*x2}}, nil
+}
+
+func TestRunnerReachesTarget(t *testing.T) {
+	for _, parallel := range []int{1, 4} {
+		f := newFixture(t, experiments.NewMemoryStore(), "random")
+		r := f.runner(t, experiments.ObjectiveFunc(sphere), 40)
+		r.Parallel = parallel
+		var events atomic.Int64
+		r.OnEvent = func(experiments.Event) { events.Add(1) }
+		sum, err := r.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		trials := f.trials(t)
+		if sum.Complete != 40 || sum.Started != 40 || len(trials) != 40 || sum.Running != 0 {
+			t.Errorf("parallel %d: summary %+v with %d trials", parallel, sum, len(trials))
+		}
+		if events.Load() != 80 {
+			t.Errorf("%d events, want 80", events.Load())
+		}
+		best := experiments.Best(trials, optimize.Minimize)
+		for _, tr := range trials {
+			if tr.State != optimize.Complete || tr.Value < best.Value {
+				t.Errorf("trial %d: %s %v; best %v", tr.Number, tr.State, tr.Value, best.Value)
+			}
+		}
+		if sum.Best.Number != best.Number {
+			t.Errorf("summary best %d, want %d", sum.Best.Number, best.Number)
+		}
+		// Running again with the same target does nothing.
+		sum, err = f.runner(t, experiments.ObjectiveFunc(sphere), 40).Run(context.Background())
+		if err != nil || sum.Started != 0 || sum.Resumed != 40 {
+			t.Errorf("second run: %+v, %v", sum, err)
+		}
+	}
+}
+
+// TestRunnerDeterministic checks that the same seed gives the same
+// proposals in trial order whatever the parallelism.
+func TestRunnerDeterministic(t *testing.T) {
+	var runs [][]optimize.Params
+	for _, parallel := range []int{1, 3} {
+		f := newFixture(t, experiments.NewMemoryStore(), "random")
+		r := f.runner(t, experiments.ObjectiveFunc(sphere), 30)
+		r.Parallel = parallel
+		if _, err := r.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		var ps []optimize.Params
+		for _, tr := range f.trials(t) {
+			ps = append(ps, tr.Params)
+		}
+		runs = append(runs, ps)
+	}
+	for i := range runs[0] {
+		if !runs[0][i].Equal(runs[1][i]) {
+			t.Fatalf("trial %d: %v with parallel 1, %v with parallel 3", i, runs[0][i], runs[1][i])
+		}
+	}
+}
+
+func TestRunnerRetries(t *testing.T) {
+	f := newFixture(t, experiments.NewMemoryStore(), "random")
+	obj := experiments.ObjectiveFunc(func(ctx context.Context, r experiments.TrialRun) (experiments.Outcome, error) {
+		if r.Attempt < 3 && r.Number%2 == 0 {
+			return experiments.Outcome{}, fmt.Errorf("flaky failure on attempt %d", r.Attempt)
+		}
+		return sphere(ctx, r)
+	})
+	r := f.runner(t, obj, 10)
+	r.MaxRetries = 2
+	sum, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Complete != 10 {
+		t.Errorf("complete = %d, want 10", sum.Complete)
+	}
+	trials := f.trials(t)
+	for _, tr := range trials {
+		if tr.State == optimize.Failed {
+			if tr.Reason != experiments.ReasonError || !strings.Contains(tr.Error, "flaky failure") {
+				t.Errorf("trial %d: reason %q error %q", tr.Number, tr.Reason, tr.Error)
+			}
+		}
+		if tr.RetryOf >= 0 {
+			orig := trials[tr.RetryOf]
+			if !orig.Params.Equal(tr.Params) || tr.Attempt != orig.Attempt+1 || tr.Claim != fmt.Sprintf("retry:%d", orig.Number) || orig.State != optimize.Failed {
+				t.Errorf("retry %d of %d: attempt %d after %d, claim %q", tr.Number, orig.Number, tr.Attempt, orig.Attempt, tr.Claim)
+			}
+		}
+	}
+	// With two retries allowed, no chain may hold more than three attempts.
+	for _, tr := range trials {
+		if tr.Attempt > 3 {
+			t.Errorf("trial %d is attempt %d", tr.Number, tr.Attempt)
+		}
+	}
+}
+
+func TestRunnerGivesUp(t *testing.T) {
+	f := newFixture(t, experiments.NewMemoryStore(), "random")
+	obj := experiments.ObjectiveFunc(func(ctx context.Context, r experiments.TrialRun) (experiments.Outcome, error) {
+		return experiments.Outcome{}, errors.New("command not found: python4")
+	})
+	r := f.runner(t, obj, 50)
+	r.Parallel = 3
+	sum, err := r.Run(context.Background())
+	var fe *experiments.FailuresError
+	if !errors.As(err, &fe) || fe.N < experiments.DefaultMaxFailures || !strings.Contains(fe.Last, "python4") {
+		t.Fatalf("Run = %v, want a FailuresError", err)
+	}
+	if sum.Failed < experiments.DefaultMaxFailures || sum.Failed > experiments.DefaultMaxFailures+2 || sum.Running != 0 {
+		t.Errorf("summary %+v", sum)
+	}
+}
+
+func TestRunnerMetricChecks(t *testing.T) {
+	cases := []struct {
+		metrics map[string]float64
+		want    string
+	}{
+		{map[string]float64{"loss": 1}, `no metric "value" in what the objective reported (reported: loss)`},
+		{map[string]float64{"value": math.NaN()}, `metric "value" is NaN`},
+		{map[string]float64{"value": math.Inf(1)}, `metric "value" is +Inf`},
+	}
+	for _, c := range cases {
+		f := newFixture(t, experiments.NewMemoryStore(), "random")
+		r := f.runner(t, experiments.ObjectiveFunc(func(context.Context, experiments.TrialRun) (experiments.Outcome, error) {
+			return experiments.Outcome{Metrics: c.metrics}, nil
+		}), 1)
+		r.MaxFailures = 1
+		r.Run(context.Background())
+		tr := f.trials(t)[0]
+		if tr.State != optimize.Failed || !strings.Contains(tr.Error, c.want) {
+			t.Errorf("trial: %s %q, want failed with %q", tr.State, tr.Error, c.want)
+		}
+	}
+}
+
+// blockingObjective completes trials at once until stall trials have
+// started, then blocks them until the context is cancelled.
+type blockingObjective struct {
+	mu      sync.Mutex
+	started int
+	stall   int
+	blocked chan struct{}
+	once    sync.Once
+}
+
+func (b *blockingObjective) Run(ctx context.Context, r experiments.TrialRun) (experiments.Outcome, error) {
+	b.mu.Lock()
+	b.started++
+	n := b.started
+	b.mu.Unlock()
+	if n > b.stall {
+		b.once.Do(func() { close(b.blocked) })
+		<-ctx.Done()
+		return experiments.Outcome{}, ctx.Err()
+	}
+	return sphere(ctx, r)
+}
+
+// TestRunnerInterruptAndResumeGrid interrupts a parallel grid search,
+// checks that nothing is left running, resumes it, and checks that every
+// grid point completed exactly once.
+func TestRunnerInterruptAndResumeGrid(t *testing.T) {
+	for _, backend := range []string{"memory", "sqlite"} {
+		t.Run(backend, func(t *testing.T) {
+			var store experiments.Store = experiments.NewMemoryStore()
+			if backend == "sqlite" {
+				s, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "olc.db"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				store = s
+			}
+			f := newFixture(t, store, "grid")
+			grid, _ := optimize.NewGrid(f.space)
+			obj := &blockingObjective{stall: 57, blocked: make(chan struct{})}
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() { <-obj.blocked; time.Sleep(50 * time.Millisecond); cancel() }()
+			r := f.runner(t, obj, grid.Size())
+			r.Parallel = 4
+			sum, err := r.Run(ctx)
+			if !errors.Is(err, experiments.ErrInterrupted) {
+				t.Fatalf("Run = %v, want ErrInterrupted", err)
+			}
+			interrupted := 0
+			for _, tr := range f.trials(t) {
+				if tr.State == optimize.Running {
+					t.Errorf("trial %d left running", tr.Number)
+				}
+				if tr.State == optimize.Failed {
+					if tr.Reason != experiments.ReasonInterrupted {
+						t.Errorf("trial %d failed with reason %q", tr.Number, tr.Reason)
+					}
+					interrupted++
+				}
+			}
+			if interrupted == 0 || sum.Complete != 57 {
+				t.Errorf("%d interrupted, %d complete; want some interrupted and 57 complete", interrupted, sum.Complete)
+			}
+			// Resume with an objective that never blocks.
+			r2 := f.runner(t, experiments.ObjectiveFunc(sphere), grid.Size())
+			r2.Parallel = 4
+			sum, err = r2.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Complete != grid.Size() || sum.Resumed != 57 || sum.Failed != interrupted {
+				t.Errorf("after resume: %+v", sum)
+			}
+			complete := map[int]int{}
+			for _, tr := range f.trials(t) {
+				if tr.State == optimize.Complete {
+					i, ok := grid.Index(tr.Params)
+					if !ok {
+						t.Fatalf("trial %d is off the grid", tr.Number)
+					}
+					complete[i]++
+				}
+			}
+			for i := range grid.Size() {
+				if complete[i] != 1 {
+					t.Errorf("grid point %d completed %d times", i, complete[i])
+				}
+			}
+		})
+	}
+}
+
+func TestRunnerExpiresLostTrials(t *testing.T) {
+	host, _ := os.Hostname()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	cases := []struct {
+		name    string
+		owner   string
+		beat    time.Time
+		expired bool
+	}{
+		{"stale heartbeat", "elsewhere:1", now.Add(-time.Hour), true},
+		{"dead process on this host", fmt.Sprintf("%s:%d", host, dead.Process.Pid), now, true},
+		{"live process elsewhere", "elsewhere:1", now, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, experiments.NewMemoryStore(), "random")
+			orphan := &experiments.Trial{StudyID: f.study.ID, Params: optimize.Params{"x1": 1.0, "x2": 2.0}, State: optimize.Running,
+				Attempt: 1, RetryOf: -1, Started: c.beat, Heartbeat: c.beat, Owner: c.owner, Value: math.NaN()}
+			if err := f.store.CreateTrial(context.Background(), orphan); err != nil {
+				t.Fatal(err)
+			}
+			var expiredEvents int
+			r := f.runner(t, experiments.ObjectiveFunc(sphere), 3)
+			r.OnEvent = func(e experiments.Event) {
+				if e.Kind == experiments.TrialExpired {
+					expiredEvents++
+				}
+			}
+			sum, err := r.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			trials := f.trials(t)
+			got := trials[0]
+			if c.expired {
+				if got.State != optimize.Failed || got.Reason != experiments.ReasonLost || !strings.Contains(got.Error, "lost") || sum.Expired != 1 || expiredEvents != 1 {
+					t.Errorf("orphan = %s %q %q, summary %+v", got.State, got.Reason, got.Error, sum)
+				}
+				// It was run again, first.
+				if trials[1].RetryOf != 0 || !trials[1].Params.Equal(got.Params) || trials[1].State != optimize.Complete {
+					t.Errorf("trial 1 = %+v, want the re-run of trial 0", trials[1])
+				}
+			} else if got.State != optimize.Running || sum.Expired != 0 || sum.Running != 1 {
+				t.Errorf("a live trial of another process was touched: %s, summary %+v", got.State, sum)
+			}
+		})
+	}
+}
+
+func TestRunnerHeartbeats(t *testing.T) {
+	f := newFixture(t, experiments.NewMemoryStore(), "random")
+	var seen []time.Time
+	obj := experiments.ObjectiveFunc(func(ctx context.Context, r experiments.TrialRun) (experiments.Outcome, error) {
+		for range 4 {
+			time.Sleep(60 * time.Millisecond)
+			tr, _ := f.store.Trials(ctx, f.study.ID, r.Number)
+			seen = append(seen, tr[0].Heartbeat)
+		}
+		return sphere(ctx, r)
+	})
+	r := f.runner(t, obj, 1)
+	r.HeartbeatInterval = 20 * time.Millisecond
+	if _, err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(seen); i++ {
+		if !seen[i].After(seen[i-1]) {
+			t.Errorf("heartbeat did not advance: %v", seen)
+		}
+	}
+}

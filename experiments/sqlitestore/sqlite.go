@@ -1,0 +1,527 @@
+// Package sqlitestore is the SQLite implementation of experiments.Store, on
+// the pure-Go modernc.org/sqlite driver: no cgo, one file, WAL journaling.
+//
+// Every state change is one transaction. Writers within a process are
+// serialized by a mutex; writers in other processes wait on SQLite's busy
+// timeout. Trial numbers are assigned inside the inserting transaction, and
+// claims are a UNIQUE(study_id, claim) constraint, so concurrent processes
+// never share a number or a claim. The SQL is kept portable (integers,
+// text, double precision; no SQLite-only functions in the queries) so
+// that a PostgreSQL backend can share it.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/optimize"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Store is a SQLite store. It is safe for concurrent use.
+type Store struct {
+	db      *sql.DB
+	path    string
+	writeMu sync.Mutex
+}
+
+var _ experiments.Store = (*Store)(nil)
+
+// ErrUnwritable is wrapped by Open when the store's file or folder cannot
+// be created or written.
+var ErrUnwritable = errors.New("cannot be written")
+
+// Open opens the store at path, creating the file, its folder and its
+// schema as needed. The path ":memory:" opens a private in-memory store.
+func Open(ctx context.Context, path string) (*Store, error) {
+	memory := path == ":memory:"
+	dsn := "file::memory:"
+	if !memory {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("open store %s: %w: %v", path, ErrUnwritable, unwrapPathError(err))
+		}
+		if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644); err != nil {
+			return nil, fmt.Errorf("open store %s: %w: %v", path, ErrUnwritable, unwrapPathError(err))
+		} else {
+			f.Close()
+		}
+		dsn = "file:" + path
+	}
+	dsn += "?_pragma=busy_timeout(20000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	if !memory {
+		dsn += "&_pragma=journal_mode(WAL)"
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if memory {
+		// Each connection to :memory: is its own database.
+		db.SetMaxOpenConns(1)
+	} else {
+		db.SetMaxOpenConns(4)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		if isReadOnly(err) {
+			return nil, fmt.Errorf("open store %s: %w: %v", path, ErrUnwritable, err)
+		}
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
+
+func isReadOnly(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM:
+			return true
+		}
+	}
+	return false
+}
+
+// Path returns the store's file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the store.
+func (s *Store) Close() error { return s.db.Close() }
+
+// schemaVersion is the version this code writes; migrations[i] upgrades a
+// store from version i to i+1.
+var migrations = []string{
+	`CREATE TABLE studies (
+		id INTEGER PRIMARY KEY,
+		name TEXT NOT NULL UNIQUE,
+		direction TEXT NOT NULL,
+		metric TEXT NOT NULL,
+		sampler TEXT NOT NULL,
+		seed BIGINT NOT NULL,
+		config TEXT NOT NULL,
+		identity TEXT NOT NULL,
+		created BIGINT NOT NULL
+	);
+	CREATE TABLE trials (
+		id INTEGER PRIMARY KEY,
+		study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+		number INTEGER NOT NULL,
+		claim TEXT,
+		state TEXT NOT NULL,
+		params TEXT NOT NULL,
+		metrics TEXT,
+		value DOUBLE PRECISION,
+		attempt INTEGER NOT NULL,
+		retry_of INTEGER NOT NULL,
+		started BIGINT NOT NULL,
+		finished BIGINT,
+		heartbeat BIGINT NOT NULL,
+		error TEXT NOT NULL,
+		reason TEXT NOT NULL,
+		log_path TEXT NOT NULL,
+		owner TEXT NOT NULL,
+		UNIQUE (study_id, number),
+		UNIQUE (study_id, claim)
+	);
+	CREATE INDEX trials_state ON trials (study_id, state);
+	CREATE TABLE intermediate (
+		trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+		step INTEGER NOT NULL,
+		metrics TEXT NOT NULL,
+		PRIMARY KEY (trial_id, step)
+	);`,
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+			return err
+		}
+		var version int
+		err := tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version)
+		if errors.Is(err, sql.ErrNoRows) {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		if version > len(migrations) {
+			return fmt.Errorf("the store has schema version %d; this olc knows versions up to %d (upgrade olc)", version, len(migrations))
+		}
+		for v := version; v < len(migrations); v++ {
+			for _, stmt := range strings.Split(migrations[v], ";") {
+				if strings.TrimSpace(stmt) == "" {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+				}
+			}
+		}
+		if version < len(migrations) {
+			_, err = tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, len(migrations))
+		}
+		return err
+	})
+}
+
+// write runs fn in a write transaction, committing when it returns nil.
+func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func isUnique(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+func isForeignKey(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+func nanos(t time.Time) int64 { return t.UnixNano() }
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// CreateStudy implements experiments.Store.
+func (s *Store) CreateStudy(ctx context.Context, st *experiments.Study) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO studies (name, direction, metric, sampler, seed, config, identity, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			st.Name, string(st.Direction), st.Metric, st.Sampler, int64(st.Seed), st.Config, st.Identity, nanos(st.Created))
+		if err != nil {
+			return err
+		}
+		st.ID, err = res.LastInsertId()
+		return err
+	})
+	if isUnique(err) {
+		return fmt.Errorf("create study %q: %w", st.Name, experiments.ErrStudyExists)
+	}
+	if err != nil {
+		return fmt.Errorf("create study %q: %w", st.Name, err)
+	}
+	return nil
+}
+
+const studyColumns = `id, name, direction, metric, sampler, seed, config, identity, created`
+
+func scanStudy(row interface{ Scan(...any) error }) (*experiments.Study, error) {
+	var st experiments.Study
+	var dir string
+	var seed, created int64
+	if err := row.Scan(&st.ID, &st.Name, &dir, &st.Metric, &st.Sampler, &seed, &st.Config, &st.Identity, &created); err != nil {
+		return nil, err
+	}
+	st.Direction = optimize.Direction(dir)
+	st.Seed = uint64(seed)
+	st.Created = fromNanos(created)
+	return &st, nil
+}
+
+// Study implements experiments.Store.
+func (s *Store) Study(ctx context.Context, name string) (*experiments.Study, error) {
+	st, err := scanStudy(s.db.QueryRowContext(ctx, `SELECT `+studyColumns+` FROM studies WHERE name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("study %q: %w", name, experiments.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("study %q: %w", name, err)
+	}
+	return st, nil
+}
+
+// Studies implements experiments.Store.
+func (s *Store) Studies(ctx context.Context) ([]experiments.Study, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+studyColumns+` FROM studies ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list studies: %w", err)
+	}
+	defer rows.Close()
+	var out []experiments.Study
+	for rows.Next() {
+		st, err := scanStudy(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list studies: %w", err)
+		}
+		out = append(out, *st)
+	}
+	return out, rows.Err()
+}
+
+// RenameStudy implements experiments.Store.
+func (s *Store) RenameStudy(ctx context.Context, name, newName string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE studies SET name = ? WHERE name = ?`, newName, name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return experiments.ErrNotFound
+		}
+		return nil
+	})
+	if isUnique(err) {
+		err = experiments.ErrStudyExists
+	}
+	if err != nil {
+		return fmt.Errorf("rename study %q to %q: %w", name, newName, err)
+	}
+	return nil
+}
+
+// CreateTrial implements experiments.Store.
+func (s *Store) CreateTrial(ctx context.Context, t *experiments.Trial) error {
+	params, err := json.Marshal(t.Params)
+	if err != nil {
+		return fmt.Errorf("create trial: %w", err)
+	}
+	var claim any
+	if t.Claim != "" {
+		claim = t.Claim
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		var next int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?`, t.StudyID).Scan(&next); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO trials (study_id, number, claim, state, params, attempt, retry_of, started, heartbeat, error, reason, log_path, owner)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', ?)`,
+			t.StudyID, next, claim, string(optimize.Running), string(params), t.Attempt, t.RetryOf, nanos(t.Started), nanos(t.Heartbeat), t.Owner)
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		t.ID, t.Number = id, next
+		return nil
+	})
+	switch {
+	case isUnique(err):
+		return fmt.Errorf("create trial: claim %q: %w", t.Claim, experiments.ErrClaimed)
+	case isForeignKey(err):
+		return fmt.Errorf("create trial: study %d: %w", t.StudyID, experiments.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("create trial: %w", err)
+	}
+	t.State = optimize.Running
+	return nil
+}
+
+// Heartbeat implements experiments.Store.
+func (s *Store) Heartbeat(ctx context.Context, at time.Time, ids ...int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE trials SET heartbeat = ? WHERE id = ? AND state = 'running'`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, id := range ids {
+			if _, err := stmt.ExecContext(ctx, nanos(at), id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("heartbeat: %w", err)
+	}
+	return nil
+}
+
+// finiteMetrics encodes metrics as JSON, leaving out non-finite values,
+// which JSON cannot hold.
+func finiteMetrics(m map[string]float64) (any, error) {
+	if m == nil {
+		return nil, nil
+	}
+	clean := make(map[string]float64, len(m))
+	for k, v := range m {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			clean[k] = v
+		}
+	}
+	b, err := json.Marshal(clean)
+	return string(b), err
+}
+
+// FinishTrial implements experiments.Store.
+func (s *Store) FinishTrial(ctx context.Context, t *experiments.Trial) error {
+	metrics, err := finiteMetrics(t.Metrics)
+	if err != nil {
+		return fmt.Errorf("finish trial %d: %w", t.Number, err)
+	}
+	var value any
+	if !math.IsNaN(t.Value) && !math.IsInf(t.Value, 0) {
+		value = t.Value
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE trials SET state = ?, metrics = ?, value = ?, finished = ?, error = ?, reason = ?, log_path = ?
+			 WHERE id = ? AND state = 'running'`,
+			string(t.State), metrics, value, nanos(t.Finished), t.Error, string(t.Reason), t.LogPath, t.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return experiments.ErrNotRunning
+		}
+		for _, iv := range t.Intermediate {
+			m, err := finiteMetrics(iv.Metrics)
+			if err != nil {
+				return err
+			}
+			if m == nil {
+				m = "{}"
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO intermediate (trial_id, step, metrics) VALUES (?, ?, ?)`, t.ID, iv.Step, m); err != nil {
+				return fmt.Errorf("intermediate value at step %d: %w", iv.Step, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("finish trial %d: %w", t.Number, err)
+	}
+	return nil
+}
+
+// ExpireTrial implements experiments.Store.
+func (s *Store) ExpireTrial(ctx context.Context, id int64, heartbeat, at time.Time, msg string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE trials SET state = 'failed', reason = ?, error = ?, finished = ? WHERE id = ? AND state = 'running' AND heartbeat = ?`,
+			string(experiments.ReasonLost), msg, nanos(at), id, nanos(heartbeat))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return experiments.ErrNotRunning
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("expire trial %d: %w", id, err)
+	}
+	return nil
+}
+
+// Trials implements experiments.Store.
+func (s *Store) Trials(ctx context.Context, studyID int64, from int) ([]experiments.Trial, error) {
+	// One read transaction, so the trials and their intermediate values
+	// come from the same snapshot.
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("list trials: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx,
+		`SELECT id, number, claim, state, params, metrics, value, attempt, retry_of, started, finished, heartbeat, error, reason, log_path, owner
+		 FROM trials WHERE study_id = ? AND number >= ? ORDER BY number`, studyID, from)
+	if err != nil {
+		return nil, fmt.Errorf("list trials: %w", err)
+	}
+	var out []experiments.Trial
+	byID := map[int64]int{}
+	for rows.Next() {
+		var t experiments.Trial
+		var claim, metrics sql.NullString
+		var value sql.NullFloat64
+		var finished sql.NullInt64
+		var state, params, reason string
+		var started, heartbeat int64
+		if err := rows.Scan(&t.ID, &t.Number, &claim, &state, &params, &metrics, &value, &t.Attempt, &t.RetryOf,
+			&started, &finished, &heartbeat, &t.Error, &reason, &t.LogPath, &t.Owner); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list trials: %w", err)
+		}
+		t.StudyID = studyID
+		t.Claim = claim.String
+		t.State = optimize.State(state)
+		t.Reason = experiments.Reason(reason)
+		t.Started, t.Heartbeat = fromNanos(started), fromNanos(heartbeat)
+		if finished.Valid {
+			t.Finished = fromNanos(finished.Int64)
+		}
+		t.Value = math.NaN()
+		if value.Valid {
+			t.Value = value.Float64
+		}
+		if err := json.Unmarshal([]byte(params), &t.Params); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list trials: trial %d: params: %w", t.Number, err)
+		}
+		if metrics.Valid {
+			if err := json.Unmarshal([]byte(metrics.String), &t.Metrics); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("list trials: trial %d: metrics: %w", t.Number, err)
+			}
+		}
+		byID[t.ID] = len(out)
+		out = append(out, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list trials: %w", err)
+	}
+	irows, err := tx.QueryContext(ctx,
+		`SELECT i.trial_id, i.step, i.metrics FROM intermediate i JOIN trials t ON t.id = i.trial_id
+		 WHERE t.study_id = ? AND t.number >= ? ORDER BY t.number, i.step`, studyID, from)
+	if err != nil {
+		return nil, fmt.Errorf("list intermediate values: %w", err)
+	}
+	defer irows.Close()
+	for irows.Next() {
+		var id int64
+		var iv experiments.Intermediate
+		var m string
+		if err := irows.Scan(&id, &iv.Step, &m); err != nil {
+			return nil, fmt.Errorf("list intermediate values: %w", err)
+		}
+		if err := json.Unmarshal([]byte(m), &iv.Metrics); err != nil {
+			return nil, fmt.Errorf("list intermediate values: %w", err)
+		}
+		if i, ok := byID[id]; ok {
+			out[i].Intermediate = append(out[i].Intermediate, iv)
+		}
+	}
+	return out, irows.Err()
+}

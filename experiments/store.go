@@ -1,0 +1,61 @@
+package experiments
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store keeps studies and their trials. Every method commits before it
+// returns, and a trial's state only moves from running to a final state, so
+// a store that crashes between calls is never left inconsistent.
+//
+// Implementations must be safe for concurrent use, also by several
+// processes sharing one store: CreateTrial assigns numbers and checks
+// claims atomically, and FinishTrial and ExpireTrial change a trial only if
+// it is still running. The conformance suite in package storetest checks
+// all of this.
+type Store interface {
+	// CreateStudy stores s and sets s.ID. It returns ErrStudyExists when a
+	// study of that name exists.
+	CreateStudy(ctx context.Context, s *Study) error
+	// Study returns the study called name, or ErrNotFound.
+	Study(ctx context.Context, name string) (*Study, error)
+	// Studies returns every study, by name.
+	Studies(ctx context.Context) ([]Study, error)
+	// RenameStudy renames a study. It returns ErrNotFound when there is no
+	// study called name and ErrStudyExists when newName is taken.
+	RenameStudy(ctx context.Context, name, newName string) error
+
+	// CreateTrial stores t as a running trial of study t.StudyID with the
+	// next free number, and sets t.ID and t.Number. It returns ErrClaimed
+	// when t.Claim is not empty and another trial of the study has it.
+	CreateTrial(ctx context.Context, t *Trial) error
+	// Heartbeat sets the heartbeat of those of the trials that are still
+	// running.
+	Heartbeat(ctx context.Context, at time.Time, trialIDs ...int64) error
+	// FinishTrial records the end of a running trial: t.State (complete,
+	// failed or pruned), t.Metrics, t.Value, t.Intermediate, t.Finished,
+	// t.Error, t.Reason and t.LogPath. It returns ErrNotRunning when the
+	// trial is no longer running.
+	FinishTrial(ctx context.Context, t *Trial) error
+	// ExpireTrial marks a running trial whose process died as failed with
+	// ReasonLost and the message msg, provided its heartbeat is still the
+	// one given (so a live process that heartbeats in between keeps its
+	// trial). It returns ErrNotRunning otherwise.
+	ExpireTrial(ctx context.Context, trialID int64, heartbeat, at time.Time, msg string) error
+	// Trials returns the trials of a study numbered from on, in number
+	// order, with their intermediate values.
+	Trials(ctx context.Context, studyID int64, from int) ([]Trial, error)
+
+	// Close releases the store.
+	Close() error
+}
+
+// Errors returned by stores.
+var (
+	ErrNotFound    = errors.New("not found")
+	ErrStudyExists = errors.New("a study of that name exists")
+	ErrClaimed     = errors.New("another trial holds that claim")
+	ErrNotRunning  = errors.New("the trial is no longer running")
+)

@@ -1,0 +1,157 @@
+package experiments
+
+import (
+	"math"
+	"time"
+
+	"github.com/olc-toolkit/olc/optimize"
+)
+
+// Study is a named experiment.
+type Study struct {
+	// ID is assigned by the store.
+	ID int64
+	// Name identifies the study in its store: letters, digits, '-', '_'
+	// and '.'.
+	Name string
+	// Direction and Metric say what the study optimizes.
+	Direction optimize.Direction
+	Metric    string
+	// Sampler names the sampler ("grid", "random", …) and Seed its seed.
+	Sampler string
+	Seed    uint64
+	// Config is the text of the config the study was created from.
+	Config string
+	// Identity is the canonical JSON of everything that must not change
+	// when the study is resumed: the search space, the objective, the
+	// direction, the metric and the sampler settings.
+	Identity string
+	// Created is when the study was created.
+	Created time.Time
+}
+
+// Reason says why a trial failed.
+type Reason string
+
+// The reasons a trial fails.
+const (
+	// ReasonError: the objective failed (an error, a non-zero exit, a
+	// timeout, a missing or non-finite metric). Such trials are retried up
+	// to the study's max_retries.
+	ReasonError Reason = "error"
+	// ReasonInterrupted: the run was interrupted (Ctrl-C) while the trial
+	// ran. Such trials are run again when the study resumes.
+	ReasonInterrupted Reason = "interrupted"
+	// ReasonLost: the process running the trial died (its heartbeat went
+	// stale). Such trials are run again when the study resumes.
+	ReasonLost Reason = "lost"
+)
+
+// Requeue reports whether a trial that failed for this reason is run again
+// on resume whatever max_retries says: the failure was not the objective's.
+func (r Reason) Requeue() bool { return r == ReasonInterrupted || r == ReasonLost }
+
+// Intermediate is a set of metrics a trial reported at one step before it
+// finished (an epoch, an evaluation), for pruning and learning curves.
+type Intermediate struct {
+	Step    int
+	Metrics map[string]float64
+}
+
+// Trial is one evaluation of a study's objective.
+type Trial struct {
+	// ID is assigned by the store.
+	ID      int64
+	StudyID int64
+	// Number is the trial's number in its study, assigned by the store when
+	// the trial is created: 0, 1, 2, … without gaps.
+	Number int
+	// Claim, when not empty, is unique within the study: the store refuses
+	// a second trial with the same claim. Grid points and retries are
+	// claimed, so processes sharing a study never duplicate them.
+	Claim  string
+	Params optimize.Params
+	State  optimize.State
+	// Metrics are what the objective reported.
+	Metrics map[string]float64
+	// Value is the study's metric: finite when State is Complete, NaN
+	// otherwise.
+	Value        float64
+	Intermediate []Intermediate
+	// Attempt counts the runs of these parameters: 1 for a proposal,
+	// one more for each retry.
+	Attempt int
+	// RetryOf is the number of the failed trial this one runs again, or -1.
+	RetryOf int
+	// Started, Finished (zero while running) and Heartbeat (the last sign of
+	// life of the process running the trial).
+	Started, Finished, Heartbeat time.Time
+	// Error is the failure's text, with the log tail for commands; Reason
+	// classifies it.
+	Error  string
+	Reason Reason
+	// LogPath is the folder holding the trial's logs, if any.
+	LogPath string
+	// Owner identifies the process running the trial: "host:pid".
+	Owner string
+}
+
+// Duration returns how long the trial ran, or 0 while it runs.
+func (t *Trial) Duration() time.Duration {
+	if t.Finished.IsZero() {
+		return 0
+	}
+	return t.Finished.Sub(t.Started)
+}
+
+// observation returns what a sampler sees of t.
+func (t *Trial) observation() optimize.Observation {
+	return optimize.Observation{Number: t.Number, Params: t.Params, State: t.State, Value: t.Value, Retry: t.RetryOf >= 0}
+}
+
+// Best returns the complete trial with the best value in direction d (the
+// lowest number among ties), or nil when no trial is complete.
+func Best(trials []Trial, d optimize.Direction) *Trial {
+	var best *Trial
+	for i := range trials {
+		t := &trials[i]
+		if t.State != optimize.Complete || math.IsNaN(t.Value) {
+			continue
+		}
+		if best == nil || d.Better(t.Value, best.Value) {
+			best = t
+		}
+	}
+	return best
+}
+
+// Counts is the number of trials in each state.
+type Counts struct {
+	Running, Complete, Failed, Pruned int
+}
+
+// Total returns the number of trials.
+func (c Counts) Total() int { return c.Running + c.Complete + c.Failed + c.Pruned }
+
+// Add counts one trial in state s.
+func (c *Counts) Add(s optimize.State, n int) {
+	switch s {
+	case optimize.Running:
+		c.Running += n
+	case optimize.Complete:
+		c.Complete += n
+	case optimize.Failed:
+		c.Failed += n
+	case optimize.Pruned:
+		c.Pruned += n
+	}
+}
+
+// CountStates counts trials by state.
+func CountStates(trials []Trial) Counts {
+	var c Counts
+	for i := range trials {
+		c.Add(trials[i].State, 1)
+	}
+	return c
+}

@@ -1,0 +1,129 @@
+package optimize
+
+import (
+	"context"
+	"errors"
+)
+
+// Direction says whether a study minimizes or maximizes its metric.
+type Direction string
+
+// The directions.
+const (
+	Minimize Direction = "minimize"
+	Maximize Direction = "maximize"
+)
+
+// ParseDirection returns the direction named s.
+func ParseDirection(s string) (Direction, bool) {
+	switch Direction(s) {
+	case Minimize, Maximize:
+		return Direction(s), true
+	}
+	return "", false
+}
+
+// Better reports whether a is strictly better than b in direction d.
+func (d Direction) Better(a, b float64) bool {
+	if d == Maximize {
+		return a > b
+	}
+	return a < b
+}
+
+// State is the state of a trial.
+type State string
+
+// The trial states. A trial is Running from the moment it is created until
+// it ends Complete (it reported the study's metric), Failed (the objective
+// failed, timed out, was interrupted or its process died) or Pruned
+// (stopped early on purpose).
+const (
+	Running  State = "running"
+	Complete State = "complete"
+	Failed   State = "failed"
+	Pruned   State = "pruned"
+)
+
+// Valid reports whether s is one of the four states.
+func (s State) Valid() bool {
+	switch s {
+	case Running, Complete, Failed, Pruned:
+		return true
+	}
+	return false
+}
+
+// Observation is what a sampler sees of one trial.
+type Observation struct {
+	// Number is the trial's number in its study: 0, 1, 2, …
+	Number int
+	// Params are the trial's parameters.
+	Params Params
+	// State is the trial's state when the history was taken.
+	State State
+	// Value is the study's metric; it is meaningful only when State is
+	// Complete.
+	Value float64
+	// Retry marks a trial that re-runs the parameters of an earlier failed
+	// trial rather than a point the sampler proposed.
+	Retry bool
+}
+
+// History is a study as a sampler sees it: its direction and its trials in
+// number order, running ones included. A history only grows: trials are
+// appended and change state, but are never removed or reordered, which lets
+// samplers keep incremental state between calls.
+type History struct {
+	Direction Direction
+	Trials    []Observation
+}
+
+// Proposal is a point a sampler proposes.
+type Proposal struct {
+	// Params is the point.
+	Params Params
+	// Key, when not empty, identifies the proposal within its study, such
+	// as a grid index. A store refuses a second trial with the same key, so
+	// two processes sharing a study never run the same proposal twice.
+	Key string
+}
+
+// Sampler proposes the next point to evaluate from a study's history.
+// Implementations are safe for use by one goroutine at a time; the runner
+// serializes calls.
+type Sampler interface {
+	// Name returns the sampler's name as configs spell it.
+	Name() string
+	// Propose returns the next point. It returns ErrExhausted when the
+	// sampler has nothing left to propose.
+	Propose(ctx context.Context, h *History) (Proposal, error)
+}
+
+// ErrExhausted is returned by Propose when a finite sampler, such as a grid,
+// has proposed every point it has.
+var ErrExhausted = errors.New("optimize: every point of the search space has been proposed")
+
+// historyCursor tracks how much of an append-only history a sampler has
+// absorbed, and notices when it is handed a different history.
+type historyCursor struct {
+	n    int // observations absorbed
+	last int // Number of the last absorbed observation
+}
+
+// next returns the index from which h has new observations; reset is true
+// when h is not a continuation of what was absorbed before.
+func (c *historyCursor) next(h *History) (from int, reset bool) {
+	if c.n > len(h.Trials) || (c.n > 0 && h.Trials[c.n-1].Number != c.last) {
+		*c = historyCursor{}
+		return 0, true
+	}
+	return c.n, false
+}
+
+func (c *historyCursor) done(h *History) {
+	c.n = len(h.Trials)
+	if c.n > 0 {
+		c.last = h.Trials[c.n-1].Number
+	}
+}
