@@ -14,14 +14,14 @@ import (
 
 // paramIdentity is the canonical form of a parameter in a study's identity.
 type paramIdentity struct {
-	Name   string  `json:"name"`
-	Type   string  `json:"type"`
-	Low    float64 `json:"low,omitempty"`
-	High   float64 `json:"high,omitempty"`
-	Log    bool    `json:"log,omitempty"`
-	Step   float64 `json:"step,omitempty"`
-	Points int     `json:"points,omitempty"`
-	Values []any   `json:"values,omitempty"`
+	Name   string          `json:"name"`
+	Type   string          `json:"type"`
+	Low    float64         `json:"low,omitempty"`
+	High   float64         `json:"high,omitempty"`
+	Log    bool            `json:"log,omitempty"`
+	Step   float64         `json:"step,omitempty"`
+	Points int             `json:"points,omitempty"`
+	Values optimize.Values `json:"values,omitempty"`
 }
 
 // Identity is what makes two runs the same study: the search space, the
@@ -207,4 +207,34 @@ func OpenStudy(ctx context.Context, store Store, s *Study, fresh bool) (st *Stud
 		return nil, false, "", err
 	}
 	return &c, true, archived, nil
+}
+
+// SpaceOf returns the search space recorded in a study's identity.
+func SpaceOf(s *Study) (*optimize.Space, error) {
+	var id struct {
+		Params []struct {
+			Name   string          `json:"name"`
+			Type   string          `json:"type"`
+			Low    float64         `json:"low"`
+			High   float64         `json:"high"`
+			Log    bool            `json:"log"`
+			Step   float64         `json:"step"`
+			Points int             `json:"points"`
+			Values optimize.Values `json:"values"`
+		} `json:"params"`
+	}
+	if err := json.Unmarshal([]byte(s.Identity), &id); err != nil {
+		return nil, fmt.Errorf("study %q: read its search space: %w", s.Name, err)
+	}
+	params := make([]optimize.Param, 0, len(id.Params))
+	for _, p := range id.Params {
+		kind, ok := optimize.ParseKind(p.Type)
+		if !ok {
+			return nil, fmt.Errorf("study %q: parameter %q has unknown type %q", s.Name, p.Name, p.Type)
+		}
+		q := optimize.Param{Name: p.Name, Kind: kind, Low: p.Low, High: p.High, Log: p.Log, Step: p.Step, Points: p.Points}
+		q.Values = p.Values
+		params = append(params, q)
+	}
+	return optimize.NewSpace(params...)
 }

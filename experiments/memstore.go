@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,8 +17,10 @@ import (
 // NewMemoryStore.
 type MemoryStore struct {
 	mu      sync.Mutex
-	studies []*Study
-	trials  map[int64][]*Trial // by study ID, in number order
+	studies map[string]*Study
+	trials  map[int64][]*Trial        // by study ID, in number order
+	claims  map[int64]map[string]bool // by study ID
+	byID    map[int64]*Trial
 	nextID  int64
 }
 
@@ -25,29 +28,22 @@ var _ Store = (*MemoryStore)(nil)
 
 // NewMemoryStore returns an empty store.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{trials: map[int64][]*Trial{}}
-}
-
-func (m *MemoryStore) study(name string) *Study {
-	for _, s := range m.studies {
-		if s.Name == name {
-			return s
-		}
-	}
-	return nil
+	return &MemoryStore{studies: map[string]*Study{}, trials: map[int64][]*Trial{}, claims: map[int64]map[string]bool{}, byID: map[int64]*Trial{}}
 }
 
 // CreateStudy implements Store.
 func (m *MemoryStore) CreateStudy(ctx context.Context, s *Study) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.study(s.Name) != nil {
+	if m.studies[s.Name] != nil {
 		return fmt.Errorf("create study %q: %w", s.Name, ErrStudyExists)
 	}
 	m.nextID++
 	s.ID = m.nextID
 	c := *s
-	m.studies = append(m.studies, &c)
+	m.studies[s.Name] = &c
+	m.claims[s.ID] = map[string]bool{}
+	m.trials[s.ID] = nil
 	return nil
 }
 
@@ -55,7 +51,7 @@ func (m *MemoryStore) CreateStudy(ctx context.Context, s *Study) error {
 func (m *MemoryStore) Study(ctx context.Context, name string) (*Study, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s := m.study(name)
+	s := m.studies[name]
 	if s == nil {
 		return nil, fmt.Errorf("study %q: %w", name, ErrNotFound)
 	}
@@ -67,36 +63,28 @@ func (m *MemoryStore) Study(ctx context.Context, name string) (*Study, error) {
 func (m *MemoryStore) Studies(ctx context.Context) ([]Study, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]Study, len(m.studies))
-	for i, s := range m.studies {
-		out[i] = *s
+	out := make([]Study, 0, len(m.studies))
+	for _, s := range m.studies {
+		out = append(out, *s)
 	}
-	slices.SortFunc(out, func(a, b Study) int { return compareStrings(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b Study) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // RenameStudy implements Store.
 func (m *MemoryStore) RenameStudy(ctx context.Context, name, newName string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s := m.study(name)
+	s := m.studies[name]
 	if s == nil {
 		return fmt.Errorf("rename study %q: %w", name, ErrNotFound)
 	}
-	if m.study(newName) != nil {
+	if m.studies[newName] != nil {
 		return fmt.Errorf("rename study %q to %q: %w", name, newName, ErrStudyExists)
 	}
+	delete(m.studies, name)
 	s.Name = newName
+	m.studies[newName] = s
 	return nil
 }
 
@@ -104,42 +92,23 @@ func (m *MemoryStore) RenameStudy(ctx context.Context, name, newName string) err
 func (m *MemoryStore) CreateTrial(ctx context.Context, t *Trial) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	list := m.trials[t.StudyID]
-	if t.Claim != "" {
-		for _, o := range list {
-			if o.Claim == t.Claim {
-				return fmt.Errorf("create trial: claim %q: %w", t.Claim, ErrClaimed)
-			}
-		}
-	}
-	if !m.hasStudyID(t.StudyID) {
+	claims, ok := m.claims[t.StudyID]
+	if !ok {
 		return fmt.Errorf("create trial: study %d: %w", t.StudyID, ErrNotFound)
+	}
+	if t.Claim != "" {
+		if claims[t.Claim] {
+			return fmt.Errorf("create trial: claim %q: %w", t.Claim, ErrClaimed)
+		}
+		claims[t.Claim] = true
 	}
 	m.nextID++
 	t.ID = m.nextID
-	t.Number = len(list)
+	t.Number = len(m.trials[t.StudyID])
+	t.State = optimize.Running
 	c := cloneTrial(t)
-	m.trials[t.StudyID] = append(list, c)
-	return nil
-}
-
-func (m *MemoryStore) hasStudyID(id int64) bool {
-	for _, s := range m.studies {
-		if s.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
-func (m *MemoryStore) trialByID(id int64) *Trial {
-	for _, list := range m.trials {
-		for _, t := range list {
-			if t.ID == id {
-				return t
-			}
-		}
-	}
+	m.trials[t.StudyID] = append(m.trials[t.StudyID], c)
+	m.byID[c.ID] = c
 	return nil
 }
 
@@ -148,7 +117,7 @@ func (m *MemoryStore) Heartbeat(ctx context.Context, at time.Time, ids ...int64)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, id := range ids {
-		if t := m.trialByID(id); t != nil && t.State == optimize.Running {
+		if t := m.byID[id]; t != nil && t.State == optimize.Running {
 			t.Heartbeat = at
 		}
 	}
@@ -159,7 +128,7 @@ func (m *MemoryStore) Heartbeat(ctx context.Context, at time.Time, ids ...int64)
 func (m *MemoryStore) FinishTrial(ctx context.Context, t *Trial) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s := m.trialByID(t.ID)
+	s := m.byID[t.ID]
 	if s == nil {
 		return fmt.Errorf("finish trial %d: %w", t.ID, ErrNotFound)
 	}
@@ -176,7 +145,7 @@ func (m *MemoryStore) FinishTrial(ctx context.Context, t *Trial) error {
 func (m *MemoryStore) ExpireTrial(ctx context.Context, id int64, heartbeat, at time.Time, msg string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s := m.trialByID(id)
+	s := m.byID[id]
 	if s == nil {
 		return fmt.Errorf("expire trial %d: %w", id, ErrNotFound)
 	}
@@ -192,11 +161,9 @@ func (m *MemoryStore) Trials(ctx context.Context, studyID int64, from int) ([]Tr
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	list := m.trials[studyID]
-	if from < 0 {
-		from = 0
-	}
-	var out []Trial
-	for _, t := range list[min(from, len(list)):] {
+	from = min(max(from, 0), len(list))
+	out := make([]Trial, 0, len(list)-from)
+	for _, t := range list[from:] {
 		out = append(out, *cloneTrial(t))
 	}
 	return out, nil
@@ -209,12 +176,9 @@ func cloneTrial(t *Trial) *Trial {
 	c := *t
 	c.Params = t.Params.Clone()
 	c.Metrics = maps.Clone(t.Metrics)
-	c.Intermediate = make([]Intermediate, len(t.Intermediate))
-	for i, iv := range t.Intermediate {
-		c.Intermediate[i] = Intermediate{Step: iv.Step, Metrics: maps.Clone(iv.Metrics)}
-	}
-	if len(t.Intermediate) == 0 {
-		c.Intermediate = nil
+	c.Intermediate = nil
+	for _, iv := range t.Intermediate {
+		c.Intermediate = append(c.Intermediate, Intermediate{Step: iv.Step, Metrics: maps.Clone(iv.Metrics)})
 	}
 	return &c
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -48,7 +49,7 @@ func NewGrid(space *Space) (*Grid, error) {
 			return nil, err
 		}
 		if g.size > MaxGridSize/len(axis) {
-			return nil, &ParamError{Param: p.Name, Msg: fmt.Sprintf("the grid would have more than %d points (%s)", MaxGridSize, describeGridSize(space)), Key: "step"}
+			return nil, &ParamError{Msg: fmt.Sprintf("the grid would have more than %d points (%s); coarsen a step or points, or use random search", MaxGridSize, describeGridSize(space))}
 		}
 		g.size *= len(axis)
 		lk := make(map[any]int, len(axis))
@@ -163,6 +164,19 @@ func (g *Grid) Index(p Params) (int, bool) {
 	return i, true
 }
 
+// keyIndex returns the grid index in a proposal key "grid:<index>".
+func (g *Grid) keyIndex(key string) (int, bool) {
+	rest, ok := strings.CutPrefix(key, "grid:")
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(rest)
+	if err != nil || i < 0 || i >= g.size {
+		return 0, false
+	}
+	return i, true
+}
+
 // Propose returns the first grid point, in grid order, that no trial of h
 // has; its Key is "grid:<index>". It returns ErrExhausted when every point
 // has a trial.
@@ -178,7 +192,14 @@ func (g *Grid) Propose(ctx context.Context, h *History) (Proposal, error) {
 		g.cursor = 0
 	}
 	for _, o := range h.Trials[from:] {
-		if i, ok := g.Index(o.Params); ok {
+		if o.Retry {
+			continue // its point is an earlier trial's
+		}
+		i, ok := g.keyIndex(o.Key)
+		if !ok {
+			i, ok = g.Index(o.Params)
+		}
+		if ok {
 			g.taken[i/64] |= 1 << (i % 64)
 		}
 	}

@@ -168,3 +168,50 @@ func FormatValue(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// Values is a list of categorical values. It encodes to JSON as Params do,
+// keeping float64 and int64 apart.
+type Values []any
+
+// MarshalJSON encodes the values.
+func (v Values) MarshalJSON() ([]byte, error) {
+	if v == nil {
+		return []byte("null"), nil
+	}
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, x := range v {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		e, err := marshalValue(x)
+		if err != nil {
+			return nil, fmt.Errorf("value %d: %w", i, err)
+		}
+		b.Write(e)
+	}
+	b.WriteByte(']')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON decodes values written by MarshalJSON.
+func (v *Values) UnmarshalJSON(data []byte) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	if raw == nil {
+		*v = nil
+		return nil
+	}
+	out := make(Values, len(raw))
+	for i, r := range raw {
+		x, err := decodeValue(r)
+		if err != nil {
+			return fmt.Errorf("value %d: %w", i, err)
+		}
+		out[i] = x
+	}
+	*v = out
+	return nil
+}

@@ -68,6 +68,8 @@ type Observation struct {
 	// Retry marks a trial that re-runs the parameters of an earlier failed
 	// trial rather than a point the sampler proposed.
 	Retry bool
+	// Key is the Key of the proposal the trial came from, if any.
+	Key string
 }
 
 // History is a study as a sampler sees it: its direction and its trials in

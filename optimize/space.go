@@ -66,7 +66,7 @@ type Param struct {
 	Log    bool
 	Step   float64
 	Points int
-	Values []any
+	Values Values
 }
 
 // ParamError reports an invalid parameter definition: the parameter, the
@@ -79,6 +79,9 @@ type ParamError struct {
 }
 
 func (e *ParamError) Error() string {
+	if e.Param == "" {
+		return "optimize: " + e.Msg
+	}
 	if e.Key == "" {
 		return fmt.Sprintf("optimize: parameter %q: %s", e.Param, e.Msg)
 	}

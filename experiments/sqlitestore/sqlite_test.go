@@ -2,9 +2,11 @@ package sqlitestore_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/olc-toolkit/olc/experiments"
@@ -70,5 +72,22 @@ func TestReopenKeepsData(t *testing.T) {
 	s2 := open(t, path)
 	if _, err := s2.Study(context.Background(), "keep"); err != nil {
 		t.Fatalf("study lost across reopen: %v", err)
+	}
+}
+
+func TestNewerSchemaIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "olc.db")
+	open(t, path).Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE schema_version SET version = 99`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = sqlitestore.Open(context.Background(), path)
+	if err == nil || !strings.Contains(err.Error(), "schema version 99") || !strings.Contains(err.Error(), "upgrade olc") {
+		t.Errorf("Open of a newer store = %v", err)
 	}
 }

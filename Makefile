@@ -1,0 +1,31 @@
+# olc — see `make help`.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/olc-toolkit/olc/cmd/olc/internal/root.version=$(VERSION)
+# The race detector needs cgo; set RACE= to test without it.
+RACE    ?= -race
+
+.PHONY: help build test bench lint demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## build bin/olc (static, pure Go)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/olc ./cmd/olc
+
+test: ## go vet and every test, with the race detector
+	$(GO) vet ./...
+	$(GO) test $(RACE) -count=1 ./...
+
+bench: ## run the benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint: ## go vet and staticcheck
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+demo: build ## a showcase on the embedded defaults, in seconds
+	./scripts/demo.sh
+
+clean: ## remove build outputs and the demo's store
+	rm -rf bin .olc/demo

@@ -1,0 +1,134 @@
+// Package cmdutil holds what olc's commands share: I/O streams, the mapping
+// of errors to exit codes, and opening the store.
+package cmdutil
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/experiments/sqlitestore"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// IOStreams are a command's input and outputs. Commands write results to
+// Out and progress, notes and errors to ErrOut.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// StderrTTY reports whether ErrOut is a terminal (progress bars).
+	StderrTTY bool
+}
+
+// System returns the process's streams.
+func System() *IOStreams {
+	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, StderrTTY: term.IsTerminal(int(os.Stderr.Fd()))}
+}
+
+// Test returns streams writing to buffers.
+func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
+	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}, out, errOut
+}
+
+// UsageError is bad usage: a wrong flag, a missing argument, a store path
+// that cannot be used. It exits with code 2.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Usagef returns a UsageError.
+func Usagef(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// Exit codes.
+const (
+	ExitOK    = 0
+	ExitError = 1
+	ExitUsage = 2
+)
+
+// ExitCode maps an error to olc's exit code: 0 for nil, 2 for bad usage or
+// a bad config, 1 for everything else.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ue *UsageError
+	var ce *experiments.ConfigError
+	var ch *experiments.ChangedError
+	switch {
+	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &ch), errors.Is(err, sqlitestore.ErrUnwritable):
+		return ExitUsage
+	}
+	// Cobra's own errors for unknown commands and arguments.
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "invalid argument", "accepts ", "requires at least", "flag needs an argument"} {
+		if strings.HasPrefix(msg, p) {
+			return ExitUsage
+		}
+	}
+	return ExitError
+}
+
+// NoArgs rejects positional arguments with a usage error.
+func NoArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		if cmd.HasSubCommands() {
+			return Usagef("unknown command %q for %q; see '%s --help'", args[0], cmd.CommandPath(), cmd.CommandPath())
+		}
+		return Usagef("%s takes no arguments, got %q", cmd.CommandPath(), args[0])
+	}
+	return nil
+}
+
+// DefaultStore is the store used when --store is not given.
+var DefaultStore = filepath.Join(".olc", "olc.db")
+
+// OpenStore opens (creating if needed) the store at path.
+func OpenStore(ctx context.Context, path string) (*sqlitestore.Store, error) {
+	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
+		return nil, Usagef("--store %s: PostgreSQL stores are not available in this version of olc; give a file path", path)
+	}
+	s, err := sqlitestore.Open(ctx, path)
+	if err != nil {
+		if errors.Is(err, sqlitestore.ErrUnwritable) {
+			return nil, &UsageError{Err: fmt.Errorf("%w (choose another --store)", err)}
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenExistingStore opens a store that must exist already, for commands
+// that only read.
+func OpenExistingStore(ctx context.Context, path string) (*sqlitestore.Store, error) {
+	if !strings.Contains(path, "://") {
+		if _, err := os.Stat(path); err != nil {
+			return nil, Usagef("no store at %s (run 'olc optimize --config …' first, or pass --store)", path)
+		}
+	}
+	return OpenStore(ctx, path)
+}
+
+// WorkDir returns the folder that holds a store's runs/ and plots/: the
+// store file's folder.
+func WorkDir(store string) string { return filepath.Dir(store) }
+
+// PrintJSON writes v as indented JSON.
+func PrintJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

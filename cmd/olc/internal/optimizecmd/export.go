@@ -1,0 +1,132 @@
+package optimizecmd
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/experiments/report"
+	"github.com/spf13/cobra"
+)
+
+func newCmdExport(ios *cmdutil.IOStreams, storePath *string) *cobra.Command {
+	var name, format, out string
+	cmd := &cobra.Command{
+		Use:   "export --study NAME [--format json|csv] [--out FILE]",
+		Short: "Export a study's trials as JSON or CSV",
+		Long: `Export every trial of a study, in number order.
+
+JSON: {"study", "direction", "metric", "sampler", "trials": [{"number", "state",
+"params", "metrics", "value", "attempt", "retry_of", "started", "finished",
+"duration_s", "error", "reason", "log_path", "intermediate"}]}; value is null
+unless the trial is complete. CSV: one row per trial, a params.<name> column
+per parameter and a metrics.<name> column per metric.`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireStudy(cmd, name); err != nil {
+				return err
+			}
+			if format != "json" && format != "csv" {
+				return cmdutil.Usagef("--format %q: allowed: json, csv", format)
+			}
+			study, trials, err := loadStudy(cmd.Context(), *storePath, name)
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			if err := report.Export(&buf, format, study, trials); err != nil {
+				return err
+			}
+			if out == "" || out == "-" {
+				_, err := ios.Out.Write(buf.Bytes())
+				return err
+			}
+			return writeFileAtomic(out, buf.Bytes())
+		},
+	}
+	cmd.Flags().StringVar(&name, "study", "", "the study (required)")
+	cmd.Flags().StringVar(&format, "format", "json", "json or csv")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "write to this file instead of stdout")
+	return cmd
+}
+
+// PlotJSON is what 'olc optimize plot --json' prints.
+type PlotJSON struct {
+	Study string `json:"study"`
+	Plot  string `json:"plot"`
+}
+
+func newCmdPlot(ios *cmdutil.IOStreams, storePath *string) *cobra.Command {
+	var name, out string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "plot --study NAME [--out FILE.png|.svg|.pdf]",
+		Short: "Plot a study: best value so far by trial, and the value against each parameter",
+		Args:  cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireStudy(cmd, name); err != nil {
+				return err
+			}
+			if out == "" {
+				out = filepath.Join(cmdutil.WorkDir(*storePath), "plots", name+".png")
+			}
+			format, err := report.FormatOf(out)
+			if err != nil {
+				return &cmdutil.UsageError{Err: err}
+			}
+			study, trials, err := loadStudy(cmd.Context(), *storePath, name)
+			if err != nil {
+				return err
+			}
+			space, err := experiments.SpaceOf(study)
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			if err := report.Plot(&buf, format, study, space, trials); err != nil {
+				return fmt.Errorf("plot study %q: %w", name, err)
+			}
+			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+				return err
+			}
+			if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+				return err
+			}
+			if asJSON {
+				return cmdutil.PrintJSON(ios.Out, PlotJSON{Study: name, Plot: out})
+			}
+			fmt.Fprintln(ios.Out, out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&name, "study", "", "the study (required)")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "the image; its extension picks the format (default <store folder>/plots/<study>.png)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plot's path as JSON")
+	return cmd
+}
+
+// writeFileAtomic writes data to path through a temporary file, so that a
+// crash never leaves half a file.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,197 @@
+package optimizecmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/optimize"
+)
+
+// Result is what 'olc optimize --json' prints.
+type Result struct {
+	Study       string             `json:"study"`
+	Sampler     string             `json:"sampler"`
+	Direction   optimize.Direction `json:"direction"`
+	Metric      string             `json:"metric"`
+	Target      int                `json:"target"`
+	Complete    int                `json:"complete"`
+	Failed      int                `json:"failed"`
+	Pruned      int                `json:"pruned"`
+	Running     int                `json:"running"`
+	Started     int                `json:"started"`
+	Resumed     int                `json:"resumed"`
+	Expired     int                `json:"expired"`
+	Exhausted   bool               `json:"exhausted"`
+	Interrupted bool               `json:"interrupted"`
+	Error       string             `json:"error,omitempty"`
+	Store       string             `json:"store"`
+	Best        *BestJSON          `json:"best"`
+}
+
+// BestJSON is the best trial in JSON output.
+type BestJSON struct {
+	Trial  int             `json:"trial"`
+	Value  float64         `json:"value"`
+	Params optimize.Params `json:"params"`
+}
+
+func bestJSON(t *experiments.Trial) *BestJSON {
+	if t == nil {
+		return nil
+	}
+	return &BestJSON{Trial: t.Number, Value: t.Value, Params: t.Params}
+}
+
+func runOptimize(ctx context.Context, opts *RunOptions) error {
+	cfg, err := experiments.LoadConfig(opts.ConfigPath)
+	if err != nil {
+		return err
+	}
+	if opts.Sampler != "" {
+		cfg.Study.Sampler = opts.Sampler
+	}
+	if opts.Trials > 0 {
+		cfg.Study.Trials = opts.Trials
+	}
+	if opts.Parallel > 0 {
+		cfg.Study.Parallel = opts.Parallel
+	}
+	plan, err := cfg.Plan()
+	if err != nil {
+		return err
+	}
+	store, err := cmdutil.OpenStore(ctx, opts.StorePath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	study, created, archived, err := experiments.OpenStudy(ctx, store, &experiments.Study{
+		Name: cfg.Study.Name, Direction: cfg.Study.Direction, Metric: cfg.Study.Metric,
+		Sampler: cfg.Study.Sampler, Seed: cfg.Study.Seed, Config: cfg.Text,
+		Identity: plan.Identity.String(), Created: time.Now().UTC(),
+	}, opts.New)
+	var changed *experiments.ChangedError
+	if errors.As(err, &changed) {
+		return &cmdutil.UsageError{Err: fmt.Errorf("%w\nresume it with the config it was created with, or pass --new to start a fresh study %q (the existing one is kept as %s.1, or the next free number)", err, cfg.Study.Name, cfg.Study.Name)}
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case archived != "":
+		fmt.Fprintf(opts.IO.ErrOut, "olc: kept the previous study %q as %q; starting afresh\n", cfg.Study.Name, archived)
+	case !created:
+		fmt.Fprintf(opts.IO.ErrOut, "olc: resuming study %q from %s\n", study.Name, opts.StorePath)
+	}
+
+	runner := &experiments.Runner{
+		Store: store, Study: study, Space: cfg.Space, Sampler: plan.Sampler, Objective: plan.Objective,
+		Trials: plan.Trials, Parallel: cfg.Study.Parallel, MaxRetries: cfg.Study.MaxRetries,
+		MaxFailures: opts.MaxFailures, RunsDir: filepath.Join(cmdutil.WorkDir(opts.StorePath), "runs"),
+		HeartbeatInterval: opts.Heartbeat, StaleAfter: opts.StaleAfter,
+	}
+	var bar *progress
+	if opts.Progress || opts.IO.StderrTTY {
+		bar = newProgress(opts.IO.ErrOut, study, plan.Trials)
+		runner.OnEvent = bar.event
+	}
+	sum, runErr := runner.Run(ctx)
+	if bar != nil {
+		bar.finish()
+	}
+	if sum == nil {
+		return runErr
+	}
+	res := &Result{
+		Study: study.Name, Sampler: study.Sampler, Direction: study.Direction, Metric: study.Metric,
+		Target: sum.Target, Complete: sum.Complete, Failed: sum.Failed, Pruned: sum.Pruned, Running: sum.Running,
+		Started: sum.Started, Resumed: sum.Resumed, Expired: sum.Expired, Exhausted: sum.Exhausted,
+		Interrupted: errors.Is(runErr, experiments.ErrInterrupted), Store: opts.StorePath, Best: bestJSON(sum.Best),
+	}
+	if runErr != nil {
+		res.Error = runErr.Error()
+	}
+	if opts.JSON {
+		if err := cmdutil.PrintJSON(opts.IO.Out, res); err != nil {
+			return err
+		}
+	} else {
+		printResult(opts.IO.Out, res, cfg.Space)
+	}
+	if res.Interrupted {
+		return fmt.Errorf("%w: the trials it stopped are marked failed and run again when you resume the study with the same command", runErr)
+	}
+	return runErr
+}
+
+var samplerTitles = map[string]string{"grid": "grid search", "random": "random search", "bayes": "Bayesian optimization"}
+
+func printResult(w io.Writer, r *Result, space *optimize.Space) {
+	title := samplerTitles[r.Sampler]
+	if title == "" {
+		title = r.Sampler
+	}
+	fmt.Fprintf(w, "study %s: %s, %s %s\n", r.Study, title, r.Direction, r.Metric)
+	fmt.Fprintf(w, "trials: %d of %d complete", r.Complete, r.Target)
+	if r.Resumed > 0 {
+		fmt.Fprintf(w, " (%d resumed, %d run now)", r.Resumed, r.Started)
+	}
+	fmt.Fprintf(w, ", %d failed", r.Failed)
+	if r.Running > 0 {
+		fmt.Fprintf(w, ", %d still running elsewhere", r.Running)
+	}
+	fmt.Fprintln(w)
+	if r.Expired > 0 {
+		fmt.Fprintf(w, "note: %d trial(s) of a run that died were marked failed and run again\n", r.Expired)
+	}
+	if r.Exhausted && r.Complete < r.Target {
+		fmt.Fprintf(w, "note: the sampler has no point left; %d of %d trials could complete\n", r.Complete, r.Target)
+	}
+	printBest(w, r.Best, space)
+	fmt.Fprintf(w, "store: %s\n", r.Store)
+}
+
+func printBest(w io.Writer, b *BestJSON, space *optimize.Space) {
+	if b == nil {
+		fmt.Fprintln(w, "best: no complete trial yet")
+		return
+	}
+	fmt.Fprintf(w, "best: trial %d, value %s\n", b.Trial, formatValue(b.Value))
+	for _, name := range paramOrder(space, b.Params) {
+		fmt.Fprintf(w, "  %s = %s\n", name, optimize.FormatValue(b.Params[name]))
+	}
+}
+
+// paramOrder returns the parameter names in the space's order, or sorted.
+func paramOrder(space *optimize.Space, p optimize.Params) []string {
+	if space != nil {
+		return space.Names()
+	}
+	names := make([]string, 0, len(p))
+	for k := range p {
+		names = append(names, k)
+	}
+	for i := 1; i < len(names); i++ {
+		for j := i; j > 0 && names[j] < names[j-1]; j-- {
+			names[j], names[j-1] = names[j-1], names[j]
+		}
+	}
+	return names
+}
+
+// formatValue writes a metric with 7 significant digits.
+func formatValue(v float64) string {
+	if math.IsNaN(v) {
+		return "NaN"
+	}
+	return strconv.FormatFloat(v, 'g', 7, 64)
+}

@@ -1,0 +1,289 @@
+package optimizecmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/optimize"
+	"github.com/spf13/cobra"
+)
+
+// loadStudy opens the store and reads a study with its trials.
+func loadStudy(ctx context.Context, storePath, name string) (*experiments.Study, []experiments.Trial, error) {
+	store, err := cmdutil.OpenExistingStore(ctx, storePath)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer store.Close()
+	study, err := store.Study(ctx, name)
+	if errors.Is(err, experiments.ErrNotFound) {
+		all, _ := store.Studies(ctx)
+		names := make([]string, len(all))
+		for i, s := range all {
+			names[i] = s.Name
+		}
+		if len(names) == 0 {
+			return nil, nil, cmdutil.Usagef("no study %q in %s: the store holds no study yet", name, storePath)
+		}
+		return nil, nil, cmdutil.Usagef("no study %q in %s; its studies: %s", name, storePath, strings.Join(names, ", "))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	trials, err := store.Trials(ctx, study.ID, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return study, trials, nil
+}
+
+func requireStudy(cmd *cobra.Command, name string) error {
+	if name == "" {
+		return cmdutil.Usagef("--study is required; 'olc optimize status' lists the studies")
+	}
+	return nil
+}
+
+// StatusJSON is what 'olc optimize status --study NAME --json' prints.
+type StatusJSON struct {
+	Study     string             `json:"study"`
+	Sampler   string             `json:"sampler"`
+	Direction optimize.Direction `json:"direction"`
+	Metric    string             `json:"metric"`
+	Created   string             `json:"created"`
+	Trials    int                `json:"trials"`
+	Complete  int                `json:"complete"`
+	Failed    int                `json:"failed"`
+	Running   int                `json:"running"`
+	Pruned    int                `json:"pruned"`
+	Best      *BestJSON          `json:"best"`
+	// RunningTrials and Failures describe the running trials and the
+	// failed trials that were not run again successfully.
+	RunningTrials []RunningJSON `json:"running_trials"`
+	Failures      []FailureJSON `json:"failures"`
+}
+
+// RunningJSON is a running trial in status output.
+type RunningJSON struct {
+	Trial         int     `json:"trial"`
+	Owner         string  `json:"owner"`
+	Started       string  `json:"started"`
+	HeartbeatAgeS float64 `json:"heartbeat_age_s"`
+}
+
+// FailureJSON is a failed trial in status output.
+type FailureJSON struct {
+	Trial   int    `json:"trial"`
+	Attempt int    `json:"attempt"`
+	Reason  string `json:"reason"`
+	Error   string `json:"error"`
+	LogPath string `json:"log_path,omitempty"`
+}
+
+func newCmdStatus(ios *cmdutil.IOStreams, storePath *string) *cobra.Command {
+	var name string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [--study NAME]",
+		Short: "Show a study's progress, or list the studies of the store",
+		Args:  cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if name == "" {
+				return listStudies(cmd.Context(), ios, *storePath, asJSON)
+			}
+			study, trials, err := loadStudy(cmd.Context(), *storePath, name)
+			if err != nil {
+				return err
+			}
+			st := status(study, trials, time.Now())
+			if asJSON {
+				return cmdutil.PrintJSON(ios.Out, st)
+			}
+			printStatus(ios.Out, st, study)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&name, "study", "", "the study (default: list every study)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}
+
+func status(study *experiments.Study, trials []experiments.Trial, now time.Time) *StatusJSON {
+	c := experiments.CountStates(trials)
+	st := &StatusJSON{
+		Study: study.Name, Sampler: study.Sampler, Direction: study.Direction, Metric: study.Metric,
+		Created: study.Created.UTC().Format(time.RFC3339), Trials: len(trials),
+		Complete: c.Complete, Failed: c.Failed, Running: c.Running, Pruned: c.Pruned,
+		Best:          bestJSON(experiments.Best(trials, study.Direction)),
+		RunningTrials: []RunningJSON{}, Failures: []FailureJSON{},
+	}
+	rerun := map[int]bool{}
+	for _, t := range trials {
+		if t.RetryOf >= 0 {
+			rerun[t.RetryOf] = true
+		}
+	}
+	for _, t := range trials {
+		switch {
+		case t.State == optimize.Running:
+			st.RunningTrials = append(st.RunningTrials, RunningJSON{Trial: t.Number, Owner: t.Owner, Started: t.Started.UTC().Format(time.RFC3339), HeartbeatAgeS: now.Sub(t.Heartbeat).Round(time.Second).Seconds()})
+		case t.State == optimize.Failed && !rerun[t.Number]:
+			st.Failures = append(st.Failures, FailureJSON{Trial: t.Number, Attempt: t.Attempt, Reason: string(t.Reason), Error: t.Error, LogPath: t.LogPath})
+		}
+	}
+	return st
+}
+
+func printStatus(w io.Writer, st *StatusJSON, study *experiments.Study) {
+	title := samplerTitles[st.Sampler]
+	fmt.Fprintf(w, "study %s: %s, %s %s, created %s\n", st.Study, title, st.Direction, st.Metric, st.Created)
+	fmt.Fprintf(w, "trials: %d complete, %d failed, %d running, %d pruned\n", st.Complete, st.Failed, st.Running, st.Pruned)
+	space, _ := experiments.SpaceOf(study)
+	printBest(w, st.Best, space)
+	if len(st.RunningTrials) > 0 {
+		fmt.Fprintln(w, "running:")
+		for _, r := range st.RunningTrials {
+			fmt.Fprintf(w, "  trial %d on %s since %s, last heartbeat %gs ago\n", r.Trial, r.Owner, r.Started, r.HeartbeatAgeS)
+		}
+	}
+	if len(st.Failures) > 0 {
+		fmt.Fprintln(w, "failed, not run again:")
+		for _, f := range st.Failures {
+			line := f.Error
+			if i := strings.IndexByte(line, '\n'); i >= 0 {
+				line = line[:i]
+			}
+			fmt.Fprintf(w, "  trial %d (attempt %d, %s): %s\n", f.Trial, f.Attempt, f.Reason, line)
+			if f.LogPath != "" {
+				fmt.Fprintf(w, "    logs: %s\n", f.LogPath)
+			}
+		}
+	}
+}
+
+// StudyRow is a study in 'olc optimize status --json' without --study.
+type StudyRow struct {
+	Study     string             `json:"study"`
+	Sampler   string             `json:"sampler"`
+	Direction optimize.Direction `json:"direction"`
+	Metric    string             `json:"metric"`
+	Created   string             `json:"created"`
+	Complete  int                `json:"complete"`
+	Failed    int                `json:"failed"`
+	Running   int                `json:"running"`
+	Best      *float64           `json:"best"`
+}
+
+func listStudies(ctx context.Context, ios *cmdutil.IOStreams, storePath string, asJSON bool) error {
+	store, err := cmdutil.OpenExistingStore(ctx, storePath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	studies, err := store.Studies(ctx)
+	if err != nil {
+		return err
+	}
+	rows := []StudyRow{}
+	for i := range studies {
+		s := &studies[i]
+		trials, err := store.Trials(ctx, s.ID, 0)
+		if err != nil {
+			return err
+		}
+		c := experiments.CountStates(trials)
+		row := StudyRow{Study: s.Name, Sampler: s.Sampler, Direction: s.Direction, Metric: s.Metric,
+			Created: s.Created.UTC().Format(time.RFC3339), Complete: c.Complete, Failed: c.Failed, Running: c.Running}
+		if b := experiments.Best(trials, s.Direction); b != nil {
+			v := b.Value
+			row.Best = &v
+		}
+		rows = append(rows, row)
+	}
+	slices.SortFunc(rows, func(a, b StudyRow) int { return strings.Compare(a.Study, b.Study) })
+	if asJSON {
+		return cmdutil.PrintJSON(ios.Out, map[string]any{"store": storePath, "studies": rows})
+	}
+	if len(rows) == 0 {
+		fmt.Fprintf(ios.Out, "no studies in %s\n", storePath)
+		return nil
+	}
+	tw := tabwriter.NewWriter(ios.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STUDY\tSAMPLER\tGOAL\tCOMPLETE\tFAILED\tRUNNING\tBEST\tCREATED")
+	for _, r := range rows {
+		best := "-"
+		if r.Best != nil {
+			best = formatValue(*r.Best)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%d\t%d\t%d\t%s\t%s\n", r.Study, r.Sampler, r.Direction, r.Metric, r.Complete, r.Failed, r.Running, best, r.Created)
+	}
+	return tw.Flush()
+}
+
+// BestOutput is what 'olc optimize best --json' prints.
+type BestOutput struct {
+	Study     string             `json:"study"`
+	Direction optimize.Direction `json:"direction"`
+	Metric    string             `json:"metric"`
+	Trial     int                `json:"trial"`
+	Value     float64            `json:"value"`
+	Params    optimize.Params    `json:"params"`
+	Metrics   map[string]float64 `json:"metrics"`
+	LogPath   string             `json:"log_path,omitempty"`
+}
+
+func newCmdBest(ios *cmdutil.IOStreams, storePath *string) *cobra.Command {
+	var name string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "best --study NAME",
+		Short: "Show a study's best trial",
+		Args:  cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireStudy(cmd, name); err != nil {
+				return err
+			}
+			study, trials, err := loadStudy(cmd.Context(), *storePath, name)
+			if err != nil {
+				return err
+			}
+			b := experiments.Best(trials, study.Direction)
+			if b == nil {
+				return fmt.Errorf("study %q has no complete trial yet", name)
+			}
+			out := BestOutput{Study: study.Name, Direction: study.Direction, Metric: study.Metric, Trial: b.Number, Value: b.Value, Params: b.Params, Metrics: b.Metrics, LogPath: b.LogPath}
+			if asJSON {
+				return cmdutil.PrintJSON(ios.Out, out)
+			}
+			space, _ := experiments.SpaceOf(study)
+			fmt.Fprintf(ios.Out, "study %s, %s %s\n", study.Name, study.Direction, study.Metric)
+			printBest(ios.Out, bestJSON(b), space)
+			if len(b.Metrics) > 1 {
+				names := make([]string, 0, len(b.Metrics))
+				for k := range b.Metrics {
+					names = append(names, k)
+				}
+				slices.Sort(names)
+				fmt.Fprintln(ios.Out, "metrics:")
+				for _, k := range names {
+					fmt.Fprintf(ios.Out, "  %s = %s\n", k, formatValue(b.Metrics[k]))
+				}
+			}
+			if b.LogPath != "" {
+				fmt.Fprintf(ios.Out, "logs: %s\n", b.LogPath)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&name, "study", "", "the study (required)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}

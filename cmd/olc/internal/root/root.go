@@ -1,0 +1,78 @@
+// Package root assembles olc's command tree and runs it.
+package root
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/olc-toolkit/olc/cmd/olc/internal/optimizecmd"
+	"github.com/olc-toolkit/olc/cmd/olc/internal/versioncmd"
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X …/root.version=…".
+var version = "dev"
+
+// NewCmdRoot returns the olc command with its subcommands.
+func NewCmdRoot(ios *cmdutil.IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "olc",
+		Short: "An open research toolkit for long-context language-model experiments",
+		Long: `olc runs the experiments of long-context language-model research and keeps
+one record of everything that ran: hyperparameter search over any objective,
+with more (scaling laws, ablations, training, question answering) to come.
+
+Results live in a SQLite store (.olc/olc.db by default); every command that
+produces results takes --json and then prints exactly one JSON document.
+Exit codes: 0 success, 1 the work failed, 2 bad usage or bad config.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	cmd.SetOut(ios.Out)
+	cmd.SetErr(ios.ErrOut)
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &cmdutil.UsageError{Err: fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
+	})
+	cmd.AddGroup(
+		&cobra.Group{ID: "experiments", Title: "Experiments:"},
+		&cobra.Group{ID: "other", Title: "Other commands:"},
+	)
+	cmd.SetHelpCommandGroupID("other")
+	cmd.SetCompletionCommandGroupID("other")
+	opt := optimizecmd.NewCmdOptimize(ios, nil)
+	opt.GroupID = "experiments"
+	ver := versioncmd.NewCmdVersion(ios, version)
+	ver.GroupID = "other"
+	cmd.AddCommand(opt, ver)
+	return cmd
+}
+
+// Main runs olc with the process's arguments and returns its exit code.
+// The first SIGINT or SIGTERM cancels the running command, which stops
+// cleanly; a second one kills olc at once.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	context.AfterFunc(ctx, stop)
+	ios := cmdutil.System()
+	cmd := NewCmdRoot(ios)
+	cmd.SetArgs(os.Args[1:])
+	err := cmd.ExecuteContext(ctx)
+	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			fmt.Fprintln(ios.ErrOut, "olc: interrupted:", err)
+		} else {
+			fmt.Fprintln(ios.ErrOut, "olc:", err)
+		}
+	}
+	return cmdutil.ExitCode(err)
+}

@@ -1,0 +1,12 @@
+// Command olc is an open research toolkit for long-context language-model
+// experiments: hyperparameter search, scaling-law fits, ablations, training
+// and question answering, with one record of everything that ran.
+package main
+
+import (
+	"os"
+
+	"github.com/olc-toolkit/olc/cmd/olc/internal/root"
+)
+
+func main() { os.Exit(root.Main()) }
