@@ -135,8 +135,8 @@ func (c *Command) Run(ctx context.Context, r TrialRun) (Outcome, error) {
 		out.LogPath = dir
 	}
 	argv := c.Expand(r.Params)
-	env := c.environ(r, dir)
-	if err := writeCommandRecord(filepath.Join(dir, "command.json"), argv, c.Dir, env[len(os.Environ()):]); err != nil {
+	extra := c.environ(r, dir)
+	if err := writeCommandRecord(filepath.Join(dir, "command.json"), argv, c.Dir, extra); err != nil {
 		return out, err
 	}
 	stdoutPath, stderrPath := filepath.Join(dir, "stdout.log"), filepath.Join(dir, "stderr.log")
@@ -153,7 +153,7 @@ func (c *Command) Run(ctx context.Context, r TrialRun) (Outcome, error) {
 
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = c.Dir
-	cmd.Env = env
+	cmd.Env = append(os.Environ(), extra...)
 	cmd.Stdin = nil
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
@@ -223,14 +223,14 @@ func (c *Command) stop(pgid int, done <-chan error) error {
 	}
 }
 
+// environ returns the variables a trial's command gets on top of olc's own.
 func (c *Command) environ(r TrialRun, dir string) []string {
-	env := os.Environ()
-	env = append(env,
-		"OLC_STUDY="+r.Study,
-		"OLC_TRIAL="+strconv.Itoa(r.Number),
-		"OLC_ATTEMPT="+strconv.Itoa(r.Attempt),
-		"OLC_TRIAL_DIR="+dir,
-	)
+	env := []string{
+		"OLC_STUDY=" + r.Study,
+		"OLC_TRIAL=" + strconv.Itoa(r.Number),
+		"OLC_ATTEMPT=" + strconv.Itoa(r.Attempt),
+		"OLC_TRIAL_DIR=" + dir,
+	}
 	names := make([]string, 0, len(r.Params))
 	for name := range r.Params {
 		names = append(names, name)

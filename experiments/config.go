@@ -124,10 +124,7 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	root := section{d: d, m: d.root}
 	root.only("study", "params", "sampler", "objective")
 
-	st, ok := root.table("study")
-	if !ok && !root.has("study") {
-		d.fail("study", "missing; a config starts with a [study] table holding at least name and trials")
-	}
+	st, _ := root.required("study", "a config starts with a [study] table holding at least name and trials")
 	c.parseStudy(st)
 	c.parseParams(root)
 	samplers, _ := root.table("sampler")
@@ -207,11 +204,8 @@ var paramKeys = map[optimize.Kind][]string{
 
 func (c *Config) parseParams(root section) {
 	d := c.doc
-	ps, ok := root.table("params")
+	ps, ok := root.required("params", "declare at least one parameter, e.g. [params.x] with type = \"float\", low = 0.0, high = 1.0")
 	if !ok {
-		if !root.has("params") {
-			d.fail("params", "missing; declare at least one parameter, e.g. [params.x] with type = \"float\", low = 0.0, high = 1.0")
-		}
 		return
 	}
 	var params []optimize.Param
@@ -343,11 +337,8 @@ func (c *Config) values(t section, path string) []any {
 
 func (c *Config) parseObjective(root section) {
 	d := c.doc
-	o, ok := root.table("objective")
+	o, ok := root.required("objective", "say what to optimize, e.g. [objective] kind = \"builtin\", function = \"branin\"")
 	if !ok {
-		if !root.has("objective") {
-			d.fail("objective", "missing; say what to optimize, e.g. [objective] kind = \"builtin\", function = \"branin\"")
-		}
 		return
 	}
 	c.Objective.Kind = o.str("kind", "")

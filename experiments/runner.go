@@ -36,6 +36,9 @@ const (
 // left running by a process that died (same host and the process gone, or
 // no heartbeat for StaleAfter) are marked failed (ReasonLost) and run again,
 // as are trials interrupted by a cancelled context (ReasonInterrupted).
+//
+// The exported fields configure the runner; set them before Run, and do not
+// call Run on one Runner from two goroutines at once.
 type Runner struct {
 	Store     Store
 	Study     *Study
@@ -79,6 +82,7 @@ type Runner struct {
 	gaveUp    bool
 	fatal     error
 	started   int
+	stopped   int
 	owner     string
 }
 
@@ -111,8 +115,9 @@ type Summary struct {
 	Target int
 	// Started is the number of trials this run started; Resumed the
 	// number of complete trials the study had before it; Expired the
-	// number of trials of dead processes it marked failed.
-	Started, Resumed, Expired int
+	// number of trials of dead processes it marked failed; Interrupted the
+	// number of trials it stopped when its context was cancelled.
+	Started, Resumed, Expired, Interrupted int
 	// Exhausted is set when the sampler had no point left (a finished grid).
 	Exhausted bool
 	// Best is the best complete trial, or nil.
@@ -158,7 +163,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	r.owner = host + ":" + strconv.Itoa(os.Getpid())
 	r.cond = sync.NewCond(&r.mu)
 	r.ours = map[int64]*Trial{}
-	r.retryQ, r.best, r.streak, r.exhausted, r.gaveUp, r.fatal, r.started = nil, nil, 0, false, false, nil, 0
+	r.retryQ, r.best, r.streak, r.exhausted, r.gaveUp, r.fatal, r.started, r.stopped = nil, nil, 0, false, false, nil, 0, 0
 
 	expired, err := r.load(ctx, host, staleAfter)
 	if err != nil {
@@ -189,7 +194,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	sum := &Summary{Counts: r.counts, Target: r.Trials, Started: r.started, Resumed: resumed, Expired: expired, Exhausted: r.exhausted}
+	sum := &Summary{Counts: r.counts, Target: r.Trials, Started: r.started, Resumed: resumed, Expired: expired, Interrupted: r.stopped, Exhausted: r.exhausted}
 	if r.best != nil {
 		b := *r.best
 		sum.Best = &b
@@ -466,6 +471,9 @@ func (r *Runner) finish(ctx context.Context, t *Trial, out Outcome, runErr error
 	*t = fin
 	r.hist.Trials[t.Number] = t.observation()
 	r.noteBest(t)
+	if t.Reason == ReasonInterrupted {
+		r.stopped++
+	}
 	if t.State == optimize.Failed && t.Reason == ReasonError {
 		r.streak++
 		r.lastError = firstLine(t.Error)

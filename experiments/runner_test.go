@@ -276,8 +276,8 @@ func TestRunnerInterruptAndResumeGrid(t *testing.T) {
 					interrupted++
 				}
 			}
-			if interrupted == 0 || sum.Complete != 57 {
-				t.Errorf("%d interrupted, %d complete; want some interrupted and 57 complete", interrupted, sum.Complete)
+			if interrupted == 0 || sum.Complete != 57 || sum.Interrupted != interrupted {
+				t.Errorf("%d interrupted (summary says %d), %d complete; want some interrupted and 57 complete", interrupted, sum.Interrupted, sum.Complete)
 			}
 			// Resume with an objective that never blocks.
 			r2 := f.runner(t, experiments.ObjectiveFunc(sphere), grid.Size())

@@ -149,6 +149,16 @@ func (s section) table(key string) (section, bool) {
 	return section{d: s.d, path: path, m: m}, true
 }
 
+// required returns the sub-table key of s, reporting it missing with a hint
+// when it is absent.
+func (s section) required(key, hint string) (section, bool) {
+	t, ok := s.table(key)
+	if !ok && !s.has(key) {
+		s.d.fail(join(s.path, key), "missing; %s", hint)
+	}
+	return t, ok
+}
+
 // keys returns the table's keys in document order.
 func (s section) keys() []string {
 	keys := s.d.order[s.path]

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/experiments"
@@ -29,8 +31,8 @@ per parameter and a metrics.<name> column per metric.`,
 			if err := requireStudy(cmd, name); err != nil {
 				return err
 			}
-			if format != "json" && format != "csv" {
-				return cmdutil.Usagef("--format %q: allowed: json, csv", format)
+			if !slices.Contains(report.Formats, format) {
+				return cmdutil.Usagef("--format %q: allowed: %s", format, strings.Join(report.Formats, ", "))
 			}
 			study, trials, err := loadStudy(cmd.Context(), *storePath, name)
 			if err != nil {

@@ -128,7 +128,7 @@ func runOptimize(ctx context.Context, opts *RunOptions) error {
 		printResult(opts.IO.Out, res, cfg.Space)
 	}
 	if res.Interrupted {
-		return fmt.Errorf("%w: the trials it stopped are marked failed and run again when you resume the study with the same command", runErr)
+		return fmt.Errorf("%w: stopped %d running trial(s) and marked them failed; run the same command again to resume the study", experiments.ErrInterrupted, sum.Interrupted)
 	}
 	return runErr
 }

@@ -3,7 +3,6 @@ package root
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -68,11 +67,7 @@ func Main() int {
 	cmd.SetArgs(os.Args[1:])
 	err := cmd.ExecuteContext(ctx)
 	if err != nil {
-		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-			fmt.Fprintln(ios.ErrOut, "olc: interrupted:", err)
-		} else {
-			fmt.Fprintln(ios.ErrOut, "olc:", err)
-		}
+		fmt.Fprintln(ios.ErrOut, "olc:", err)
 	}
 	return cmdutil.ExitCode(err)
 }
