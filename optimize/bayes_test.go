@@ -1,0 +1,227 @@
+package optimize_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/olc-toolkit/olc/optimize"
+	"github.com/olc-toolkit/olc/optimize/functions"
+)
+
+// run proposes n points for f, each completed at once, and returns the
+// history.
+func run(t *testing.T, s optimize.Sampler, f func(optimize.Params) float64, n int, dir optimize.Direction) *optimize.History {
+	t.Helper()
+	h := &optimize.History{Direction: dir}
+	for i := range n {
+		p, err := s.Propose(context.Background(), h)
+		if err != nil {
+			t.Fatalf("proposal %d: %v", i, err)
+		}
+		h.Trials = append(h.Trials, optimize.Observation{Number: i, Params: p.Params, State: optimize.Complete, Value: f(p.Params), Key: p.Key})
+	}
+	return h
+}
+
+func best(h *optimize.History) float64 {
+	b := h.Trials[0].Value
+	for _, o := range h.Trials {
+		if h.Direction.Better(o.Value, b) {
+			b = o.Value
+		}
+	}
+	return b
+}
+
+// forrester is the 1-d test function of Forrester, Sóbester and Keane
+// (2008), Engineering Design via Surrogate Modelling, p. 83:
+// (6x − 2)² sin(12x − 4) on [0, 1], minimum −6.020740 at x = 0.757249.
+func forrester(p optimize.Params) float64 {
+	x := p["x"].(float64)
+	return (6*x - 2) * (6*x - 2) * math.Sin(12*x-4)
+}
+
+func TestBayesFindsOptimum1D(t *testing.T) {
+	space := mustSpace(t, optimize.Param{Name: "x", Kind: optimize.Float, Low: 0, High: 1})
+	for _, acq := range []string{"ucb", "ei", "pi"} {
+		s := must(optimize.NewBayes(space, 1, optimize.BayesOptions{Acquisition: acq}))
+		h := run(t, s, forrester, 20, optimize.Minimize)
+		if b := best(h); b > -6.0207+1e-3 {
+			t.Errorf("%s: best after 20 evaluations %.6f, want within 1e-3 of -6.020740", acq, b)
+		}
+	}
+	// Maximizing −f finds the same point.
+	s := must(optimize.NewBayes(space, 1, optimize.BayesOptions{}))
+	h := run(t, s, func(p optimize.Params) float64 { return -forrester(p) }, 20, optimize.Maximize)
+	if b := best(h); b < 6.0207-1e-3 {
+		t.Errorf("maximize: best %.6f, want within 1e-3 of 6.020740", b)
+	}
+}
+
+func TestBayesDeterministic(t *testing.T) {
+	space := mustSpace(t,
+		optimize.Param{Name: "x1", Kind: optimize.Float, Low: -5, High: 10},
+		optimize.Param{Name: "x2", Kind: optimize.Float, Low: 0, High: 15},
+	)
+	f := func(p optimize.Params) float64 {
+		return functions.Branin([]float64{p["x1"].(float64), p["x2"].(float64)})
+	}
+	a := run(t, must(optimize.NewBayes(space, 7, optimize.BayesOptions{})), f, 18, optimize.Minimize)
+	b := run(t, must(optimize.NewBayes(space, 7, optimize.BayesOptions{})), f, 18, optimize.Minimize)
+	c := run(t, must(optimize.NewBayes(space, 8, optimize.BayesOptions{})), f, 18, optimize.Minimize)
+	differ := false
+	for i := range a.Trials {
+		if !a.Trials[i].Params.Equal(b.Trials[i].Params) {
+			t.Fatalf("proposal %d differs for the same seed: %v vs %v", i, a.Trials[i].Params, b.Trials[i].Params)
+		}
+		differ = differ || !a.Trials[i].Params.Equal(c.Trials[i].Params)
+	}
+	if !differ {
+		t.Error("seeds 7 and 8 gave the same proposals")
+	}
+	// A fresh sampler on the same history proposes the same next point.
+	p1, _ := must(optimize.NewBayes(space, 7, optimize.BayesOptions{})).Propose(context.Background(), a)
+	s := must(optimize.NewBayes(space, 7, optimize.BayesOptions{}))
+	p2, _ := s.Propose(context.Background(), a)
+	if !p1.Params.Equal(p2.Params) {
+		t.Errorf("resumed proposals differ: %v vs %v", p1.Params, p2.Params)
+	}
+}
+
+// TestBayesDiscreteSpaces checks that integer, stepped and categorical
+// spaces get only in-space, never repeated points, until the space is
+// exhausted.
+func TestBayesDiscreteSpaces(t *testing.T) {
+	space := mustSpace(t,
+		optimize.Param{Name: "n", Kind: optimize.Int, Low: 1, High: 4},
+		optimize.Param{Name: "lr", Kind: optimize.Float, Low: 0.1, High: 0.3, Step: 0.1},
+		optimize.Param{Name: "opt", Kind: optimize.Categorical, Values: []any{"adam", "sgd", true}},
+	)
+	f := func(p optimize.Params) float64 {
+		v := float64(p["n"].(int64)) + 10*p["lr"].(float64)
+		if p["opt"] == "sgd" {
+			v -= 2
+		}
+		return v
+	}
+	s := must(optimize.NewBayes(space, 3, optimize.BayesOptions{NInitial: 4}))
+	h := &optimize.History{Direction: optimize.Minimize}
+	seen := map[string]bool{}
+	for i := range 36 {
+		p, err := s.Propose(context.Background(), h)
+		if err != nil {
+			t.Fatalf("proposal %d: %v", i, err)
+		}
+		if err := space.Contains(p.Params); err != nil {
+			t.Fatalf("proposal %d out of the space: %v", i, err)
+		}
+		k := p.Params["opt"].(any)
+		key := string(rune('0'+p.Params["n"].(int64))) + string(rune('0'+int64(math.Round(p.Params["lr"].(float64)*10)))) + optimize.FormatValue(k)
+		if seen[key] {
+			t.Fatalf("proposal %d repeats %v", i, p.Params)
+		}
+		seen[key] = true
+		h.Trials = append(h.Trials, optimize.Observation{Number: i, Params: p.Params, State: optimize.Complete, Value: f(p.Params)})
+	}
+	if _, err := s.Propose(context.Background(), h); !errors.Is(err, optimize.ErrExhausted) {
+		t.Errorf("proposal after all 36 points = %v, want ErrExhausted", err)
+	}
+	// Log-scaled integers stay in range too.
+	logSpace := mustSpace(t, optimize.Param{Name: "batch", Kind: optimize.Int, Low: 1, High: 1024, Log: true})
+	h2 := run(t, must(optimize.NewBayes(logSpace, 1, optimize.BayesOptions{NInitial: 3})), func(p optimize.Params) float64 {
+		return math.Abs(math.Log2(float64(p["batch"].(int64))) - 6)
+	}, 15, optimize.Minimize)
+	if b := best(h2); b != 0 {
+		t.Errorf("log-int search: best %v, want 0 (batch = 64)", b)
+	}
+}
+
+// TestBayesParallelProposals records each proposal as running, without
+// results: the pending trials enter the model as fantasies, so the
+// proposals must be distinct and spread out.
+func TestBayesParallelProposals(t *testing.T) {
+	space := mustSpace(t,
+		optimize.Param{Name: "x1", Kind: optimize.Float, Low: -5, High: 10},
+		optimize.Param{Name: "x2", Kind: optimize.Float, Low: 0, High: 15},
+	)
+	f := func(p optimize.Params) float64 {
+		return functions.Branin([]float64{p["x1"].(float64), p["x2"].(float64)})
+	}
+	s := must(optimize.NewBayes(space, 2, optimize.BayesOptions{}))
+	h := run(t, s, f, 15, optimize.Minimize)
+	var batch []optimize.Params
+	for i := range 4 {
+		p, err := s.Propose(context.Background(), h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, p.Params)
+		h.Trials = append(h.Trials, optimize.Observation{Number: 15 + i, Params: p.Params, State: optimize.Running})
+	}
+	for i := range batch {
+		for j := range i {
+			dx := (batch[i]["x1"].(float64) - batch[j]["x1"].(float64)) / 15
+			dy := (batch[i]["x2"].(float64) - batch[j]["x2"].(float64)) / 15
+			if d := math.Hypot(dx, dy); d < 1e-3 {
+				t.Errorf("pending proposals %d and %d are %.2g apart: %v, %v", i, j, d, batch[i], batch[j])
+			}
+		}
+	}
+}
+
+func TestBayesRecommend(t *testing.T) {
+	space := mustSpace(t, optimize.Param{Name: "x", Kind: optimize.Float, Low: 0, High: 1})
+	// A noisy bowl: the values at its best point scatter, and one lucky
+	// draw elsewhere beats them.
+	h := &optimize.History{Direction: optimize.Minimize}
+	noise := []float64{0.05, -0.04, 0.03, -0.05, 0.02, 0.04, -0.03, 0.01, -0.02, 0.05, -0.01, 0.03}
+	for i, e := range noise {
+		x := float64(i) / 11
+		h.Trials = append(h.Trials, optimize.Observation{Number: i, Params: optimize.Params{"x": x}, State: optimize.Complete, Value: (x-0.5)*(x-0.5) + e})
+	}
+	s := must(optimize.NewBayes(space, 1, optimize.BayesOptions{}))
+	rec, ok, err := s.Recommend(context.Background(), h)
+	if err != nil || !ok {
+		t.Fatalf("Recommend: %v, %v", ok, err)
+	}
+	if x := h.Trials[rec.Number].Params["x"].(float64); math.Abs(x-0.5) > 0.1 {
+		t.Errorf("recommended trial %d at x = %.2f, want near 0.5", rec.Number, x)
+	}
+	det := must(optimize.NewBayes(space, 1, optimize.BayesOptions{Deterministic: true}))
+	if _, ok, _ := det.Recommend(context.Background(), h); ok {
+		t.Error("a deterministic model recommended by posterior mean")
+	}
+}
+
+func TestBayesOptionsValidate(t *testing.T) {
+	cases := []struct {
+		o   optimize.BayesOptions
+		key string
+	}{
+		{optimize.BayesOptions{Acquisition: "ts"}, "acquisition"},
+		{optimize.BayesOptions{Kappa: -1}, "kappa"},
+		{optimize.BayesOptions{Xi: -0.1}, "xi"},
+		{optimize.BayesOptions{NInitial: -2}, "n_initial"},
+		{optimize.BayesOptions{Candidates: -5}, "candidates"},
+	}
+	for _, c := range cases {
+		var pe *optimize.ParamError
+		if err := c.o.Validate(); !errors.As(err, &pe) || pe.Key != c.key {
+			t.Errorf("Validate(%+v) = %v, want an error on %s", c.o, err, c.key)
+		}
+	}
+	space := mustSpace(t, optimize.Param{Name: "x", Kind: optimize.Float, Low: 0, High: 1})
+	b := must(optimize.NewBayes(space, 0, optimize.BayesOptions{}))
+	if o := b.Options(); o.Acquisition != "ucb" || o.NInitial != 10 || o.Xi != 0.01 || o.Kappa != 2 || o.Candidates != 2048 {
+		t.Errorf("defaults = %+v", o)
+	}
+	eight := make([]optimize.Param, 8)
+	for i := range eight {
+		eight[i] = optimize.Param{Name: string(rune('a' + i)), Kind: optimize.Float, Low: 0, High: 1}
+	}
+	if o := must(optimize.NewBayes(mustSpace(t, eight...), 0, optimize.BayesOptions{})).Options(); o.NInitial != 16 {
+		t.Errorf("n_initial default in 8-d = %d, want 2·d = 16", o.NInitial)
+	}
+}

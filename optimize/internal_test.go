@@ -1,0 +1,98 @@
+package optimize
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestWarpInverse(t *testing.T) {
+	for _, l := range []float64{-2.5, -1, 0, 0.5, 1, 2, 2.7} {
+		for _, box := range []bool{false, true} {
+			w := yeoJohnson{lambda: l, boxCox: box}
+			for _, y := range []float64{-3, -0.5, 0, 0.2, 1, 7.5} {
+				if box && y <= 0 {
+					continue
+				}
+				if got := w.inverse(w.forward(y)); math.Abs(got-y) > 1e-9*max(1, math.Abs(y)) {
+					t.Errorf("λ=%v boxCox=%v: inverse(forward(%v)) = %v", l, box, y, got)
+				}
+			}
+		}
+	}
+}
+
+// TestWarpMLE compares the fitted λ with a brute-force search of the
+// profile log-likelihood on a fine grid, and checks the textbook case:
+// Box-Cox of log-normal data is the log (λ = 0).
+func TestWarpMLE(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	logn := make([]float64, 400)
+	skew := make([]float64, 60)
+	for i := range logn {
+		logn[i] = math.Exp(rnd.NormFloat64())
+	}
+	for i := range skew {
+		skew[i] = math.Pow(rnd.Float64(), 3)*10 - 2
+	}
+	for _, c := range []struct {
+		y   []float64
+		box bool
+	}{{logn, true}, {skew, false}, {logn, false}} {
+		got := fitPower(c.y, c.box)
+		bestL, bestF := 0.0, math.Inf(-1)
+		for l := -3.0; l <= 3; l += 1e-3 {
+			if f := powerLogLik(c.y, yeoJohnson{lambda: l, boxCox: c.box}); f > bestF {
+				bestL, bestF = l, f
+			}
+		}
+		if math.Abs(got.lambda-bestL) > 2e-3 {
+			t.Errorf("boxCox=%v: λ = %.4f, grid search %.4f", c.box, got.lambda, bestL)
+		}
+	}
+	if l := fitPower(logn, true).lambda; math.Abs(l) > 0.1 {
+		t.Errorf("Box-Cox λ of log-normal data = %.3f, want near 0", l)
+	}
+	if w := fitWarp([]float64{1, 2, 3}); !w.boxCox {
+		t.Error("positive values should get Box-Cox")
+	}
+	if w := fitWarp([]float64{-1, 2, 3}); w.boxCox {
+		t.Error("values ≤ 0 should get Yeo-Johnson")
+	}
+}
+
+func TestEncodeDecode(t *testing.T) {
+	space, _ := NewSpace(
+		Param{Name: "f", Kind: Float, Low: -1, High: 3},
+		Param{Name: "lf", Kind: Float, Low: 1e-4, High: 1, Log: true},
+		Param{Name: "sf", Kind: Float, Low: 0, High: 1, Step: 0.25},
+		Param{Name: "i", Kind: Int, Low: -2, High: 5},
+		Param{Name: "li", Kind: Int, Low: 1, High: 512, Log: true},
+		Param{Name: "si", Kind: Int, Low: 0, High: 12, Step: 4},
+		Param{Name: "c", Kind: Categorical, Values: []any{"a", int64(2), 0.5}},
+	)
+	e := newEncoder(space)
+	rnd := rand.New(rand.NewPCG(3, 4))
+	u := make([]float64, space.Len())
+	for range 500 {
+		for i := range u {
+			u[i] = rnd.Float64()
+		}
+		p := space.FromUnit(u)
+		x, ok := e.encode(p)
+		if !ok {
+			t.Fatalf("encode(%v) failed", p)
+		}
+		for i, v := range x {
+			if !e.cat[i] && (v < 0 || v > 1) {
+				t.Fatalf("coordinate %d of %v = %v, outside [0, 1]", i, p, v)
+			}
+		}
+		if q := e.decode(x); !q.Equal(p) {
+			t.Fatalf("decode(encode(%v)) = %v", p, q)
+		}
+	}
+	if _, ok := e.encode(Params{"f": 1.0}); ok {
+		t.Error("encode of incomplete params succeeded")
+	}
+}
