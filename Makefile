@@ -24,7 +24,7 @@ lint: ## go vet and staticcheck
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
-demo: build ## a showcase on the embedded defaults, in seconds
+demo: build ## a showcase on the embedded defaults (under a minute)
 	./scripts/demo.sh
 
 clean: ## remove build outputs and the demo's store

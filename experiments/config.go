@@ -36,6 +36,14 @@ var Samplers = []string{"grid", "random", "bayes"}
 //	[sampler.random]
 //	qmc = false              # scrambled Halton points instead of pseudo-random
 //
+//	[sampler.bayes]
+//	acquisition = "ucb"      # ucb | ei | pi
+//	n_initial = 10           # quasi-random points first (default max(10, 2·d))
+//	xi = 0.01                # EI/PI margin, in standard deviations
+//	kappa = 2.0              # UCB weight of the standard deviation
+//	deterministic = false    # true: the objective has no noise
+//	candidates = 2048        # points scored before local refinement
+//
 //	[objective]
 //	kind = "builtin"         # builtin | command
 //	function = "branin"
@@ -50,8 +58,11 @@ type Config struct {
 	Study      StudyConfig
 	Space      *optimize.Space
 	Random     RandomConfig
-	Objective  ObjectiveConfig
-	doc        *tomlDoc
+	Bayes      optimize.BayesOptions
+	// BayesNInitialSet records that the config gives n_initial.
+	BayesNInitialSet bool
+	Objective        ObjectiveConfig
+	doc              *tomlDoc
 }
 
 // StudyConfig is the [study] table.
@@ -128,10 +139,11 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	c.parseStudy(st)
 	c.parseParams(root)
 	samplers, _ := root.table("sampler")
-	samplers.only("random")
+	samplers.only("random", "bayes")
 	rnd, _ := samplers.table("random")
 	rnd.only("qmc")
 	c.Random.QMC = rnd.boolean("qmc")
+	c.parseBayes(samplers)
 	c.parseObjective(root)
 	if err := d.err(); err != nil {
 		return nil, err
@@ -185,6 +197,48 @@ func (c *Config) parseStudy(s section) {
 		d.fail("study.max_retries", "must be an integer from 0 to 100 (got %d)", r)
 	}
 	c.Study.MaxRetries = int(min(max(r, 0), 100))
+}
+
+// parseBayes reads [sampler.bayes].
+func (c *Config) parseBayes(samplers section) {
+	d := c.doc
+	b, _ := samplers.table("bayes")
+	b.only("acquisition", "n_initial", "xi", "kappa", "deterministic", "candidates")
+	o := &c.Bayes
+	o.Acquisition = b.str("acquisition", "")
+	if b.has("acquisition") && o.Acquisition != optimize.AcquisitionUCB && o.Acquisition != optimize.AcquisitionEI && o.Acquisition != optimize.AcquisitionPI {
+		d.fail("sampler.bayes.acquisition", "unknown acquisition %q; allowed: ucb, ei, pi", o.Acquisition)
+	}
+	if b.has("n_initial") {
+		n := b.integer("n_initial", 0)
+		if n < 1 || n > 1_000_000 {
+			d.fail("sampler.bayes.n_initial", "must be a positive integer (got %d)", n)
+		}
+		o.NInitial = int(min(max(n, 1), 1_000_000))
+		c.BayesNInitialSet = true
+	}
+	if b.has("xi") {
+		xi, _ := b.number("xi")
+		if !(xi >= 0) || math.IsInf(xi, 0) {
+			d.fail("sampler.bayes.xi", "must be a non-negative number (got %v)", xi)
+		}
+		o.Xi, o.XiZero = max(xi, 0), xi == 0
+	}
+	if b.has("kappa") {
+		k, _ := b.number("kappa")
+		if !(k >= 0) || math.IsInf(k, 0) {
+			d.fail("sampler.bayes.kappa", "must be a non-negative number (got %v)", k)
+		}
+		o.Kappa, o.KappaZero = max(k, 0), k == 0
+	}
+	o.Deterministic = b.boolean("deterministic")
+	if b.has("candidates") {
+		n := b.integer("candidates", 0)
+		if n < 16 || n > 1<<20 {
+			d.fail("sampler.bayes.candidates", "must be an integer from 16 to %d (got %d)", 1<<20, n)
+		}
+		o.Candidates = int(min(max(n, 16), 1<<20))
+	}
 }
 
 func validSampler(s string) bool {
@@ -476,14 +530,27 @@ func (c *Config) Plan() (*Plan, error) {
 	case "random":
 		r, err := optimize.NewRandom(c.Space, c.Study.Seed, c.Random.QMC)
 		if err != nil {
-			c.paramError(err, "random search")
+			c.paramError(err, "random")
 			return nil, d.err()
 		}
 		p.Sampler = r
 		id.SamplerOptions = map[string]any{"random": map[string]any{"qmc": c.Random.QMC}}
 	case "bayes":
-		d.fail("study.sampler", "the bayes sampler is not available in this version of olc; allowed: grid, random")
-		return nil, d.err()
+		if c.BayesNInitialSet && p.Trials > 0 && c.Bayes.NInitial > p.Trials {
+			d.fail("sampler.bayes.n_initial", "%d start-up points exceed the %d trials wanted; the model would never be used", c.Bayes.NInitial, p.Trials)
+			return nil, d.err()
+		}
+		bs, err := optimize.NewBayes(c.Space, c.Study.Seed, c.Bayes)
+		if err != nil {
+			c.paramError(err, "bayes")
+			return nil, d.err()
+		}
+		p.Sampler = bs
+		o := bs.Options()
+		id.SamplerOptions = map[string]any{"bayes": map[string]any{
+			"acquisition": o.Acquisition, "n_initial": o.NInitial, "xi": o.Xi, "kappa": o.Kappa,
+			"deterministic": o.Deterministic, "candidates": o.Candidates,
+		}}
 	default:
 		d.fail("study.sampler", "unknown sampler %q; allowed: %s", c.Study.Sampler, strings.Join(Samplers, ", "))
 		return nil, d.err()
@@ -521,6 +588,10 @@ func (c *Config) paramError(err error, what string) {
 			key += "." + pe.Key
 		}
 		c.doc.fail(key, "%s", pe.Msg)
+		return
+	}
+	if errors.As(err, &pe) && pe.Key != "" {
+		c.doc.fail("sampler."+what+"."+pe.Key, "%s", pe.Msg)
 		return
 	}
 	if errors.As(err, &pe) {

@@ -178,7 +178,12 @@ func TestConfigErrors(t *testing.T) {
 		{"grid needs step", map[string]string{"study": "[study]\nname = \"s\"\nsampler = \"grid\"\n"}, true, "params.x1.step", 5, "a grid over a float parameter needs step or points"},
 		{"grid too large", map[string]string{"study": "[study]\nname = \"s\"\nsampler = \"grid\"\n", "params": "[params.x1]\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\npoints = 1000\n[params.x2]\ntype = \"int\"\nlow = 0\nhigh = 100\n"}, true, "params", 0, "more than 100000 points (1000 × 101"},
 		{"random without trials", map[string]string{"study": "[study]\nname = \"s\"\n"}, true, "study.trials", 1, "missing; say how many complete trials"},
-		{"bayes not yet", map[string]string{"study": "[study]\nname = \"s\"\ntrials = 5\nsampler = \"bayes\"\n"}, true, "study.sampler", 4, "not available"},
+		{"bayes unknown acquisition", map[string]string{"extra": "[sampler.bayes]\nacquisition = \"ts\"\n"}, false, "sampler.bayes.acquisition", 0, "unknown acquisition \"ts\"; allowed: ucb, ei, pi"},
+		{"bayes negative kappa", map[string]string{"extra": "[sampler.bayes]\nkappa = -1.0\n"}, false, "sampler.bayes.kappa", 0, "non-negative"},
+		{"bayes negative xi", map[string]string{"extra": "[sampler.bayes]\nxi = -0.5\n"}, false, "sampler.bayes.xi", 0, "non-negative"},
+		{"bayes unknown key", map[string]string{"extra": "[sampler.bayes]\nbeta = 1\n"}, false, "sampler.bayes.beta", 0, "unknown key; allowed in [sampler.bayes]: acquisition"},
+		{"bayes few candidates", map[string]string{"extra": "[sampler.bayes]\ncandidates = 3\n"}, false, "sampler.bayes.candidates", 0, "from 16"},
+		{"n_initial > trials", map[string]string{"study": "[study]\nname = \"s\"\ntrials = 5\nsampler = \"bayes\"\n", "extra": "[sampler.bayes]\nn_initial = 8\n"}, true, "sampler.bayes.n_initial", 0, "8 start-up points exceed the 5 trials"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -222,4 +227,36 @@ func TestLoadConfigMissingFile(t *testing.T) {
 		t.Errorf("LoadConfig of a missing file = %v", err)
 	}
 	_ = os.Remove
+}
+
+func TestParseBayesConfig(t *testing.T) {
+	c, err := experiments.ParseConfig("b.toml", []byte(configWith(map[string]string{
+		"study": "[study]\nname = \"s\"\ntrials = 40\nsampler = \"bayes\"\n",
+		"extra": "[sampler.bayes]\nacquisition = \"ei\"\nn_initial = 12\nxi = 0.0\nkappa = 3\ndeterministic = true\ncandidates = 512\n",
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := c.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, ok := plan.Sampler.(*optimize.Bayes)
+	if !ok {
+		t.Fatalf("sampler %T, want *optimize.Bayes", plan.Sampler)
+	}
+	o := b.Options()
+	if o.Acquisition != "ei" || o.NInitial != 12 || o.Xi != 0 || o.Kappa != 3 || !o.Deterministic || o.Candidates != 512 {
+		t.Errorf("options %+v", o)
+	}
+	// The options belong to the study's identity: changing one is a
+	// different study.
+	c2, _ := experiments.ParseConfig("b.toml", []byte(strings.Replace(c.Text, "kappa = 3", "kappa = 2", 1)))
+	p2, err := c2.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := experiments.DiffIdentities(plan.Identity.String(), p2.Identity.String()); len(d) != 1 || !strings.Contains(d[0], "sampler.bayes.kappa: 3 → 2") {
+		t.Errorf("identity diff = %v", d)
+	}
 }

@@ -48,8 +48,10 @@ type BayesOptions struct {
 	// 0.01). Set XiZero to use 0.
 	Xi     float64
 	XiZero bool
-	// Kappa weighs the standard deviation in UCB (default 2).
-	Kappa float64
+	// Kappa weighs the standard deviation in UCB (default 2). Set
+	// KappaZero to use 0 (pure exploitation of the posterior mean).
+	Kappa     float64
+	KappaZero bool
 	// Deterministic fixes the model's noise at gp.MinNoise, for
 	// objectives that give the same value at the same point.
 	Deterministic bool
@@ -73,7 +75,7 @@ func (o BayesOptions) withDefaults(d int) BayesOptions {
 	if o.Xi == 0 && !o.XiZero {
 		o.Xi = 0.01
 	}
-	if o.Kappa == 0 {
+	if o.Kappa == 0 && !o.KappaZero {
 		o.Kappa = 2
 	}
 	if o.Candidates <= 0 {
@@ -295,7 +297,7 @@ type data struct {
 	pending [][]float64
 	taken   map[string]bool
 	scale   float64 // the raw values' standard deviation
-	warp    yeoJohnson
+	warp    powerTransform
 	wmean   float64 // the worst warped value
 	wscale  float64 // the warped values' standard deviation
 }
@@ -326,7 +328,7 @@ func (b *Bayes) collect(h *History) *data {
 	// keeps their distance to zero), warp, and standardize the warped
 	// values on the worst one: the prior mean of the model is 0.
 	d.scale, d.wscale = 1, 1
-	d.warp = yeoJohnson{lambda: 1}
+	d.warp = powerTransform{lambda: 1}
 	d.y = make([]float64, len(raw))
 	if len(raw) == 0 {
 		return d
@@ -435,9 +437,19 @@ func (b *Bayes) randomUnseen(rnd *rand.Rand, taken map[string]bool) (Params, err
 	return nil, ErrExhausted
 }
 
-// fit fits the model to d, warm-started from the last fit. Larger
-// histories get fewer restarts and likelihood evaluations: the warm start
-// is close to the optimum, and each evaluation costs O(n³).
+// fit fits the model to d, warm-started from the last fit. The work is
+// bounded by the history's size n, since each likelihood evaluation costs
+// O(n³):
+//
+//   - n ≤ 100: the warm start, the prior's mode and two draws from the
+//     prior, up to 200 evaluations each;
+//   - n ≤ 250: the warm start and the prior's mode, up to 40 evaluations;
+//   - n > 250: the hyperparameters are refitted from the warm start alone
+//     (10 evaluations) every ⌊n/50⌋ observations, and reused in between,
+//     when only the Cholesky factor is recomputed. The warm start moves
+//     little once hundreds of points pin it down.
+//
+// The schedule depends only on n, so proposals stay deterministic.
 func (b *Bayes) fit(ctx context.Context, j int, d *data) (*gp.Model, error) {
 	n := len(d.x)
 	opts := gp.FitOptions{Deterministic: b.opts.Deterministic, Warm: b.warm,
@@ -446,9 +458,12 @@ func (b *Bayes) fit(ctx context.Context, j int, d *data) (*gp.Model, error) {
 	case n <= 100:
 		opts.Restarts, opts.MaxEvaluations = 2, 200
 	case n <= 250:
-		opts.Restarts, opts.MaxEvaluations = 1, 60
+		opts.Restarts, opts.MaxEvaluations = -1, 40
 	default:
-		opts.Restarts, opts.MaxEvaluations = -1, 12
+		if b.warm != nil && n%(n/50) != 0 {
+			return gp.New(d.x, d.y, b.enc.cat, *b.warm, b.opts.Deterministic)
+		}
+		opts.Restarts, opts.MaxEvaluations, opts.WarmOnly = -1, 10, true
 	}
 	m, err := gp.Fit(ctx, d.x, d.y, b.enc.cat, opts)
 	if err != nil {
@@ -503,9 +518,9 @@ func (b *Bayes) modelProposal(ctx context.Context, j int, d *data) (Params, erro
 	// which is the lowest value for a noiseless objective.
 	best := math.Inf(1)
 	bestX := d.x[0]
-	for _, x := range d.x {
-		if mu, _ := model.Predict(x); mu < best {
-			best, bestX = mu, x
+	for i, mu := range model.TrainingMeans() {
+		if mu < best {
+			best, bestX = mu, d.x[i]
 		}
 	}
 	for _, x := range d.pending {
@@ -716,6 +731,11 @@ func (b *Bayes) localSearch(acq *acquisition, x0 []float64) ([]float64, float64)
 	return best, bestV
 }
 
+// minRecommendNoise is the learned noise variance, on the standardized
+// scale (a noise standard deviation of 3% of the values' spread), below
+// which Recommend trusts the observed values.
+const minRecommendNoise = 1e-3
+
 // Recommendation is a sampler's choice of the best trial by its model.
 type Recommendation struct {
 	// Number is the trial, Mean its posterior mean in the metric's units.
@@ -736,7 +756,7 @@ var _ Recommender = (*Bayes)(nil)
 
 // Recommend returns the complete trial with the best posterior mean of a
 // model fitted to the history, unless the options say the objective is
-// deterministic.
+// deterministic or the model finds no material noise.
 func (b *Bayes) Recommend(ctx context.Context, h *History) (Recommendation, bool, error) {
 	if b.opts.Deterministic {
 		return Recommendation{}, false, nil
@@ -752,9 +772,12 @@ func (b *Bayes) Recommend(ctx context.Context, h *History) (Recommendation, bool
 	if err != nil {
 		return Recommendation{}, false, err
 	}
+	if model.Noise() < minRecommendNoise {
+		return Recommendation{}, false, nil // no material noise: trust the values
+	}
 	best, at := math.Inf(1), -1
-	for i, x := range d.x {
-		if mu, _ := model.Predict(x); mu < best {
+	for i, mu := range model.TrainingMeans() {
+		if mu < best {
 			best, at = mu, i
 		}
 	}

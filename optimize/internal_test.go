@@ -9,7 +9,7 @@ import (
 func TestWarpInverse(t *testing.T) {
 	for _, l := range []float64{-2.5, -1, 0, 0.5, 1, 2, 2.7} {
 		for _, box := range []bool{false, true} {
-			w := yeoJohnson{lambda: l, boxCox: box}
+			w := powerTransform{lambda: l, boxCox: box}
 			for _, y := range []float64{-3, -0.5, 0, 0.2, 1, 7.5} {
 				if box && y <= 0 {
 					continue
@@ -42,7 +42,7 @@ func TestWarpMLE(t *testing.T) {
 		got := fitPower(c.y, c.box)
 		bestL, bestF := 0.0, math.Inf(-1)
 		for l := -3.0; l <= 3; l += 1e-3 {
-			if f := powerLogLik(c.y, yeoJohnson{lambda: l, boxCox: c.box}); f > bestF {
+			if f := powerLogLik(c.y, powerTransform{lambda: l, boxCox: c.box}); f > bestF {
 				bestL, bestF = l, f
 			}
 		}

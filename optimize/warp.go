@@ -2,18 +2,19 @@ package optimize
 
 import "math"
 
-// yeoJohnson is the power transform of Yeo and Johnson (2000, "A new
-// family of power transformations to improve normality or symmetry",
-// Biometrika 87(4)), with λ chosen by maximum likelihood, as scipy's
-// stats.yeojohnson does. Bayesian optimization applies it to the
-// standardized values before fitting the model: objective values are often
+// powerTransform is the power transform of Box and Cox (1964) for positive
+// values or of Yeo and Johnson (2000, "A new family of power
+// transformations to improve normality or symmetry", Biometrika 87(4)) for
+// any, with λ chosen by maximum likelihood, as scipy's stats.boxcox and
+// stats.yeojohnson do. Bayesian optimization applies it to the scaled
+// values before fitting the model: objective values are often
 // skewed (a few trials far worse than the rest, or values spanning orders
 // of magnitude), which a stationary Gaussian process models poorly; the
 // transform is monotone, so the order of the trials, and the minimum, are
 // kept. Cowen-Rivers et al. (2022, "HEBO: Pushing the limits of
 // sample-efficient hyperparameter optimisation", JAIR 74) found such output
 // transforms among the most effective changes to Bayesian optimization.
-type yeoJohnson struct {
+type powerTransform struct {
 	lambda float64
 	// boxCox selects the Box-Cox transform (y^λ − 1)/λ, for positive
 	// values, instead of Yeo-Johnson.
@@ -26,7 +27,7 @@ type yeoJohnson struct {
 // analysis of transformations", JRSS B 26(2)) applies when every value is
 // positive, which stretches the values closest to zero, typically the best
 // ones of a minimization, and Yeo-Johnson otherwise.
-func fitWarp(y []float64) yeoJohnson {
+func fitWarp(y []float64) powerTransform {
 	positive := true
 	for _, v := range y {
 		if !(v > 0) {
@@ -37,19 +38,15 @@ func fitWarp(y []float64) yeoJohnson {
 	return fitPower(y, positive)
 }
 
-// fitYeoJohnson returns the Yeo-Johnson transform whose λ in [−3, 3]
-// maximizes the profile log-likelihood of y under a normal model.
-func fitYeoJohnson(y []float64) yeoJohnson { return fitPower(y, false) }
-
 // fitPower returns the Box-Cox or Yeo-Johnson transform whose λ in [−3, 3]
 // maximizes the profile log-likelihood of y under a normal model.
-func fitPower(y []float64, boxCox bool) yeoJohnson {
+func fitPower(y []float64, boxCox bool) powerTransform {
 	// Golden-section search: the profile likelihood is unimodal in λ in
 	// practice, and this needs no derivative.
 	lo, hi := -3.0, 3.0
 	const g = 0.6180339887498949
 	a, b := hi-g*(hi-lo), lo+g*(hi-lo)
-	ll := func(l float64) float64 { return powerLogLik(y, yeoJohnson{lambda: l, boxCox: boxCox}) }
+	ll := func(l float64) float64 { return powerLogLik(y, powerTransform{lambda: l, boxCox: boxCox}) }
 	fa, fb := ll(a), ll(b)
 	for hi-lo > 1e-4 {
 		if fa < fb {
@@ -62,13 +59,13 @@ func fitPower(y []float64, boxCox bool) yeoJohnson {
 			fa = ll(a)
 		}
 	}
-	return yeoJohnson{lambda: (lo + hi) / 2, boxCox: boxCox}
+	return powerTransform{lambda: (lo + hi) / 2, boxCox: boxCox}
 }
 
 // powerLogLik is the profile log-likelihood of λ: −n/2·log σ̂²(λ) plus the
 // log Jacobian, (λ − 1)·Σ sign(y)·log(|y| + 1) for Yeo-Johnson and
 // (λ − 1)·Σ log y for Box-Cox.
-func powerLogLik(y []float64, t yeoJohnson) float64 {
+func powerLogLik(y []float64, t powerTransform) float64 {
 	lambda := t.lambda
 	n := float64(len(y))
 	mean, jac := 0.0, 0.0
@@ -93,7 +90,7 @@ func powerLogLik(y []float64, t yeoJohnson) float64 {
 	return -n/2*math.Log(ss/n) + (lambda-1)*jac
 }
 
-func (t yeoJohnson) forward(y float64) float64 {
+func (t powerTransform) forward(y float64) float64 {
 	l := t.lambda
 	if t.boxCox {
 		if math.Abs(l) < 1e-10 {
@@ -113,7 +110,7 @@ func (t yeoJohnson) forward(y float64) float64 {
 	return -(math.Pow(1-y, 2-l) - 1) / (2 - l)
 }
 
-func (t yeoJohnson) inverse(z float64) float64 {
+func (t powerTransform) inverse(z float64) float64 {
 	l := t.lambda
 	if t.boxCox {
 		if math.Abs(l) < 1e-10 {

@@ -8,14 +8,17 @@ rm -rf .olc/demo
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "random search (scrambled Halton) on Branin, 200 trials, 2 at a time"
-"$OLC" optimize --config examples/demo.toml --store "$STORE"
+step "Bayesian optimization on Branin, 60 trials, 2 at a time (the known minimum is 0.397887)"
+"$OLC" optimize --config examples/branin-bayes.toml --store "$STORE"
 
-step "its best trial (the known minimum is 0.397887)"
-"$OLC" optimize best --study demo --store "$STORE"
+step "random search (scrambled Halton) on Branin, the same budget"
+"$OLC" optimize --config examples/branin-random.toml --store "$STORE"
 
-step "its convergence plot"
-"$OLC" optimize plot --study demo --store "$STORE"
+step "their best-so-far curves side by side"
+"$OLC" optimize plot --study branin-bayes,branin-random --store "$STORE" --out .olc/demo/plots/bayes-vs-random.png
+
+step "the Bayesian study's convergence and its value against each parameter"
+"$OLC" optimize plot --study branin-bayes --store "$STORE"
 
 step "grid search over a command objective (examples/toy-train.sh), 30 points, 4 at a time"
 "$OLC" optimize --config examples/toy-grid.toml --store "$STORE"

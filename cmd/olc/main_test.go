@@ -535,3 +535,80 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: %v", v)
 	}
 }
+
+func TestBayesStudy(t *testing.T) {
+	dir := t.TempDir()
+	cfg := strings.Replace(fmt.Sprintf(branin, "random", 20), "step = 2.5\n", "", 1)
+	cfg = strings.Replace(cfg, "points = 4\n", "", 1)
+	writeFile(t, filepath.Join(dir, "b.toml"), cfg+"\n[sampler.bayes]\nn_initial = 8\ndeterministic = true\n", 0o644)
+	// The shortcut sets the sampler; the study runs twice with the same
+	// seed in two stores and must propose the same points.
+	var exports [2]string
+	for i, store := range []string{"a.db", "b.db"} {
+		r := runOLC(t, dir, "optimize", "bayes", "--config", "b.toml", "--store", store, "--json")
+		if r.code != 0 {
+			t.Fatalf("bayes run: exit %d: %s", r.code, r.stderr)
+		}
+		res := decode(t, r.stdout)
+		best := res["best"].(map[string]any)
+		// Random search's median regret on Branin after 20 evaluations is
+		// about 1.5; a working model does much better.
+		if res["sampler"] != "bayes" || res["complete"] != 20.0 || best["by"] != "observed" || best["value"].(float64) > 1.0 {
+			t.Fatalf("bayes result %v", res)
+		}
+		e := runOLC(t, dir, "optimize", "export", "--study", "b", "--store", store)
+		var doc struct {
+			Trials []struct{ Params map[string]any }
+		}
+		json.Unmarshal([]byte(e.stdout), &doc)
+		b, _ := json.Marshal(doc.Trials)
+		exports[i] = string(b)
+	}
+	if exports[0] != exports[1] {
+		t.Error("the same config and seed gave different proposals")
+	}
+	r := runOLC(t, dir, "optimize", "--config", "b.toml", "--store", "c.db", "--sampler", "bayes", "--trials", "5")
+	if r.code != 2 || !strings.Contains(r.stderr, "sampler.bayes.n_initial: 8 start-up points exceed the 5 trials wanted") {
+		t.Errorf("n_initial > trials: exit %d, %s", r.code, r.stderr)
+	}
+	writeFile(t, filepath.Join(dir, "k.toml"), cfg+"\n[sampler.bayes]\nkappa = -2.0\n", 0o644)
+	r = runOLC(t, dir, "optimize", "bayes", "--config", "k.toml", "--store", "d.db")
+	if r.code != 2 || !strings.Contains(r.stderr, "k.toml:") || !strings.Contains(r.stderr, "sampler.bayes.kappa") {
+		t.Errorf("negative kappa: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+func TestBench(t *testing.T) {
+	r := runOLC(t, t.TempDir(), "bench", "optimize", "--functions", "branin,sphere:3", "--samplers", "bayes-ucb,random,grid",
+		"--budgets", "12,16", "--seeds", "2", "--timing=", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var rep struct {
+		Seeds  int
+		Regret []struct {
+			Function, Sampler string
+			Budget            int
+			Median            float64  `json:"median_regret"`
+			Ratio             *float64 `json:"random_over_this"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, r.stdout)
+	}
+	// 2 functions × 2 budgets × (bayes, random), plus grid on Branin at 16.
+	if rep.Seeds != 2 || len(rep.Regret) != 9 {
+		t.Fatalf("report: %+v", rep)
+	}
+	for _, row := range rep.Regret {
+		if row.Median < 0 || (row.Sampler == "random") != (row.Ratio == nil) {
+			t.Errorf("row %+v", row)
+		}
+	}
+	for _, bad := range [][]string{{"--seeds", "0"}, {"--functions", "nope"}, {"--samplers", "bayes-ts"}, {"--budgets", "0"}} {
+		r := runOLC(t, t.TempDir(), append([]string{"bench", "optimize"}, bad...)...)
+		if r.code != 2 {
+			t.Errorf("bench %v: exit %d, want 2", bad, r.code)
+		}
+	}
+}

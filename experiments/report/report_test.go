@@ -110,3 +110,21 @@ func TestPlot(t *testing.T) {
 		t.Error("FormatOf accepted .jpeg")
 	}
 }
+
+func TestPlotCompare(t *testing.T) {
+	study, _, trials := fixture(t)
+	other := *study
+	other.Name, other.Sampler = "t", "bayes"
+	var buf bytes.Buffer
+	if err := report.PlotCompare(&buf, "png", []*experiments.Study{study, &other}, [][]experiments.Trial{trials, trials[:2]}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(buf.Bytes(), []byte("\x89PNG")) {
+		t.Error("not a PNG")
+	}
+	max := other
+	max.Direction = optimize.Maximize
+	if err := report.PlotCompare(&buf, "png", []*experiments.Study{study, &max}, [][]experiments.Trial{trials, trials}); err == nil {
+		t.Error("comparing studies of opposite directions succeeded")
+	}
+}

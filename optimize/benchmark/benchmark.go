@@ -229,8 +229,11 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 					}
 					for _, b := range budgets {
 						s, err := jb.s.New(jb.p.Space, jb.seed, b)
-						if err != nil || s == nil {
+						if err != nil {
 							return err
+						}
+						if s == nil {
+							continue // too coarse a grid at this budget
 						}
 						tr, err := Trace(ctx, jb.p, s, b)
 						if err != nil {
@@ -328,17 +331,22 @@ func mean(v []float64) float64 {
 // Timing is the time Bayes takes to propose one point after a history of
 // Observations complete trials.
 type Timing struct {
-	Dim          int           `json:"dim"`
-	Observations int           `json:"observations"`
-	Fit          time.Duration `json:"fit_ns"`
-	Acquisition  time.Duration `json:"acquisition_ns"`
-	Total        time.Duration `json:"total_ns"`
+	Dim          int `json:"dim"`
+	Observations int `json:"observations"`
+	// Refit says whether the proposal refitted the model's
+	// hyperparameters (beyond 250 observations Bayes refits them every
+	// n/50 observations and reuses them in between).
+	Refit       bool          `json:"refit"`
+	Fit         time.Duration `json:"fit_ns"`
+	Acquisition time.Duration `json:"acquisition_ns"`
+	Total       time.Duration `json:"total_ns"`
 }
 
-// ProposeTimes measures, for each n, one Bayes proposal (EI) on Hartmann6
-// after n quasi-random complete trials, its fit warm-started as it is in a
-// study (from a fit on the first n−1 trials). It returns the median of
-// repeats measurements for each n.
+// ProposeTimes measures one Bayes proposal on Hartmann6 after n
+// quasi-random complete trials, for each n and both kinds of proposal where
+// they differ: one that refits the hyperparameters (from the previous
+// proposal's fit, as in a study) and one that reuses them. It returns the
+// median of repeats measurements of each.
 func ProposeTimes(ctx context.Context, ns []int, repeats int) ([]Timing, error) {
 	p, err := NewProblem("hartmann6", 0)
 	if err != nil {
@@ -346,38 +354,51 @@ func ProposeTimes(ctx context.Context, ns []int, repeats int) ([]Timing, error) 
 	}
 	var out []Timing
 	for _, n := range ns {
-		var runs []Timing
-		for rep := range max(repeats, 1) {
-			s, err := optimize.NewBayes(p.Space, uint64(rep), optimize.BayesOptions{NInitial: 1})
-			if err != nil {
-				return nil, err
-			}
-			r, _ := optimize.NewRandom(p.Space, uint64(rep), true)
-			h := &optimize.History{Direction: optimize.Minimize}
-			x := make([]float64, p.Dim)
-			for i := range n {
-				prop, _ := r.Propose(ctx, h)
-				for k, name := range p.Space.Names() {
-					x[k] = prop.Params[name].(float64)
-				}
-				h.Trials = append(h.Trials, optimize.Observation{Number: i, Params: prop.Params, State: optimize.Complete, Value: p.Function.Eval(x)})
-			}
-			// Warm up on n−1 trials, as the previous proposal of a study did.
-			warm := &optimize.History{Direction: h.Direction, Trials: h.Trials[:n-1]}
-			if _, err := s.Propose(ctx, warm); err != nil {
-				return nil, err
-			}
-			s2 := s // the same sampler, which keeps its warm start
-			start := time.Now()
-			if _, err := s2.Propose(ctx, h); err != nil {
-				return nil, err
-			}
-			total := time.Since(start)
-			t := s2.Timings()
-			runs = append(runs, Timing{Dim: p.Dim, Observations: n, Fit: t.Fit, Acquisition: t.Acquisition, Total: total})
+		kinds := []int{n} // a refit happens at n when n ≤ 250 or n % (n/50) == 0
+		if n > 250 {
+			kinds = []int{n - n%(n/50), n - n%(n/50) + 1}
 		}
-		sort.Slice(runs, func(a, b int) bool { return runs[a].Total < runs[b].Total })
-		out = append(out, runs[len(runs)/2])
+		for _, m := range kinds {
+			var runs []Timing
+			for rep := range max(repeats, 1) {
+				t, err := proposeTime(ctx, p, m, uint64(rep))
+				if err != nil {
+					return nil, err
+				}
+				runs = append(runs, t)
+			}
+			sort.Slice(runs, func(a, b int) bool { return runs[a].Total < runs[b].Total })
+			out = append(out, runs[len(runs)/2])
+		}
 	}
 	return out, nil
+}
+
+func proposeTime(ctx context.Context, p *Problem, n int, seed uint64) (Timing, error) {
+	s, err := optimize.NewBayes(p.Space, seed, optimize.BayesOptions{NInitial: 1})
+	if err != nil {
+		return Timing{}, err
+	}
+	r, _ := optimize.NewRandom(p.Space, seed, true)
+	h := &optimize.History{Direction: optimize.Minimize}
+	x := make([]float64, p.Dim)
+	for i := range n {
+		prop, _ := r.Propose(ctx, h)
+		for k, name := range p.Space.Names() {
+			x[k] = prop.Params[name].(float64)
+		}
+		h.Trials = append(h.Trials, optimize.Observation{Number: i, Params: prop.Params, State: optimize.Complete, Value: p.Function.Eval(x)})
+	}
+	// The previous proposal of a study fitted the first n−1 trials.
+	if _, err := s.Propose(ctx, &optimize.History{Direction: h.Direction, Trials: h.Trials[:n-1]}); err != nil {
+		return Timing{}, err
+	}
+	start := time.Now()
+	if _, err := s.Propose(ctx, h); err != nil {
+		return Timing{}, err
+	}
+	total := time.Since(start)
+	t := s.Timings()
+	refit := n <= 250 || n%(n/50) == 0
+	return Timing{Dim: p.Dim, Observations: n, Refit: refit, Fit: t.Fit, Acquisition: t.Acquisition, Total: total}, nil
 }

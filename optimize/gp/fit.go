@@ -246,6 +246,8 @@ type FitOptions struct {
 	// Restarts is the number of starts drawn from the prior besides the
 	// warm start and the prior's mode (default 2; negative: none).
 	Restarts int
+	// WarmOnly, with Warm set, makes the warm start the only one.
+	WarmOnly bool
 	// Rand draws the restarts; nil means a source seeded with 0.
 	Rand *rand.Rand
 	// MaxEvaluations bounds each start's likelihood evaluations (default
@@ -277,12 +279,15 @@ func Fit(ctx context.Context, x [][]float64, y []float64, cat []bool, opts FitOp
 	}
 	pr := newProblem(x, y, cat, prior, opts.Deterministic)
 	var starts [][]float64
-	if opts.Warm != nil && len(opts.Warm.LogLengthscales) == d {
+	warm := opts.Warm != nil && len(opts.Warm.LogLengthscales) == d
+	if warm {
 		starts = append(starts, pr.vector(*opts.Warm))
 	}
-	starts = append(starts, pr.vector(prior.Mode(d)))
-	for range max(restarts, 0) {
-		starts = append(starts, pr.vector(prior.Sample(d, rnd)))
+	if !warm || !opts.WarmOnly {
+		starts = append(starts, pr.vector(prior.Mode(d)))
+		for range max(restarts, 0) {
+			starts = append(starts, pr.vector(prior.Sample(d, rnd)))
+		}
 	}
 	maxEval := opts.MaxEvaluations
 	if maxEval <= 0 {

@@ -165,6 +165,16 @@ func (m *Model) kvec(x []float64, kx []float64) []float64 {
 	return kx
 }
 
+// TrainingMeans returns the posterior means at the observed points in
+// O(n): since (K_f + σₙ²I)α = y, K_f·α = y − σₙ²α.
+func (m *Model) TrainingMeans() []float64 {
+	out := make([]float64, len(m.y))
+	for i := range out {
+		out[i] = m.y[i] - (m.noise+m.jitter)*m.alpha[i]
+	}
+	return out
+}
+
 // Predict returns the posterior mean and variance of the latent function
 // (without observation noise) at x.
 func (m *Model) Predict(x []float64) (mean, variance float64) {

@@ -380,3 +380,17 @@ func TestUCB(t *testing.T) {
 		t.Errorf("UCB = %v, %v, %v", v, dmu, dsig)
 	}
 }
+
+func TestTrainingMeans(t *testing.T) {
+	x, y, cat := data(30, 3, true, 9)
+	m, err := gp.New(x, y, cat, params(3), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, got := range m.TrainingMeans() {
+		want, _ := m.Predict(x[i])
+		if math.Abs(got-want) > 1e-9 {
+			t.Errorf("point %d: training mean %.12g, Predict %.12g", i, got, want)
+		}
+	}
+}

@@ -57,39 +57,58 @@ per parameter and a metrics.<name> column per metric.`,
 
 // PlotJSON is what 'olc optimize plot --json' prints.
 type PlotJSON struct {
-	Study string `json:"study"`
-	Plot  string `json:"plot"`
+	Studies []string `json:"studies"`
+	Plot    string   `json:"plot"`
 }
 
 func newCmdPlot(ios *cmdutil.IOStreams, storePath *string) *cobra.Command {
-	var name, out string
+	var names []string
+	var out string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "plot --study NAME [--out FILE.png|.svg|.pdf]",
-		Short: "Plot a study: best value so far by trial, and the value against each parameter",
-		Args:  cmdutil.NoArgs,
+		Use:   "plot --study NAME [--study NAME …] [--out FILE.png|.svg|.pdf]",
+		Short: "Plot a study (best so far, value against each parameter), or compare studies",
+		Long: `Plot one study: the best value so far against the trial number, and the
+value against each parameter. With several --study flags (or a comma-separated
+list), plot their best-so-far curves on one set of axes instead.`,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := requireStudy(cmd, name); err != nil {
-				return err
+			if len(names) == 0 {
+				return requireStudy(cmd, "")
 			}
 			if out == "" {
-				out = filepath.Join(cmdutil.WorkDir(*storePath), "plots", name+".png")
+				out = filepath.Join(cmdutil.WorkDir(*storePath), "plots", strings.Join(names, "-vs-")+".png")
 			}
 			format, err := report.FormatOf(out)
 			if err != nil {
 				return &cmdutil.UsageError{Err: err}
 			}
-			study, trials, err := loadStudy(cmd.Context(), *storePath, name)
-			if err != nil {
-				return err
-			}
-			space, err := experiments.SpaceOf(study)
-			if err != nil {
-				return err
-			}
 			var buf bytes.Buffer
-			if err := report.Plot(&buf, format, study, space, trials); err != nil {
-				return fmt.Errorf("plot study %q: %w", name, err)
+			if len(names) == 1 {
+				study, trials, err := loadStudy(cmd.Context(), *storePath, names[0])
+				if err != nil {
+					return err
+				}
+				space, err := experiments.SpaceOf(study)
+				if err != nil {
+					return err
+				}
+				if err := report.Plot(&buf, format, study, space, trials); err != nil {
+					return fmt.Errorf("plot study %q: %w", names[0], err)
+				}
+			} else {
+				var studies []*experiments.Study
+				var trials [][]experiments.Trial
+				for _, n := range names {
+					s, ts, err := loadStudy(cmd.Context(), *storePath, n)
+					if err != nil {
+						return err
+					}
+					studies, trials = append(studies, s), append(trials, ts)
+				}
+				if err := report.PlotCompare(&buf, format, studies, trials); err != nil {
+					return &cmdutil.UsageError{Err: err}
+				}
 			}
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 				return err
@@ -98,13 +117,13 @@ func newCmdPlot(ios *cmdutil.IOStreams, storePath *string) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return cmdutil.PrintJSON(ios.Out, PlotJSON{Study: name, Plot: out})
+				return cmdutil.PrintJSON(ios.Out, PlotJSON{Studies: names, Plot: out})
 			}
 			fmt.Fprintln(ios.Out, out)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&name, "study", "", "the study (required)")
+	cmd.Flags().StringSliceVar(&names, "study", nil, "the study; give several to compare them (required)")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "the image; its extension picks the format (default <store folder>/plots/<study>.png)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plot's path as JSON")
 	return cmd

@@ -32,7 +32,7 @@ func NewCmdOptimize(ios *cmdutil.IOStreams, runF func(context.Context, *RunOptio
 	opts := &RunOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "optimize --config study.toml",
-		Short: "Search hyperparameters over any objective: grid or random search",
+		Short: "Search hyperparameters over any objective: Bayesian, random or grid search",
 		Long: `Run a hyperparameter search study described by a TOML config.
 
 The objective is a builtin test function or any command (your own training

@@ -36,18 +36,40 @@ type Result struct {
 	Best        *BestJSON          `json:"best"`
 }
 
-// BestJSON is the best trial in JSON output.
+// BestJSON is the best trial in JSON output. By is "observed" (the best
+// value observed) or "posterior_mean" (the lowest posterior mean of the
+// Bayesian model, for objectives whose noise the model learned; Mean is
+// then that mean and Value the trial's observed value).
 type BestJSON struct {
 	Trial  int             `json:"trial"`
 	Value  float64         `json:"value"`
 	Params optimize.Params `json:"params"`
+	By     string          `json:"by"`
+	Mean   *float64        `json:"mean,omitempty"`
 }
 
 func bestJSON(t *experiments.Trial) *BestJSON {
 	if t == nil {
 		return nil
 	}
-	return &BestJSON{Trial: t.Number, Value: t.Value, Params: t.Params}
+	return &BestJSON{Trial: t.Number, Value: t.Value, Params: t.Params, By: "observed"}
+}
+
+// bestOf returns the study's best trial: the sampler's recommendation when
+// it has one, else the best observed.
+func bestOf(ctx context.Context, s optimize.Sampler, study *experiments.Study, trials []experiments.Trial) (*BestJSON, error) {
+	if s != nil {
+		rec, err := experiments.Recommend(ctx, s, study, trials)
+		if err != nil {
+			return nil, err
+		}
+		if rec != nil {
+			b := bestJSON(rec.Trial)
+			b.By, b.Mean = "posterior_mean", &rec.Mean
+			return b, nil
+		}
+	}
+	return bestJSON(experiments.Best(trials, study.Direction)), nil
 }
 
 func runOptimize(ctx context.Context, opts *RunOptions) error {
@@ -117,6 +139,16 @@ func runOptimize(ctx context.Context, opts *RunOptions) error {
 		Started: sum.Started, Resumed: sum.Resumed, Expired: sum.Expired, Exhausted: sum.Exhausted,
 		Interrupted: errors.Is(runErr, experiments.ErrInterrupted), Store: opts.StorePath, Best: bestJSON(sum.Best),
 	}
+	if _, ok := plan.Sampler.(optimize.Recommender); ok && sum.Complete > 0 {
+		rctx := context.WithoutCancel(ctx)
+		trials, err := store.Trials(rctx, study.ID, 0)
+		if err != nil {
+			return err
+		}
+		if res.Best, err = bestOf(rctx, plan.Sampler, study, trials); err != nil {
+			return err
+		}
+	}
 	if runErr != nil {
 		res.Error = runErr.Error()
 	}
@@ -165,7 +197,12 @@ func printBest(w io.Writer, b *BestJSON, space *optimize.Space) {
 		fmt.Fprintln(w, "best: no complete trial yet")
 		return
 	}
-	fmt.Fprintf(w, "best: trial %d, value %s\n", b.Trial, formatValue(b.Value))
+	if b.By == "posterior_mean" && b.Mean != nil {
+		fmt.Fprintf(w, "best: trial %d, posterior mean %s (observed %s): the lowest mean of the model, which learned the objective's noise\n",
+			b.Trial, formatValue(*b.Mean), formatValue(b.Value))
+	} else {
+		fmt.Fprintf(w, "best: trial %d, value %s\n", b.Trial, formatValue(b.Value))
+	}
 	for _, name := range paramOrder(space, b.Params) {
 		fmt.Fprintf(w, "  %s = %s\n", name, optimize.FormatValue(b.Params[name]))
 	}

@@ -238,6 +238,8 @@ type BestOutput struct {
 	Params    optimize.Params    `json:"params"`
 	Metrics   map[string]float64 `json:"metrics"`
 	LogPath   string             `json:"log_path,omitempty"`
+	By        string             `json:"by"`
+	Mean      *float64           `json:"mean,omitempty"`
 }
 
 func newCmdBest(ios *cmdutil.IOStreams, storePath *string) *cobra.Command {
@@ -255,17 +257,28 @@ func newCmdBest(ios *cmdutil.IOStreams, storePath *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			b := experiments.Best(trials, study.Direction)
-			if b == nil {
+			if experiments.Best(trials, study.Direction) == nil {
 				return fmt.Errorf("study %q has no complete trial yet", name)
 			}
-			out := BestOutput{Study: study.Name, Direction: study.Direction, Metric: study.Metric, Trial: b.Number, Value: b.Value, Params: b.Params, Metrics: b.Metrics, LogPath: b.LogPath}
+			var sampler optimize.Sampler
+			if study.Sampler == "bayes" {
+				if sampler, err = experiments.SamplerOf(study); err != nil {
+					return fmt.Errorf("rebuild the sampler of study %q: %w", name, err)
+				}
+			}
+			bj, err := bestOf(cmd.Context(), sampler, study, trials)
+			if err != nil {
+				return err
+			}
+			b := &trials[bj.Trial]
+			out := BestOutput{Study: study.Name, Direction: study.Direction, Metric: study.Metric, Trial: b.Number, Value: b.Value,
+				Params: b.Params, Metrics: b.Metrics, LogPath: b.LogPath, By: bj.By, Mean: bj.Mean}
 			if asJSON {
 				return cmdutil.PrintJSON(ios.Out, out)
 			}
 			space, _ := experiments.SpaceOf(study)
 			fmt.Fprintf(ios.Out, "study %s, %s %s\n", study.Name, study.Direction, study.Metric)
-			printBest(ios.Out, bestJSON(b), space)
+			printBest(ios.Out, bj, space)
 			if len(b.Metrics) > 1 {
 				names := make([]string, 0, len(b.Metrics))
 				for k := range b.Metrics {

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/olc-toolkit/olc/cmd/olc/internal/benchcmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/optimizecmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/versioncmd"
@@ -23,8 +24,9 @@ func NewCmdRoot(ios *cmdutil.IOStreams) *cobra.Command {
 		Use:   "olc",
 		Short: "An open research toolkit for long-context language-model experiments",
 		Long: `olc runs the experiments of long-context language-model research and keeps
-one record of everything that ran: hyperparameter search over any objective,
-with more (scaling laws, ablations, training, question answering) to come.
+one record of everything that ran: hyperparameter search over any objective
+(Bayesian optimization, random and grid search), with more (scaling laws,
+ablations, training, question answering) to come.
 
 Results live in a SQLite store (.olc/olc.db by default); every command that
 produces results takes --json and then prints exactly one JSON document.
@@ -49,9 +51,11 @@ Exit codes: 0 success, 1 the work failed, 2 bad usage or bad config.`,
 	cmd.SetCompletionCommandGroupID("other")
 	opt := optimizecmd.NewCmdOptimize(ios, nil)
 	opt.GroupID = "experiments"
+	bench := benchcmd.NewCmdBench(ios)
+	bench.GroupID = "other"
 	ver := versioncmd.NewCmdVersion(ios, version)
 	ver.GroupID = "other"
-	cmd.AddCommand(opt, ver)
+	cmd.AddCommand(opt, bench, ver)
 	return cmd
 }
 
