@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/olc-toolkit/olc/internal/parallel"
 	"github.com/olc-toolkit/olc/optimize/gp"
 	"github.com/olc-toolkit/olc/optimize/qmc"
 	gonumopt "gonum.org/v1/gonum/optimize"
@@ -160,9 +160,7 @@ type Bayes struct {
 	cands *qmc.Halton // acquisition candidates
 
 	mu      sync.Mutex
-	hist    historyCursor
-	fresh   int
-	pending int
+	index   proposalIndex
 	warm    *gp.Params
 	timings Timings
 }
@@ -382,19 +380,10 @@ func (b *Bayes) Propose(ctx context.Context, h *History) (Proposal, error) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	from, reset := b.hist.next(h)
+	j, reset := b.index.next(h)
 	if reset {
-		b.fresh, b.pending, b.warm = 0, 0, nil
+		b.warm = nil
 	}
-	for _, o := range h.Trials[from:] {
-		if !o.Retry {
-			b.fresh++
-			b.pending = 0
-		}
-	}
-	b.hist.done(h)
-	j := b.fresh + b.pending
-	b.pending++
 	key := fmt.Sprintf("bayes:%d", j)
 
 	d := b.collect(h)
@@ -595,19 +584,10 @@ func (b *Bayes) maximize(ctx context.Context, j int, acq *acquisition, d *data, 
 		starts = append(starts, slices.Clone(p.x))
 	}
 	local := make([]point, len(starts))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for s, x0 := range starts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			x, v := b.localSearch(acq, x0)
-			local[s] = point{x, v}
-		}()
-	}
-	wg.Wait()
+	parallel.For(len(starts), func(s int) {
+		x, v := b.localSearch(acq, starts[s])
+		local[s] = point{x, v}
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -628,25 +608,15 @@ func (b *Bayes) maximize(ctx context.Context, j int, acq *acquisition, d *data, 
 // evaluate returns the acquisition at every candidate, in parallel chunks.
 func (b *Bayes) evaluate(acq *acquisition, xs [][]float64) []float64 {
 	vals := make([]float64, len(xs))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(xs)/256))
-	chunk := (len(xs) + workers - 1) / workers
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*chunk, min((w+1)*chunk, len(xs))
-		if lo >= hi {
-			continue
+	const chunk = 256
+	parallel.For((len(xs)+chunk-1)/chunk, func(c int) {
+		lo, hi := c*chunk, min((c+1)*chunk, len(xs))
+		mean, variance := make([]float64, hi-lo), make([]float64, hi-lo)
+		acq.model.PredictBatch(xs[lo:hi], mean, variance)
+		for i := range mean {
+			vals[lo+i], _, _ = acq.value(mean[i], variance[i])
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			mean, variance := make([]float64, hi-lo), make([]float64, hi-lo)
-			acq.model.PredictBatch(xs[lo:hi], mean, variance)
-			for i := range mean {
-				vals[lo+i], _, _ = acq.value(mean[i], variance[i])
-			}
-		}()
-	}
-	wg.Wait()
+	})
 	return vals
 }
 

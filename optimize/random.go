@@ -24,11 +24,9 @@ type Random struct {
 	seed   uint64
 	halton *qmc.Halton
 
-	mu      sync.Mutex
-	hist    historyCursor
-	fresh   int // proposals (non-retry trials) in the absorbed history
-	pending int // proposals made since the history last grew by a proposal
-	u       []float64
+	mu    sync.Mutex
+	index proposalIndex
+	u     []float64
 }
 
 var _ Sampler = (*Random)(nil)
@@ -57,21 +55,7 @@ func (r *Random) Propose(ctx context.Context, h *History) (Proposal, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	from, reset := r.hist.next(h)
-	if reset {
-		r.fresh, r.pending = 0, 0
-	}
-	for _, o := range h.Trials[from:] {
-		if !o.Retry {
-			r.fresh++
-			r.pending = 0
-		}
-	}
-	r.hist.done(h)
-	// A caller that proposes again before recording the last proposal gets
-	// the next point, not the same one.
-	j := r.fresh + r.pending
-	r.pending++
+	j, _ := r.index.next(h)
 	r.Unit(uint64(j), r.u)
 	return Proposal{Params: r.space.FromUnit(r.u), Key: "random:" + strconv.Itoa(j)}, nil
 }

@@ -129,3 +129,32 @@ func (c *historyCursor) done(h *History) {
 		c.last = h.Trials[c.n-1].Number
 	}
 }
+
+// proposalIndex numbers a sampler's proposals within a study: the j-th
+// proposal is the one made when the history holds j proposals (trials that
+// are not retries). A caller that proposes again before recording the last
+// proposal gets the next index, not the same one.
+type proposalIndex struct {
+	hist    historyCursor
+	fresh   int // proposals in the absorbed history
+	pending int // proposals made since the history last grew by one
+}
+
+// next returns the index of the proposal to make from h; reset is true when
+// h is not a continuation of the history seen before.
+func (p *proposalIndex) next(h *History) (j int, reset bool) {
+	from, reset := p.hist.next(h)
+	if reset {
+		p.fresh, p.pending = 0, 0
+	}
+	for _, o := range h.Trials[from:] {
+		if !o.Retry {
+			p.fresh++
+			p.pending = 0
+		}
+	}
+	p.hist.done(h)
+	j = p.fresh + p.pending
+	p.pending++
+	return j, reset
+}

@@ -8,12 +8,12 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/olc-toolkit/olc/internal/parallel"
 	"github.com/olc-toolkit/olc/optimize"
 	"github.com/olc-toolkit/olc/optimize/functions"
 )
@@ -186,7 +186,6 @@ type job struct {
 func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	budgets := slices.Clone(cfg.Budgets)
 	slices.Sort(budgets)
-	maxBudget := budgets[len(budgets)-1]
 	var jobs []job
 	for _, p := range cfg.Problems {
 		for _, s := range cfg.Samplers {
@@ -195,8 +194,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			}
 		}
 	}
-	// traces[problem][sampler][budget] holds one best value per seed. Grid
-	// search is built per budget (its resolution depends on it).
+	// bests[problem, sampler, budget] holds one best value per seed.
 	type key struct {
 		p, s   string
 		budget int
@@ -204,70 +202,29 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	var mu sync.Mutex
 	bests := map[key][]float64{}
 	done := 0
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
 	var firstErr error
-	for _, jb := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if ctx.Err() != nil {
-				return
-			}
-			record := func(b int, v float64) {
-				mu.Lock()
-				k := key{jb.p.Name, jb.s.Name, b}
-				bests[k] = append(bests[k], v)
-				mu.Unlock()
-			}
-			err := func() error {
-				if jb.s.Name == Grid.Name {
-					if jb.seed > 0 {
-						return nil // deterministic: one run per budget
-					}
-					for _, b := range budgets {
-						s, err := jb.s.New(jb.p.Space, jb.seed, b)
-						if err != nil {
-							return err
-						}
-						if s == nil {
-							continue // too coarse a grid at this budget
-						}
-						tr, err := Trace(ctx, jb.p, s, b)
-						if err != nil {
-							return err
-						}
-						record(b, tr[len(tr)-1])
-					}
-					return nil
-				}
-				s, err := jb.s.New(jb.p.Space, jb.seed, maxBudget)
-				if err != nil {
-					return err
-				}
-				tr, err := Trace(ctx, jb.p, s, maxBudget)
-				if err != nil {
-					return err
-				}
-				for _, b := range budgets {
-					record(b, tr[min(b, len(tr))-1])
-				}
-				return nil
-			}()
+	parallel.For(len(jobs), func(k int) {
+		jb := jobs[k]
+		if ctx.Err() != nil {
+			return
+		}
+		record := func(b int, v float64) {
 			mu.Lock()
-			if err != nil && firstErr == nil {
-				firstErr = fmt.Errorf("%s on %s, seed %d: %w", jb.s.Name, jb.p.Name, jb.seed, err)
-			}
-			done++
-			if cfg.Progress != nil {
-				cfg.Progress(done, len(jobs))
-			}
+			key := key{jb.p.Name, jb.s.Name, b}
+			bests[key] = append(bests[key], v)
 			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+		}
+		err := runJob(ctx, jb, budgets, record)
+		mu.Lock()
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("%s on %s, seed %d: %w", jb.s.Name, jb.p.Name, jb.seed, err)
+		}
+		done++
+		if cfg.Progress != nil {
+			cfg.Progress(done, len(jobs))
+		}
+		mu.Unlock()
+	})
 	if firstErr != nil {
 		return nil, firstErr
 	}
@@ -297,6 +254,45 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		}
 	}
 	return out, nil
+}
+
+// runJob runs one sampler on one problem with one seed to the largest
+// budget, recording the best value at each budget. Grid search, which has
+// no seed, runs once per budget (its resolution depends on it).
+func runJob(ctx context.Context, jb job, budgets []int, record func(budget int, best float64)) error {
+	if jb.s.Name == Grid.Name {
+		if jb.seed > 0 {
+			return nil
+		}
+		for _, b := range budgets {
+			s, err := jb.s.New(jb.p.Space, jb.seed, b)
+			if err != nil {
+				return err
+			}
+			if s == nil {
+				continue // too coarse a grid at this budget
+			}
+			tr, err := Trace(ctx, jb.p, s, b)
+			if err != nil {
+				return err
+			}
+			record(b, tr[len(tr)-1])
+		}
+		return nil
+	}
+	maxBudget := budgets[len(budgets)-1]
+	s, err := jb.s.New(jb.p.Space, jb.seed, maxBudget)
+	if err != nil {
+		return err
+	}
+	tr, err := Trace(ctx, jb.p, s, maxBudget)
+	if err != nil {
+		return err
+	}
+	for _, b := range budgets {
+		record(b, tr[min(b, len(tr))-1])
+	}
+	return nil
 }
 
 func regrets(vals []float64, opt float64) []float64 {

@@ -4,10 +4,9 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
-	"sync"
 
+	"github.com/olc-toolkit/olc/internal/parallel"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 )
@@ -298,23 +297,14 @@ func Fit(ctx context.Context, x [][]float64, y []float64, cat []bool, opts FitOp
 		f float64
 	}
 	results := make([]result, len(starts))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for s, x0 := range starts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if ctx.Err() != nil {
-				results[s] = result{x0, math.Inf(-1)}
-				return
-			}
-			v, f := maximize(pr, x0, maxEval)
-			results[s] = result{v, f}
-		}()
-	}
-	wg.Wait()
+	parallel.For(len(starts), func(s int) {
+		if ctx.Err() != nil {
+			results[s] = result{starts[s], math.Inf(-1)}
+			return
+		}
+		v, f := maximize(pr, starts[s], maxEval)
+		results[s] = result{v, f}
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
