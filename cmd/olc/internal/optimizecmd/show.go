@@ -45,6 +45,19 @@ func loadStudy(ctx context.Context, storePath, name string) (*experiments.Study,
 	return study, trials, nil
 }
 
+// studyBest returns a stored study's best trial, asking its sampler (rebuilt
+// from the stored config) when it has a model.
+func studyBest(ctx context.Context, study *experiments.Study, trials []experiments.Trial) (*BestJSON, error) {
+	var sampler optimize.Sampler
+	if study.Sampler == "bayes" && experiments.Best(trials, study.Direction) != nil {
+		var err error
+		if sampler, err = experiments.SamplerOf(study); err != nil {
+			return nil, fmt.Errorf("rebuild the sampler of study %q: %w", study.Name, err)
+		}
+	}
+	return bestOf(ctx, sampler, study, trials)
+}
+
 func requireStudy(cmd *cobra.Command, name string) error {
 	if name == "" {
 		return cmdutil.Usagef("--study is required; 'olc optimize status' lists the studies")
@@ -104,6 +117,9 @@ func newCmdStatus(ios *cmdutil.IOStreams, storePath *string) *cobra.Command {
 				return err
 			}
 			st := status(study, trials, time.Now())
+			if st.Best, err = studyBest(cmd.Context(), study, trials); err != nil {
+				return err
+			}
 			if asJSON {
 				return cmdutil.PrintJSON(ios.Out, st)
 			}
@@ -260,13 +276,7 @@ func newCmdBest(ios *cmdutil.IOStreams, storePath *string) *cobra.Command {
 			if experiments.Best(trials, study.Direction) == nil {
 				return fmt.Errorf("study %q has no complete trial yet", name)
 			}
-			var sampler optimize.Sampler
-			if study.Sampler == "bayes" {
-				if sampler, err = experiments.SamplerOf(study); err != nil {
-					return fmt.Errorf("rebuild the sampler of study %q: %w", name, err)
-				}
-			}
-			bj, err := bestOf(cmd.Context(), sampler, study, trials)
+			bj, err := studyBest(cmd.Context(), study, trials)
 			if err != nil {
 				return err
 			}
