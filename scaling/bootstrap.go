@@ -1,0 +1,153 @@
+package scaling
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"sync/atomic"
+)
+
+// bootstrap refits res's law on opts.Bootstrap resamples of the points
+// (rows drawn with replacement, as multiplicities), each from the warm
+// starts, and fills in the standard errors and 95% percentile intervals of
+// the parameters and the derived quantities. Resample b draws from a PCG
+// seeded with (opts.Seed, b), so the outcome does not depend on
+// scheduling.
+func bootstrap(ctx context.Context, res *Result, p *problem, warm [][]float64, opts Options, tick func()) error {
+	B := opts.Bootstrap
+	n := len(p.lx)
+	samples := make([][]float64, B)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(opts.Workers, B) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := make([]float64, n)
+			for {
+				b := int(next.Add(1)) - 1
+				if b >= B || ctx.Err() != nil {
+					return
+				}
+				rng := rand.New(rand.NewPCG(opts.Seed, uint64(b)))
+				clear(w)
+				for range n {
+					w[rng.IntN(n)]++
+				}
+				q := p.withWeights(w)
+				var best local
+				best.f = math.Inf(1)
+				for _, th := range warm {
+					l := q.minimize(th, opts.GradTol, opts.MaxIterations)
+					if l.converged && l.f < best.f {
+						best = l
+					}
+				}
+				if best.converged {
+					samples[b] = p.law.Natural(best.theta)
+					if !allFinite(samples[b]) {
+						samples[b] = nil
+					}
+				}
+				if tick != nil {
+					tick()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	info := &BootstrapInfo{Resamples: B, Seed: opts.Seed}
+	for _, s := range samples {
+		if s == nil {
+			info.Failed++
+			continue
+		}
+		info.Samples = append(info.Samples, s)
+	}
+	res.Bootstrap = info
+	if len(info.Samples) < 2 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("only %d of %d bootstrap resamples converged; no intervals", len(info.Samples), B))
+		return nil
+	}
+	if info.Failed > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d bootstrap resamples did not converge and are left out of the intervals", info.Failed, B))
+	}
+	for i, name := range res.ParamNames {
+		col := make([]float64, len(info.Samples))
+		for k, s := range info.Samples {
+			col[k] = s[i]
+		}
+		res.Params[name] = withInterval(res.Params[name].Value, col)
+	}
+	if res.Exponents != nil {
+		var as, bs, gs []float64
+		ns := make([][]float64, len(opts.Compute))
+		ds := make([][]float64, len(opts.Compute))
+		ts := make([][]float64, len(opts.Compute))
+		ls := make([][]float64, len(opts.Compute))
+		for _, s := range info.Samples {
+			dv, _ := derive(res.Law, s, opts.Compute, opts.Transform)
+			as, bs, gs = append(as, dv.a), append(bs, dv.b), append(gs, dv.g)
+			for j := range opts.Compute {
+				ns[j] = append(ns[j], dv.n[j])
+				ds[j] = append(ds[j], dv.d[j])
+				ts[j] = append(ts[j], dv.d[j]/dv.n[j])
+				ls[j] = append(ls[j], dv.loss[j])
+			}
+		}
+		res.Exponents.A = withInterval(res.Exponents.A.Value, as)
+		res.Exponents.B = withInterval(res.Exponents.B.Value, bs)
+		res.Exponents.G = withInterval(res.Exponents.G.Value, gs)
+		for j := range res.Optimal {
+			o := &res.Optimal[j]
+			o.N = withInterval(o.N.Value, ns[j])
+			o.D = withInterval(o.D.Value, ds[j])
+			o.TokensPerParam = withInterval(o.TokensPerParam.Value, ts[j])
+			o.Loss = withInterval(o.Loss.Value, ls[j])
+		}
+	}
+	return nil
+}
+
+// withInterval returns v with the standard deviation and the 2.5% and
+// 97.5% percentiles of its bootstrap replicates xs (non-finite replicates
+// are dropped).
+func withInterval(v float64, xs []float64) Estimate {
+	fin := make([]float64, 0, len(xs))
+	for _, x := range xs {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			fin = append(fin, x)
+		}
+	}
+	if len(fin) < 2 {
+		return pointEstimate(v)
+	}
+	sort.Float64s(fin)
+	var mean float64
+	for _, x := range fin {
+		mean += x
+	}
+	mean /= float64(len(fin))
+	var ss float64
+	for _, x := range fin {
+		ss += (x - mean) * (x - mean)
+	}
+	return Estimate{Value: v, SE: math.Sqrt(ss / float64(len(fin)-1)), CI: [2]float64{quantile(fin, 0.025), quantile(fin, 0.975)}}
+}
+
+// quantile returns the q-quantile of sorted xs by linear interpolation
+// between order statistics (Hyndman and Fan's type 7, R's default).
+func quantile(sorted []float64, q float64) float64 {
+	h := q * float64(len(sorted)-1)
+	lo := int(math.Floor(h))
+	if lo >= len(sorted)-1 {
+		return sorted[len(sorted)-1]
+	}
+	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
+}

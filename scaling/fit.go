@@ -1,0 +1,349 @@
+package scaling
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+)
+
+// Options configure Fit. The zero value is valid; each field documents its
+// default.
+type Options struct {
+	// Loss is the loss on log residuals; default Huber.
+	Loss LossKind
+	// Delta is the Huber threshold; default 1e-3 (Hoffmann et al. 2022).
+	Delta float64
+	// Transform maps the metric to the fitted loss; default NoTransform.
+	Transform Transform
+	// Starts are the initial internal parameter vectors of the multi-start
+	// fit; default the law's grid (Law.Starts).
+	Starts [][]float64
+	// Workers bounds the goroutines that run starts and resamples; default
+	// GOMAXPROCS.
+	Workers int
+	// MaxIterations bounds the L-BFGS iterations of one start; default
+	// 5000. A winning start that hits it is reported (Result.Warnings).
+	MaxIterations int
+	// GradTol is the ∞-norm of the objective's gradient at which a start
+	// has converged; default 1e-10.
+	GradTol float64
+	// Bootstrap is the number of bootstrap resamples; default 1000, and a
+	// negative number turns the bootstrap off.
+	Bootstrap int
+	// WarmStarts is the number of the grid's best distinct optima (besides
+	// the estimate itself) each bootstrap resample starts from, each with
+	// the grid point that led to it; default 3.
+	WarmStarts int
+	// Seed seeds the bootstrap's resampling.
+	Seed uint64
+	// Compute lists compute budgets (FLOPs, C ≈ 6·N·D) for which to report
+	// the compute-optimal N and D, for laws of N and D.
+	Compute []float64
+	// Holdout is the number of largest-compute points to leave out of a
+	// second fit, to measure the error of extrapolating to them.
+	Holdout int
+	// Columns maps law variables (and "loss", "compute") to the names the
+	// user knows them by, for messages; optional.
+	Columns map[string]string
+	// Progress, when not nil, is called with the number of units of work
+	// done (starts and resamples) and the total, from any goroutine.
+	Progress func(done, total int)
+}
+
+func (o Options) withDefaults(law Law) Options {
+	if o.Loss == "" {
+		o.Loss = Huber
+	}
+	if o.Delta == 0 {
+		o.Delta = 1e-3
+	}
+	if o.Transform == "" {
+		o.Transform = NoTransform
+	}
+	if o.Starts == nil {
+		o.Starts = law.Starts()
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.MaxIterations <= 0 {
+		o.MaxIterations = 5000
+	}
+	if o.GradTol <= 0 {
+		o.GradTol = 1e-10
+	}
+	if o.Bootstrap == 0 {
+		o.Bootstrap = 1000
+	}
+	if o.WarmStarts <= 0 {
+		o.WarmStarts = 3
+	}
+	return o
+}
+
+func (o Options) validate() error {
+	switch o.Loss {
+	case Huber, LeastSquares:
+	default:
+		return fmt.Errorf("unknown loss %q; choose huber or ls", o.Loss)
+	}
+	if !(o.Delta > 0) || math.IsInf(o.Delta, 0) {
+		return fmt.Errorf("the Huber delta must be a positive number, not %v", o.Delta)
+	}
+	switch o.Transform {
+	case NoTransform, Complement:
+	default:
+		return fmt.Errorf("unknown transform %q; choose none or complement", o.Transform)
+	}
+	for _, c := range o.Compute {
+		if !(c > 0) || math.IsInf(c, 0) {
+			return fmt.Errorf("compute budget %v is not a positive number of FLOPs", c)
+		}
+	}
+	if o.Holdout < 0 {
+		return fmt.Errorf("holdout must not be negative, not %d", o.Holdout)
+	}
+	return nil
+}
+
+// ErrNoConvergence is returned (wrapped) when no start of a fit converged.
+var ErrNoConvergence = errors.New("no start converged")
+
+// multiStart is the outcome of minimizing from many starts.
+type multiStart struct {
+	best      local
+	converged int
+	locals    []local // every start's outcome, in start order
+	lowerNC   *local  // a start that did not converge but reached a lower objective
+}
+
+// runStarts minimizes p from every start on workers goroutines. Every start
+// writes only its own slot, so the outcome does not depend on scheduling;
+// ties go to the lower start index.
+func runStarts(ctx context.Context, p *problem, starts [][]float64, workers int, gradTol float64, maxIter int, tick func()) (multiStart, error) {
+	locals := make([]local, len(starts))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, len(starts)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(starts) || ctx.Err() != nil {
+					return
+				}
+				locals[i] = p.minimize(starts[i], gradTol, maxIter)
+				locals[i].start = i
+				if tick != nil {
+					tick()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return multiStart{}, err
+	}
+	return pickBest(locals), nil
+}
+
+func pickBest(locals []local) multiStart {
+	ms := multiStart{locals: locals, best: local{f: math.Inf(1), start: -1}}
+	bestAny := -1
+	for i := range locals {
+		l := &locals[i]
+		if math.IsInf(l.f, 1) {
+			continue
+		}
+		if bestAny < 0 || l.f < locals[bestAny].f {
+			bestAny = i
+		}
+		if !l.converged {
+			continue
+		}
+		ms.converged++
+		if ms.best.start < 0 || l.f < ms.best.f {
+			ms.best = *l
+		}
+	}
+	if bestAny >= 0 && !locals[bestAny].converged && (ms.best.start < 0 || locals[bestAny].f < ms.best.f-1e-12*math.Abs(ms.best.f)) {
+		l := locals[bestAny]
+		ms.lowerNC = &l
+	}
+	return ms
+}
+
+// distinctOptima returns up to k converged optima other than the best,
+// lowest objective first, that differ from the best and from each other,
+// with the starts that led to them.
+func (ms multiStart) distinctOptima(k int, starts [][]float64) [][]float64 {
+	order := make([]int, 0, len(ms.locals))
+	for i, l := range ms.locals {
+		if l.converged && !math.IsInf(l.f, 1) {
+			order = append(order, i)
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return ms.locals[order[a]].f < ms.locals[order[b]].f })
+	kept := [][]float64{ms.best.theta}
+	var out [][]float64
+	for _, i := range order {
+		if len(out) >= 2*k {
+			break
+		}
+		th := ms.locals[i].theta
+		if slices.ContainsFunc(kept, func(q []float64) bool { return near(q, th) }) {
+			continue
+		}
+		kept = append(kept, th)
+		out = append(out, th, starts[ms.locals[i].start])
+	}
+	// Always include the grid start that led to the best.
+	if ms.best.start >= 0 && ms.best.start < len(starts) {
+		out = append(out, starts[ms.best.start])
+	}
+	return out
+}
+
+func near(a, b []float64) bool {
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > 1e-3*(1+math.Abs(a[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// Fit fits law to d: the multi-start minimization of the loss of the log
+// residuals, then the bootstrap intervals, the compute-optimal allocation
+// and the holdout check that opts ask for.
+//
+// It returns a *DataError for bad data, an *IdentifiabilityError when the
+// data cannot determine the law's parameters, and an error wrapping
+// ErrNoConvergence when no start converged.
+func Fit(ctx context.Context, law Law, d *Data, opts Options) (*Result, error) {
+	opts = opts.withDefaults(law)
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if err := d.check(law, opts.Transform, opts.Columns); err != nil {
+		return nil, err
+	}
+	if err := Identifiable(law, d); err != nil {
+		return nil, err
+	}
+	if opts.Holdout > 0 {
+		if rest := d.Len() - opts.Holdout; rest < len(law.Params())+1 {
+			return nil, &IdentifiabilityError{Law: law.Name(), Reason: fmt.Sprintf("holding out %d of %d points leaves %d, and the law's %d parameters need at least %d", opts.Holdout, d.Len(), rest, len(law.Params()), len(law.Params())+1), Alternatives: alternatives(d, law.Name())}
+		}
+	}
+	total := len(opts.Starts)
+	if opts.Bootstrap > 0 {
+		total += opts.Bootstrap
+	}
+	if opts.Holdout > 0 {
+		total += len(opts.Starts)
+	}
+	var done atomic.Int64
+	tick := func() {
+		if opts.Progress != nil {
+			opts.Progress(int(done.Add(1)), total)
+		}
+	}
+
+	p := newProblem(law, d, opts.Transform, opts.Loss, opts.Delta)
+	ms, err := runStarts(ctx, p, opts.Starts, opts.Workers, opts.GradTol, opts.MaxIterations, tick)
+	if err != nil {
+		return nil, err
+	}
+	if ms.converged == 0 {
+		return nil, noConvergence(law, ms, opts)
+	}
+	res := newResult(law, d, opts, p, ms)
+	if opts.Bootstrap > 0 {
+		warm := append([][]float64{ms.best.theta}, ms.distinctOptima(opts.WarmStarts, opts.Starts)...)
+		if err := bootstrap(ctx, res, p, warm, opts, tick); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Holdout > 0 {
+		h, err := holdout(ctx, law, d, opts, tick)
+		if err != nil {
+			return nil, err
+		}
+		res.Holdout = h
+	}
+	return res, nil
+}
+
+func noConvergence(law Law, ms multiStart, opts Options) error {
+	best := math.Inf(1)
+	for _, l := range ms.locals {
+		best = math.Min(best, l.gradNorm)
+	}
+	return fmt.Errorf("fit %s: %w from any of %d starts (smallest gradient norm %.3g, tolerance %.3g, iteration limit %d)",
+		law.Name(), ErrNoConvergence, len(ms.locals), best, opts.GradTol, opts.MaxIterations)
+}
+
+// newResult fills the point estimate's part of a Result.
+func newResult(law Law, d *Data, opts Options, p *problem, ms multiStart) *Result {
+	best := ms.best
+	nat := law.Natural(best.theta)
+	res := &Result{
+		Law: law, LawName: law.Name(), Formula: law.Formula(),
+		Loss: opts.Loss, Delta: opts.Delta, Transform: opts.Transform,
+		Columns: opts.Columns, NPoints: d.Len(),
+		ParamNames: law.Params(), Params: map[string]Estimate{},
+		Objective: best.f, Converged: best.converged, GradNorm: best.gradNorm,
+		Iterations: best.iters, Status: best.status.String(),
+		Starts: len(opts.Starts), StartsConverged: ms.converged,
+		Warnings: []string{},
+	}
+	if opts.Loss == LeastSquares {
+		res.Delta = 0
+	}
+	for i, name := range res.ParamNames {
+		res.Params[name] = pointEstimate(nat[i])
+	}
+	r := p.residuals(best.theta)
+	var ss, mean float64
+	for _, v := range p.ly {
+		mean += v / float64(len(p.ly))
+	}
+	var tot float64
+	for i, v := range r {
+		ss += v * v
+		tot += (p.ly[i] - mean) * (p.ly[i] - mean)
+	}
+	res.RMSELog = math.Sqrt(ss / float64(len(r)))
+	res.R2Log = 1 - ss/tot
+	if best.limit {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the winning start stopped at the iteration limit (%d) with gradient norm %.3g; raise the limit", opts.MaxIterations, best.gradNorm))
+	}
+	if ms.lowerNC != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("a start that did not converge (%s after %d iterations, gradient norm %.3g) reached a lower objective (%.6g < %.6g)", ms.lowerNC.status, ms.lowerNC.iters, ms.lowerNC.gradNorm, ms.lowerNC.f, best.f))
+	}
+	cond, weak := conditioning(p, best.theta)
+	res.Condition = cond
+	if cond > 1e8 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the data barely determine some combination of the parameters %v (Jacobian condition number %.3g): expect wide intervals and treat extrapolation with care", weak, cond))
+	}
+	if dv, ok := derive(law, nat, opts.Compute, opts.Transform); ok {
+		res.Exponents = &Exponents{A: pointEstimate(dv.a), B: pointEstimate(dv.b), G: pointEstimate(dv.g)}
+		for i, c := range opts.Compute {
+			res.Optimal = append(res.Optimal, Allocation{
+				Compute: c, N: pointEstimate(dv.n[i]), D: pointEstimate(dv.d[i]),
+				TokensPerParam: pointEstimate(dv.d[i] / dv.n[i]), Loss: pointEstimate(dv.loss[i]),
+			})
+		}
+	} else if len(opts.Compute) > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the law %s is not a law of N and D, so it has no compute-optimal allocation; --compute is ignored", law.Name()))
+	}
+	return res
+}
