@@ -1,9 +1,12 @@
 package scaling
 
 import (
+	"encoding/csv"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"strconv"
 )
 
 // Hoffmann is Hoffmann et al. 2022's published fit of the chinchilla law
@@ -74,4 +77,62 @@ func Cross(ns, ds []float64) map[string][]float64 {
 		}
 	}
 	return out
+}
+
+// Reference returns published (or, for power and power2, illustrative)
+// parameters of law and a realistic design to generate data at: for laws
+// of N and D the 25 × 10 grid of N ∈ [1e7, 1e10] and D ∈ [1e8, 1e12] (250
+// runs), for context lengths 30 values in [128, 32768], and for other one-
+// variable laws 30 values in [1e6, 1e10].
+func Reference(law Law) (params []float64, design map[string][]float64) {
+	sizes := LogSpace(1e6, 1e10, 30)
+	switch law.(type) {
+	case Chinchilla:
+		return append([]float64(nil), Hoffmann...), Cross(LogSpace(1e7, 1e10, 25), LogSpace(1e8, 1e12, 10))
+	case Kaplan:
+		return []float64{8.8e13, 0.076, 5.4e13, 0.095}, Cross(LogSpace(1e7, 1e10, 25), LogSpace(1e8, 1e12, 10))
+	case KaplanN:
+		return []float64{8.8e13, 0.076}, map[string][]float64{"N": sizes}
+	case KaplanD:
+		return []float64{5.4e13, 0.095}, map[string][]float64{"D": sizes}
+	case Context:
+		return append([]float64(nil), Xiong7B...), map[string][]float64{"c": LogSpace(128, 32768, 30)}
+	case Power:
+		return []float64{1.8, 400, 0.3}, map[string][]float64{"x": sizes}
+	case Power2:
+		return []float64{20, 0.1}, map[string][]float64{"x": sizes}
+	}
+	return nil, nil
+}
+
+// WriteCSV writes d as a CSV table with a header: the law's variables,
+// the loss, and a column C of compute (6·N·D, or d.Compute) for laws of N
+// and D.
+func WriteCSV(w io.Writer, law Law, d *Data) error {
+	cw := csv.NewWriter(w)
+	vars := law.Vars()
+	withC := len(vars) == 2 || d.Compute != nil
+	header := append(append([]string(nil), vars...), "loss")
+	if withC {
+		header = append(header, "C")
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	for i := range d.Loss {
+		var rec []string
+		for _, v := range vars {
+			rec = append(rec, f(d.Vars[v][i]))
+		}
+		rec = append(rec, f(d.Loss[i]))
+		if withC {
+			rec = append(rec, f(d.computeKey(law, i)))
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -132,3 +132,55 @@ func PrintJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// LoadStudy opens the store and reads a study with its trials.
+func LoadStudy(ctx context.Context, storePath, name string) (*experiments.Study, []experiments.Trial, error) {
+	store, err := OpenExistingStore(ctx, storePath)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer store.Close()
+	study, err := store.Study(ctx, name)
+	if errors.Is(err, experiments.ErrNotFound) {
+		all, _ := store.Studies(ctx)
+		names := make([]string, len(all))
+		for i, s := range all {
+			names[i] = s.Name
+		}
+		if len(names) == 0 {
+			return nil, nil, Usagef("no study %q in %s: the store holds no study yet", name, storePath)
+		}
+		return nil, nil, Usagef("no study %q in %s; its studies: %s", name, storePath, strings.Join(names, ", "))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	trials, err := store.Trials(ctx, study.ID, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return study, trials, nil
+}
+
+// WriteFileAtomic writes data to path through a temporary file, so that a
+// crash never leaves half a file.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -34,7 +34,7 @@ per parameter and a metrics.<name> column per metric.`,
 			if !slices.Contains(report.Formats, format) {
 				return cmdutil.Usagef("--format %q: allowed: %s", format, strings.Join(report.Formats, ", "))
 			}
-			study, trials, err := loadStudy(cmd.Context(), *storePath, name)
+			study, trials, err := cmdutil.LoadStudy(cmd.Context(), *storePath, name)
 			if err != nil {
 				return err
 			}
@@ -46,7 +46,7 @@ per parameter and a metrics.<name> column per metric.`,
 				_, err := ios.Out.Write(buf.Bytes())
 				return err
 			}
-			return writeFileAtomic(out, buf.Bytes())
+			return cmdutil.WriteFileAtomic(out, buf.Bytes())
 		},
 	}
 	cmd.Flags().StringVar(&name, "study", "", "the study (required)")
@@ -85,7 +85,7 @@ list), plot their best-so-far curves on one set of axes instead.`,
 			}
 			var buf bytes.Buffer
 			if len(names) == 1 {
-				study, trials, err := loadStudy(cmd.Context(), *storePath, names[0])
+				study, trials, err := cmdutil.LoadStudy(cmd.Context(), *storePath, names[0])
 				if err != nil {
 					return err
 				}
@@ -100,7 +100,7 @@ list), plot their best-so-far curves on one set of axes instead.`,
 				var studies []*experiments.Study
 				var trials [][]experiments.Trial
 				for _, n := range names {
-					s, ts, err := loadStudy(cmd.Context(), *storePath, n)
+					s, ts, err := cmdutil.LoadStudy(cmd.Context(), *storePath, n)
 					if err != nil {
 						return err
 					}
@@ -113,7 +113,7 @@ list), plot their best-so-far curves on one set of axes instead.`,
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 				return err
 			}
-			if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+			if err := cmdutil.WriteFileAtomic(out, buf.Bytes()); err != nil {
 				return err
 			}
 			if asJSON {
@@ -127,27 +127,4 @@ list), plot their best-so-far curves on one set of axes instead.`,
 	cmd.Flags().StringVarP(&out, "out", "o", "", "the image; its extension picks the format (default <store folder>/plots/<study>.png)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plot's path as JSON")
 	return cmd
-}
-
-// writeFileAtomic writes data to path through a temporary file, so that a
-// crash never leaves half a file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

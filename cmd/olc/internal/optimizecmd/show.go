@@ -2,7 +2,6 @@ package optimizecmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -15,35 +14,6 @@ import (
 	"github.com/olc-toolkit/olc/optimize"
 	"github.com/spf13/cobra"
 )
-
-// loadStudy opens the store and reads a study with its trials.
-func loadStudy(ctx context.Context, storePath, name string) (*experiments.Study, []experiments.Trial, error) {
-	store, err := cmdutil.OpenExistingStore(ctx, storePath)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer store.Close()
-	study, err := store.Study(ctx, name)
-	if errors.Is(err, experiments.ErrNotFound) {
-		all, _ := store.Studies(ctx)
-		names := make([]string, len(all))
-		for i, s := range all {
-			names[i] = s.Name
-		}
-		if len(names) == 0 {
-			return nil, nil, cmdutil.Usagef("no study %q in %s: the store holds no study yet", name, storePath)
-		}
-		return nil, nil, cmdutil.Usagef("no study %q in %s; its studies: %s", name, storePath, strings.Join(names, ", "))
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	trials, err := store.Trials(ctx, study.ID, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	return study, trials, nil
-}
 
 // studyBest returns a stored study's best trial, asking its sampler (rebuilt
 // from the stored config) when it has a model.
@@ -112,7 +82,7 @@ func newCmdStatus(ios *cmdutil.IOStreams, storePath *string) *cobra.Command {
 			if name == "" {
 				return listStudies(cmd.Context(), ios, *storePath, asJSON)
 			}
-			study, trials, err := loadStudy(cmd.Context(), *storePath, name)
+			study, trials, err := cmdutil.LoadStudy(cmd.Context(), *storePath, name)
 			if err != nil {
 				return err
 			}
@@ -269,7 +239,7 @@ func newCmdBest(ios *cmdutil.IOStreams, storePath *string) *cobra.Command {
 			if err := requireStudy(cmd, name); err != nil {
 				return err
 			}
-			study, trials, err := loadStudy(cmd.Context(), *storePath, name)
+			study, trials, err := cmdutil.LoadStudy(cmd.Context(), *storePath, name)
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/olc-toolkit/olc/cmd/olc/internal/benchcmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/optimizecmd"
+	"github.com/olc-toolkit/olc/cmd/olc/internal/scalingcmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/versioncmd"
 	"github.com/spf13/cobra"
 )
@@ -25,8 +26,9 @@ func NewCmdRoot(ios *cmdutil.IOStreams) *cobra.Command {
 		Short: "An open research toolkit for long-context language-model experiments",
 		Long: `olc runs the experiments of long-context language-model research and keeps
 one record of everything that ran: hyperparameter search over any objective
-(Bayesian optimization, random and grid search), with more (scaling laws,
-ablations, training, question answering) to come.
+(Bayesian optimization, random and grid search) and scaling-law fits with
+honest intervals, with more (ablations, training, question answering) to
+come.
 
 Results live in a SQLite store (.olc/olc.db by default); every command that
 produces results takes --json and then prints exactly one JSON document.
@@ -51,11 +53,13 @@ Exit codes: 0 success, 1 the work failed, 2 bad usage or bad config.`,
 	cmd.SetCompletionCommandGroupID("other")
 	opt := optimizecmd.NewCmdOptimize(ios, nil)
 	opt.GroupID = "experiments"
+	sc := scalingcmd.NewCmdScaling(ios)
+	sc.GroupID = "experiments"
 	bench := benchcmd.NewCmdBench(ios)
 	bench.GroupID = "other"
 	ver := versioncmd.NewCmdVersion(ios, version)
 	ver.GroupID = "other"
-	cmd.AddCommand(opt, bench, ver)
+	cmd.AddCommand(opt, sc, bench, ver)
 	return cmd
 }
 

@@ -1,0 +1,389 @@
+package scalingcmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/optimize"
+	"github.com/olc-toolkit/olc/scaling"
+	"github.com/olc-toolkit/olc/scaling/scalingplot"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+)
+
+// FitOptions are the options of 'olc scaling fit'.
+type FitOptions struct {
+	IO          *cmdutil.IOStreams
+	DataPath    string
+	Study       string
+	StorePath   string
+	Law         string
+	Columns     map[string]string
+	FlopsColumn string
+	Bootstrap   int
+	Seed        uint64
+	Loss        string
+	Delta       float64
+	Compute     []float64
+	Holdout     int
+	Transform   string
+	PlotPath    string
+	OutPath     string
+	JSON        bool
+	Progress    bool
+	Workers     int
+	// StartStride keeps every k-th start of the law's grid (hidden; for
+	// quick looks and tests, the full grid is the method).
+	StartStride int
+}
+
+func newCmdFit(ios *cmdutil.IOStreams, runF func(context.Context, *FitOptions) error) *cobra.Command {
+	opts := &FitOptions{IO: ios}
+	var columns, compute string
+	cmd := &cobra.Command{
+		Use:   "fit (--data runs.csv | --study NAME) --law LAW",
+		Short: "Fit a scaling law to a CSV table or a study's trials",
+		Long: `Fit a scaling law to points from a CSV table with a header row, or from the
+complete trials of a study in the store (columns are looked up among each
+trial's parameters and metrics).
+
+--columns maps the law's variables (N, D, x, c) and loss to column names;
+unmapped ones are looked up under their own names. When the law needs D and
+the table has none, --flops-column names training FLOPs C and D = C/(6N).
+For metrics that rise with scale (accuracy, EM) --transform complement fits
+1 - metric and reports predictions on the metric's scale.
+
+olc refuses laws the data cannot identify (too few points for the
+parameters, too few distinct sizes, N and D that move in lockstep) and says
+which laws they can. The text report and --json give every parameter with
+its bootstrap standard error and 95% percentile interval, the winning start's
+gradient norm and iteration count, the fit in log space, the compute-optimal
+exponents and, for each --compute budget, the optimal N, D and tokens per
+parameter with their intervals.`,
+		Example: `  olc scaling fit --data runs.csv --law chinchilla --compute 1e21,1e23 --plot fit.png --out fit.json
+  olc scaling fit --data runs.csv --law chinchilla --columns N=params,D=tokens,loss=val_loss --holdout 5
+  olc scaling fit --data ctx.csv --law context --columns c=context_length --plot ctx.svg
+  olc scaling fit --study sweep --law kaplan-n --columns N=n_params,loss=eval_loss
+  olc scaling fit --data acc.csv --law kaplan-n --transform complement --columns loss=accuracy`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if opts.Columns, err = parseColumns(columns); err != nil {
+				return err
+			}
+			if opts.Compute, err = parseBudgets(compute); err != nil {
+				return err
+			}
+			if err := opts.validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runFit(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.DataPath, "data", "", "a CSV table with a header row")
+	f.StringVar(&opts.Study, "study", "", "fit the complete trials of this study instead of a table")
+	f.StringVar(&opts.StorePath, "store", cmdutil.DefaultStore, "the store that holds --study")
+	f.StringVar(&opts.Law, "law", "", "the law: "+strings.Join(scaling.LawNames(), ", ")+" (required)")
+	f.StringVar(&columns, "columns", "", "variable=column pairs, e.g. N=params,D=tokens,loss=loss (defaults: the variables' own names and loss)")
+	f.StringVar(&opts.FlopsColumn, "flops-column", "", "a column of training FLOPs (orders --holdout, groups the plot; gives D = C/(6N) when D is missing)")
+	f.IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the intervals (0: none)")
+	f.Uint64Var(&opts.Seed, "seed", 0, "seed of the bootstrap's resampling")
+	f.StringVar(&opts.Loss, "loss", "huber", "loss on log residuals: huber or ls")
+	f.Float64Var(&opts.Delta, "delta", 1e-3, "the Huber loss's threshold")
+	f.StringVar(&compute, "compute", "", "compute budgets in FLOPs, e.g. 1e21,1e23: report the compute-optimal N and D for each")
+	f.IntVar(&opts.Holdout, "holdout", 0, "also fit without the K largest-compute points and report the error on them")
+	f.StringVar(&opts.Transform, "transform", "none", "none, or complement to fit 1 - metric (accuracy, EM)")
+	f.StringVar(&opts.PlotPath, "plot", "", "draw the fit to this image (.png, .svg or .pdf)")
+	f.StringVar(&opts.OutPath, "out", "", "write the fit (the --json object) to this file, for 'olc scaling predict'")
+	f.BoolVar(&opts.JSON, "json", false, "print the fit as one JSON object")
+	f.BoolVar(&opts.Progress, "progress", false, "show a progress bar on stderr even when it is not a terminal")
+	f.IntVar(&opts.Workers, "workers", 0, "goroutines for the starts and resamples (default: all cores)")
+	f.IntVar(&opts.StartStride, "start-stride", 1, "use every k-th start of the law's grid (a quick, less thorough fit)")
+	f.MarkHidden("start-stride")
+	return cmd
+}
+
+func (o *FitOptions) validate() error {
+	switch {
+	case o.DataPath == "" && o.Study == "":
+		return cmdutil.Usagef("give the points with --data FILE.csv or --study NAME")
+	case o.DataPath != "" && o.Study != "":
+		return cmdutil.Usagef("--data and --study both given; choose one")
+	case o.Law == "":
+		return cmdutil.Usagef("--law is required; choose one of %s", strings.Join(scaling.LawNames(), ", "))
+	case o.Bootstrap < 0:
+		return cmdutil.Usagef("--bootstrap must be 0 or more, not %d", o.Bootstrap)
+	case o.Holdout < 0:
+		return cmdutil.Usagef("--holdout must be 0 or more, not %d", o.Holdout)
+	case !(o.Delta > 0) || math.IsInf(o.Delta, 0):
+		return cmdutil.Usagef("--delta must be a positive number, not %v", o.Delta)
+	}
+	if _, err := scaling.LawByName(o.Law); err != nil {
+		return cmdutil.Usagef("--law: %v", err)
+	}
+	if o.Loss != string(scaling.Huber) && o.Loss != string(scaling.LeastSquares) {
+		return cmdutil.Usagef("--loss %q: choose huber or ls", o.Loss)
+	}
+	if o.Transform != string(scaling.NoTransform) && o.Transform != string(scaling.Complement) {
+		return cmdutil.Usagef("--transform %q: choose none or complement", o.Transform)
+	}
+	law, _ := scaling.LawByName(o.Law)
+	for k := range o.Columns {
+		if k != "loss" && !slices.Contains(law.Vars(), k) {
+			return cmdutil.Usagef("--columns %s=…: the law %s has the variables %s, and loss", k, law.Name(), strings.Join(law.Vars(), ", "))
+		}
+	}
+	for _, p := range []string{o.PlotPath} {
+		if p != "" {
+			if _, err := plotFormat(p); err != nil {
+				return cmdutil.Usagef("--plot: %v", err)
+			}
+		}
+	}
+	return nil
+}
+
+func parseColumns(s string) (map[string]string, error) {
+	out := map[string]string{}
+	if strings.TrimSpace(s) == "" {
+		return out, nil
+	}
+	for _, pair := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" || v == "" {
+			return nil, cmdutil.Usagef("--columns: %q is not variable=column (e.g. N=params,D=tokens,loss=loss)", pair)
+		}
+		if _, dup := out[k]; dup {
+			return nil, cmdutil.Usagef("--columns: %s mapped twice", k)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func parseBudgets(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil || !(v > 0) || math.IsInf(v, 0) {
+			return nil, cmdutil.Usagef("--compute: %q is not a positive number of FLOPs", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func plotFormat(path string) (string, error) {
+	ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+	switch ext {
+	case "png", "svg", "pdf":
+		return ext, nil
+	}
+	return "", fmt.Errorf("cannot tell the plot format of %q; use a name ending in .png, .svg or .pdf", path)
+}
+
+// FitJSON is what --json prints and --out writes: the fit, and where the
+// points came from.
+type FitJSON struct {
+	*scaling.Result
+	Source string `json:"source"`
+	Plot   string `json:"plot,omitempty"`
+}
+
+func runFit(ctx context.Context, opts *FitOptions) error {
+	law, _ := scaling.LawByName(opts.Law)
+	cols := scaling.Columns{Vars: map[string]string{}, Loss: opts.Columns["loss"], Compute: opts.FlopsColumn}
+	for k, v := range opts.Columns {
+		if k != "loss" {
+			cols.Vars[k] = v
+		}
+	}
+	data, source, err := loadData(ctx, opts, law, cols)
+	if err != nil {
+		return err
+	}
+	fo := scaling.Options{
+		Loss: scaling.LossKind(opts.Loss), Delta: opts.Delta, Transform: scaling.Transform(opts.Transform),
+		Bootstrap: opts.Bootstrap, Seed: opts.Seed, Compute: opts.Compute, Holdout: opts.Holdout,
+		Columns: cols.Names(law), Workers: opts.Workers,
+	}
+	if opts.Bootstrap == 0 {
+		fo.Bootstrap = -1
+	}
+	if opts.StartStride > 1 {
+		for i, s := range law.Starts() {
+			if i%opts.StartStride == 0 {
+				fo.Starts = append(fo.Starts, s)
+			}
+		}
+	}
+	if opts.Progress || opts.IO.StderrTTY {
+		bar := progressbar.NewOptions(-1,
+			progressbar.OptionSetWriter(opts.IO.ErrOut),
+			progressbar.OptionSetDescription("fit "+law.Name()),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+		)
+		fo.Progress = func(done, total int) {
+			if done == 1 {
+				bar.ChangeMax(total)
+			}
+			bar.Set(done)
+		}
+		defer func() { bar.Finish(); fmt.Fprintln(opts.IO.ErrOut) }()
+	}
+	res, err := scaling.Fit(ctx, law, data, fo)
+	if err != nil {
+		var de *scaling.DataError
+		var ie *scaling.IdentifiabilityError
+		if errors.As(err, &de) {
+			return cmdutil.Usagef("%s: %v", source, de)
+		}
+		if errors.As(err, &ie) {
+			return cmdutil.Usagef("%s: %v", source, ie)
+		}
+		return fmt.Errorf("%s: %w", source, err)
+	}
+	out := FitJSON{Result: res, Source: source, Plot: opts.PlotPath}
+	if opts.PlotPath != "" {
+		format, _ := plotFormat(opts.PlotPath)
+		var buf bytes.Buffer
+		if err := scalingplot.Draw(&buf, format, res, data); err != nil {
+			return fmt.Errorf("plot: %w", err)
+		}
+		if err := cmdutil.WriteFileAtomic(opts.PlotPath, buf.Bytes()); err != nil {
+			return fmt.Errorf("write the plot: %w", err)
+		}
+	}
+	if opts.OutPath != "" {
+		b, err := json.MarshalIndent(out, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := cmdutil.WriteFileAtomic(opts.OutPath, append(b, '\n')); err != nil {
+			return fmt.Errorf("write the fit: %w", err)
+		}
+	}
+	if opts.JSON {
+		return cmdutil.PrintJSON(opts.IO.Out, out)
+	}
+	printFit(opts.IO.Out, res, source)
+	if opts.PlotPath != "" {
+		fmt.Fprintf(opts.IO.Out, "plot: %s\n", opts.PlotPath)
+	}
+	if opts.OutPath != "" {
+		fmt.Fprintf(opts.IO.Out, "fit written to %s (use it with 'olc scaling predict --fit %s')\n", opts.OutPath, opts.OutPath)
+	}
+	return nil
+}
+
+// loadData reads the points from the table or the study.
+func loadData(ctx context.Context, opts *FitOptions, law scaling.Law, cols scaling.Columns) (*scaling.Data, string, error) {
+	if opts.DataPath != "" {
+		f, err := os.Open(opts.DataPath)
+		if err != nil {
+			return nil, opts.DataPath, cmdutil.Usagef("--data: %v", err)
+		}
+		defer f.Close()
+		d, err := scaling.ReadCSV(f, law, cols)
+		if err != nil {
+			return nil, opts.DataPath, cmdutil.Usagef("%s: %v", opts.DataPath, err)
+		}
+		return d, opts.DataPath, nil
+	}
+	source := fmt.Sprintf("study %s", opts.Study)
+	study, trials, err := cmdutil.LoadStudy(ctx, opts.StorePath, opts.Study)
+	if err != nil {
+		return nil, source, err
+	}
+	d, err := studyData(study, trials, law, cols)
+	if err != nil {
+		return nil, source, cmdutil.Usagef("%s: %v", source, err)
+	}
+	return d, source, nil
+}
+
+// studyData takes the points from a study's complete trials: each column is
+// a numeric parameter or a metric of the trial.
+func studyData(study *experiments.Study, trials []experiments.Trial, law scaling.Law, cols scaling.Columns) (*scaling.Data, error) {
+	d := &scaling.Data{Vars: map[string][]float64{}}
+	lookup := func(t *experiments.Trial, name string) (float64, error) {
+		if v, ok := t.Params[name]; ok {
+			switch x := v.(type) {
+			case float64:
+				return x, nil
+			case int64:
+				return float64(x), nil
+			}
+			return 0, &scaling.DataError{Label: fmt.Sprintf("trial %d", t.Number), Column: name, Msg: fmt.Sprintf("the parameter's value %v is not a number", v)}
+		}
+		if v, ok := t.Metrics[name]; ok {
+			return v, nil
+		}
+		params := slices.Sorted(maps.Keys(t.Params))
+		metrics := slices.Sorted(maps.Keys(t.Metrics))
+		return 0, &scaling.DataError{Label: fmt.Sprintf("trial %d", t.Number), Column: name, Msg: fmt.Sprintf("no such parameter or metric; the trial has parameters %s and metrics %s", strings.Join(params, ", "), strings.Join(metrics, ", "))}
+	}
+	for i := range trials {
+		t := &trials[i]
+		if t.State != optimize.Complete {
+			continue
+		}
+		for _, v := range law.Vars() {
+			name := cols.Of(v)
+			x, err := lookup(t, name)
+			if err != nil && v == "D" && cols.Compute != "" {
+				var c, n float64
+				if c, err = lookup(t, cols.Compute); err == nil {
+					if n, err = lookup(t, cols.Of("N")); err == nil {
+						x = c / (6 * n)
+					}
+				}
+			}
+			if err != nil {
+				return nil, err
+			}
+			d.Vars[v] = append(d.Vars[v], x)
+		}
+		y, err := lookup(t, cols.Of("loss"))
+		if err != nil {
+			return nil, err
+		}
+		d.Loss = append(d.Loss, y)
+		if cols.Compute != "" {
+			c, err := lookup(t, cols.Compute)
+			if err != nil {
+				return nil, err
+			}
+			d.Compute = append(d.Compute, c)
+		}
+		d.Labels = append(d.Labels, fmt.Sprintf("trial %d", t.Number))
+	}
+	if d.Len() == 0 {
+		return nil, fmt.Errorf("the study %s has no complete trial", study.Name)
+	}
+	return d, nil
+}
