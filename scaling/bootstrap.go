@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -16,36 +15,40 @@ import (
 // the parameters and the derived quantities. Resample b draws from a PCG
 // seeded with (opts.Seed, b), so the outcome does not depend on
 // scheduling.
-func bootstrap(ctx context.Context, res *Result, p *problem, warm [][]float64, opts Options, tick func()) error {
+func bootstrap(ctx context.Context, res *Result, d *Data, p *problem, warm [][]float64, opts Options, tick func()) error {
 	B := opts.Bootstrap
 	n := len(p.lx)
 	samples := make([][]float64, B)
+	// A resample can hold too few distinct points to identify the law (a
+	// line through one distinct size); its fit would be arbitrary, so it
+	// is left out and counted.
+	degenerate := make([]bool, B)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(opts.Workers, B) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := make([]float64, n)
 			for {
 				b := int(next.Add(1)) - 1
 				if b >= B || ctx.Err() != nil {
 					return
 				}
-				rng := rand.New(rand.NewPCG(opts.Seed, uint64(b)))
-				clear(w)
-				for range n {
-					w[rng.IntN(n)]++
-				}
-				q := p.withWeights(w)
-				var best local
-				best.f = math.Inf(1)
-				for _, th := range warm {
-					l := q.minimize(th, opts.GradTol, opts.MaxIterations)
-					if l.converged && l.f < best.f {
-						best = l
+				w := resampleWeights(opts.Seed, b, n)
+				var idx []int
+				for i, wi := range w {
+					if wi > 0 {
+						idx = append(idx, i)
 					}
 				}
+				if len(idx) < n && identifiable(p.law, d.subset(idx)) != "" {
+					degenerate[b] = true
+					if tick != nil {
+						tick()
+					}
+					continue
+				}
+				best := p.withWeights(w).bestOf(warm, opts)
 				if best.converged {
 					samples[b] = p.law.Natural(best.theta)
 					if !allFinite(samples[b]) {
@@ -63,7 +66,11 @@ func bootstrap(ctx context.Context, res *Result, p *problem, warm [][]float64, o
 		return err
 	}
 	info := &BootstrapInfo{Resamples: B, Seed: opts.Seed}
-	for _, s := range samples {
+	for b, s := range samples {
+		if degenerate[b] {
+			info.Degenerate++
+			continue
+		}
 		if s == nil {
 			info.Failed++
 			continue
@@ -74,6 +81,9 @@ func bootstrap(ctx context.Context, res *Result, p *problem, warm [][]float64, o
 	if len(info.Samples) < 2 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("only %d of %d bootstrap resamples converged; no intervals", len(info.Samples), B))
 		return nil
+	}
+	if info.Degenerate > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d bootstrap resamples held too few distinct points to identify the law and are left out of the intervals", info.Degenerate, B))
 	}
 	if info.Failed > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d bootstrap resamples did not converge and are left out of the intervals", info.Failed, B))

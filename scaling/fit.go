@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Options configure Fit. The zero value is valid; each field documents its
@@ -180,6 +181,13 @@ func pickBest(locals []local) multiStart {
 	return ms
 }
 
+// warmStarts returns the starts of each bootstrap resample: the estimate,
+// then the grid's best distinct optima with the grid points that led to
+// them.
+func (ms multiStart) warmStarts(opts Options) [][]float64 {
+	return append([][]float64{ms.best.theta}, ms.distinctOptima(opts.WarmStarts, opts.Starts)...)
+}
+
 // distinctOptima returns up to k converged optima other than the best,
 // lowest objective first, that differ from the best and from each other,
 // with the starts that led to them.
@@ -257,6 +265,7 @@ func Fit(ctx context.Context, law Law, d *Data, opts Options) (*Result, error) {
 		}
 	}
 
+	t0 := time.Now()
 	p := newProblem(law, d, opts.Transform, opts.Loss, opts.Delta)
 	ms, err := runStarts(ctx, p, opts.Starts, opts.Workers, opts.GradTol, opts.MaxIterations, tick)
 	if err != nil {
@@ -266,18 +275,22 @@ func Fit(ctx context.Context, law Law, d *Data, opts Options) (*Result, error) {
 		return nil, noConvergence(law, ms, opts)
 	}
 	res := newResult(law, d, opts, p, ms)
+	res.Seconds.Fit = time.Since(t0).Seconds()
 	if opts.Bootstrap > 0 {
-		warm := append([][]float64{ms.best.theta}, ms.distinctOptima(opts.WarmStarts, opts.Starts)...)
-		if err := bootstrap(ctx, res, p, warm, opts, tick); err != nil {
+		t0 = time.Now()
+		if err := bootstrap(ctx, res, d, p, ms.warmStarts(opts), opts, tick); err != nil {
 			return nil, err
 		}
+		res.Seconds.Bootstrap = time.Since(t0).Seconds()
 	}
 	if opts.Holdout > 0 {
+		t0 = time.Now()
 		h, err := holdout(ctx, law, d, opts, tick)
 		if err != nil {
 			return nil, err
 		}
 		res.Holdout = h
+		res.Seconds.Holdout = time.Since(t0).Seconds()
 	}
 	return res, nil
 }
@@ -328,6 +341,9 @@ func newResult(law Law, d *Data, opts Options, p *problem, ms multiStart) *Resul
 	}
 	if ms.lowerNC != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("a start that did not converge (%s after %d iterations, gradient norm %.3g) reached a lower objective (%.6g < %.6g)", ms.lowerNC.status, ms.lowerNC.iters, ms.lowerNC.gradNorm, ms.lowerNC.f, best.f))
+	}
+	if k := len(res.ParamNames); d.Len() < 5*(k+1) {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d points for %d parameters: with so few, the bootstrap intervals are rough and tend to be too narrow", d.Len(), k))
 	}
 	cond, weak := conditioning(p, best.theta)
 	res.Condition = cond

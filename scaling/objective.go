@@ -69,10 +69,17 @@ func (p *problem) rho(r float64) (float64, float64) {
 // eval returns the objective at θ and writes its gradient into grad when
 // grad is not nil.
 func (p *problem) eval(th, grad []float64) float64 {
-	var g []float64
+	return p.evalScratch(th, grad, nil)
+}
+
+// evalScratch is eval with a scratch slice of len(θ) for the per-point
+// gradient, so that an optimizer's loop does not allocate.
+func (p *problem) evalScratch(th, grad, g []float64) float64 {
 	if grad != nil {
 		clear(grad)
-		g = make([]float64, len(th))
+		if len(g) != len(th) {
+			g = make([]float64, len(th))
+		}
 	}
 	f := 0.0
 	for i, xi := range p.lx {
@@ -122,6 +129,7 @@ type local struct {
 func (p *problem) minimize(th0 []float64, gradTol float64, maxIter int) local {
 	var lastX, lastG []float64
 	var lastF float64
+	scratch := make([]float64, len(th0))
 	evalBoth := func(x []float64) {
 		if lastX != nil && slices.Equal(x, lastX) {
 			return
@@ -129,7 +137,7 @@ func (p *problem) minimize(th0 []float64, gradTol float64, maxIter int) local {
 		if lastG == nil {
 			lastG = make([]float64, len(x))
 		}
-		lastF = p.eval(x, lastG)
+		lastF = p.evalScratch(x, lastG, scratch)
 		lastX = append(lastX[:0], x...)
 	}
 	prob := optimize.Problem{

@@ -117,6 +117,9 @@ type BootstrapInfo struct {
 	// Failed counts resamples whose fit did not converge; they are left
 	// out of the intervals.
 	Failed int `json:"failed"`
+	// Degenerate counts resamples with too few distinct points to
+	// identify the law; they are left out too.
+	Degenerate int `json:"degenerate"`
 	// Samples are the reported parameters of each successful resample, in
 	// the order of Result.ParamNames.
 	Samples [][]float64 `json:"samples"`
@@ -165,6 +168,15 @@ type Result struct {
 	Bootstrap *BootstrapInfo `json:"bootstrap,omitempty"`
 	// Warnings say what the numbers alone do not.
 	Warnings []string `json:"warnings"`
+	// Seconds is the wall time of each stage.
+	Seconds Timing `json:"seconds"`
+}
+
+// Timing is the wall time of a fit's stages, in seconds.
+type Timing struct {
+	Fit       float64 `json:"fit"`
+	Bootstrap float64 `json:"bootstrap"`
+	Holdout   float64 `json:"holdout"`
 }
 
 // Values returns the estimated parameters in the order of ParamNames.

@@ -30,3 +30,13 @@ step "the grid study as CSV (first rows)"
 "$OLC" optimize export --study toy-grid --format csv --store "$STORE" | head -4 | cut -c1-120
 
 printf '\nlogs of each command trial: .olc/demo/runs/toy-grid/<trial>/\n'
+
+step "scaling laws: 250 runs generated from Hoffmann et al.'s Chinchilla law (2% log noise)"
+"$OLC" scaling generate --law chinchilla --noise 0.02 --seed 1 --out .olc/demo/runs.csv
+
+step "fit L(N, D) = E + A/N^alpha + B/D^beta: Hoffmann's 4,500 starts, 1,000 bootstrap resamples, compute-optimal N and D"
+"$OLC" scaling fit --data .olc/demo/runs.csv --law chinchilla --compute 1e21,5.76e23 \
+  --plot .olc/demo/plots/chinchilla.png --out .olc/demo/chinchilla.json
+
+step "predict the loss of a 70B model trained on 1.4T tokens (Chinchilla itself), with its interval"
+"$OLC" scaling predict --fit .olc/demo/chinchilla.json --at N=7e10,D=1.4e12

@@ -93,7 +93,7 @@ func printFit(w io.Writer, r *scaling.Result, source string) {
 		tw.Flush()
 	}
 	if b := r.Bootstrap; b != nil {
-		fmt.Fprintf(w, "\nintervals: %d bootstrap resamples of the points (seed %d), %d failed; 95%% percentile intervals\n", b.Resamples, b.Seed, b.Failed)
+		fmt.Fprintf(w, "\nintervals: %d bootstrap resamples of the points (seed %d), %d failed, %d degenerate; 95%% percentile intervals\n", b.Resamples, b.Seed, b.Failed, b.Degenerate)
 	} else {
 		fmt.Fprintf(w, "\nno bootstrap: no intervals (--bootstrap N)\n")
 	}

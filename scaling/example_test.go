@@ -1,0 +1,71 @@
+package scaling_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/olc-toolkit/olc/scaling"
+)
+
+// The project documentation's example: three model sizes, their dataset
+// sizes and the accuracies they reached. Three points cannot identify
+// Chinchilla's five parameters, and olc says so and which laws they can
+// identify; the two-parameter power law in N is fitted to 1 − accuracy and
+// predicts back on the accuracy's scale.
+func Example() {
+	ctx := context.Background()
+	d := &scaling.Data{
+		Vars: map[string][]float64{"N": {1e6, 1e7, 1e8}, "D": {1e9, 1e10, 1e11}},
+		Loss: []float64{0.80, 0.85, 0.90},
+	}
+	_, err := scaling.Fit(ctx, scaling.Chinchilla{}, d, scaling.Options{Transform: scaling.Complement})
+	fmt.Println(err)
+
+	res, err := scaling.Fit(ctx, scaling.KaplanN{}, d, scaling.Options{Transform: scaling.Complement, Seed: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	a := res.Params["alpha_N"]
+	fmt.Printf("1 - accuracy = (N_c/N)^alpha_N with alpha_N = %.3f\n", a.Value)
+	fmt.Printf("accuracy at N = 1e9: %.3f\n", res.PredictAt([]float64{1e9}).Value)
+	fmt.Println(res.Warnings[0])
+	// Output:
+	// the data cannot identify the law chinchilla: it has 5 parameters, so it needs at least 6 points, and there are 3; laws these data can identify: kaplan-d (L(D) = (D_c/D)^alpha_D, 2 parameters); kaplan-n (L(N) = (N_c/N)^alpha_N, 2 parameters)
+	// 1 - accuracy = (N_c/N)^alpha_N with alpha_N = 0.151
+	// accuracy at N = 1e9: 0.929
+	// 3 points for 2 parameters: with so few, the bootstrap intervals are rough and tend to be too narrow
+}
+
+// ExampleFit fits Chinchilla's law to runs generated from Hoffmann et
+// al.'s published parameters, with bootstrap intervals and the
+// compute-optimal allocation for a budget of 1e21 FLOPs.
+func ExampleFit() {
+	law := scaling.Chinchilla{}
+	truth, design := scaling.Reference(law) // E 1.69, A 406.4, B 410.7, α 0.34, β 0.28; 250 runs
+	d, _ := scaling.Generate(law, truth, design, 0.01, 1)
+	var starts [][]float64 // every 45th start of Hoffmann's grid, to keep the example quick
+	for i, s := range law.Starts() {
+		if i%45 == 0 {
+			starts = append(starts, s)
+		}
+	}
+	res, err := scaling.Fit(context.Background(), law, d, scaling.Options{Starts: starts, Bootstrap: 100, Compute: []float64{1e21}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, name := range res.ParamNames {
+		e := res.Params[name]
+		fmt.Printf("%-5s %7.3f  [%.3f, %.3f]\n", name, e.Value, e.CI[0], e.CI[1])
+	}
+	o := res.Optimal[0]
+	fmt.Printf("C = 1e21: N_opt = %.2g, D_opt = %.2g, %.0f tokens per parameter\n", o.N.Value, o.D.Value, o.TokensPerParam.Value)
+	// Output:
+	// E       1.696  [1.658, 1.715]
+	// A     417.395  [317.614, 514.034]
+	// B     451.908  [393.155, 485.151]
+	// alpha   0.342  [0.324, 0.355]
+	// beta    0.285  [0.277, 0.289]
+	// C = 1e21: N_opt = 1.9e+09, D_opt = 9e+10, 49 tokens per parameter
+}
