@@ -75,7 +75,7 @@ func (Kaplan) Allocation(par []float64) (a, b, g float64) {
 // KaplanN is L(N) = (N_c/N)^α_N (Kaplan et al. 2020, Eq. 1.1), for runs
 // trained to convergence. It is a straight line in log-log space, fitted
 // as log L = c − α_N log N with θ = (c, α_N) and N_c = exp(c/α_N).
-type KaplanN struct{}
+type KaplanN struct{ kaplanLine }
 
 var _ Law = KaplanN{}
 
@@ -91,21 +91,9 @@ func (KaplanN) Vars() []string { return []string{"N"} }
 // Params implements Law.
 func (KaplanN) Params() []string { return []string{"N_c", "alpha_N"} }
 
-// LogPredict implements Law.
-func (KaplanN) LogPredict(th, x, grad []float64) float64 { return line(th, x, grad) }
-
-// Natural implements Law.
-func (KaplanN) Natural(th []float64) []float64 { return []float64{math.Exp(th[0] / th[1]), th[1]} }
-
-// Internal implements Law.
-func (KaplanN) Internal(p []float64) []float64 { return []float64{p[1] * math.Log(p[0]), p[1]} }
-
-// Starts implements Law.
-func (KaplanN) Starts() [][]float64 { return lineStarts() }
-
 // KaplanD is L(D) = (D_c/D)^α_D (Kaplan et al. 2020, Eq. 1.2), for large
 // models trained with early stopping; fitted like KaplanN.
-type KaplanD struct{}
+type KaplanD struct{ kaplanLine }
 
 var _ Law = KaplanD{}
 
@@ -121,26 +109,27 @@ func (KaplanD) Vars() []string { return []string{"D"} }
 // Params implements Law.
 func (KaplanD) Params() []string { return []string{"D_c", "alpha_D"} }
 
+// logLine is log L = θ₀ − θ₁·log x, the straight line in log-log space
+// that KaplanN, KaplanD and Power2 share.
+type logLine struct{}
+
 // LogPredict implements Law.
-func (KaplanD) LogPredict(th, x, grad []float64) float64 { return line(th, x, grad) }
-
-// Natural implements Law.
-func (KaplanD) Natural(th []float64) []float64 { return []float64{math.Exp(th[0] / th[1]), th[1]} }
-
-// Internal implements Law.
-func (KaplanD) Internal(p []float64) []float64 { return []float64{p[1] * math.Log(p[0]), p[1]} }
-
-// Starts implements Law.
-func (KaplanD) Starts() [][]float64 { return lineStarts() }
-
-// line is log L = θ₀ − θ₁·log x.
-func line(th, x, grad []float64) float64 {
-	lx := x[0]
+func (logLine) LogPredict(th, x, grad []float64) float64 {
 	if grad != nil {
 		grad[0] = 1
-		grad[1] = -lx
+		grad[1] = -x[0]
 	}
-	return th[0] - th[1]*lx
+	return th[0] - th[1]*x[0]
 }
 
-func lineStarts() [][]float64 { return grid(steps(-4, 8, 4), []float64{0, 0.1, 0.5, 1}) }
+// Starts implements Law.
+func (logLine) Starts() [][]float64 { return grid(steps(-4, 8, 4), []float64{0, 0.1, 0.5, 1}) }
+
+// kaplanLine reports the line as (x_c, α) with L = (x_c/x)^α.
+type kaplanLine struct{ logLine }
+
+// Natural implements Law.
+func (kaplanLine) Natural(th []float64) []float64 { return []float64{math.Exp(th[0] / th[1]), th[1]} }
+
+// Internal implements Law.
+func (kaplanLine) Internal(p []float64) []float64 { return []float64{p[1] * math.Log(p[0]), p[1]} }

@@ -52,7 +52,7 @@ func (Power) Starts() [][]float64 {
 // Power2 is the two-parameter power law L(x) = A·x^(−α), a straight line in
 // log-log space: the law to fit when there are too few points for an
 // irreducible term. θ = (log A, α).
-type Power2 struct{}
+type Power2 struct{ logLine }
 
 var _ Law = Power2{}
 
@@ -68,14 +68,8 @@ func (Power2) Vars() []string { return []string{"x"} }
 // Params implements Law.
 func (Power2) Params() []string { return []string{"A", "alpha"} }
 
-// LogPredict implements Law.
-func (Power2) LogPredict(th, x, grad []float64) float64 { return line(th, x, grad) }
-
 // Natural implements Law.
 func (Power2) Natural(th []float64) []float64 { return []float64{math.Exp(th[0]), th[1]} }
 
 // Internal implements Law.
 func (Power2) Internal(p []float64) []float64 { return []float64{math.Log(p[0]), p[1]} }
-
-// Starts implements Law.
-func (Power2) Starts() [][]float64 { return lineStarts() }
