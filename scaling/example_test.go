@@ -44,13 +44,13 @@ func ExampleFit() {
 	law := scaling.Chinchilla{}
 	truth, design := scaling.Reference(law) // E 1.69, A 406.4, B 410.7, α 0.34, β 0.28; 250 runs
 	d, _ := scaling.Generate(law, truth, design, 0.01, 1)
-	var starts [][]float64 // every 45th start of Hoffmann's grid, to keep the example quick
+	var starts [][]float64 // every 90th start of Hoffmann's grid, to keep the example quick
 	for i, s := range law.Starts() {
-		if i%45 == 0 {
+		if i%90 == 0 {
 			starts = append(starts, s)
 		}
 	}
-	res, err := scaling.Fit(context.Background(), law, d, scaling.Options{Starts: starts, Bootstrap: 100, Compute: []float64{1e21}})
+	res, err := scaling.Fit(context.Background(), law, d, scaling.Options{Starts: starts, Bootstrap: 50, Compute: []float64{1e21}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -62,10 +62,10 @@ func ExampleFit() {
 	o := res.Optimal[0]
 	fmt.Printf("C = 1e21: N_opt = %.2g, D_opt = %.2g, %.0f tokens per parameter\n", o.N.Value, o.D.Value, o.TokensPerParam.Value)
 	// Output:
-	// E       1.696  [1.658, 1.715]
-	// A     417.395  [317.614, 514.034]
-	// B     451.908  [393.155, 485.151]
-	// alpha   0.342  [0.324, 0.355]
-	// beta    0.285  [0.277, 0.289]
+	// E       1.696  [1.662, 1.715]
+	// A     417.395  [311.802, 506.951]
+	// B     451.908  [398.354, 491.630]
+	// alpha   0.342  [0.323, 0.354]
+	// beta    0.285  [0.278, 0.290]
 	// C = 1e21: N_opt = 1.9e+09, D_opt = 9e+10, 49 tokens per parameter
 }
