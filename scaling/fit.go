@@ -316,7 +316,7 @@ func newResult(law Law, d *Data, opts Options, p *problem, ms multiStart) *Resul
 		Objective: best.f, Converged: best.converged, GradNorm: best.gradNorm,
 		Iterations: best.iters, Status: best.status.String(),
 		Starts: len(opts.Starts), StartsConverged: ms.converged,
-		Warnings: []string{},
+		Warnings: []string{}, Optimal: []Allocation{},
 	}
 	if opts.Loss == LeastSquares {
 		res.Delta = 0
@@ -335,7 +335,11 @@ func newResult(law Law, d *Data, opts Options, p *problem, ms multiStart) *Resul
 		tot += (p.ly[i] - mean) * (p.ly[i] - mean)
 	}
 	res.RMSELog = math.Sqrt(ss / float64(len(r)))
-	res.R2Log = 1 - ss/tot
+	if tot > 0 {
+		res.R2Log = 1 - ss/tot
+	} else {
+		res.Warnings = append(res.Warnings, "every point has the same loss, so R² is undefined (reported as 0)")
+	}
 	if best.limit {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the winning start stopped at the iteration limit (%d) with gradient norm %.3g; raise the limit", opts.MaxIterations, best.gradNorm))
 	}
@@ -346,7 +350,7 @@ func newResult(law Law, d *Data, opts Options, p *problem, ms multiStart) *Resul
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d points for %d parameters: with so few, the bootstrap intervals are rough and tend to be too narrow", d.Len(), k))
 	}
 	cond, weak := conditioning(p, best.theta)
-	res.Condition = cond
+	res.Condition = math.Min(cond, math.MaxFloat64) // JSON has no Inf
 	if cond > 1e8 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the data barely determine some combination of the parameters %v (Jacobian condition number %.3g): expect wide intervals and treat extrapolation with care", weak, cond))
 	}

@@ -46,7 +46,10 @@ func holdout(ctx context.Context, law Law, d *Data, opts Options, tick func()) (
 		pred := opts.Transform.Back(math.Exp(lp))
 		r := lp - math.Log(opts.Transform.apply(d.Loss[i]))
 		ss += r * r
-		ape := math.Abs(pred-d.Loss[i]) / math.Abs(d.Loss[i])
+		ape := 0.0
+		if d.Loss[i] != 0 {
+			ape = math.Abs(pred-d.Loss[i]) / math.Abs(d.Loss[i])
+		}
 		h.MAPE += ape / float64(len(test))
 		h.MaxAPE = math.Max(h.MaxAPE, ape)
 		h.Points = append(h.Points, HoldoutPoint{Label: d.label(i), X: xm, Observed: d.Loss[i], Predicted: pred, LogResidual: r})

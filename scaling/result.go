@@ -161,10 +161,12 @@ type Result struct {
 	// predictions with respect to the internal parameters at the estimate;
 	// large values mean some combination of parameters is not determined
 	// by the data.
-	Condition float64        `json:"jacobian_condition"`
-	Exponents *Exponents     `json:"exponents,omitempty"`
-	Optimal   []Allocation   `json:"optimal,omitempty"`
-	Holdout   *Holdout       `json:"holdout,omitempty"`
+	Condition float64 `json:"jacobian_condition"`
+	// Exponents is nil, and Optimal empty, for laws that are not laws of
+	// N and D; Holdout is nil unless Options.Holdout asked for it.
+	Exponents *Exponents     `json:"exponents"`
+	Optimal   []Allocation   `json:"optimal"`
+	Holdout   *Holdout       `json:"holdout"`
 	Bootstrap *BootstrapInfo `json:"bootstrap,omitempty"`
 	// Warnings say what the numbers alone do not.
 	Warnings []string `json:"warnings"`
