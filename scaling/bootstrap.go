@@ -41,7 +41,7 @@ func bootstrap(ctx context.Context, res *Result, d *Data, p *problem, warm [][]f
 						idx = append(idx, i)
 					}
 				}
-				if len(idx) < n && identifiable(p.law, d.subset(idx)) != "" {
+				if len(idx) < n && identifiableWith(p.law, d.subset(idx), 0) != "" {
 					degenerate[b] = true
 					if tick != nil {
 						tick()

@@ -51,6 +51,19 @@ func (c Columns) Names(law Law) map[string]string {
 // Errors are *DataError values that name the row (the header is row 1)
 // and the column.
 func ReadCSV(r io.Reader, law Law, cols Columns) (*Data, error) {
+	return readCSV(r, law.Vars(), false, cols)
+}
+
+// AllVars lists every variable a law may take.
+var AllVars = []string{"N", "D", "x", "c"}
+
+// ReadCSVAll reads every variable of AllVars that the table has (for
+// Analyze); only the loss column is required.
+func ReadCSVAll(r io.Reader, cols Columns) (*Data, error) {
+	return readCSV(r, AllVars, true, cols)
+}
+
+func readCSV(r io.Reader, vars []string, optional bool, cols Columns) (*Data, error) {
 	cr := csv.NewReader(r)
 	cr.TrimLeadingSpace = true
 	cr.Comment = '#'
@@ -78,12 +91,15 @@ func ReadCSV(r io.Reader, law Law, cols Columns) (*Data, error) {
 	}
 	var srcs []source
 	deriveD := false
-	for _, v := range law.Vars() {
+	for _, v := range vars {
 		name := cols.Of(v)
 		i := index(name)
 		if i < 0 {
 			if v == "D" && cols.Compute != "" && index(cols.Compute) >= 0 && index(cols.Of("N")) >= 0 {
 				deriveD = true
+				continue
+			}
+			if _, mapped := cols.Vars[v]; optional && !mapped {
 				continue
 			}
 			return nil, missing(v, name)

@@ -69,3 +69,28 @@ func ExampleFit() {
 	// beta    0.285  [0.278, 0.290]
 	// C = 1e21: N_opt = 1.9e+09, D_opt = 9e+10, 49 tokens per parameter
 }
+
+// ExampleAnalyze fits every law the documentation's three points can
+// identify, and says why it skips the others.
+func ExampleAnalyze() {
+	d := &scaling.Data{
+		Vars: map[string][]float64{"N": {1e6, 1e7, 1e8}, "D": {1e9, 1e10, 1e11}},
+		Loss: []float64{0.80, 0.85, 0.90},
+	}
+	a, err := scaling.Analyze(context.Background(), d, scaling.Options{Transform: scaling.Complement, Bootstrap: -1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, f := range a.Fits {
+		fmt.Printf("fitted %s: %s\n", f.LawName, f.Formula)
+	}
+	for _, s := range a.Skipped {
+		fmt.Printf("skipped %s: %s\n", s.Law, s.Reason)
+	}
+	// Output:
+	// fitted kaplan-d: L(D) = (D_c/D)^alpha_D
+	// fitted kaplan-n: L(N) = (N_c/N)^alpha_N
+	// skipped chinchilla: it has 5 parameters, so it needs at least 6 points, and there are 3
+	// skipped kaplan: it has 4 parameters, so it needs at least 5 points, and there are 3
+}

@@ -45,10 +45,16 @@ func minDistinct(law Law) int {
 // least one more point than parameters, enough distinct values of every
 // variable, and, for laws of two variables, variables that do not move in
 // lockstep (log-correlation below 0.9999).
-func identifiable(law Law, d *Data) string {
+func identifiable(law Law, d *Data) string { return identifiableWith(law, d, 1) }
+
+// identifiableWith is identifiable with at least p+spare points for p
+// parameters: 1 for a fit (one residual degree of freedom at least), 0 for
+// the distinct points of a bootstrap resample, which need only determine
+// the parameters.
+func identifiableWith(law Law, d *Data, spare int) string {
 	n, p := d.Len(), len(law.Params())
-	if n < p+1 {
-		return fmt.Sprintf("it has %d parameters, so it needs at least %d points, and there are %d", p, p+1, n)
+	if n < p+spare {
+		return fmt.Sprintf("it has %d parameters, so it needs at least %d points, and there are %d", p, p+spare, n)
 	}
 	vars := law.Vars()
 	for _, v := range vars {

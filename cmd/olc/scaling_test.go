@@ -225,6 +225,16 @@ func TestScalingBadInput(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "log(1 - metric)") {
 		t.Errorf("kaplan-n on the accuracies: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// --law auto fits what the data identify and says what it did not fit.
+	r = runOLC(t, dir, "scaling", "fit", "--data", "acc.csv", "--law", "auto", "--transform", "complement", "--columns", "loss=accuracy", "--bootstrap", "0")
+	for _, want := range []string{"kaplan-n: L(N) = (N_c/N)^alpha_N", "kaplan-d: L(D) = (D_c/D)^alpha_D", "not fitted: chinchilla: it has 5 parameters, so it needs at least 6 points, and there are 3"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("--law auto: exit %d, stdout lacks %q\n%s%s", r.code, want, r.stdout, r.stderr)
+		}
+	}
+	if r := runOLC(t, dir, "scaling", "fit", "--data", "acc.csv", "--law", "auto", "--plot", "x.png"); r.code != 2 {
+		t.Errorf("--law auto --plot: exit %d", r.code)
+	}
 	for _, c := range []struct {
 		args []string
 		want string

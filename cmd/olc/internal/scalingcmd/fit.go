@@ -100,7 +100,7 @@ parameter with their intervals.`,
 	f.StringVar(&opts.DataPath, "data", "", "a CSV table with a header row")
 	f.StringVar(&opts.Study, "study", "", "fit the complete trials of this study instead of a table")
 	f.StringVar(&opts.StorePath, "store", cmdutil.DefaultStore, "the store that holds --study")
-	f.StringVar(&opts.Law, "law", "", "the law: "+strings.Join(scaling.LawNames(), ", ")+" (required)")
+	f.StringVar(&opts.Law, "law", "", "the law: "+strings.Join(scaling.LawNames(), ", ")+", or auto: every law the data identify (required)")
 	f.StringVar(&columns, "columns", "", "variable=column pairs, e.g. N=params,D=tokens,loss=loss (defaults: the variables' own names and loss)")
 	f.StringVar(&opts.FlopsColumn, "flops-column", "", "a column of training FLOPs (orders --holdout, groups the plot; gives D = C/(6N) when D is missing)")
 	f.IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the intervals (0: none)")
@@ -135,8 +135,17 @@ func (o *FitOptions) validate() error {
 	case !(o.Delta > 0) || math.IsInf(o.Delta, 0):
 		return cmdutil.Usagef("--delta must be a positive number, not %v", o.Delta)
 	}
-	if _, err := scaling.LawByName(o.Law); err != nil {
-		return cmdutil.Usagef("--law: %v", err)
+	if o.Law == "auto" {
+		if o.PlotPath != "" || o.OutPath != "" {
+			return cmdutil.Usagef("--law auto fits several laws; --plot and --out need one (run again with the law you choose)")
+		}
+		for k := range o.Columns {
+			if k != "loss" && !slices.Contains(scaling.AllVars, k) {
+				return cmdutil.Usagef("--columns %s=…: the laws' variables are %s, and loss", k, strings.Join(scaling.AllVars, ", "))
+			}
+		}
+	} else if _, err := scaling.LawByName(o.Law); err != nil {
+		return cmdutil.Usagef("--law: %v (or auto)", err)
 	}
 	if o.Loss != string(scaling.Huber) && o.Loss != string(scaling.LeastSquares) {
 		return cmdutil.Usagef("--loss %q: choose huber or ls", o.Loss)
@@ -146,7 +155,7 @@ func (o *FitOptions) validate() error {
 	}
 	law, _ := scaling.LawByName(o.Law)
 	for k := range o.Columns {
-		if k != "loss" && !slices.Contains(law.Vars(), k) {
+		if law != nil && k != "loss" && !slices.Contains(law.Vars(), k) {
 			return cmdutil.Usagef("--columns %s=…: the law %s has the variables %s, and loss", k, law.Name(), strings.Join(law.Vars(), ", "))
 		}
 	}
@@ -212,25 +221,22 @@ type FitJSON struct {
 }
 
 func runFit(ctx context.Context, opts *FitOptions) error {
-	law, _ := scaling.LawByName(opts.Law)
 	cols := scaling.Columns{Vars: map[string]string{}, Loss: opts.Columns["loss"], Compute: opts.FlopsColumn}
 	for k, v := range opts.Columns {
 		if k != "loss" {
 			cols.Vars[k] = v
 		}
 	}
-	data, source, err := loadData(ctx, opts, law, cols)
+	if opts.Law == "auto" {
+		return runAnalyze(ctx, opts, cols)
+	}
+	law, _ := scaling.LawByName(opts.Law)
+	data, source, err := loadData(ctx, opts, law.Vars(), false, cols)
 	if err != nil {
 		return err
 	}
-	fo := scaling.Options{
-		Loss: scaling.LossKind(opts.Loss), Delta: opts.Delta, Transform: scaling.Transform(opts.Transform),
-		Bootstrap: opts.Bootstrap, Seed: opts.Seed, Compute: opts.Compute, Holdout: opts.Holdout,
-		Columns: cols.Names(law), Workers: opts.Workers,
-	}
-	if opts.Bootstrap == 0 {
-		fo.Bootstrap = -1
-	}
+	fo := fitOptions(opts)
+	fo.Columns = cols.Names(law)
 	if opts.StartStride > 1 {
 		for i, s := range law.Starts() {
 			if i%opts.StartStride == 0 {
@@ -238,34 +244,11 @@ func runFit(ctx context.Context, opts *FitOptions) error {
 			}
 		}
 	}
-	if opts.Progress || opts.IO.StderrTTY {
-		bar := progressbar.NewOptions(-1,
-			progressbar.OptionSetWriter(opts.IO.ErrOut),
-			progressbar.OptionSetDescription("fit "+law.Name()),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
-		)
-		fo.Progress = func(done, total int) {
-			if done == 1 {
-				bar.ChangeMax(total)
-			}
-			bar.Set(done)
-		}
-		defer func() { bar.Finish(); fmt.Fprintln(opts.IO.ErrOut) }()
-	}
+	stop := progress(opts, &fo, law.Name())
 	res, err := scaling.Fit(ctx, law, data, fo)
+	stop()
 	if err != nil {
-		var de *scaling.DataError
-		var ie *scaling.IdentifiabilityError
-		if errors.As(err, &de) {
-			return cmdutil.Usagef("%s: %v", source, de)
-		}
-		if errors.As(err, &ie) {
-			return cmdutil.Usagef("%s: %v", source, ie)
-		}
-		return fmt.Errorf("%s: %w", source, err)
+		return fitError(source, err)
 	}
 	out := FitJSON{Result: res, Source: source, Plot: opts.PlotPath}
 	if opts.PlotPath != "" {
@@ -300,15 +283,116 @@ func runFit(ctx context.Context, opts *FitOptions) error {
 	return nil
 }
 
-// loadData reads the points from the table or the study.
-func loadData(ctx context.Context, opts *FitOptions, law scaling.Law, cols scaling.Columns) (*scaling.Data, string, error) {
+// fitOptions maps the flags to scaling.Options.
+func fitOptions(opts *FitOptions) scaling.Options {
+	fo := scaling.Options{
+		Loss: scaling.LossKind(opts.Loss), Delta: opts.Delta, Transform: scaling.Transform(opts.Transform),
+		Bootstrap: opts.Bootstrap, Seed: opts.Seed, Compute: opts.Compute, Holdout: opts.Holdout,
+		Workers: opts.Workers,
+	}
+	if opts.Bootstrap == 0 {
+		fo.Bootstrap = -1
+	}
+	return fo
+}
+
+// progress shows a bar on stderr, when it is a terminal or --progress is
+// given, fed by fo.Progress; the returned function ends it.
+func progress(opts *FitOptions, fo *scaling.Options, name string) func() {
+	if !opts.Progress && !opts.IO.StderrTTY {
+		return func() {}
+	}
+	bar := progressbar.NewOptions(-1,
+		progressbar.OptionSetWriter(opts.IO.ErrOut),
+		progressbar.OptionSetDescription("fit "+name),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+	)
+	fo.Progress = func(done, total int) {
+		if done == 1 {
+			bar.ChangeMax(total)
+		}
+		bar.Set(done)
+	}
+	return func() { bar.Finish(); fmt.Fprintln(opts.IO.ErrOut) }
+}
+
+// fitError maps bad data and unidentifiable laws to usage errors (exit 2).
+func fitError(source string, err error) error {
+	var de *scaling.DataError
+	var ie *scaling.IdentifiabilityError
+	if errors.As(err, &de) {
+		return cmdutil.Usagef("%s: %v", source, de)
+	}
+	if errors.As(err, &ie) {
+		return cmdutil.Usagef("%s: %v", source, ie)
+	}
+	return fmt.Errorf("%s: %w", source, err)
+}
+
+// AnalysisJSON is what --law auto --json prints.
+type AnalysisJSON struct {
+	*scaling.Analysis
+	Source string `json:"source"`
+}
+
+// runAnalyze fits every law the data identify.
+func runAnalyze(ctx context.Context, opts *FitOptions, cols scaling.Columns) error {
+	data, source, err := loadData(ctx, opts, scaling.AllVars, true, cols)
+	if err != nil {
+		return err
+	}
+	fo := fitOptions(opts)
+	names := map[string]string{"loss": cols.Of("loss")}
+	for _, v := range scaling.AllVars {
+		names[v] = cols.Of(v)
+	}
+	fo.Columns = names
+	stop := progress(opts, &fo, "every identifiable law")
+	a, err := scaling.Analyze(ctx, data, fo)
+	stop()
+	if err != nil {
+		return fitError(source, err)
+	}
+	if opts.JSON {
+		return cmdutil.PrintJSON(opts.IO.Out, AnalysisJSON{Analysis: a, Source: source})
+	}
+	for i, res := range a.Fits {
+		if i > 0 {
+			fmt.Fprintln(opts.IO.Out, strings.Repeat("-", 72))
+		}
+		printFit(opts.IO.Out, res, source)
+	}
+	if len(a.Fits) == 0 {
+		fmt.Fprintln(opts.IO.Out, "no law in olc can be identified from these data")
+	}
+	if len(a.Skipped) > 0 {
+		fmt.Fprintln(opts.IO.Out, strings.Repeat("-", 72))
+		for _, s := range a.Skipped {
+			fmt.Fprintf(opts.IO.Out, "not fitted: %s: %s\n", s.Law, s.Reason)
+		}
+	}
+	return nil
+}
+
+// loadData reads the points of the variables vars (all required unless
+// optional) from the table or the study.
+func loadData(ctx context.Context, opts *FitOptions, vars []string, optional bool, cols scaling.Columns) (*scaling.Data, string, error) {
 	if opts.DataPath != "" {
 		f, err := os.Open(opts.DataPath)
 		if err != nil {
 			return nil, opts.DataPath, cmdutil.Usagef("--data: %v", err)
 		}
 		defer f.Close()
-		d, err := scaling.ReadCSV(f, law, cols)
+		var d *scaling.Data
+		if optional {
+			d, err = scaling.ReadCSVAll(f, cols)
+		} else {
+			law, _ := scaling.LawByName(opts.Law)
+			d, err = scaling.ReadCSV(f, law, cols)
+		}
 		if err != nil {
 			return nil, opts.DataPath, cmdutil.Usagef("%s: %v", opts.DataPath, err)
 		}
@@ -319,7 +403,7 @@ func loadData(ctx context.Context, opts *FitOptions, law scaling.Law, cols scali
 	if err != nil {
 		return nil, source, err
 	}
-	d, err := studyData(study, trials, law, cols)
+	d, err := studyData(study, trials, vars, optional, cols)
 	if err != nil {
 		return nil, source, cmdutil.Usagef("%s: %v", source, err)
 	}
@@ -328,7 +412,7 @@ func loadData(ctx context.Context, opts *FitOptions, law scaling.Law, cols scali
 
 // studyData takes the points from a study's complete trials: each column is
 // a numeric parameter or a metric of the trial.
-func studyData(study *experiments.Study, trials []experiments.Trial, law scaling.Law, cols scaling.Columns) (*scaling.Data, error) {
+func studyData(study *experiments.Study, trials []experiments.Trial, vars []string, optional bool, cols scaling.Columns) (*scaling.Data, error) {
 	d := &scaling.Data{Vars: map[string][]float64{}}
 	lookup := func(t *experiments.Trial, name string) (float64, error) {
 		if v, ok := t.Params[name]; ok {
@@ -347,12 +431,31 @@ func studyData(study *experiments.Study, trials []experiments.Trial, law scaling
 		metrics := slices.Sorted(maps.Keys(t.Metrics))
 		return 0, &scaling.DataError{Label: fmt.Sprintf("trial %d", t.Number), Column: name, Msg: fmt.Sprintf("no such parameter or metric; the trial has parameters %s and metrics %s", strings.Join(params, ", "), strings.Join(metrics, ", "))}
 	}
+	if optional {
+		// Keep the variables the first complete trial has.
+		var kept []string
+		for i := range trials {
+			t := &trials[i]
+			if t.State != optimize.Complete {
+				continue
+			}
+			for _, v := range vars {
+				_, mapped := cols.Vars[v]
+				_, err := lookup(t, cols.Of(v))
+				if err == nil || mapped || (v == "D" && cols.Compute != "") {
+					kept = append(kept, v)
+				}
+			}
+			break
+		}
+		vars = kept
+	}
 	for i := range trials {
 		t := &trials[i]
 		if t.State != optimize.Complete {
 			continue
 		}
-		for _, v := range law.Vars() {
+		for _, v := range vars {
 			name := cols.Of(v)
 			x, err := lookup(t, name)
 			if err != nil && v == "D" && cols.Compute != "" {
