@@ -19,10 +19,11 @@ import (
 )
 
 var (
-	gray = color.RGBA{R: 120, G: 120, B: 120, A: 255}
-	blue = color.RGBA{R: 31, G: 119, B: 180, A: 255}
-	band = color.NRGBA{R: 31, G: 119, B: 180, A: 70}
-	red  = color.RGBA{R: 214, G: 39, B: 40, A: 255}
+	gray   = color.RGBA{R: 120, G: 120, B: 120, A: 255}
+	blue   = color.RGBA{R: 31, G: 119, B: 180, A: 255}
+	band   = color.NRGBA{R: 31, G: 119, B: 180, A: 70}
+	red    = color.RGBA{R: 214, G: 39, B: 40, A: 255}
+	orange = color.RGBA{R: 255, G: 127, B: 14, A: 255}
 )
 
 // Draw writes the plots of fit res of data d to w in format ("png", "svg"
@@ -32,6 +33,11 @@ var (
 // variable: the loss against the variable on log axes, the fit and its
 // band extended a decade past the data, and the residuals.
 func Draw(w io.Writer, format string, res *scaling.Result, d *scaling.Data) error {
+	switch format {
+	case "png", "svg", "pdf", "eps", "jpg", "jpeg", "tif", "tiff":
+	default:
+		return fmt.Errorf("unknown plot format %q; use png, svg or pdf", format)
+	}
 	var panels []*plot.Plot
 	var err error
 	if len(res.Law.Vars()) == 2 {
@@ -251,8 +257,38 @@ func frontier(res *scaling.Result, d *scaling.Data) (*plot.Plot, error) {
 		p.Add(s)
 		p.Legend.Add("budgets", s)
 	}
-	p.Legend.Top, p.Legend.Left = true, true
+	if d.Compute != nil {
+		// The best run of each compute level: the empirical frontier
+		// (Hoffmann et al.'s Approach 1), against which to read the law's.
+		var best plotter.XYs
+		for _, g := range groupByLevel(d.Compute, 5) {
+			bi := g.members[0]
+			for _, i := range g.members {
+				if better(res, d.Loss[i], d.Loss[bi]) {
+					bi = i
+				}
+			}
+			best = append(best, plotter.XY{X: d.Compute[bi], Y: ns[bi]})
+		}
+		s, err := plotter.NewScatter(best)
+		if err != nil {
+			return nil, err
+		}
+		s.GlyphStyle.Color, s.GlyphStyle.Radius, s.GlyphStyle.Shape = orange, vg.Points(3.5), draw.BoxGlyph{}
+		p.Add(s)
+		p.Legend.Add("best run per compute level", s)
+	}
+	p.Legend.Top, p.Legend.Left = false, false
 	return p, nil
+}
+
+// better reports whether metric a beats b: lower for a loss, higher for a
+// metric fitted through its complement.
+func better(res *scaling.Result, a, b float64) bool {
+	if res.Transform == scaling.Complement {
+		return a > b
+	}
+	return a < b
 }
 
 // addBand fills the 95% band of f over grid from the bootstrap samples.

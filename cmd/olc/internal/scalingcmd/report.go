@@ -43,7 +43,7 @@ func printFit(w io.Writer, r *scaling.Result, source string) {
 	if !r.Converged {
 		conv = "NOT converged"
 	}
-	fmt.Fprintf(w, "winning start: %s after %d L-BFGS iterations, gradient norm %.2g (%s)\n\n", conv, r.Iterations, r.GradNorm, r.Status)
+	fmt.Fprintf(w, "winning start: %s after %d L-BFGS iterations, gradient norm %.2g (%s)\n\n", conv, r.Iterations, r.GradNorm, statusText(r.Status))
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "parameter\tvalue\tstd. error\t95% interval")
@@ -100,4 +100,19 @@ func printFit(w io.Writer, r *scaling.Result, source string) {
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
+}
+
+// statusText says in words why the winning start's L-BFGS run stopped.
+func statusText(status string) string {
+	switch status {
+	case "GradientThreshold":
+		return "stopped on the gradient tolerance"
+	case "Failure":
+		return "the line search stalled at the limit of floating-point precision"
+	case "FunctionConvergence":
+		return "the objective stopped changing"
+	case "IterationLimit":
+		return "stopped at the iteration limit"
+	}
+	return status
 }
