@@ -31,8 +31,10 @@ type Options struct {
 	// MaxIterations bounds the L-BFGS iterations of one start; default
 	// 5000. A winning start that hits it is reported (Result.Warnings).
 	MaxIterations int
-	// GradTol is the ∞-norm of the objective's gradient at which a start
-	// has converged; default 1e-10.
+	// GradTol is the ∞-norm of the objective's gradient at which L-BFGS
+	// stops; default 1e-10. A start whose line search stalls first (at the
+	// limit of floating-point precision) counts as converged when its
+	// gradient norm is below 1000·GradTol.
 	GradTol float64
 	// Bootstrap is the number of bootstrap resamples; default 1000, and a
 	// negative number turns the bootstrap off.

@@ -1,7 +1,6 @@
 package scaling
 
 import (
-	"errors"
 	"math"
 	"slices"
 
@@ -122,10 +121,11 @@ type local struct {
 
 // minimize runs L-BFGS from th0. It stops when the gradient's ∞-norm falls
 // below gradTol, after maxIter major iterations, or when the line search
-// can make no more progress (at the limit of floating-point precision); the
-// run counts as converged when the final gradient norm is below
-// 1e3·gradTol or the line search stalled with a gradient norm below
-// sqrt(gradTol).
+// can make no more progress (at the limit of floating-point precision,
+// which the Huber loss's kinks can reach first). The run counts as
+// converged when the final gradient norm is below 1000·gradTol: runs that
+// stall at the best optimum end within that (measured on Hoffmann's grid:
+// below 5e-8 for gradTol 1e-10), runs stopped early do not.
 func (p *problem) minimize(th0 []float64, gradTol float64, maxIter int) local {
 	var lastX, lastG []float64
 	var lastF float64
@@ -150,7 +150,7 @@ func (p *problem) minimize(th0 []float64, gradTol float64, maxIter int) local {
 		Converger:         &optimize.FunctionConverge{Absolute: 0, Relative: 0, Iterations: 200},
 	}
 	out := local{theta: slices.Clone(th0), f: math.Inf(1), gradNorm: math.Inf(1)}
-	res, err := optimize.Minimize(prob, th0, settings, &optimize.LBFGS{})
+	res, _ := optimize.Minimize(prob, th0, settings, &optimize.LBFGS{})
 	if res == nil {
 		return out
 	}
@@ -165,19 +165,7 @@ func (p *problem) minimize(th0 []float64, gradTol float64, maxIter int) local {
 	out.iters = res.MajorIterations
 	out.status = res.Status
 	out.limit = res.Status == optimize.IterationLimit
-	switch {
-	case res.Status == optimize.GradientThreshold || out.gradNorm <= gradTol:
-		out.converged = true
-	case errors.Is(err, nil) && res.Status == optimize.FunctionConvergence:
-		out.converged = out.gradNorm <= math.Sqrt(gradTol)
-	case err != nil && !out.limit:
-		// A stalled line search: the optimum to machine precision if the
-		// gradient is small.
-		out.converged = out.gradNorm <= math.Sqrt(gradTol)
-	}
-	if out.gradNorm <= 1e3*gradTol {
-		out.converged = true
-	}
+	out.converged = res.Status == optimize.GradientThreshold || out.gradNorm <= 1e3*gradTol
 	return out
 }
 
