@@ -1,0 +1,271 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Config is a Longformer's configuration, with the field names of Hugging
+// Face's LongformerConfig (config.json) plus switches for ablations.
+type Config struct {
+	VocabSize             int     `json:"vocab_size"`
+	HiddenSize            int     `json:"hidden_size"`
+	NumHiddenLayers       int     `json:"num_hidden_layers"`
+	NumAttentionHeads     int     `json:"num_attention_heads"`
+	IntermediateSize      int     `json:"intermediate_size"`
+	AttentionWindow       Windows `json:"attention_window"`
+	MaxPositionEmbeddings int     `json:"max_position_embeddings"`
+	LayerNormEps          float64 `json:"layer_norm_eps"`
+	HiddenDropoutProb     float64 `json:"hidden_dropout_prob"`
+	// AttentionProbsDropoutProb is the dropout on attention probabilities.
+	AttentionProbsDropoutProb float64 `json:"attention_probs_dropout_prob"`
+	PadTokenID                int     `json:"pad_token_id"`
+	BosTokenID                int     `json:"bos_token_id"`
+	EosTokenID                int     `json:"eos_token_id"`
+	SepTokenID                int     `json:"sep_token_id"`
+	TypeVocabSize             int     `json:"type_vocab_size"`
+	// HiddenAct is the feed-forward activation; only "gelu" (exact, erf).
+	HiddenAct string `json:"hidden_act"`
+	ModelType string `json:"model_type"`
+
+	// Ablation switches, each on by default.
+
+	// GlobalAttention turns global attention on; off, global tokens attend
+	// like any other.
+	GlobalAttention bool `json:"global_attention"`
+	// SeparateGlobalProjections gives global attention its own query, key
+	// and value projections; off, it uses the local ones.
+	SeparateGlobalProjections bool `json:"separate_global_projections"`
+	// FeedForward keeps each layer's feed-forward block.
+	FeedForward bool `json:"feedforward"`
+	// LayerNorm keeps the layer norms (embeddings and both per layer).
+	LayerNorm bool `json:"layer_norm"`
+}
+
+// Windows are the attention windows, one per layer (w/2 tokens on each
+// side). In config.json it is an int (every layer) or a list.
+type Windows struct {
+	PerLayer []int
+	// Scalar records that the file gave one int for every layer.
+	Scalar bool
+}
+
+// UnmarshalJSON reads an int or a list of ints.
+func (w *Windows) UnmarshalJSON(b []byte) error {
+	var one int
+	if err := json.Unmarshal(b, &one); err == nil {
+		*w = Windows{PerLayer: []int{one}, Scalar: true}
+		return nil
+	}
+	var list []int
+	if err := json.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("attention_window: want an int or a list of ints, got %s", b)
+	}
+	*w = Windows{PerLayer: list}
+	return nil
+}
+
+// MarshalJSON writes an int when the file gave one, else the list.
+func (w Windows) MarshalJSON() ([]byte, error) {
+	if w.Scalar && len(w.PerLayer) > 0 {
+		return json.Marshal(w.PerLayer[0])
+	}
+	return json.Marshal(w.PerLayer)
+}
+
+// Window returns the attention window of layer l.
+func (c *Config) Window(l int) int {
+	if c.AttentionWindow.Scalar || len(c.AttentionWindow.PerLayer) == 1 {
+		return c.AttentionWindow.PerLayer[0]
+	}
+	return c.AttentionWindow.PerLayer[l]
+}
+
+// MaxWindow returns the largest window over the layers.
+func (c *Config) MaxWindow() int { return slices.Max(c.AttentionWindow.PerLayer) }
+
+// HeadDim returns hidden_size / num_attention_heads.
+func (c *Config) HeadDim() int { return c.HiddenSize / c.NumAttentionHeads }
+
+// DefaultConfig returns longformer-base-4096's configuration, with every
+// ablation switch on.
+func DefaultConfig() Config {
+	return Config{
+		VocabSize: 50265, HiddenSize: 768, NumHiddenLayers: 12, NumAttentionHeads: 12,
+		IntermediateSize: 3072, AttentionWindow: Windows{PerLayer: []int{512}, Scalar: true},
+		MaxPositionEmbeddings: 4098, LayerNormEps: 1e-5, HiddenDropoutProb: 0.1,
+		AttentionProbsDropoutProb: 0.1, PadTokenID: 1, BosTokenID: 0, EosTokenID: 2, SepTokenID: 2,
+		TypeVocabSize: 1, HiddenAct: "gelu", ModelType: "longformer",
+		GlobalAttention: true, SeparateGlobalProjections: true, FeedForward: true, LayerNorm: true,
+	}
+}
+
+// A ConfigError names the file, the key and what is allowed.
+type ConfigError struct {
+	File string
+	Key  string
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Key == "" {
+		return e.File + ": " + e.Msg
+	}
+	return fmt.Sprintf("%s: %s: %s", e.File, e.Key, e.Msg)
+}
+
+// Validate checks the configuration; file names it in the errors, all of
+// which are *ConfigError values joined.
+func (c *Config) Validate(file string) error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &ConfigError{File: file, Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	positive := map[string]int{
+		"vocab_size": c.VocabSize, "hidden_size": c.HiddenSize, "num_hidden_layers": c.NumHiddenLayers,
+		"num_attention_heads": c.NumAttentionHeads, "intermediate_size": c.IntermediateSize,
+		"max_position_embeddings": c.MaxPositionEmbeddings, "type_vocab_size": c.TypeVocabSize,
+	}
+	keys := make([]string, 0, len(positive))
+	for k := range positive {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if positive[k] <= 0 {
+			bad(k, "must be a positive integer, not %d", positive[k])
+		}
+	}
+	if c.HiddenSize > 0 && c.NumAttentionHeads > 0 && c.HiddenSize%c.NumAttentionHeads != 0 {
+		bad("hidden_size", "%d is not a multiple of num_attention_heads (%d)", c.HiddenSize, c.NumAttentionHeads)
+	}
+	w := c.AttentionWindow.PerLayer
+	switch {
+	case len(w) == 0:
+		bad("attention_window", "missing: give an even positive int, or one per layer")
+	case len(w) > 1 && len(w) != c.NumHiddenLayers:
+		bad("attention_window", "has %d values for %d layers; give one int or one per layer", len(w), c.NumHiddenLayers)
+	}
+	for i, v := range w {
+		if v <= 0 || v%2 != 0 {
+			key := "attention_window"
+			if len(w) > 1 {
+				key = fmt.Sprintf("attention_window[%d]", i)
+			}
+			bad(key, "%d is not an even positive number (each token sees w/2 tokens on each side)", v)
+		}
+	}
+	if !(c.LayerNormEps > 0) {
+		bad("layer_norm_eps", "must be positive, not %g", c.LayerNormEps)
+	}
+	for _, d := range []struct {
+		k string
+		p float64
+	}{{"attention_probs_dropout_prob", c.AttentionProbsDropoutProb}, {"hidden_dropout_prob", c.HiddenDropoutProb}} {
+		if !(d.p >= 0 && d.p < 1) {
+			bad(d.k, "must be in [0, 1), not %g", d.p)
+		}
+	}
+	for _, id := range []struct {
+		k string
+		v int
+	}{{"pad_token_id", c.PadTokenID}, {"bos_token_id", c.BosTokenID}, {"eos_token_id", c.EosTokenID}, {"sep_token_id", c.SepTokenID}} {
+		if c.VocabSize > 0 && (id.v < 0 || id.v >= c.VocabSize) {
+			bad(id.k, "%d is outside the vocabulary [0, %d)", id.v, c.VocabSize)
+		}
+	}
+	if c.MaxPositionEmbeddings > 0 && c.MaxPositionEmbeddings < c.PadTokenID+2 {
+		bad("max_position_embeddings", "%d leaves no position for a token (positions start at pad_token_id+1 = %d)", c.MaxPositionEmbeddings, c.PadTokenID+1)
+	}
+	if c.HiddenAct != "gelu" {
+		bad("hidden_act", "%q is not supported; olc implements gelu (exact, with erf)", c.HiddenAct)
+	}
+	if c.ModelType != "" && c.ModelType != "longformer" {
+		bad("model_type", "%q is not a Longformer", c.ModelType)
+	}
+	return errors.Join(errs...)
+}
+
+// MaxTokens returns the longest sequence the position table serves:
+// max_position_embeddings − pad_token_id − 1.
+func (c *Config) MaxTokens() int { return c.MaxPositionEmbeddings - c.PadTokenID - 1 }
+
+// ParseConfig reads a configuration from config.json (Hugging Face's
+// format; keys olc does not use are ignored, as a real checkpoint has many)
+// or from TOML (olc's own; unknown keys are errors). Fields the file does
+// not give keep DefaultConfig's values. file names the source in errors and
+// picks the format by its extension.
+func ParseConfig(file string, data []byte) (*Config, error) {
+	c := DefaultConfig()
+	if strings.EqualFold(filepath.Ext(file), ".toml") {
+		var m map[string]any
+		if err := toml.Unmarshal(data, &m); err != nil {
+			return nil, &ConfigError{File: file, Msg: "invalid TOML: " + err.Error()}
+		}
+		known := jsonKeys()
+		var unknown []string
+		for k := range m {
+			if !slices.Contains(known, k) {
+				unknown = append(unknown, k)
+			}
+		}
+		if len(unknown) > 0 {
+			sort.Strings(unknown)
+			return nil, &ConfigError{File: file, Key: unknown[0], Msg: fmt.Sprintf("unknown key; the keys are %s", strings.Join(known, ", "))}
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			return nil, &ConfigError{File: file, Msg: err.Error()}
+		}
+		data = b
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&c); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, &ConfigError{File: file, Key: te.Field, Msg: fmt.Sprintf("want a %s, got a JSON %s", te.Type, te.Value)}
+		}
+		return nil, &ConfigError{File: file, Msg: err.Error()}
+	}
+	if err := c.Validate(file); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// LoadConfig reads and validates a configuration file.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read model config: %w", err)
+	}
+	return ParseConfig(path, data)
+}
+
+// JSON returns the configuration as config.json.
+func (c *Config) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(c, "", "  ")
+	return append(b, '\n'), err
+}
+
+// jsonKeys lists the JSON names of Config's fields.
+func jsonKeys() []string {
+	var keys []string
+	b, _ := json.Marshal(DefaultConfig())
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

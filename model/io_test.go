@@ -1,0 +1,153 @@
+package model
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestSafetensorsRoundTrip(t *testing.T) {
+	in := map[string]Tensor{
+		"a.weight": F32Tensor([]int{2, 3}, []float32{1, -2, 3.5, float32(math.Inf(1)), 0, 1e-30}),
+		"b":        F64Tensor([]int{4}, []float64{math.Pi, -1, 0, 1e300}),
+		"scalar":   F32Tensor(nil, []float32{7}),
+	}
+	var buf bytes.Buffer
+	if err := WriteSafetensors(&buf, in, map[string]string{"format": "pt"}); err != nil {
+		t.Fatal(err)
+	}
+	hlen := binary.LittleEndian.Uint64(buf.Bytes())
+	if (8+hlen)%8 != 0 {
+		t.Errorf("data buffer not aligned: header %d bytes", hlen)
+	}
+	out, meta, err := ReadSafetensors(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta["format"] != "pt" || len(out) != 3 {
+		t.Fatalf("meta %v, %d tensors", meta, len(out))
+	}
+	for name, want := range in {
+		got := out[name]
+		if got.DType != want.DType || !bytes.Equal(got.Data, want.Data) || len(got.Shape) != len(want.Shape) {
+			t.Errorf("%s: %+v, want %+v", name, got, want)
+		}
+	}
+	f, _ := out["a.weight"].Float32s()
+	if f[2] != 3.5 || !math.IsInf(float64(f[3]), 1) {
+		t.Errorf("values %v", f)
+	}
+}
+
+func TestSafetensorsRejects(t *testing.T) {
+	header := func(h string, data int) []byte {
+		b := make([]byte, 8)
+		binary.LittleEndian.PutUint64(b, uint64(len(h)))
+		return append(append(b, h...), make([]byte, data)...)
+	}
+	cases := []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"short", []byte{1, 2}, "header length"},
+		{"huge header", header("", 0)[:0], "header length"},
+		{"not json", header("{x", 0), "not JSON"},
+		{"bad dtype", header(`{"a":{"dtype":"Q8","shape":[1],"data_offsets":[0,1]}}`, 1), "unknown dtype"},
+		{"wrong size", header(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}`, 4), "needs 8"},
+		{"hole", header(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, 8), "holes or overlaps"},
+		{"truncated", header(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, 4), "data buffer"},
+		{"trailing", header(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, 5), "after the data buffer"},
+	}
+	for _, c := range cases {
+		_, _, err := ReadSafetensors(bytes.NewReader(c.file))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestHalfPrecision(t *testing.T) {
+	for _, c := range []struct {
+		h    uint16
+		want float32
+	}{{0x3c00, 1}, {0xc000, -2}, {0x7bff, 65504}, {0x0001, 5.960464477539063e-08}, {0x3555, 0.33325195}} {
+		if got := halfToFloat32(c.h); got != c.want {
+			t.Errorf("half %#x = %v, want %v", c.h, got, c.want)
+		}
+	}
+	bf := Tensor{DType: "BF16", Shape: []int{1}, Data: []byte{0x80, 0x3f}} // 1.0
+	if v, _ := bf.Float32s(); v[0] != 1 {
+		t.Errorf("bf16 1.0 read as %v", v)
+	}
+}
+
+func TestConfig(t *testing.T) {
+	// A config.json as transformers writes it, with keys olc ignores.
+	hf := `{"architectures": ["LongformerForQuestionAnswering"], "attention_window": [8, 8], "hidden_size": 32,
+	"num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64, "vocab_size": 300,
+	"max_position_embeddings": 66, "initializer_range": 0.02, "model_type": "longformer"}`
+	c, err := ParseConfig("config.json", []byte(hf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Window(1) != 8 || c.HeadDim() != 16 || c.LayerNormEps != 1e-5 || !c.GlobalAttention || c.MaxTokens() != 64 {
+		t.Errorf("parsed %+v", c)
+	}
+	b, _ := c.JSON()
+	c2, err := ParseConfig("config.json", b)
+	if err != nil || c2.Window(0) != 8 || c2.HiddenSize != 32 {
+		t.Fatalf("round trip: %+v, %v", c2, err)
+	}
+	toml := "hidden_size = 64\nnum_attention_heads = 4\nnum_hidden_layers = 2\nattention_window = 16\nfeedforward = false\n"
+	c3, err := ParseConfig("model.toml", []byte(toml))
+	if err != nil || c3.FeedForward || c3.Window(1) != 16 || c3.IntermediateSize != 3072 {
+		t.Fatalf("toml: %+v, %v", c3, err)
+	}
+	bad := []struct{ file, text, want string }{
+		{"model.toml", "hiden_size = 3\n", "model.toml: hiden_size: unknown key; the keys are"},
+		{"config.json", `{"hidden_size": 100, "num_attention_heads": 12}`, "config.json: hidden_size: 100 is not a multiple of num_attention_heads (12)"},
+		{"config.json", `{"attention_window": 7}`, "attention_window: 7 is not an even positive number"},
+		{"config.json", `{"attention_window": [8, 8]}`, "attention_window: has 2 values for 12 layers"},
+		{"config.json", `{"hidden_size": "big"}`, "config.json: hidden_size: want a int, got a JSON string"},
+		{"config.json", `{"pad_token_id": 400, "vocab_size": 300}`, "pad_token_id: 400 is outside the vocabulary [0, 300)"},
+		{"config.json", `{"hidden_dropout_prob": 1.5}`, "hidden_dropout_prob: must be in [0, 1)"},
+		{"config.json", `{"hidden_act": "relu"}`, `hidden_act: "relu" is not supported`},
+	}
+	for _, b := range bad {
+		_, err := ParseConfig(b.file, []byte(b.text))
+		if err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("%s %s: error %v, want %q", b.file, b.text, err, b.want)
+		}
+	}
+}
+
+func TestByteTokenizer(t *testing.T) {
+	tok := ByteTokenizer{}
+	for _, s := range []string{"", "hello", "naïve café ☕", "\xff\xfe invalid utf-8"} {
+		e := tok.Encode(s)
+		if got := tok.Decode(e.IDs); got != s {
+			t.Errorf("round trip of %q gave %q", s, got)
+		}
+		for i, off := range e.Offsets {
+			if s[off[0]:off[1]] != string([]byte{byte(e.IDs[i] - 4)}) {
+				t.Errorf("%q: offset %v of token %d", s, off, i)
+			}
+		}
+	}
+	e, start := EncodePair(tok, "Who?", "Ada wrote it.")
+	if e.IDs[0] != 0 || e.IDs[5] != 2 || e.IDs[6] != 2 || e.IDs[len(e.IDs)-1] != 2 || start != 7 {
+		t.Fatalf("pair %v, context at %d", e.IDs, start)
+	}
+	if ctx := "Ada wrote it."; ctx[e.Offsets[start][0]:e.Offsets[start+2][1]] != "Ada" {
+		t.Errorf("context offsets %v", e.Offsets[start:start+3])
+	}
+	m := GlobalMask(tok, e.IDs)
+	for i, v := range m {
+		if want := int8(1); i < 5 && v != 2 || i >= 5 && v != want {
+			t.Fatalf("mask %v", m)
+		}
+	}
+}
