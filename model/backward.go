@@ -1,0 +1,200 @@
+package model
+
+import "fmt"
+
+// QALogits returns the start and end logits of every token.
+func (m *Model[T]) QALogits(st *State[T]) (start, end []T) {
+	n, d := st.N, m.Config.HiddenSize
+	y := make([]T, n*2)
+	linear(st.Hidden, n, d, m.QA.W.W, m.QA.B.W, 2, y)
+	start, end = make([]T, n), make([]T, n)
+	for i := range n {
+		start[i], end[i] = y[2*i], y[2*i+1]
+	}
+	return start, end
+}
+
+// QALoss returns the question-answering loss, the mean of the start and
+// end cross-entropies over the sequence's positions. After a Train forward
+// pass it also accumulates the QA head's gradients and returns the
+// gradient of the hidden states.
+func (m *Model[T]) QALoss(st *State[T], startPos, endPos int) (T, []T, error) {
+	n, d := st.N, m.Config.HiddenSize
+	if startPos < 0 || startPos >= n || endPos < 0 || endPos >= n {
+		return 0, nil, fmt.Errorf("model: answer span [%d, %d] outside the %d tokens", startPos, endPos, n)
+	}
+	start, end := m.QALogits(st)
+	if !st.opts.Train {
+		return (softmaxCE(start, startPos, 0, nil) + softmaxCE(end, endPos, 0, nil)) / 2, nil, nil
+	}
+	gs, ge := make([]T, n), make([]T, n)
+	loss := (softmaxCE(start, startPos, 0.5, gs) + softmaxCE(end, endPos, 0.5, ge)) / 2
+	dy := make([]T, n*2)
+	for i := range n {
+		dy[2*i], dy[2*i+1] = gs[i], ge[i]
+	}
+	dh := linearBackward(st.Hidden, n, d, m.QA.W.W, 2, dy, m.QA.W.G, m.QA.B.G, nil)
+	return loss, dh, nil
+}
+
+// MLMLoss returns the masked-language-modelling loss, the mean
+// cross-entropy over the positions whose label is not negative (the
+// decoder tied to the word embeddings) and the number of such positions.
+// After a Train forward pass it also accumulates the head's and the word
+// embeddings' gradients and returns the gradient of the hidden states.
+func (m *Model[T]) MLMLoss(st *State[T], labels []int) (T, int, []T, error) {
+	cfg := &m.Config
+	n, d, V := st.N, cfg.HiddenSize, cfg.VocabSize
+	if len(labels) != n {
+		return 0, 0, nil, fmt.Errorf("model: %d labels for %d tokens", len(labels), n)
+	}
+	var rows []int
+	for i, l := range labels {
+		if l >= V {
+			return 0, 0, nil, fmt.Errorf("model: label %d at token %d is outside the vocabulary", l, i)
+		}
+		if l >= 0 {
+			rows = append(rows, i)
+		}
+	}
+	dh := make([]T, n*d)
+	k := len(rows)
+	if k == 0 {
+		return 0, 0, dh, nil
+	}
+	x := make([]T, k*d)
+	for r, i := range rows {
+		copy(x[r*d:(r+1)*d], st.Hidden[i*d:(i+1)*d])
+	}
+	u := make([]T, k*d)
+	linear(x, k, d, m.LMDense.W.W, m.LMDense.B.W, d, u)
+	g := make([]T, k*d)
+	for i, v := range u {
+		g[i] = gelu(v)
+	}
+	mu, rs := make([]T, k), make([]T, k)
+	z := make([]T, k*d)
+	layerNorm(g, k, d, m.LMLNG.W, m.LMLNB.W, cfg.LayerNormEps, z, mu, rs)
+	logits := make([]T, k*V)
+	for r := range k {
+		copy(logits[r*V:(r+1)*V], m.LMBias.W)
+	}
+	gemm(false, true, k, V, d, 1, z, d, m.Word.W, d, 1, logits, V)
+	var loss T
+	scale := 1 / T(k)
+	if !st.opts.Train {
+		for r, i := range rows {
+			loss += softmaxCE(logits[r*V:(r+1)*V], labels[i], 0, nil)
+		}
+		return loss * scale, k, nil, nil
+	}
+	dl := make([]T, k*V)
+	for r, i := range rows {
+		loss += softmaxCE(logits[r*V:(r+1)*V], labels[i], scale, dl[r*V:(r+1)*V])
+	}
+	loss *= scale
+	// Back through the tied decoder, the LayerNorm, GELU and the dense.
+	for r := range k {
+		axpy(1, dl[r*V:(r+1)*V], m.LMBias.G)
+	}
+	gemm(true, false, V, d, k, 1, dl, V, z, d, 1, m.Word.G, d)
+	dz := make([]T, k*d)
+	gemm(false, false, k, d, V, 1, dl, V, m.Word.W, d, 0, dz, d)
+	dg := layerNormBackward(g, k, d, m.LMLNG.W, mu, rs, dz, m.LMLNG.G, m.LMLNB.G)
+	for i, v := range u {
+		dg[i] *= geluGrad(v)
+	}
+	dx := linearBackward(x, k, d, m.LMDense.W.W, d, dg, m.LMDense.W.G, m.LMDense.B.G, nil)
+	for r, i := range rows {
+		copy(dh[i*d:(i+1)*d], dx[r*d:(r+1)*d])
+	}
+	return loss, k, dh, nil
+}
+
+// Backward accumulates the gradients of every encoder parameter given the
+// gradient dHidden of the final hidden states, and returns the gradient
+// with respect to the input (word) embeddings. The state must come from a
+// Train forward pass.
+func (m *Model[T]) Backward(st *State[T], dHidden []T) ([]T, error) {
+	cfg := &m.Config
+	if !st.opts.Train || len(st.layers) != len(m.Layers) {
+		return nil, fmt.Errorf("model: Backward needs the state of a forward pass with Train")
+	}
+	n, d := st.N, cfg.HiddenSize
+	dy := dHidden
+	for l := len(m.Layers) - 1; l >= 0; l-- {
+		c := st.layers[l]
+		if st.opts.Checkpoint {
+			c = m.layerForward(l, c.x, st.mask, st.opts)
+		}
+		dy = m.layerBackward(l, c, st.mask, dy)
+	}
+	if st.embDrp != nil {
+		applyMask(dy, st.embDrp)
+	}
+	demb := dy
+	if cfg.LayerNorm {
+		demb = layerNormBackward(st.embIn, n, d, m.EmbLNG.W, st.embMu, st.embRs, dy, m.EmbLNG.G, m.EmbLNB.G)
+	}
+	for i, id := range st.ids {
+		row := demb[i*d : (i+1)*d]
+		axpy(1, row, m.Word.G[id*d:(id+1)*d])
+		p := st.pos[i]
+		axpy(1, row, m.Pos.G[p*d:(p+1)*d])
+		axpy(1, row, m.Type.G[:d])
+	}
+	return demb, nil
+}
+
+// layerBackward accumulates layer l's parameter gradients and returns the
+// gradient of its input.
+func (m *Model[T]) layerBackward(l int, c *layerCache[T], mask []int8, dout []T) []T {
+	cfg := &m.Config
+	ly := &m.Layers[l]
+	n, d := len(mask), cfg.HiddenSize
+	dy1 := dout
+	if cfg.FeedForward {
+		dh2 := dout
+		if cfg.LayerNorm {
+			dh2 = layerNormBackward(c.h2, n, d, ly.LN2G.W, c.mean2, c.rstd2, dout, ly.LN2G.G, ly.LN2B.G)
+		}
+		dffn := append([]T(nil), dh2...)
+		if c.drop2 != nil {
+			applyMask(dffn, c.drop2)
+		}
+		I := cfg.IntermediateSize
+		df := linearBackward(c.f, n, I, ly.Out.W.W, d, dffn, ly.Out.W.G, ly.Out.B.G, nil)
+		for i, v := range c.u {
+			df[i] *= geluGrad(v)
+		}
+		dy1 = append([]T(nil), dh2...) // the residual
+		linearBackward(c.y1, n, d, ly.Inter.W.W, I, df, ly.Inter.W.G, ly.Inter.B.G, dy1)
+	}
+	dh1 := dy1
+	if cfg.LayerNorm {
+		dh1 = layerNormBackward(c.h1, n, d, ly.LN1G.W, c.mean1, c.rstd1, dy1, ly.LN1G.G, ly.LN1B.G)
+	}
+	dattn := append([]T(nil), dh1...)
+	if c.drop1 != nil {
+		applyMask(dattn, c.drop1)
+	}
+	da := linearBackward(c.a, n, d, ly.AttnOut.W.W, d, dattn, ly.AttnOut.W.G, ly.AttnOut.B.G, nil)
+	g := AttentionBackward(m.attnInput(l, c, mask), c.attn, da)
+	if ly.QG.W == nil {
+		// Shared projections: the global queries, keys and values are the
+		// local ones.
+		axpy(1, g.QG, g.Q)
+		axpy(1, g.KG, g.K)
+		axpy(1, g.VG, g.V)
+	}
+	dx := append([]T(nil), dh1...) // the residual
+	linearBackward(c.x, n, d, ly.Q.W.W, d, g.Q, ly.Q.W.G, ly.Q.B.G, dx)
+	linearBackward(c.x, n, d, ly.K.W.W, d, g.K, ly.K.W.G, ly.K.B.G, dx)
+	linearBackward(c.x, n, d, ly.V.W.W, d, g.V, ly.V.W.G, ly.V.B.G, dx)
+	if ly.QG.W != nil {
+		linearBackward(c.x, n, d, ly.QG.W.W, d, g.QG, ly.QG.W.G, ly.QG.B.G, dx)
+		linearBackward(c.x, n, d, ly.KG.W.W, d, g.KG, ly.KG.W.G, ly.KG.B.G, dx)
+		linearBackward(c.x, n, d, ly.VG.W.W, d, g.VG, ly.VG.W.G, ly.VG.B.G, dx)
+	}
+	return dx
+}

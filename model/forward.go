@@ -1,0 +1,241 @@
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// Options control a forward pass.
+type Options struct {
+	// Train keeps what the backward pass needs and applies dropout.
+	Train bool
+	// Checkpoint keeps only each layer's input and recomputes the layer
+	// during the backward pass (gradient checkpointing): less memory, one
+	// more forward pass of compute, the same gradients.
+	Checkpoint bool
+	// Seed seeds the dropout masks (with Train).
+	Seed uint64
+}
+
+// layerCache holds one layer's activations for the backward pass.
+type layerCache[T Float] struct {
+	x                   []T // input
+	q, k, v, qg, kg, vg []T
+	attn                *attnCache[T]
+	a                   []T // attention output
+	h1, mean1, rstd1    []T // x + dropout(a·Woᵀ) and its LayerNorm statistics
+	y1                  []T
+	u, f                []T // intermediate pre-activation and GELU
+	h2, mean2, rstd2    []T
+	drop1, drop2        []T // dropout masks (scaled), nil without dropout
+	out                 []T // the layer's output
+}
+
+// State is a forward pass's outcome: the final hidden states and what the
+// backward pass needs.
+type State[T Float] struct {
+	N      int
+	Hidden []T // n × d
+	ids    []int
+	mask   []int8 // after the global-attention switch
+	pos    []int
+	embIn  []T // word + position + type embeddings (n × d), input to the LayerNorm
+	embMu  []T
+	embRs  []T
+	embDrp []T
+	layers []*layerCache[T]
+	opts   Options
+}
+
+// Forward runs the encoder over one sequence of token ids with its mask
+// (MaskPad, MaskLocal, MaskGlobal per token; nil means every token local).
+// Position ids are RoBERTa's: real tokens count up from pad_token_id+1,
+// padding gets pad_token_id. The sequence needs no padding to a multiple
+// of the window: the attention kernel handles any length.
+func (m *Model[T]) Forward(ids []int, mask []int8, opts Options) (*State[T], error) {
+	cfg := &m.Config
+	n, d := len(ids), cfg.HiddenSize
+	if mask == nil {
+		mask = make([]int8, n)
+		for i := range mask {
+			mask[i] = MaskLocal
+		}
+	}
+	if len(mask) != n {
+		return nil, fmt.Errorf("model: %d mask values for %d tokens", len(mask), n)
+	}
+	st := &State[T]{N: n, ids: ids, mask: make([]int8, n), pos: make([]int, n), opts: opts}
+	real := 0
+	for i, id := range ids {
+		if id < 0 || id >= cfg.VocabSize {
+			return nil, fmt.Errorf("model: token %d has id %d, outside the vocabulary [0, %d)", i, id, cfg.VocabSize)
+		}
+		st.mask[i] = mask[i]
+		if mask[i] == MaskGlobal && !cfg.GlobalAttention {
+			st.mask[i] = MaskLocal
+		}
+		if mask[i] == MaskPad {
+			st.pos[i] = cfg.PadTokenID
+			continue
+		}
+		real++
+		st.pos[i] = cfg.PadTokenID + real
+		if st.pos[i] >= cfg.MaxPositionEmbeddings {
+			return nil, fmt.Errorf("model: %d tokens exceed the %d positions of max_position_embeddings", real, cfg.MaxTokens())
+		}
+	}
+	emb := make([]T, n*d)
+	for i, id := range ids {
+		row := emb[i*d : (i+1)*d]
+		copy(row, m.Word.W[id*d:(id+1)*d])
+		axpy(1, m.Pos.W[st.pos[i]*d:(st.pos[i]+1)*d], row)
+		axpy(1, m.Type.W[:d], row)
+	}
+	return m.forwardEmbeddings(st, emb)
+}
+
+// ForwardEmbeds is Forward from given input embeddings (n × d, the word
+// embeddings' place), for probing gradients with respect to them.
+func (m *Model[T]) ForwardEmbeds(embeds []T, mask []int8, opts Options) (*State[T], error) {
+	d := m.Config.HiddenSize
+	n := len(embeds) / d
+	ids := make([]int, n)
+	for i := range ids {
+		ids[i] = m.Config.BosTokenID
+	}
+	st, err := m.Forward(ids, mask, opts)
+	if err != nil {
+		return nil, err
+	}
+	// Redo the sum with the given embeddings.
+	emb := make([]T, n*d)
+	for i := range n {
+		row := emb[i*d : (i+1)*d]
+		copy(row, embeds[i*d:(i+1)*d])
+		axpy(1, m.Pos.W[st.pos[i]*d:(st.pos[i]+1)*d], row)
+		axpy(1, m.Type.W[:d], row)
+	}
+	st.layers = nil
+	return m.forwardEmbeddings(st, emb)
+}
+
+func (m *Model[T]) forwardEmbeddings(st *State[T], emb []T) (*State[T], error) {
+	cfg := &m.Config
+	n, d := st.N, cfg.HiddenSize
+	x := emb
+	if cfg.LayerNorm {
+		st.embIn = emb
+		st.embMu, st.embRs = make([]T, n), make([]T, n)
+		x = make([]T, n*d)
+		layerNorm(emb, n, d, m.EmbLNG.W, m.EmbLNB.W, cfg.LayerNormEps, x, st.embMu, st.embRs)
+	}
+	if st.opts.Train {
+		st.embDrp = dropoutMask[T](n*d, cfg.HiddenDropoutProb, st.opts.Seed, 0)
+		applyMask(x, st.embDrp)
+	}
+	for l := range m.Layers {
+		c := m.layerForward(l, x, st.mask, st.opts)
+		if st.opts.Train {
+			if st.opts.Checkpoint {
+				// Keep the input only; the backward pass recomputes the
+				// rest.
+				st.layers = append(st.layers, &layerCache[T]{x: x})
+			} else {
+				st.layers = append(st.layers, c)
+			}
+		}
+		x = c.out
+	}
+	st.Hidden = x
+	return st, nil
+}
+
+// dropoutMask returns a mask of 0 and 1/(1−p) drawn from (seed, stream),
+// or nil when p is 0.
+func dropoutMask[T Float](n int, p float64, seed, stream uint64) []T {
+	if p == 0 {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(seed, stream))
+	m := make([]T, n)
+	keep := T(1 / (1 - p))
+	for i := range m {
+		if rng.Float64() >= p {
+			m[i] = keep
+		}
+	}
+	return m
+}
+
+func applyMask[T Float](x, mask []T) {
+	for i := range mask {
+		x[i] *= mask[i]
+	}
+}
+
+// layerForward runs layer l on x and returns its activations and output.
+func (m *Model[T]) layerForward(l int, x []T, mask []int8, opts Options) *layerCache[T] {
+	cfg := &m.Config
+	ly := &m.Layers[l]
+	n, d := len(mask), cfg.HiddenSize
+	c := &layerCache[T]{x: x}
+	proj := func(p dense[T]) []T {
+		y := make([]T, n*p.Out)
+		linear(x, n, p.In, p.W.W, p.B.W, p.Out, y)
+		return y
+	}
+	c.q, c.k, c.v = proj(ly.Q), proj(ly.K), proj(ly.V)
+	c.qg, c.kg, c.vg = c.q, c.k, c.v
+	if ly.QG.W != nil {
+		c.qg, c.kg, c.vg = proj(ly.QG), proj(ly.KG), proj(ly.VG)
+	}
+	in := m.attnInput(l, c, mask)
+	c.a = make([]T, n*d)
+	c.attn = Attention(in, c.a, opts.Train)
+	h := make([]T, n*d)
+	linear(c.a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h)
+	if opts.Train {
+		c.drop1 = dropoutMask[T](n*d, cfg.HiddenDropoutProb, opts.Seed, uint64(2*l+1))
+		applyMask(h, c.drop1)
+	}
+	axpy(1, x, h)
+	c.h1 = h
+	c.y1 = h
+	if cfg.LayerNorm {
+		c.mean1, c.rstd1 = make([]T, n), make([]T, n)
+		c.y1 = make([]T, n*d)
+		layerNorm(h, n, d, ly.LN1G.W, ly.LN1B.W, cfg.LayerNormEps, c.y1, c.mean1, c.rstd1)
+	}
+	if !cfg.FeedForward {
+		c.out = c.y1
+		return c
+	}
+	I := cfg.IntermediateSize
+	c.u = make([]T, n*I)
+	linear(c.y1, n, d, ly.Inter.W.W, ly.Inter.B.W, I, c.u)
+	c.f = make([]T, n*I)
+	for i, v := range c.u {
+		c.f[i] = gelu(v)
+	}
+	h2 := make([]T, n*d)
+	linear(c.f, n, I, ly.Out.W.W, ly.Out.B.W, d, h2)
+	if opts.Train {
+		c.drop2 = dropoutMask[T](n*d, cfg.HiddenDropoutProb, opts.Seed, uint64(2*l+2))
+		applyMask(h2, c.drop2)
+	}
+	axpy(1, c.y1, h2)
+	c.h2 = h2
+	c.out = h2
+	if cfg.LayerNorm {
+		c.mean2, c.rstd2 = make([]T, n), make([]T, n)
+		c.out = make([]T, n*d)
+		layerNorm(h2, n, d, ly.LN2G.W, ly.LN2B.W, cfg.LayerNormEps, c.out, c.mean2, c.rstd2)
+	}
+	return c
+}
+
+func (m *Model[T]) attnInput(l int, c *layerCache[T], mask []int8) *AttnInput[T] {
+	cfg := &m.Config
+	return &AttnInput[T]{Q: c.q, K: c.k, V: c.v, QG: c.qg, KG: c.kg, VG: c.vg, Mask: mask,
+		N: len(mask), Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2}
+}

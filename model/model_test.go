@@ -1,0 +1,282 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func tinyConfig() Config {
+	c := DefaultConfig()
+	c.VocabSize, c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads = 24, 8, 2, 2
+	c.IntermediateSize, c.MaxPositionEmbeddings = 12, 40
+	c.AttentionWindow = Windows{PerLayer: []int{4, 6}}
+	c.HiddenDropoutProb, c.AttentionProbsDropoutProb = 0, 0
+	return c
+}
+
+// tinyBatch is a sequence of 13 tokens: two global, two padding.
+func tinyBatch() ([]int, []int8, []int) {
+	ids := []int{0, 5, 2, 7, 9, 11, 3, 8, 14, 20, 2, 1, 1}
+	mask := []int8{2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0}
+	labels := []int{-1, -1, -1, 4, -1, -1, 17, -1, -1, 6, -1, -1, -1}
+	return ids, mask, labels
+}
+
+// totalLoss runs the model and returns QA + MLM loss, and with grad the
+// gradients (parameters, and input embeddings returned).
+func totalLoss(t *testing.T, m *Model[float64], embeds []float64, mask []int8, labels []int, opts Options, grad bool) (float64, []float64) {
+	t.Helper()
+	opts.Train = grad
+	st, err := m.ForwardEmbeds(embeds, mask, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qa, dq, err := m.QALoss(st, 4, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mlm, _, dm, err := m.MLMLoss(st, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !grad {
+		return qa + mlm, nil
+	}
+	axpy(1, dm, dq)
+	demb, err := m.Backward(st, dq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return qa + mlm, demb
+}
+
+// TestGradients checks the gradient of every parameter tensor and of the
+// input embeddings against central finite differences (float64), for
+// every ablation switch, with and without checkpointing.
+func TestGradients(t *testing.T) {
+	ids, mask, labels := tinyBatch()
+	variants := []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"full", func(*Config) {}},
+		{"no global attention", func(c *Config) { c.GlobalAttention = false }},
+		{"shared global projections", func(c *Config) { c.SeparateGlobalProjections = false }},
+		{"no feed-forward", func(c *Config) { c.FeedForward = false }},
+		{"no layer norm", func(c *Config) { c.LayerNorm = false }},
+	}
+	for _, v := range variants {
+		cfg := tinyConfig()
+		v.edit(&cfg)
+		m := New[float64](cfg)
+		m.Init(3)
+		// Larger weights than BERT's init, so that every path carries
+		// gradient well above rounding.
+		rng := rand.New(rand.NewPCG(5, 6))
+		for _, p := range m.Params() {
+			for i := range p.W {
+				p.W[i] += 0.3 * rng.NormFloat64()
+			}
+		}
+		d := cfg.HiddenSize
+		embeds := make([]float64, len(ids)*d)
+		for i, id := range ids {
+			copy(embeds[i*d:], m.Word.W[id*d:(id+1)*d])
+		}
+		var grads [][]float64
+		var dembs [][]float64
+		for _, ckpt := range []bool{false, true} {
+			m.ZeroGrad()
+			_, demb := totalLoss(t, m, embeds, mask, labels, Options{Checkpoint: ckpt}, true)
+			var g []float64
+			for _, p := range m.Params() {
+				g = append(g, p.G...)
+			}
+			grads = append(grads, g)
+			dembs = append(dembs, demb)
+		}
+		if !slices.Equal(grads[0], grads[1]) || !slices.Equal(dembs[0], dembs[1]) {
+			t.Errorf("%s: checkpointing changed the gradients", v.name)
+		}
+		m.ZeroGrad()
+		_, demb := totalLoss(t, m, embeds, mask, labels, Options{}, true)
+		check := func(name string, x []float64, g []float64, idx []int) {
+			for _, i := range idx {
+				old := x[i]
+				h := 1e-5
+				x[i] = old + h
+				fp, _ := totalLoss(t, m, embeds, mask, labels, Options{}, false)
+				x[i] = old - h
+				fm, _ := totalLoss(t, m, embeds, mask, labels, Options{}, false)
+				x[i] = old
+				fd := (fp - fm) / (2 * h)
+				if rel := math.Abs(fd-g[i]) / math.Max(1e-3, math.Max(math.Abs(fd), math.Abs(g[i]))); rel > 1e-6 {
+					t.Errorf("%s: %s[%d]: gradient %.10g, finite differences %.10g (relative error %.2g)", v.name, name, i, g[i], fd, rel)
+				}
+			}
+		}
+		for _, p := range m.Params() {
+			if p == m.Word {
+				continue // the embeddings are fed directly below
+			}
+			check(p.Name, p.W, p.G, sample(rng, p.Size(), 6))
+		}
+		check("input embeddings", embeds, demb, sample(rng, len(embeds), 20))
+		// The tied decoder's gradient on the word embeddings, alone.
+		m.ZeroGrad()
+		st, _ := m.ForwardEmbeds(embeds, mask, Options{Train: true})
+		_, _, _, _ = m.MLMLoss(st, labels)
+		mlmOnly := func() float64 {
+			st, _ := m.ForwardEmbeds(embeds, mask, Options{})
+			l, _, _, _ := m.MLMLoss(st, labels)
+			return l
+		}
+		for _, i := range sample(rng, m.Word.Size(), 6) {
+			old := m.Word.W[i]
+			m.Word.W[i] = old + 1e-5
+			fp := mlmOnly()
+			m.Word.W[i] = old - 1e-5
+			fm := mlmOnly()
+			m.Word.W[i] = old
+			fd := (fp - fm) / 2e-5
+			if rel := math.Abs(fd-m.Word.G[i]) / math.Max(1e-3, math.Abs(fd)); rel > 1e-6 {
+				t.Errorf("%s: tied decoder: word embedding %d: gradient %.10g, finite differences %.10g", v.name, i, m.Word.G[i], fd)
+			}
+		}
+	}
+}
+
+// sample returns k distinct indices below n (all of them when n ≤ k).
+func sample(rng *rand.Rand, n, k int) []int {
+	if n <= k {
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		return idx
+	}
+	return rng.Perm(n)[:k]
+}
+
+// TestWordEmbeddingGradient checks the gradient the encoder sends to the
+// word embedding rows of the input tokens, through Forward with ids.
+func TestWordEmbeddingGradient(t *testing.T) {
+	ids, mask, _ := tinyBatch()
+	m := New[float64](tinyConfig())
+	m.Init(1)
+	loss := func(train bool) float64 {
+		st, err := m.Forward(ids, mask, Options{Train: train})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, dh, _ := m.QALoss(st, 3, 5)
+		if train {
+			if _, err := m.Backward(st, dh); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return l
+	}
+	m.ZeroGrad()
+	loss(true)
+	d := m.Config.HiddenSize
+	for _, i := range []int{5*d + 1, 2*d + 3, 7*d + 7, 1*d + 2} { // tokens 5, 2 (twice), 7, and the pad row
+		old := m.Word.W[i]
+		m.Word.W[i] = old + 1e-6
+		fp := loss(false)
+		m.Word.W[i] = old - 1e-6
+		fm := loss(false)
+		m.Word.W[i] = old
+		fd := (fp - fm) / 2e-6
+		if math.Abs(fd-m.Word.G[i]) > 1e-6*math.Max(1e-3, math.Abs(fd)) {
+			t.Errorf("word embedding %d: gradient %.10g, finite differences %.10g", i, m.Word.G[i], fd)
+		}
+	}
+}
+
+// TestPaddingInvariance: appending padding changes no real token's
+// output, and padding positions get the pad position id.
+func TestPaddingInvariance(t *testing.T) {
+	m := New[float64](tinyConfig())
+	m.Init(2)
+	ids, mask, _ := tinyBatch()
+	ids, mask = ids[:11], mask[:11]
+	a, err := m.Forward(ids, mask, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, extra := range []int{1, 5, 17} {
+		pid := append(slices.Clone(ids), make([]int, extra)...)
+		pm := append(slices.Clone(mask), make([]int8, extra)...)
+		for i := len(ids); i < len(pid); i++ {
+			pid[i] = m.Config.PadTokenID
+		}
+		b, err := m.Forward(pid, pm, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := m.Config.HiddenSize
+		for i := range len(ids) * d {
+			if math.Abs(a.Hidden[i]-b.Hidden[i]) > 1e-12 {
+				t.Fatalf("%d padding tokens changed hidden value %d: %g vs %g", extra, i, a.Hidden[i], b.Hidden[i])
+			}
+		}
+		if b.pos[len(ids)] != m.Config.PadTokenID || b.pos[len(ids)-1] != m.Config.PadTokenID+len(ids) {
+			t.Errorf("position ids %v", b.pos)
+		}
+	}
+}
+
+// TestDeterminism: the same model, inputs and seed give bit-identical
+// outputs and gradients, with dropout.
+func TestDeterminism(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.HiddenDropoutProb = 0.2
+	ids, mask, _ := tinyBatch()
+	var outs [][]float32
+	for range 2 {
+		m := New[float32](cfg)
+		m.Init(7)
+		st, err := m.Forward(ids, mask, Options{Train: true, Seed: 11})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, dh, _ := m.QALoss(st, 2, 4)
+		m.Backward(st, dh)
+		outs = append(outs, append(slices.Clone(st.Hidden), m.Params()[5].G...))
+	}
+	if !slices.Equal(outs[0], outs[1]) {
+		t.Error("two identical runs differ")
+	}
+}
+
+func TestSmallFunctions(t *testing.T) {
+	// LayerNorm of [1, 2, 3, 4]: mean 2.5, variance 1.25.
+	y := make([]float64, 4)
+	mu, rs := make([]float64, 1), make([]float64, 1)
+	layerNorm([]float64{1, 2, 3, 4}, 1, 4, []float64{1, 1, 2, 1}, []float64{0, 0, 0, 0.5}, 0, y, mu, rs)
+	s := 1 / math.Sqrt(1.25)
+	want := []float64{-1.5 * s, -0.5 * s, 2 * 0.5 * s, 1.5*s + 0.5}
+	for i := range y {
+		if math.Abs(y[i]-want[i]) > 1e-15 {
+			t.Errorf("layerNorm[%d] = %.17g, want %.17g", i, y[i], want[i])
+		}
+	}
+	// GELU(1) = Φ(1) = 0.8413447460685429; GELU(−1) = −0.15865525393145707.
+	if g := gelu(1.0); math.Abs(g-0.8413447460685429) > 1e-15 {
+		t.Errorf("gelu(1) = %.17g", g)
+	}
+	if g := gelu(-1.0); math.Abs(g+0.15865525393145707) > 1e-15 {
+		t.Errorf("gelu(-1) = %.17g", g)
+	}
+	// Cross-entropy of logits [0, ln 2, ln 3] at label 2: −log(3/6).
+	grad := make([]float64, 3)
+	if l := softmaxCE([]float64{0, math.Ln2, math.Log(3)}, 2, 1, grad); math.Abs(l-math.Ln2) > 1e-15 {
+		t.Errorf("cross-entropy %.17g, want ln 2", l)
+	}
+	if want := []float64{1.0 / 6, 2.0 / 6, 3.0/6 - 1}; math.Abs(grad[0]-want[0]) > 1e-15 || math.Abs(grad[2]-want[2]) > 1e-15 {
+		t.Errorf("cross-entropy gradient %v, want %v", grad, want)
+	}
+}
