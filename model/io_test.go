@@ -3,7 +3,9 @@ package model
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -148,6 +150,83 @@ func TestByteTokenizer(t *testing.T) {
 	for i, v := range m {
 		if want := int8(1); i < 5 && v != 2 || i >= 5 && v != want {
 			t.Fatalf("mask %v", m)
+		}
+	}
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	for _, f64 := range []bool{false, true} {
+		dir := t.TempDir()
+		cfg := tinyConfig()
+		if f64 {
+			m := New[float64](cfg)
+			m.Init(4)
+			if err := m.Save(dir); err != nil {
+				t.Fatal(err)
+			}
+			back, missing, err := Load[float64](dir)
+			if err != nil || len(missing) != 0 {
+				t.Fatalf("load: %v, missing %v", err, missing)
+			}
+			for i, p := range m.Params() {
+				if !slices.Equal(p.W, back.Params()[i].W) {
+					t.Fatalf("%s differs after the round trip", p.Name)
+				}
+			}
+			continue
+		}
+		m := New[float32](cfg)
+		m.Init(4)
+		if err := m.Save(dir); err != nil {
+			t.Fatal(err)
+		}
+		back, _, err := Load[float32](dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range m.Params() {
+			if !slices.Equal(p.W, back.Params()[i].W) {
+				t.Fatalf("%s differs after the round trip", p.Name)
+			}
+		}
+		if back.Config.Window(1) != 6 || back.Config.HiddenSize != 8 {
+			t.Errorf("config after the round trip: %+v", back.Config)
+		}
+	}
+}
+
+func TestLoadTensorsReports(t *testing.T) {
+	m := New[float32](tinyConfig())
+	m.Init(1)
+	tensors := map[string]Tensor{}
+	for _, p := range m.Params() {
+		tensors["longformer."+p.Name] = F32Tensor(p.Shape, p.W)
+	}
+	tensors["longformer.pooler.dense.weight"] = F32Tensor([]int{1}, []float32{0})
+	tensors["longformer.embeddings.position_ids"] = Tensor{DType: "I64", Shape: []int{1}, Data: make([]byte, 8)}
+	delete(tensors, "longformer.qa_outputs.weight")
+	delete(tensors, "longformer.qa_outputs.bias")
+	missing, err := New[float32](tinyConfig()).LoadTensors("ckpt", tensors)
+	if err != nil || !slices.Equal(missing, []string{"qa_outputs.weight", "qa_outputs.bias"}) {
+		t.Fatalf("prefixed checkpoint without a QA head: missing %v, %v", missing, err)
+	}
+	delete(tensors, "longformer.encoder.layer.1.attention.self.key.bias")
+	tensors["longformer.encoder.layer.0.attention.self.query.weight"] = F32Tensor([]int{4, 8}, make([]float32, 32))
+	tensors["extra.weight"] = F32Tensor([]int{1}, []float32{1})
+	tensors["longformer.embeddings.LayerNorm.bias"] = Tensor{DType: "I32", Shape: []int{8}, Data: make([]byte, 32)}
+	_, err = New[float32](tinyConfig()).LoadTensors("ckpt", tensors)
+	var le *LoadError
+	if !errors.As(err, &le) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, want := range []string{
+		"missing 1 tensor(s): encoder.layer.1.attention.self.key.bias",
+		"unexpected 1 tensor(s): extra.weight",
+		"longformer.encoder.layer.0.attention.self.query.weight: shape [4 8] in the file, [8 8] expected",
+		"longformer.embeddings.LayerNorm.bias: dtype I32 is not a floating-point type",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
 }
