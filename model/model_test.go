@@ -280,3 +280,35 @@ func TestSmallFunctions(t *testing.T) {
 		t.Errorf("cross-entropy gradient %v, want %v", grad, want)
 	}
 }
+
+// TestGroupsCount: the analytic parameter count matches the model's
+// tensors for every ablation.
+func TestGroupsCount(t *testing.T) {
+	for _, edit := range []func(*Config){
+		func(*Config) {}, func(c *Config) { c.GlobalAttention = false }, func(c *Config) { c.SeparateGlobalProjections = false },
+		func(c *Config) { c.FeedForward = false }, func(c *Config) { c.LayerNorm = false },
+	} {
+		cfg := tinyConfig()
+		edit(&cfg)
+		total := 0
+		for _, g := range Groups(cfg) {
+			total += g.Params
+		}
+		if n := New[float32](cfg).NumParams(); n != total {
+			t.Errorf("%+v: groups count %d, the model has %d", cfg, total, n)
+		}
+	}
+	// longformer-base-4096 has 148.7M parameters with its MLM head (the
+	// published size is 149M).
+	total := 0
+	for _, g := range Groups(DefaultConfig()) {
+		total += g.Params
+	}
+	if total < 148e6 || total > 150e6 {
+		t.Errorf("longformer-base-4096: %d parameters", total)
+	}
+	m := EstimateMemory(tinyConfig(), 1000, 2, 4)
+	if !(m.Inference < m.TrainingCheckpointed && m.TrainingCheckpointed < m.Training) {
+		t.Errorf("memory estimate out of order: %+v", m)
+	}
+}

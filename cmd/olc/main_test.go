@@ -531,7 +531,7 @@ timeout = "1s"
 func TestVersion(t *testing.T) {
 	r := runOLC(t, t.TempDir(), "version", "--json")
 	v := decode(t, r.stdout)
-	if r.code != 0 || v["go"] != runtime.Version() || v["version"] == "" {
+	if r.code != 0 || v["go"] != runtime.Version() || v["version"] == "" || v["blas"] != "gonum (pure Go)" {
 		t.Errorf("version: %v", v)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/olc-toolkit/olc/model"
 	"github.com/spf13/cobra"
 )
 
@@ -17,6 +18,8 @@ type Info struct {
 	Go      string `json:"go"`
 	OS      string `json:"os"`
 	Arch    string `json:"arch"`
+	// BLAS names the backend of the model's matrix products.
+	BLAS string `json:"blas"`
 }
 
 // NewCmdVersion returns the version command.
@@ -24,10 +27,10 @@ func NewCmdVersion(ios *cmdutil.IOStreams, version string) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "version",
-		Short: "Print olc's version, its Go version and platform",
+		Short: "Print olc's version, its Go version, platform and BLAS backend",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			info := Info{Version: version, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+			info := Info{Version: version, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, BLAS: model.Backend}
 			if bi, ok := debug.ReadBuildInfo(); ok {
 				for _, s := range bi.Settings {
 					if s.Key == "vcs.revision" {
@@ -43,6 +46,7 @@ func NewCmdVersion(ios *cmdutil.IOStreams, version string) *cobra.Command {
 				fmt.Fprintf(ios.Out, "commit: %s\n", info.Commit)
 			}
 			fmt.Fprintf(ios.Out, "go: %s %s/%s\n", info.Go, info.OS, info.Arch)
+			fmt.Fprintf(ios.Out, "blas: %s\n", info.BLAS)
 			return nil
 		},
 	}
