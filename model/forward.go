@@ -120,6 +120,10 @@ func (m *Model[T]) ForwardEmbeds(embeds []T, mask []int8, opts Options) (*State[
 }
 
 func (m *Model[T]) forwardEmbeddings(st *State[T], emb []T) (*State[T], error) {
+	if !st.opts.Train {
+		m.infer(st, emb)
+		return st, nil
+	}
 	cfg := &m.Config
 	n, d := st.N, cfg.HiddenSize
 	x := emb
@@ -238,4 +242,85 @@ func (m *Model[T]) attnInput(l int, c *layerCache[T], mask []int8) *AttnInput[T]
 	cfg := &m.Config
 	return &AttnInput[T]{Q: c.q, K: c.k, V: c.v, QG: c.qg, KG: c.kg, VG: c.vg, Mask: mask,
 		N: len(mask), Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2}
+}
+
+// inferChunk is the number of rows the inference path pushes through the
+// feed-forward block at a time.
+const inferChunk = 512
+
+// infer is the forward pass without training: it keeps no activations,
+// reuses one set of buffers across the layers (n·d each: the hidden
+// states, Q, K, V, the attention output and the sublayer sum, plus the
+// global K, V and Q rows when there are global tokens) and runs the
+// feed-forward block in chunks of rows, so that its memory is about
+// 6·n·d values however deep the model, and no n × intermediate array
+// exists. It overwrites emb, which becomes the final hidden states.
+func (m *Model[T]) infer(st *State[T], x []T) {
+	cfg := &m.Config
+	n, d, I := st.N, cfg.HiddenSize, cfg.IntermediateSize
+	mu, rs := make([]T, n), make([]T, n)
+	if cfg.LayerNorm {
+		layerNorm(x, n, d, m.EmbLNG.W, m.EmbLNB.W, cfg.LayerNormEps, x, mu, rs)
+	}
+	var globals []int
+	for i, v := range st.mask {
+		if v == MaskGlobal {
+			globals = append(globals, i)
+		}
+	}
+	q, k, v, a, h := make([]T, n*d), make([]T, n*d), make([]T, n*d), make([]T, n*d), make([]T, n*d)
+	var qg, kg, vg []T
+	if len(globals) > 0 && m.Layers[0].QG.W != nil {
+		qg, kg, vg = make([]T, n*d), make([]T, n*d), make([]T, n*d)
+	}
+	xg, yg := make([]T, len(globals)*d), make([]T, len(globals)*d)
+	u := make([]T, inferChunk*I)
+	for l := range m.Layers {
+		ly := &m.Layers[l]
+		linear(x, n, d, ly.Q.W.W, ly.Q.B.W, d, q)
+		linear(x, n, d, ly.K.W.W, ly.K.B.W, d, k)
+		linear(x, n, d, ly.V.W.W, ly.V.B.W, d, v)
+		in := &AttnInput[T]{Q: q, K: k, V: v, QG: q, KG: k, VG: v, Mask: st.mask, N: n,
+			Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2}
+		if qg != nil {
+			linear(x, n, d, ly.KG.W.W, ly.KG.B.W, d, kg)
+			linear(x, n, d, ly.VG.W.W, ly.VG.B.W, d, vg)
+			// Global queries only for the global rows.
+			for r, i := range globals {
+				copy(xg[r*d:(r+1)*d], x[i*d:(i+1)*d])
+			}
+			linear(xg, len(globals), d, ly.QG.W.W, ly.QG.B.W, d, yg)
+			for r, i := range globals {
+				copy(qg[i*d:(i+1)*d], yg[r*d:(r+1)*d])
+			}
+			in.QG, in.KG, in.VG = qg, kg, vg
+		}
+		Attention(in, a, false)
+		linear(a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h)
+		axpy(1, x, h)
+		if cfg.LayerNorm {
+			layerNorm(h, n, d, ly.LN1G.W, ly.LN1B.W, cfg.LayerNormEps, h, mu, rs)
+		}
+		if !cfg.FeedForward {
+			x, h = h, x
+			continue
+		}
+		// x is free: the feed-forward output goes there, chunk by chunk.
+		for r0 := 0; r0 < n; r0 += inferChunk {
+			r1 := min(n, r0+inferChunk)
+			rows := r1 - r0
+			uc := u[:rows*I]
+			linear(h[r0*d:r1*d], rows, d, ly.Inter.W.W, ly.Inter.B.W, I, uc)
+			for i, z := range uc {
+				uc[i] = gelu(z)
+			}
+			out := x[r0*d : r1*d]
+			linear(uc, rows, I, ly.Out.W.W, ly.Out.B.W, d, out)
+			axpy(1, h[r0*d:r1*d], out)
+			if cfg.LayerNorm {
+				layerNorm(out, rows, d, ly.LN2G.W, ly.LN2B.W, cfg.LayerNormEps, out, mu[r0:r1], rs[r0:r1])
+			}
+		}
+	}
+	st.Hidden = x
 }

@@ -312,3 +312,25 @@ func TestGroupsCount(t *testing.T) {
 		t.Errorf("memory estimate out of order: %+v", m)
 	}
 }
+
+// TestInferenceMatchesTraining: the lean inference path gives the hidden
+// states of the training path (no dropout), for every ablation.
+func TestInferenceMatchesTraining(t *testing.T) {
+	ids, mask, _ := tinyBatch()
+	for _, edit := range []func(*Config){
+		func(*Config) {}, func(c *Config) { c.GlobalAttention = false }, func(c *Config) { c.SeparateGlobalProjections = false },
+		func(c *Config) { c.FeedForward = false }, func(c *Config) { c.LayerNorm = false },
+	} {
+		cfg := tinyConfig()
+		edit(&cfg)
+		m := New[float64](cfg)
+		m.Init(9)
+		a, _ := m.Forward(ids, mask, Options{Train: true})
+		b, _ := m.Forward(ids, mask, Options{})
+		for i := range a.Hidden {
+			if math.Abs(a.Hidden[i]-b.Hidden[i]) > 1e-12 {
+				t.Fatalf("%+v: hidden %d: training %g, inference %g", cfg, i, a.Hidden[i], b.Hidden[i])
+			}
+		}
+	}
+}

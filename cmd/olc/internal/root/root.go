@@ -10,6 +10,7 @@ import (
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/benchcmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/olc-toolkit/olc/cmd/olc/internal/modelcmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/optimizecmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/scalingcmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/versioncmd"
@@ -55,11 +56,13 @@ Exit codes: 0 success, 1 the work failed, 2 bad usage or bad config.`,
 	opt.GroupID = "experiments"
 	sc := scalingcmd.NewCmdScaling(ios)
 	sc.GroupID = "experiments"
+	mc := modelcmd.NewCmdModel(ios)
+	mc.GroupID = "experiments"
 	bench := benchcmd.NewCmdBench(ios)
 	bench.GroupID = "other"
 	ver := versioncmd.NewCmdVersion(ios, version)
 	ver.GroupID = "other"
-	cmd.AddCommand(opt, sc, bench, ver)
+	cmd.AddCommand(opt, sc, mc, bench, ver)
 	return cmd
 }
 
