@@ -42,8 +42,7 @@ type Memory struct {
 	Globals int `json:"globals"`
 	// Params is the weights' size.
 	Params int64 `json:"params_bytes"`
-	// Inference is the weights plus the largest set of activations alive
-	// at once in a forward pass (one layer's).
+	// Inference is the weights plus the buffers of the inference path.
 	Inference int64 `json:"inference_bytes"`
 	// Training adds the gradients, AdamW's two moments, every layer's
 	// activations and attention probabilities, and the backward pass's
@@ -94,10 +93,16 @@ func EstimateMemory(cfg Config, n, g, elem int) Memory {
 	emb := 3 * N * d
 	back := 6*N*d + 2*N*I // the backward pass's gradients of one layer
 	e := int64(elem)
-	inferAct := maxLayer - H*N*(int64(cfg.MaxWindow())+1) // no probabilities kept
+	// The inference path reuses six n·d buffers (three more with global
+	// tokens and separate global projections) and one chunk of the
+	// feed-forward block.
+	inferAct := 6*N*d + int64(inferChunk)*I
+	if g > 0 && cfg.GlobalAttention && cfg.SeparateGlobalProjections {
+		inferAct += 3 * N * d
+	}
 	return Memory{
 		SeqLen: n, Globals: g, Params: P * e,
-		Inference:            (P + N*d + inferAct) * e,
+		Inference:            (P + inferAct) * e,
 		Training:             (4*P + emb + all + back) * e,
 		TrainingCheckpointed: (4*P + emb + int64(cfg.NumHiddenLayers)*N*d + maxLayer + back) * e,
 	}

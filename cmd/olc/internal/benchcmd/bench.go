@@ -26,7 +26,7 @@ func NewCmdBench(ios *cmdutil.IOStreams) *cobra.Command {
 		Short: "Measure olc on reference problems",
 		Args:  cmdutil.NoArgs,
 	}
-	cmd.AddCommand(newCmdOptimize(ios, nil), newCmdScaling(ios))
+	cmd.AddCommand(newCmdOptimize(ios, nil), newCmdScaling(ios), newCmdModel(ios))
 	return cmd
 }
 

@@ -1,0 +1,291 @@
+package benchcmd
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/olc-toolkit/olc/model"
+	"github.com/spf13/cobra"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// ModelOptions are the options of 'olc bench model'.
+type ModelOptions struct {
+	IO           *cmdutil.IOStreams
+	Lengths      []int
+	lengths      string
+	Hidden       int
+	Heads        int
+	Window       int
+	Layers       int
+	Backward     bool
+	Long         int
+	CheckpointAt int
+	JSON         bool
+}
+
+func newCmdModel(ios *cmdutil.IOStreams) *cobra.Command {
+	opts := &ModelOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "model",
+		Short: "Longformer forward and backward speed, GFLOP/s against sgemm, and peak memory",
+		Long: `Time the Longformer's forward pass, and forward + backward, at each sequence
+length for a small config (default hidden 256, 4 heads, window 256, 2 layers,
+intermediate 4·hidden, byte vocabulary): tokens/s, GFLOP/s counted from the
+model's FLOPs (model.ForwardFLOPs; backward counted as twice the forward),
+the BLAS backend's sgemm GFLOP/s measured in the same run, their ratio, and
+the peak heap of each pass. --long N adds one forward pass over N tokens of
+a hidden-128 model; --checkpoint-at N compares the peak training memory with
+and without gradient checkpointing, and checks that the gradients are
+identical.`,
+		Example: `  olc bench model
+  olc bench model --lengths 4096 --long 1048576 --checkpoint-at 16384 --json`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Lengths = nil
+			for _, f := range strings.Split(opts.lengths, ",") {
+				if f = strings.TrimSpace(f); f == "" {
+					continue
+				}
+				n, err := strconv.Atoi(f)
+				if err != nil || n < 1 {
+					return cmdutil.Usagef("--lengths: %q is not a positive length", f)
+				}
+				opts.Lengths = append(opts.Lengths, n)
+			}
+			if opts.Hidden%opts.Heads != 0 || opts.Window%2 != 0 || opts.Layers < 1 {
+				return cmdutil.Usagef("--hidden must be a multiple of --heads, --window even, --layers positive")
+			}
+			return runModel(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.lengths, "lengths", "1024,4096,16384,65536", "sequence lengths")
+	f.IntVar(&opts.Hidden, "hidden", 256, "hidden size")
+	f.IntVar(&opts.Heads, "heads", 4, "attention heads")
+	f.IntVar(&opts.Window, "window", 256, "attention window (w/2 on each side)")
+	f.IntVar(&opts.Layers, "layers", 2, "layers")
+	f.BoolVar(&opts.Backward, "backward", true, "also time forward + backward")
+	f.IntVar(&opts.Long, "long", 0, "also run one forward pass over this many tokens with hidden 128 (e.g. 1048576)")
+	f.IntVar(&opts.CheckpointAt, "checkpoint-at", 0, "compare training memory with and without checkpointing at this length")
+	f.BoolVar(&opts.JSON, "json", false, "print the measurements as one JSON object")
+	return cmd
+}
+
+// ModelRow is one measured pass.
+type ModelRow struct {
+	Pass      string  `json:"pass"` // forward | forward+backward
+	SeqLen    int     `json:"seq_len"`
+	Seconds   float64 `json:"seconds"`
+	TokensPS  float64 `json:"tokens_per_s"`
+	NsPerTok  float64 `json:"ns_per_token"`
+	GFLOPS    float64 `json:"gflops"`
+	OfSgemm   float64 `json:"fraction_of_sgemm"`
+	PeakHeapB int64   `json:"peak_heap_bytes"`
+}
+
+// ModelBench is what 'olc bench model --json' prints.
+type ModelBench struct {
+	BLAS        string     `json:"blas"`
+	Cores       int        `json:"cores"`
+	SgemmGFLOPS float64    `json:"sgemm_gflops"`
+	Config      string     `json:"config"`
+	Rows        []ModelRow `json:"rows"`
+	Long        *ModelRow  `json:"long,omitempty"`
+	Checkpoint  *CkptRow   `json:"checkpoint,omitempty"`
+}
+
+// CkptRow compares training with and without gradient checkpointing.
+type CkptRow struct {
+	SeqLen         int     `json:"seq_len"`
+	PeakPlainB     int64   `json:"peak_plain_bytes"`
+	PeakCkptB      int64   `json:"peak_checkpointed_bytes"`
+	Ratio          float64 `json:"ratio"`
+	IdenticalGrads bool    `json:"identical_gradients"`
+}
+
+func benchConfig(hidden, heads, window, layers, maxTokens int) model.Config {
+	c := model.DefaultConfig()
+	c.VocabSize, c.HiddenSize, c.NumAttentionHeads, c.NumHiddenLayers = 260, hidden, heads, layers
+	c.IntermediateSize = 4 * hidden
+	c.AttentionWindow = model.Windows{PerLayer: []int{window}, Scalar: true}
+	c.MaxPositionEmbeddings = maxTokens + c.PadTokenID + 1
+	c.HiddenDropoutProb, c.AttentionProbsDropoutProb = 0, 0
+	return c
+}
+
+// peakHeap runs fn and returns the largest heap (live and not yet swept
+// objects) seen while it ran, sampled every 2 ms, above the heap before.
+func peakHeap(fn func()) int64 {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() int64 { metrics.Read(sample); return int64(sample[0].Value.Uint64()) }
+	base := read()
+	var peak int64
+	var mu sync.Mutex
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				v := read()
+				mu.Lock()
+				peak = max(peak, v)
+				mu.Unlock()
+			}
+		}
+	}()
+	fn()
+	close(done)
+	mu.Lock()
+	defer mu.Unlock()
+	return max(peak, read()) - base
+}
+
+// sgemmGFLOPS times blas32's Sgemm on m × k by k × n matrices.
+func sgemmGFLOPS(m, n, k int) float64 {
+	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	for i := range a {
+		a[i] = float32(i%7) / 7
+	}
+	for i := range b {
+		b[i] = float32(i%5) / 5
+	}
+	impl := blas32.Implementation()
+	impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n) // warm up
+	reps := 0
+	t0 := time.Now()
+	for time.Since(t0) < 500*time.Millisecond || reps < 2 {
+		impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
+		reps++
+	}
+	return 2 * float64(m) * float64(n) * float64(k) * float64(reps) / time.Since(t0).Seconds() / 1e9
+}
+
+func randomIDs(n int, seed uint64) ([]int, []int8) {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	ids := make([]int, n)
+	mask := make([]int8, n)
+	for i := range ids {
+		ids[i] = 4 + rng.IntN(256)
+		mask[i] = model.MaskLocal
+	}
+	return ids, mask
+}
+
+func runModel(opts *ModelOptions) error {
+	out := ModelBench{BLAS: model.Backend, Cores: runtime.GOMAXPROCS(0)}
+	maxLen := slices.Max(append(slices.Clone(opts.Lengths), opts.CheckpointAt, 1))
+	cfg := benchConfig(opts.Hidden, opts.Heads, opts.Window, opts.Layers, maxLen)
+	out.Config = fmt.Sprintf("hidden %d, %d heads, window %d, %d layers, intermediate %d", cfg.HiddenSize, cfg.NumAttentionHeads, opts.Window, cfg.NumHiddenLayers, cfg.IntermediateSize)
+	// sgemm at the shape of the projections at n = 4096.
+	out.SgemmGFLOPS = sgemmGFLOPS(4096, cfg.HiddenSize, cfg.HiddenSize)
+	m := model.New[float32](cfg)
+	m.Init(1)
+	for _, n := range opts.Lengths {
+		ids, mask := randomIDs(n, uint64(n))
+		flops := model.ForwardFLOPs(cfg, n, 0)
+		var secs float64
+		peak := peakHeap(func() {
+			t0 := time.Now()
+			if _, err := m.Forward(ids, mask, model.Options{}); err != nil {
+				panic(err)
+			}
+			secs = time.Since(t0).Seconds()
+		})
+		out.Rows = append(out.Rows, modelRow("forward", n, secs, flops, out.SgemmGFLOPS, peak))
+		if opts.Backward {
+			peak = peakHeap(func() {
+				t0 := time.Now()
+				trainStep(m, ids, mask, false)
+				secs = time.Since(t0).Seconds()
+			})
+			out.Rows = append(out.Rows, modelRow("forward+backward", n, secs, 3*flops, out.SgemmGFLOPS, peak))
+		}
+	}
+	if opts.Long > 0 {
+		lc := benchConfig(128, 4, opts.Window, 2, opts.Long)
+		lm := model.New[float32](lc)
+		lm.Init(2)
+		ids, mask := randomIDs(opts.Long, 3)
+		var secs float64
+		peak := peakHeap(func() {
+			t0 := time.Now()
+			if _, err := lm.Forward(ids, mask, model.Options{}); err != nil {
+				panic(err)
+			}
+			secs = time.Since(t0).Seconds()
+		})
+		r := modelRow("forward, hidden 128", opts.Long, secs, model.ForwardFLOPs(lc, opts.Long, 0), out.SgemmGFLOPS, peak)
+		out.Long = &r
+		lm = nil
+	}
+	if n := opts.CheckpointAt; n > 0 {
+		ids, mask := randomIDs(n, 5)
+		var g1, g2 []float32
+		p1 := peakHeap(func() { g1 = trainStep(m, ids, mask, false) })
+		p2 := peakHeap(func() { g2 = trainStep(m, ids, mask, true) })
+		out.Checkpoint = &CkptRow{SeqLen: n, PeakPlainB: p1, PeakCkptB: p2, Ratio: float64(p1) / float64(p2), IdenticalGrads: slices.Equal(g1, g2)}
+	}
+	if opts.JSON {
+		return cmdutil.PrintJSON(opts.IO.Out, out)
+	}
+	w := opts.IO.Out
+	fmt.Fprintf(w, "Longformer %s; BLAS %s, %d cores; sgemm (4096×%d×%d) %.1f GFLOP/s\n\n", out.Config, out.BLAS, out.Cores, cfg.HiddenSize, cfg.HiddenSize, out.SgemmGFLOPS)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "pass\ttokens\ttime (s)\ttokens/s\tns/token\tGFLOP/s\tof sgemm\tpeak heap (MiB)\t")
+	rows := out.Rows
+	if out.Long != nil {
+		rows = append(rows, *out.Long)
+	}
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.0f\t%.0f\t%.2f\t%.0f%%\t%.0f\t\n", r.Pass, r.SeqLen, r.Seconds, r.TokensPS, r.NsPerTok, r.GFLOPS, 100*r.OfSgemm, float64(r.PeakHeapB)/(1<<20))
+	}
+	tw.Flush()
+	if c := out.Checkpoint; c != nil {
+		fmt.Fprintf(w, "\ntraining at %d tokens: peak heap %.0f MiB without checkpointing, %.0f MiB with (%.2f× less); gradients identical: %v\n",
+			c.SeqLen, float64(c.PeakPlainB)/(1<<20), float64(c.PeakCkptB)/(1<<20), c.Ratio, c.IdenticalGrads)
+	}
+	return nil
+}
+
+func modelRow(pass string, n int, secs, flops, sgemm float64, peak int64) ModelRow {
+	g := flops / secs / 1e9
+	return ModelRow{Pass: pass, SeqLen: n, Seconds: secs, TokensPS: float64(n) / secs, NsPerTok: 1e9 * secs / float64(n), GFLOPS: g, OfSgemm: g / sgemm, PeakHeapB: peak}
+}
+
+// trainStep runs a training forward pass, the QA loss and the backward
+// pass, and returns a copy of the gradients.
+func trainStep(m *model.Model[float32], ids []int, mask []int8, ckpt bool) []float32 {
+	m.ZeroGrad()
+	st, err := m.Forward(ids, mask, model.Options{Train: true, Checkpoint: ckpt})
+	if err != nil {
+		panic(err)
+	}
+	_, dh, err := m.QALoss(st, 1, 2)
+	if err != nil {
+		panic(err)
+	}
+	if _, err := m.Backward(st, dh); err != nil {
+		panic(err)
+	}
+	var g []float32
+	for _, p := range m.Params() {
+		g = append(g, p.G...)
+	}
+	return g
+}
