@@ -168,7 +168,7 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 
 // AttnGrad holds the gradients of the attention's inputs.
 type AttnGrad[T Float] struct {
-	Q, K, V, QG, KG, VG []T
+	Q, K, V, QG, KG, VG []T // QG, KG, VG are nil without global tokens
 }
 
 // AttentionBackward returns the gradients of Attention's inputs given the
@@ -183,7 +183,10 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 	bw := 2*w2 + 1
 	g := len(c.globals)
 	scale := 1 / sqrt(T(dh))
-	gr := &AttnGrad[T]{Q: make([]T, n*D), K: make([]T, n*D), V: make([]T, n*D), QG: make([]T, n*D), KG: make([]T, n*D), VG: make([]T, n*D)}
+	gr := &AttnGrad[T]{Q: make([]T, n*D), K: make([]T, n*D), V: make([]T, n*D)}
+	if g > 0 {
+		gr.QG, gr.KG, gr.VG = make([]T, n*D), make([]T, n*D), make([]T, n*D)
+	}
 	// ds holds p·(dp − Σ p·dp) for each probability, laid out like the
 	// cache.
 	dsBand := make([]T, len(c.band))
@@ -294,6 +297,9 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 					axpy(scale*dsBand[idx], in.Q[i*D+h*dh:i*D+(h+1)*dh], dk)
 					axpy(c.band[idx], dout[i*D+h*dh:i*D+(h+1)*dh], dv)
 				}
+			}
+			if g == 0 {
+				continue
 			}
 			dkg := gr.KG[j*D+h*dh : j*D+(h+1)*dh]
 			dvg := gr.VG[j*D+h*dh : j*D+(h+1)*dh]

@@ -155,6 +155,9 @@ func TestAttentionBackward(t *testing.T) {
 			name string
 			x, g []float64
 		}{{"Q", in.Q, g.Q}, {"K", in.K, g.K}, {"V", in.V, g.V}, {"QG", in.QG, g.QG}, {"KG", in.KG, g.KG}, {"VG", in.VG, g.VG}} {
+			if p.g == nil { // no global tokens: no gradient
+				p.g = make([]float64, len(p.x))
+			}
 			for i := range p.x {
 				old := p.x[i]
 				h := 1e-5

@@ -124,10 +124,18 @@ func (m *Model[T]) Backward(st *State[T], dHidden []T) ([]T, error) {
 	dy := dHidden
 	for l := len(m.Layers) - 1; l >= 0; l-- {
 		c := st.layers[l]
-		if st.opts.Checkpoint {
-			c = m.layerForward(l, c.x, st.mask, st.opts)
+		if !st.opts.Checkpoint {
+			dy = m.layerBackward(l, c, st.mask, dy)
+			continue
 		}
-		dy = m.layerBackward(l, c, st.mask, dy)
+		// Recompute and go back through one block at a time, so that only
+		// one block's activations exist at once.
+		f := &layerCache[T]{y1: c.y1}
+		m.ffnForward(l, f, st.opts)
+		dy = m.ffnBackward(l, f, dy)
+		f = nil
+		a := m.attnForward(l, c.x, st.mask, st.opts)
+		dy = m.attnBackward(l, a, st.mask, dy)
 	}
 	if st.embDrp != nil {
 		applyMask(dy, st.embDrp)
@@ -149,27 +157,42 @@ func (m *Model[T]) Backward(st *State[T], dHidden []T) ([]T, error) {
 // layerBackward accumulates layer l's parameter gradients and returns the
 // gradient of its input.
 func (m *Model[T]) layerBackward(l int, c *layerCache[T], mask []int8, dout []T) []T {
+	return m.attnBackward(l, c, mask, m.ffnBackward(l, c, dout))
+}
+
+// ffnBackward goes back through the feed-forward block and returns the
+// gradient of its input y1.
+func (m *Model[T]) ffnBackward(l int, c *layerCache[T], dout []T) []T {
+	cfg := &m.Config
+	if !cfg.FeedForward {
+		return dout
+	}
+	ly := &m.Layers[l]
+	d, I := cfg.HiddenSize, cfg.IntermediateSize
+	n := len(c.y1) / d
+	dh2 := dout
+	if cfg.LayerNorm {
+		dh2 = layerNormBackward(c.h2, n, d, ly.LN2G.W, c.mean2, c.rstd2, dout, ly.LN2G.G, ly.LN2B.G)
+	}
+	dffn := append([]T(nil), dh2...)
+	if c.drop2 != nil {
+		applyMask(dffn, c.drop2)
+	}
+	df := linearBackward(c.f, n, I, ly.Out.W.W, d, dffn, ly.Out.W.G, ly.Out.B.G, nil)
+	for i, v := range c.u {
+		df[i] *= geluGrad(v)
+	}
+	dy1 := dh2 // the residual; dh2 is not used again
+	linearBackward(c.y1, n, d, ly.Inter.W.W, I, df, ly.Inter.W.G, ly.Inter.B.G, dy1)
+	return dy1
+}
+
+// attnBackward goes back through the attention block and returns the
+// gradient of the layer's input.
+func (m *Model[T]) attnBackward(l int, c *layerCache[T], mask []int8, dy1 []T) []T {
 	cfg := &m.Config
 	ly := &m.Layers[l]
 	n, d := len(mask), cfg.HiddenSize
-	dy1 := dout
-	if cfg.FeedForward {
-		dh2 := dout
-		if cfg.LayerNorm {
-			dh2 = layerNormBackward(c.h2, n, d, ly.LN2G.W, c.mean2, c.rstd2, dout, ly.LN2G.G, ly.LN2B.G)
-		}
-		dffn := append([]T(nil), dh2...)
-		if c.drop2 != nil {
-			applyMask(dffn, c.drop2)
-		}
-		I := cfg.IntermediateSize
-		df := linearBackward(c.f, n, I, ly.Out.W.W, d, dffn, ly.Out.W.G, ly.Out.B.G, nil)
-		for i, v := range c.u {
-			df[i] *= geluGrad(v)
-		}
-		dy1 = append([]T(nil), dh2...) // the residual
-		linearBackward(c.y1, n, d, ly.Inter.W.W, I, df, ly.Inter.W.G, ly.Inter.B.G, dy1)
-	}
 	dh1 := dy1
 	if cfg.LayerNorm {
 		dh1 = layerNormBackward(c.h1, n, d, ly.LN1G.W, c.mean1, c.rstd1, dy1, ly.LN1G.G, ly.LN1B.G)
@@ -180,18 +203,19 @@ func (m *Model[T]) layerBackward(l int, c *layerCache[T], mask []int8, dout []T)
 	}
 	da := linearBackward(c.a, n, d, ly.AttnOut.W.W, d, dattn, ly.AttnOut.W.G, ly.AttnOut.B.G, nil)
 	g := AttentionBackward(m.attnInput(l, c, mask), c.attn, da)
-	if ly.QG.W == nil {
+	separate := ly.QG.W != nil && g.QG != nil && &c.qg[0] != &c.q[0]
+	if g.QG != nil && !separate {
 		// Shared projections: the global queries, keys and values are the
 		// local ones.
 		axpy(1, g.QG, g.Q)
 		axpy(1, g.KG, g.K)
 		axpy(1, g.VG, g.V)
 	}
-	dx := append([]T(nil), dh1...) // the residual
+	dx := dh1 // the residual; dh1 is not used again
 	linearBackward(c.x, n, d, ly.Q.W.W, d, g.Q, ly.Q.W.G, ly.Q.B.G, dx)
 	linearBackward(c.x, n, d, ly.K.W.W, d, g.K, ly.K.W.G, ly.K.B.G, dx)
 	linearBackward(c.x, n, d, ly.V.W.W, d, g.V, ly.V.W.G, ly.V.B.G, dx)
-	if ly.QG.W != nil {
+	if separate {
 		linearBackward(c.x, n, d, ly.QG.W.W, d, g.QG, ly.QG.W.G, ly.QG.B.G, dx)
 		linearBackward(c.x, n, d, ly.KG.W.W, d, g.KG, ly.KG.W.G, ly.KG.B.G, dx)
 		linearBackward(c.x, n, d, ly.VG.W.W, d, g.VG, ly.VG.W.G, ly.VG.B.G, dx)

@@ -9,9 +9,10 @@ import (
 type Options struct {
 	// Train keeps what the backward pass needs and applies dropout.
 	Train bool
-	// Checkpoint keeps only each layer's input and recomputes the layer
-	// during the backward pass (gradient checkpointing): less memory, one
-	// more forward pass of compute, the same gradients.
+	// Checkpoint keeps only the inputs of each layer's two blocks
+	// (attention, feed-forward) and recomputes one block at a time during
+	// the backward pass (gradient checkpointing): less memory, one more
+	// forward pass of compute, the same gradients.
 	Checkpoint bool
 	// Seed seeds the dropout masks (with Train).
 	Seed uint64
@@ -141,9 +142,9 @@ func (m *Model[T]) forwardEmbeddings(st *State[T], emb []T) (*State[T], error) {
 		c := m.layerForward(l, x, st.mask, st.opts)
 		if st.opts.Train {
 			if st.opts.Checkpoint {
-				// Keep the input only; the backward pass recomputes the
-				// rest.
-				st.layers = append(st.layers, &layerCache[T]{x: x})
+				// Keep the inputs of the two blocks only; the backward
+				// pass recomputes one block at a time.
+				st.layers = append(st.layers, &layerCache[T]{x: x, y1: c.y1})
 			} else {
 				st.layers = append(st.layers, c)
 			}
@@ -179,6 +180,26 @@ func applyMask[T Float](x, mask []T) {
 
 // layerForward runs layer l on x and returns its activations and output.
 func (m *Model[T]) layerForward(l int, x []T, mask []int8, opts Options) *layerCache[T] {
+	c := m.attnForward(l, x, mask, opts)
+	m.ffnForward(l, c, opts)
+	return c
+}
+
+// hasGlobal reports whether a mask has a global token.
+func hasGlobal(mask []int8) bool {
+	for _, v := range mask {
+		if v == MaskGlobal {
+			return true
+		}
+	}
+	return false
+}
+
+// attnForward runs layer l's attention block on x: the projections (the
+// global ones only when there are global tokens), the attention, the
+// output projection, dropout, the residual and the first LayerNorm, whose
+// output is c.y1.
+func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options) *layerCache[T] {
 	cfg := &m.Config
 	ly := &m.Layers[l]
 	n, d := len(mask), cfg.HiddenSize
@@ -190,7 +211,7 @@ func (m *Model[T]) layerForward(l int, x []T, mask []int8, opts Options) *layerC
 	}
 	c.q, c.k, c.v = proj(ly.Q), proj(ly.K), proj(ly.V)
 	c.qg, c.kg, c.vg = c.q, c.k, c.v
-	if ly.QG.W != nil {
+	if ly.QG.W != nil && hasGlobal(mask) {
 		c.qg, c.kg, c.vg = proj(ly.QG), proj(ly.KG), proj(ly.VG)
 	}
 	in := m.attnInput(l, c, mask)
@@ -210,11 +231,20 @@ func (m *Model[T]) layerForward(l int, x []T, mask []int8, opts Options) *layerC
 		c.y1 = make([]T, n*d)
 		layerNorm(h, n, d, ly.LN1G.W, ly.LN1B.W, cfg.LayerNormEps, c.y1, c.mean1, c.rstd1)
 	}
+	c.out = c.y1
+	return c
+}
+
+// ffnForward runs layer l's feed-forward block on c.y1 and sets c.out.
+func (m *Model[T]) ffnForward(l int, c *layerCache[T], opts Options) {
+	cfg := &m.Config
 	if !cfg.FeedForward {
 		c.out = c.y1
-		return c
+		return
 	}
-	I := cfg.IntermediateSize
+	ly := &m.Layers[l]
+	d, I := cfg.HiddenSize, cfg.IntermediateSize
+	n := len(c.y1) / d
 	c.u = make([]T, n*I)
 	linear(c.y1, n, d, ly.Inter.W.W, ly.Inter.B.W, I, c.u)
 	c.f = make([]T, n*I)
@@ -235,7 +265,6 @@ func (m *Model[T]) layerForward(l int, x []T, mask []int8, opts Options) *layerC
 		c.out = make([]T, n*d)
 		layerNorm(h2, n, d, ly.LN2G.W, ly.LN2B.W, cfg.LayerNormEps, c.out, c.mean2, c.rstd2)
 	}
-	return c
 }
 
 func (m *Model[T]) attnInput(l int, c *layerCache[T], mask []int8) *AttnInput[T] {
