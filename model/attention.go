@@ -172,7 +172,9 @@ type AttnGrad[T Float] struct {
 }
 
 // AttentionBackward returns the gradients of Attention's inputs given the
-// gradient dout of its output and the cache of a training forward pass.
+// gradient dout of its output and the cache of a training forward pass,
+// which it consumes (the probabilities are overwritten by their
+// gradients, so that the backward pass needs no second array of them).
 // The global gradients are separate even when the forward pass shared the
 // projections; the caller adds them up. It gathers rather than scatters:
 // every task writes rows of its own, so the result does not depend on
@@ -187,79 +189,8 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 	if g > 0 {
 		gr.QG, gr.KG, gr.VG = make([]T, n*D), make([]T, n*D), make([]T, n*D)
 	}
-	// ds holds p·(dp − Σ p·dp) for each probability, laid out like the
-	// cache.
-	dsBand := make([]T, len(c.band))
-	dsGl := make([]T, len(c.gl))
-	dsGq := make([]T, len(c.gq))
 	const block = 64
 	nb := (n + block - 1) / block
-	// Phase 1, by query: ds, and dQ (its own row).
-	parallel(H*nb, func(task int, _ *[]T) {
-		h, b := task/nb, task%nb
-		for i := b * block; i < min(n, (b+1)*block); i++ {
-			if in.Mask[i] != MaskLocal {
-				continue
-			}
-			do := dout[i*D+h*dh : i*D+(h+1)*dh]
-			p := c.band[(h*n+i)*bw : (h*n+i+1)*bw]
-			pg := c.gl[(h*n+i)*g : (h*n+i+1)*g]
-			ds := dsBand[(h*n+i)*bw : (h*n+i+1)*bw]
-			dsg := dsGl[(h*n+i)*g : (h*n+i+1)*g]
-			var sum T
-			for t, pt := range p {
-				if pt == 0 {
-					continue
-				}
-				j := i - w2 + t
-				ds[t] = dot(do, in.V[j*D+h*dh:j*D+(h+1)*dh])
-				sum += pt * ds[t]
-			}
-			for k, j := range c.globals {
-				dsg[k] = dot(do, in.V[j*D+h*dh:j*D+(h+1)*dh])
-				sum += pg[k] * dsg[k]
-			}
-			dq := gr.Q[i*D+h*dh : i*D+(h+1)*dh]
-			for t, pt := range p {
-				if pt == 0 {
-					continue
-				}
-				ds[t] = pt * (ds[t] - sum)
-				j := i - w2 + t
-				axpy(scale*ds[t], in.K[j*D+h*dh:j*D+(h+1)*dh], dq)
-			}
-			for k, j := range c.globals {
-				dsg[k] = pg[k] * (dsg[k] - sum)
-				axpy(scale*dsg[k], in.K[j*D+h*dh:j*D+(h+1)*dh], dq)
-			}
-		}
-	})
-	parallel(H*g, func(task int, _ *[]T) {
-		h, k := task/g, task%g
-		i := c.globals[k]
-		do := dout[i*D+h*dh : i*D+(h+1)*dh]
-		p := c.gq[(h*g+k)*n : (h*g+k+1)*n]
-		ds := dsGq[(h*g+k)*n : (h*g+k+1)*n]
-		var sum T
-		for j, pj := range p {
-			if pj == 0 {
-				continue
-			}
-			ds[j] = dot(do, in.VG[j*D+h*dh:j*D+(h+1)*dh])
-			sum += pj * ds[j]
-		}
-		dq := gr.QG[i*D+h*dh : i*D+(h+1)*dh]
-		for j, pj := range p {
-			if pj == 0 {
-				continue
-			}
-			ds[j] = pj * (ds[j] - sum)
-			axpy(scale*ds[j], in.KG[j*D+h*dh:j*D+(h+1)*dh], dq)
-		}
-	})
-	// Phase 2, by key: dK, dV (local, from the band of the queries around
-	// each key and, for global keys, from every local query) and dKG, dVG
-	// (from every global query).
 	isGlobal := make([]int, n)
 	for i := range isGlobal {
 		isGlobal[i] = -1
@@ -267,48 +198,130 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 	for k, j := range c.globals {
 		isGlobal[j] = k
 	}
-	parallel(H*nb, func(task int, _ *[]T) {
-		h, b := task/nb, task%nb
-		for j := b * block; j < min(n, (b+1)*block); j++ {
-			if in.Mask[j] == MaskPad {
-				continue
-			}
-			dk := gr.K[j*D+h*dh : j*D+(h+1)*dh]
-			dv := gr.V[j*D+h*dh : j*D+(h+1)*dh]
-			if k := isGlobal[j]; k >= 0 {
-				for i := range n {
-					if in.Mask[i] != MaskLocal {
-						continue
-					}
-					idx := (h*n+i)*g + k
-					axpy(scale*dsGl[idx], in.Q[i*D+h*dh:i*D+(h+1)*dh], dk)
-					axpy(c.gl[idx], dout[i*D+h*dh:i*D+(h+1)*dh], dv)
-				}
-			} else {
-				// Queries i with j = i − w/2 + t, so t = j − i + w/2.
-				for i := max(0, j-w2); i <= min(n-1, j+w2); i++ {
-					if in.Mask[i] != MaskLocal {
-						continue
-					}
-					idx := (h*n+i)*bw + j - i + w2
-					if c.band[idx] == 0 {
-						continue
-					}
-					axpy(scale*dsBand[idx], in.Q[i*D+h*dh:i*D+(h+1)*dh], dk)
-					axpy(c.band[idx], dout[i*D+h*dh:i*D+(h+1)*dh], dv)
+	// byKey runs fn(h, j) for every head and non-padding key j, in
+	// parallel over heads and blocks of keys: each task writes the rows of
+	// its own keys.
+	byKey := func(fn func(h, j int)) {
+		parallel(H*nb, func(task int, _ *[]T) {
+			h, b := task/nb, task%nb
+			for j := b * block; j < min(n, (b+1)*block); j++ {
+				if in.Mask[j] != MaskPad {
+					fn(h, j)
 				}
 			}
-			if g == 0 {
-				continue
+		})
+	}
+	// forEachQuery calls local(w, i) with the weight w (a probability or,
+	// after phase B, its ds) that each local query i gives key j, and
+	// global(w, i) for each global query i.
+	row := func(x []T, h, i int) []T { return x[i*D+h*dh : i*D+(h+1)*dh] }
+	forEachQuery := func(h, j int, local func(w T, i int), global func(w T, i int)) {
+		if k := isGlobal[j]; k >= 0 {
+			for i := range n {
+				if in.Mask[i] == MaskLocal {
+					local(c.gl[(h*n+i)*g+k], i)
+				}
 			}
-			dkg := gr.KG[j*D+h*dh : j*D+(h+1)*dh]
-			dvg := gr.VG[j*D+h*dh : j*D+(h+1)*dh]
-			for k, i := range c.globals {
-				idx := (h*g+k)*n + j
-				axpy(scale*dsGq[idx], in.QG[i*D+h*dh:i*D+(h+1)*dh], dkg)
-				axpy(c.gq[idx], dout[i*D+h*dh:i*D+(h+1)*dh], dvg)
+		} else {
+			// Queries i with j = i − w/2 + t, so t = j − i + w/2.
+			for i := max(0, j-w2); i <= min(n-1, j+w2); i++ {
+				if in.Mask[i] == MaskLocal {
+					if w := c.band[(h*n+i)*bw+j-i+w2]; w != 0 {
+						local(w, i)
+					}
+				}
 			}
 		}
+		for k, i := range c.globals {
+			if w := c.gq[(h*g+k)*n+j]; w != 0 {
+				global(w, i)
+			}
+		}
+	}
+	// Phase A, by key, from the probabilities: dV and dVG.
+	byKey(func(h, j int) {
+		dv := row(gr.V, h, j)
+		var dvg []T
+		if g > 0 {
+			dvg = row(gr.VG, h, j)
+		}
+		forEachQuery(h, j,
+			func(p T, i int) { axpy(p, row(dout, h, i), dv) },
+			func(p T, i int) { axpy(p, row(dout, h, i), dvg) })
+	})
+	// Phase B, by query: ds = p·(dp − Σ p·dp), written over the
+	// probabilities (the cache is consumed), and dQ, dQG (their own rows).
+	parallel(H*nb, func(task int, scratch *[]T) {
+		h, b := task/nb, task%nb
+		if cap(*scratch) < bw+g {
+			*scratch = make([]T, bw+g)
+		}
+		dp := (*scratch)[:bw+g]
+		for i := b * block; i < min(n, (b+1)*block); i++ {
+			if in.Mask[i] != MaskLocal {
+				continue
+			}
+			do := row(dout, h, i)
+			p := c.band[(h*n+i)*bw : (h*n+i+1)*bw]
+			pg := c.gl[(h*n+i)*g : (h*n+i+1)*g]
+			var sum T
+			for t, pt := range p {
+				if pt != 0 {
+					dp[t] = dot(do, row(in.V, h, i-w2+t))
+					sum += pt * dp[t]
+				}
+			}
+			for k, j := range c.globals {
+				dp[bw+k] = dot(do, row(in.V, h, j))
+				sum += pg[k] * dp[bw+k]
+			}
+			dq := row(gr.Q, h, i)
+			for t, pt := range p {
+				if pt != 0 {
+					p[t] = pt * (dp[t] - sum)
+					axpy(scale*p[t], row(in.K, h, i-w2+t), dq)
+				}
+			}
+			for k, j := range c.globals {
+				pg[k] *= dp[bw+k] - sum
+				axpy(scale*pg[k], row(in.K, h, j), dq)
+			}
+		}
+	})
+	parallel(H*g, func(task int, scratch *[]T) {
+		h, k := task/g, task%g
+		i := c.globals[k]
+		do := row(dout, h, i)
+		p := c.gq[(h*g+k)*n : (h*g+k+1)*n]
+		if cap(*scratch) < n {
+			*scratch = make([]T, n)
+		}
+		dp := (*scratch)[:n]
+		var sum T
+		for j, pj := range p {
+			if pj != 0 {
+				dp[j] = dot(do, row(in.VG, h, j))
+				sum += pj * dp[j]
+			}
+		}
+		dq := row(gr.QG, h, i)
+		for j, pj := range p {
+			if pj != 0 {
+				p[j] = pj * (dp[j] - sum)
+				axpy(scale*p[j], row(in.KG, h, j), dq)
+			}
+		}
+	})
+	// Phase C, by key, from ds: dK and dKG.
+	byKey(func(h, j int) {
+		dk := row(gr.K, h, j)
+		var dkg []T
+		if g > 0 {
+			dkg = row(gr.KG, h, j)
+		}
+		forEachQuery(h, j,
+			func(ds T, i int) { axpy(scale*ds, row(in.Q, h, i), dk) },
+			func(ds T, i int) { axpy(scale*ds, row(in.QG, h, i), dkg) })
 	})
 	return gr
 }

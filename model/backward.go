@@ -1,6 +1,9 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+	"runtime"
+)
 
 // QALogits returns the start and end logits of every token.
 func (m *Model[T]) QALogits(st *State[T]) (start, end []T) {
@@ -133,9 +136,15 @@ func (m *Model[T]) Backward(st *State[T], dHidden []T) ([]T, error) {
 		f := &layerCache[T]{y1: c.y1}
 		m.ffnForward(l, f, st.opts)
 		dy = m.ffnBackward(l, f, dy)
+		// Checkpointing trades time for memory: collect each block's
+		// activations before recomputing the next, so that garbage does
+		// not take the place of what was saved.
 		f = nil
-		a := m.attnForward(l, c.x, st.mask, st.opts)
+		runtime.GC()
+		a := m.attnForward(l, c.x, st.mask, st.opts, true)
 		dy = m.attnBackward(l, a, st.mask, dy)
+		a = nil
+		runtime.GC()
 	}
 	if st.embDrp != nil {
 		applyMask(dy, st.embDrp)

@@ -180,7 +180,9 @@ func applyMask[T Float](x, mask []T) {
 
 // layerForward runs layer l on x and returns its activations and output.
 func (m *Model[T]) layerForward(l int, x []T, mask []int8, opts Options) *layerCache[T] {
-	c := m.attnForward(l, x, mask, opts)
+	// With checkpointing the forward pass keeps no attention
+	// probabilities: the backward pass recomputes them.
+	c := m.attnForward(l, x, mask, opts, opts.Train && !opts.Checkpoint)
 	m.ffnForward(l, c, opts)
 	return c
 }
@@ -196,10 +198,10 @@ func hasGlobal(mask []int8) bool {
 }
 
 // attnForward runs layer l's attention block on x: the projections (the
-// global ones only when there are global tokens), the attention, the
-// output projection, dropout, the residual and the first LayerNorm, whose
-// output is c.y1.
-func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options) *layerCache[T] {
+// global ones only when there are global tokens), the attention (keeping
+// its probabilities when keep is set), the output projection, dropout, the
+// residual and the first LayerNorm, whose output is c.y1.
+func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options, keep bool) *layerCache[T] {
 	cfg := &m.Config
 	ly := &m.Layers[l]
 	n, d := len(mask), cfg.HiddenSize
@@ -216,7 +218,7 @@ func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options) *layerCa
 	}
 	in := m.attnInput(l, c, mask)
 	c.a = make([]T, n*d)
-	c.attn = Attention(in, c.a, opts.Train)
+	c.attn = Attention(in, c.a, keep)
 	h := make([]T, n*d)
 	linear(c.a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h)
 	if opts.Train {
