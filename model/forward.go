@@ -249,10 +249,8 @@ func (m *Model[T]) ffnForward(l int, c *layerCache[T], opts Options) {
 	n := len(c.y1) / d
 	c.u = make([]T, n*I)
 	linear(c.y1, n, d, ly.Inter.W.W, ly.Inter.B.W, I, c.u)
-	c.f = make([]T, n*I)
-	for i, v := range c.u {
-		c.f[i] = gelu(v)
-	}
+	c.f = append([]T(nil), c.u...)
+	geluInPlace(c.f)
 	h2 := make([]T, n*d)
 	linear(c.f, n, I, ly.Out.W.W, ly.Out.B.W, d, h2)
 	if opts.Train {
@@ -342,9 +340,7 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 			rows := r1 - r0
 			uc := u[:rows*I]
 			linear(h[r0*d:r1*d], rows, d, ly.Inter.W.W, ly.Inter.B.W, I, uc)
-			for i, z := range uc {
-				uc[i] = gelu(z)
-			}
+			geluInPlace(uc)
 			out := x[r0*d : r1*d]
 			linear(uc, rows, I, ly.Out.W.W, ly.Out.B.W, d, out)
 			axpy(1, h[r0*d:r1*d], out)

@@ -2,10 +2,13 @@ package model
 
 import (
 	"math"
+	"runtime"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
@@ -23,11 +26,57 @@ func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	if m == 0 || n == 0 {
 		return
 	}
+	if workers := runtime.GOMAXPROCS(0); splitRows && workers > 1 && m >= 128 && !tA {
+		// Rows of C depend only on rows of op(A).
+		chunk := (m + workers - 1) / workers
+		var wg sync.WaitGroup
+		for r0 := 0; r0 < m; r0 += chunk {
+			rows := min(chunk, m-r0)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				gemmOne(ta, tb, rows, n, k, alpha, a[r0*lda:], lda, b, ldb, beta, c[r0*ldc:], ldc)
+			}()
+		}
+		wg.Wait()
+		return
+	}
+	gemmOne(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmOne is one call of the registered BLAS.
+func gemmOne[T Float](ta, tb blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	switch a := any(a).(type) {
 	case []float32:
 		blas32.Implementation().Sgemm(ta, tb, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	case []float64:
 		blas64.Implementation().Dgemm(ta, tb, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	default:
+		panic("model: gemm: element type is neither float32 nor float64")
+	}
+}
+
+// gemmNative is gemm on gonum's pure-Go BLAS whatever the registered
+// backend: for the many small products the attention kernel computes from
+// its own goroutines, where a threaded cgo BLAS called concurrently
+// oversubscribes the cores and its threads spin.
+func gemmNative[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if tA {
+		ta = blas.Trans
+	}
+	if tB {
+		tb = blas.Trans
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	var impl gonum.Implementation
+	switch a := any(a).(type) {
+	case []float32:
+		impl.Sgemm(ta, tb, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		impl.Dgemm(ta, tb, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	default:
 		panic("model: gemm: element type is neither float32 nor float64")
 	}
@@ -108,6 +157,37 @@ func layerNormBackward[T Float](x []T, n, d int, g, mean, rstd, dy, dg, db []T) 
 		}
 	}
 	return dx
+}
+
+// geluInPlace replaces every x by GELU(x), on all cores. float32 values
+// use erf32, exact to float32's precision and several times faster than
+// math.Erf; float64 values use math.Erf.
+func geluInPlace[T Float](x []T) {
+	const chunk = 1 << 14
+	parallel((len(x)+chunk-1)/chunk, func(t int, _ *[]T) {
+		part := x[t*chunk : min(len(x), (t+1)*chunk)]
+		if f, ok := any(part).([]float32); ok {
+			for i, v := range f {
+				f[i] = 0.5 * v * (1 + erf32(v*(1/math.Sqrt2)))
+			}
+			return
+		}
+		for i, v := range part {
+			part[i] = gelu(v)
+		}
+	})
+}
+
+// erf32 is erf by Abramowitz and Stegun's formula 7.1.26 (absolute error
+// below 1.5e-7, about float32's resolution near 1), evaluated in float64.
+func erf32(x float32) float32 {
+	z := math.Abs(float64(x))
+	t := 1 / (1 + 0.3275911*z)
+	y := 1 - t*(0.254829592+t*(-0.284496736+t*(1.421413741+t*(-1.453152027+t*1.061405429))))*math.Exp(-z*z)
+	if x < 0 {
+		y = -y
+	}
+	return float32(y)
 }
 
 // gelu is the exact GELU, x·Φ(x) = ½x(1 + erf(x/√2)).

@@ -334,3 +334,14 @@ func TestInferenceMatchesTraining(t *testing.T) {
 		}
 	}
 }
+
+// TestErf32 checks the float32 erf against math.Erf over its range.
+func TestErf32(t *testing.T) {
+	worst := 0.0
+	for x := -6.0; x <= 6; x += 1e-3 {
+		worst = math.Max(worst, math.Abs(float64(erf32(float32(x)))-math.Erf(float64(float32(x)))))
+	}
+	if worst > 2e-7 {
+		t.Errorf("erf32 is off by up to %g", worst)
+	}
+}
