@@ -15,8 +15,6 @@ import (
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/model"
 	"github.com/spf13/cobra"
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // ModelOptions are the options of 'olc bench model'.
@@ -156,26 +154,6 @@ func peakHeap(fn func()) int64 {
 	return max(peak, read()) - base
 }
 
-// sgemmGFLOPS times blas32's Sgemm on m × k by k × n matrices.
-func sgemmGFLOPS(m, n, k int) float64 {
-	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
-	for i := range a {
-		a[i] = float32(i%7) / 7
-	}
-	for i := range b {
-		b[i] = float32(i%5) / 5
-	}
-	impl := blas32.Implementation()
-	impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n) // warm up
-	reps := 0
-	t0 := time.Now()
-	for time.Since(t0) < 500*time.Millisecond || reps < 2 {
-		impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
-		reps++
-	}
-	return 2 * float64(m) * float64(n) * float64(k) * float64(reps) / time.Since(t0).Seconds() / 1e9
-}
-
 func randomIDs(n int, seed uint64) ([]int, []int8) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	ids := make([]int, n)
@@ -192,8 +170,9 @@ func runModel(opts *ModelOptions) error {
 	maxLen := slices.Max(append(slices.Clone(opts.Lengths), opts.CheckpointAt, 1))
 	cfg := benchConfig(opts.Hidden, opts.Heads, opts.Window, opts.Layers, maxLen)
 	out.Config = fmt.Sprintf("hidden %d, %d heads, window %d, %d layers, intermediate %d", cfg.HiddenSize, cfg.NumAttentionHeads, opts.Window, cfg.NumHiddenLayers, cfg.IntermediateSize)
-	// sgemm at the shape of the projections at n = 4096.
-	out.SgemmGFLOPS = sgemmGFLOPS(4096, cfg.HiddenSize, cfg.HiddenSize)
+	// sgemm at the shape of the projections at n = 4096, the way the model
+	// runs it.
+	out.SgemmGFLOPS = model.GemmGFLOPS(4096, cfg.HiddenSize, cfg.HiddenSize, 500*time.Millisecond)
 	m := model.New[float32](cfg)
 	m.Init(1)
 	for _, n := range opts.Lengths {
