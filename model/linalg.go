@@ -8,7 +8,6 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
@@ -51,32 +50,6 @@ func gemmOne[T Float](ta, tb blas.Transpose, m, n, k int, alpha T, a []T, lda in
 		blas32.Implementation().Sgemm(ta, tb, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	case []float64:
 		blas64.Implementation().Dgemm(ta, tb, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
-	default:
-		panic("model: gemm: element type is neither float32 nor float64")
-	}
-}
-
-// gemmNative is gemm on gonum's pure-Go BLAS whatever the registered
-// backend: for the many small products the attention kernel computes from
-// its own goroutines, where a threaded cgo BLAS called concurrently
-// oversubscribes the cores and its threads spin.
-func gemmNative[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if tA {
-		ta = blas.Trans
-	}
-	if tB {
-		tb = blas.Trans
-	}
-	if m == 0 || n == 0 {
-		return
-	}
-	var impl gonum.Implementation
-	switch a := any(a).(type) {
-	case []float32:
-		impl.Sgemm(ta, tb, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
-	case []float64:
-		impl.Dgemm(ta, tb, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	default:
 		panic("model: gemm: element type is neither float32 nor float64")
 	}
