@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"gorgonia.org/tensor"
 )
 
 func tinyConfig() Config {
@@ -343,5 +345,39 @@ func TestErf32(t *testing.T) {
 	}
 	if worst > 2e-7 {
 		t.Errorf("erf32 is off by up to %g", worst)
+	}
+}
+
+// TestTensorBoundary: the tensor views share memory with the model and
+// carry the right shapes; ids come in as integer tensors.
+func TestTensorBoundary(t *testing.T) {
+	m := New[float32](tinyConfig())
+	m.Init(1)
+	ids, mask, _ := tinyBatch()
+	idt, err := IDsFromTensor(tensor.New(tensor.WithShape(len(ids)), tensor.WithBacking(slices.Clone(ids))))
+	if err != nil || !slices.Equal(idt, ids) {
+		t.Fatalf("ids from a tensor: %v, %v", idt, err)
+	}
+	if _, err := IDsFromTensor(tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]int{1, 2, 3, 4}))); err == nil {
+		t.Error("a 2-d tensor of ids was accepted")
+	}
+	st, err := m.Forward(ids, mask, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := st.HiddenTensor()
+	if !h.Shape().Eq(tensor.Shape{len(ids), 8}) {
+		t.Fatalf("hidden tensor shape %v", h.Shape())
+	}
+	v, err := h.At(3, 5)
+	if err != nil || v.(float32) != st.Hidden[3*8+5] {
+		t.Errorf("hidden[3,5] = %v (%v), want %v", v, err, st.Hidden[3*8+5])
+	}
+	w := m.Param("qa_outputs.weight").Tensor()
+	if !w.Shape().Eq(tensor.Shape{2, 8}) {
+		t.Fatalf("qa_outputs.weight shape %v", w.Shape())
+	}
+	if err := w.SetAt(float32(42), 1, 7); err != nil || m.QA.W.W[15] != 42 {
+		t.Errorf("writing through the tensor view: %v, weight %v", err, m.QA.W.W[15])
 	}
 }

@@ -1,6 +1,10 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+
+	"gorgonia.org/tensor"
+)
 
 // An Encoding is a tokenized text: token ids and, for each, the byte range
 // [start, end) of the text it came from (special tokens have none: [0, 0)).
@@ -118,4 +122,12 @@ func GlobalMask(t Tokenizer, ids []int) []int8 {
 		}
 	}
 	return m
+}
+
+func errShape(what string, shape tensor.Shape) error {
+	return fmt.Errorf("model: %s must be a one-dimensional tensor, not of shape %v", what, shape)
+}
+
+func errDType(dt string) error {
+	return fmt.Errorf("model: token ids must be integers, not %s", dt)
 }
