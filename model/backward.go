@@ -179,14 +179,7 @@ func (m *Model[T]) ffnBackward(l int, c *layerCache[T], dout []T) []T {
 	ly := &m.Layers[l]
 	d, I := cfg.HiddenSize, cfg.IntermediateSize
 	n := len(c.y1) / d
-	dh2 := dout
-	if cfg.LayerNorm {
-		dh2 = layerNormBackward(c.h2, n, d, ly.LN2G.W, c.mean2, c.rstd2, dout, ly.LN2G.G, ly.LN2B.G)
-	}
-	dffn := append([]T(nil), dh2...)
-	if c.drop2 != nil {
-		applyMask(dffn, c.drop2)
-	}
+	dh2, dffn := m.addNormBackward(c.h2, c.mean2, c.rstd2, ly.LN2G, ly.LN2B, c.drop2, dout)
 	df := linearBackward(c.f, n, I, ly.Out.W.W, d, dffn, ly.Out.W.G, ly.Out.B.G, nil)
 	for i, v := range c.u {
 		df[i] *= geluGrad(v)
@@ -202,14 +195,7 @@ func (m *Model[T]) attnBackward(l int, c *layerCache[T], mask []int8, dy1 []T) [
 	cfg := &m.Config
 	ly := &m.Layers[l]
 	n, d := len(mask), cfg.HiddenSize
-	dh1 := dy1
-	if cfg.LayerNorm {
-		dh1 = layerNormBackward(c.h1, n, d, ly.LN1G.W, c.mean1, c.rstd1, dy1, ly.LN1G.G, ly.LN1B.G)
-	}
-	dattn := append([]T(nil), dh1...)
-	if c.drop1 != nil {
-		applyMask(dattn, c.drop1)
-	}
+	dh1, dattn := m.addNormBackward(c.h1, c.mean1, c.rstd1, ly.LN1G, ly.LN1B, c.drop1, dy1)
 	da := linearBackward(c.a, n, d, ly.AttnOut.W.W, d, dattn, ly.AttnOut.W.G, ly.AttnOut.B.G, nil)
 	g := AttentionBackward(m.attnInput(l, c, mask), c.attn, da)
 	separate := ly.QG.W != nil && g.QG != nil && &c.qg[0] != &c.q[0]
@@ -230,4 +216,21 @@ func (m *Model[T]) attnBackward(l int, c *layerCache[T], mask []int8, dy1 []T) [
 		linearBackward(c.x, n, d, ly.VG.W.W, d, g.VG, ly.VG.W.G, ly.VG.B.G, dx)
 	}
 	return dx
+}
+
+// addNormBackward goes back through addNorm: it returns the gradient of
+// the residual sum (which is also the residual's) and that of the
+// sublayer's output (through the dropout mask).
+func (m *Model[T]) addNormBackward(sum, mean, rstd []T, g, b *Param[T], drop, dout []T) (dsum, dsub []T) {
+	cfg := &m.Config
+	dsum = dout
+	if cfg.LayerNorm {
+		d := cfg.HiddenSize
+		dsum = layerNormBackward(sum, len(sum)/d, d, g.W, mean, rstd, dout, g.G, b.G)
+	}
+	dsub = append([]T(nil), dsum...)
+	if drop != nil {
+		applyMask(dsub, drop)
+	}
+	return dsum, dsub
 }

@@ -221,18 +221,8 @@ func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options, keep boo
 	c.attn = Attention(in, c.a, keep)
 	h := make([]T, n*d)
 	linear(c.a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h)
-	if opts.Train {
-		c.drop1 = dropoutMask[T](n*d, cfg.HiddenDropoutProb, opts.Seed, uint64(2*l+1))
-		applyMask(h, c.drop1)
-	}
-	axpy(1, x, h)
 	c.h1 = h
-	c.y1 = h
-	if cfg.LayerNorm {
-		c.mean1, c.rstd1 = make([]T, n), make([]T, n)
-		c.y1 = make([]T, n*d)
-		layerNorm(h, n, d, ly.LN1G.W, ly.LN1B.W, cfg.LayerNormEps, c.y1, c.mean1, c.rstd1)
-	}
+	c.drop1, c.y1, c.mean1, c.rstd1 = m.addNorm(h, x, ly.LN1G, ly.LN1B, opts, uint64(2*l+1))
 	c.out = c.y1
 	return c
 }
@@ -253,18 +243,30 @@ func (m *Model[T]) ffnForward(l int, c *layerCache[T], opts Options) {
 	geluInPlace(c.f)
 	h2 := make([]T, n*d)
 	linear(c.f, n, I, ly.Out.W.W, ly.Out.B.W, d, h2)
-	if opts.Train {
-		c.drop2 = dropoutMask[T](n*d, cfg.HiddenDropoutProb, opts.Seed, uint64(2*l+2))
-		applyMask(h2, c.drop2)
-	}
-	axpy(1, c.y1, h2)
 	c.h2 = h2
-	c.out = h2
-	if cfg.LayerNorm {
-		c.mean2, c.rstd2 = make([]T, n), make([]T, n)
-		c.out = make([]T, n*d)
-		layerNorm(h2, n, d, ly.LN2G.W, ly.LN2B.W, cfg.LayerNormEps, c.out, c.mean2, c.rstd2)
+	c.drop2, c.out, c.mean2, c.rstd2 = m.addNorm(h2, c.y1, ly.LN2G, ly.LN2B, opts, uint64(2*l+2))
+}
+
+// addNorm finishes a sublayer whose output is h: dropout (with a mask
+// drawn from stream when training), the residual, then the LayerNorm when
+// the config has it. h becomes the residual sum; addNorm returns the
+// dropout mask and the normalized output with its statistics (the sum
+// itself when there is no LayerNorm).
+func (m *Model[T]) addNorm(h, residual []T, g, b *Param[T], opts Options, stream uint64) (drop, out, mean, rstd []T) {
+	cfg := &m.Config
+	d := cfg.HiddenSize
+	n := len(h) / d
+	if opts.Train {
+		drop = dropoutMask[T](n*d, cfg.HiddenDropoutProb, opts.Seed, stream)
+		applyMask(h, drop)
 	}
+	axpy(1, residual, h)
+	if !cfg.LayerNorm {
+		return drop, h, nil, nil
+	}
+	mean, rstd, out = make([]T, n), make([]T, n), make([]T, n*d)
+	layerNorm(h, n, d, g.W, b.W, cfg.LayerNormEps, out, mean, rstd)
+	return drop, out, mean, rstd
 }
 
 func (m *Model[T]) attnInput(l int, c *layerCache[T], mask []int8) *AttnInput[T] {
