@@ -25,6 +25,55 @@ type AttnInput[T Float] struct {
 	// HalfWindow is w/2: a local query sees the keys within this many
 	// positions on each side.
 	HalfWindow int
+	// Dropout is the probability of dropping each attention probability
+	// (attention_probs_dropout_prob; 0 outside training). The masks are a
+	// hash of (Seed, Stream, head, query, key), so the backward pass and a
+	// recomputation under checkpointing regenerate them rather than store
+	// them.
+	Dropout      float64
+	Seed, Stream uint64
+}
+
+// dropper draws attention-dropout decisions as a counter-based hash: no
+// state, the same answer every time it is asked.
+type dropper struct {
+	key       uint64
+	threshold uint64 // drop when the hash's top 53 bits fall below it
+	n         uint64
+}
+
+func (in *AttnInput[T]) dropper() dropper {
+	if in.Dropout <= 0 {
+		return dropper{}
+	}
+	return dropper{key: mix64(in.Seed ^ mix64(in.Stream+0x632be59bd9b4e019)), threshold: uint64(in.Dropout * (1 << 53)), n: uint64(in.N)}
+}
+
+// mix64 is SplitMix64's finalizer.
+func mix64(z uint64) uint64 {
+	z ^= z >> 30
+	z *= 0xbf58476d1ce4e5b9
+	z ^= z >> 27
+	z *= 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// keep reports whether head h's probability of query i for key j stays.
+func (d dropper) keep(h, i, j int) bool {
+	idx := (uint64(h)*d.n+uint64(i))*d.n + uint64(j)
+	return mix64(d.key+idx*0x9e3779b97f4a7c15)>>11 >= d.threshold
+}
+
+// scale returns the factor of head h's probability of query i for key j:
+// 0 when dropped, else 1/(1−p) (1 without dropout).
+func scaleOf[T Float](d dropper, inv T, h, i, j int) T {
+	if d.threshold == 0 {
+		return 1
+	}
+	if d.keep(h, i, j) {
+		return inv
+	}
+	return 0
 }
 
 // attnCache keeps what the backward pass needs: the attention
@@ -64,6 +113,7 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 		c.gq = make([]T, H*g*n)
 	}
 	scale := 1 / sqrt(T(dh))
+	drop, dinv := in.dropper(), T(1/(1-in.Dropout))
 	const block = 64
 	nb := (n + block - 1) / block
 	// Local queries: tasks of (head, block of queries). A block's scores
@@ -120,19 +170,34 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 			for t := range srow {
 				srow[t] *= inv
 			}
-			o := out[i*D+h*dh : i*D+(h+1)*dh]
-			clear(o)
-			for k, j := range c.globals {
+			for k := range sg {
 				sg[k] *= inv
-				axpy(sg[k], in.V[j*D+h*dh:j*D+(h+1)*dh], o)
 			}
 			if train {
+				// The cache keeps the probabilities before dropout.
 				band := c.band[(h*n+i)*bw : (h*n+i+1)*bw]
 				clear(band)
 				for j := lo; j <= hi; j++ {
 					band[j-i+w2] = srow[j-k0]
 				}
 				copy(c.gl[(h*n+i)*g:(h*n+i+1)*g], sg)
+			}
+			if drop.threshold != 0 {
+				for j := lo; j <= hi; j++ {
+					if srow[j-k0] != 0 && !drop.keep(h, i, j) {
+						srow[j-k0] = 0
+					} else {
+						srow[j-k0] *= dinv
+					}
+				}
+				for k, j := range c.globals {
+					sg[k] *= scaleOf(drop, dinv, h, i, j)
+				}
+			}
+			o := out[i*D+h*dh : i*D+(h+1)*dh]
+			clear(o)
+			for k, j := range c.globals {
+				axpy(sg[k], in.V[j*D+h*dh:j*D+(h+1)*dh], o)
 			}
 		}
 		// Padding queries' rows of S are zero, so their output stays zero;
@@ -172,10 +237,10 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 				continue
 			}
 			s[j] /= sum
-			axpy(s[j], in.VG[j*D+h*dh:j*D+(h+1)*dh], o)
-		}
-		if train {
-			copy(c.gq[(h*g+k)*n:(h*g+k+1)*n], s)
+			if train {
+				c.gq[(h*g+k)*n+j] = s[j]
+			}
+			axpy(s[j]*scaleOf(drop, dinv, h, i, j), in.VG[j*D+h*dh:j*D+(h+1)*dh], o)
 		}
 	})
 	return c
@@ -200,6 +265,7 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 	bw := 2*w2 + 1
 	g := len(c.globals)
 	scale := 1 / sqrt(T(dh))
+	drop, dinv := in.dropper(), T(1/(1-in.Dropout))
 	gr := &AttnGrad[T]{Q: make([]T, n*D), K: make([]T, n*D), V: make([]T, n*D)}
 	if g > 0 {
 		gr.QG, gr.KG, gr.VG = make([]T, n*D), make([]T, n*D), make([]T, n*D)
@@ -253,7 +319,7 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 			}
 		}
 	}
-	// Phase A, by key, from the probabilities: dV and dVG.
+	// Phase A, by key, from the probabilities after dropout: dV and dVG.
 	byKey(func(h, j int) {
 		dv := row(gr.V, h, j)
 		var dvg []T
@@ -261,11 +327,13 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 			dvg = row(gr.VG, h, j)
 		}
 		forEachQuery(h, j,
-			func(p T, i int) { axpy(p, row(dout, h, i), dv) },
-			func(p T, i int) { axpy(p, row(dout, h, i), dvg) })
+			func(p T, i int) { axpy(p*scaleOf(drop, dinv, h, i, j), row(dout, h, i), dv) },
+			func(p T, i int) { axpy(p*scaleOf(drop, dinv, h, i, j), row(dout, h, i), dvg) })
 	})
 	// Phase B, by query: ds = p·(dp − Σ p·dp), written over the
 	// probabilities (the cache is consumed), and dQ, dQG (their own rows).
+	// With dropout, dp is the gradient of the probability before dropout:
+	// the output's gradient through the dropped, rescaled one.
 	parallel(H*nb, func(task int, scratch *[]T) {
 		h, b := task/nb, task%nb
 		if cap(*scratch) < bw+g {
@@ -282,12 +350,12 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 			var sum T
 			for t, pt := range p {
 				if pt != 0 {
-					dp[t] = dot(do, row(in.V, h, i-w2+t))
+					dp[t] = dot(do, row(in.V, h, i-w2+t)) * scaleOf(drop, dinv, h, i, i-w2+t)
 					sum += pt * dp[t]
 				}
 			}
 			for k, j := range c.globals {
-				dp[bw+k] = dot(do, row(in.V, h, j))
+				dp[bw+k] = dot(do, row(in.V, h, j)) * scaleOf(drop, dinv, h, i, j)
 				sum += pg[k] * dp[bw+k]
 			}
 			dq := row(gr.Q, h, i)
@@ -315,7 +383,7 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 		var sum T
 		for j, pj := range p {
 			if pj != 0 {
-				dp[j] = dot(do, row(in.VG, h, j))
+				dp[j] = dot(do, row(in.VG, h, j)) * scaleOf(drop, dinv, h, i, j)
 				sum += pj * dp[j]
 			}
 		}

@@ -56,8 +56,18 @@ func denseAttention(in *AttnInput[float64]) []float64 {
 				if !allowed[j] {
 					continue
 				}
+				p := scores[j] / sum
+				if in.Dropout > 0 {
+					// Dropout on the probabilities, with the kernel's
+					// decisions: the oracle checks where they are applied.
+					if in.dropper().keep(h, i, j) {
+						p /= 1 - in.Dropout
+					} else {
+						p = 0
+					}
+				}
 				for d := range dh {
-					out[i*D+h*dh+d] += scores[j] / sum * v[j*D+h*dh+d]
+					out[i*D+h*dh+d] += p * v[j*D+h*dh+d]
 				}
 			}
 		}
@@ -106,9 +116,12 @@ func TestAttentionMatchesDense(t *testing.T) {
 		{150, 1, 4, 64, 5, 0}, // window wider than the sequence
 		{90, 2, 4, 3, 90, 0},  // every token global
 	}
-	for _, c := range cases {
+	for ci, c := range cases {
 		for _, shared := range []bool{false, true} {
 			in := randomAttnInput(rng, c.n, c.heads, c.dh, c.w2, c.globals, c.pad, shared)
+			if ci%2 == 1 {
+				in.Dropout, in.Seed, in.Stream = 0.3, uint64(ci), 7
+			}
 			got := make([]float64, c.n*c.heads*c.dh)
 			for i := range got {
 				got[i] = math.NaN() // every element must be written
@@ -117,7 +130,7 @@ func TestAttentionMatchesDense(t *testing.T) {
 			want := denseAttention(in)
 			for i := range want {
 				if d := math.Abs(got[i] - want[i]); d > 1e-10*math.Max(1, math.Abs(want[i])) || math.IsNaN(got[i]) {
-					t.Fatalf("%+v shared=%v: element %d = %.15g, dense %.15g", c, shared, i, got[i], want[i])
+					t.Fatalf("%+v shared=%v dropout=%g: element %d = %.15g, dense %.15g", c, shared, in.Dropout, i, got[i], want[i])
 				}
 			}
 		}
@@ -128,12 +141,18 @@ func TestAttentionMatchesDense(t *testing.T) {
 // differences of Σ out ⊙ R.
 func TestAttentionBackward(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
-	for _, c := range []struct{ n, heads, dh, w2, globals, pad int }{
-		{23, 2, 3, 3, 2, 4},
-		{16, 1, 4, 2, 0, 0},
-		{19, 2, 2, 4, 19, 2},
+	for _, c := range []struct {
+		n, heads, dh, w2, globals, pad int
+		dropout                        float64
+	}{
+		{23, 2, 3, 3, 2, 4, 0},
+		{16, 1, 4, 2, 0, 0, 0},
+		{19, 2, 2, 4, 19, 2, 0},
+		{23, 2, 3, 3, 2, 4, 0.25},
+		{19, 2, 2, 4, 19, 2, 0.25},
 	} {
 		in := randomAttnInput(rng, c.n, c.heads, c.dh, c.w2, c.globals, c.pad, false)
+		in.Dropout, in.Seed = c.dropout, 11
 		D := c.heads * c.dh
 		r := make([]float64, c.n*D)
 		for i := range r {
@@ -172,5 +191,37 @@ func TestAttentionBackward(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestAttentionDropoutRate checks that the hash drops about the asked
+// fraction of probabilities, differently for each seed and stream.
+func TestAttentionDropoutRate(t *testing.T) {
+	in := &AttnInput[float64]{N: 400, Dropout: 0.3, Seed: 1, Stream: 1000}
+	other := *in
+	other.Stream++
+	d, o := in.dropper(), other.dropper()
+	dropped, differ, total := 0, 0, 0
+	for h := range 2 {
+		for i := range in.N {
+			for j := range in.N {
+				k := d.keep(h, i, j)
+				if !k {
+					dropped++
+				}
+				if k != o.keep(h, i, j) {
+					differ++
+				}
+				total++
+			}
+		}
+	}
+	// 320,000 draws: the standard error of the fraction is 8e-4.
+	if f := float64(dropped) / float64(total); math.Abs(f-0.3) > 0.005 {
+		t.Errorf("dropped fraction %.4f, want 0.3", f)
+	}
+	// Independent masks disagree on 2·0.3·0.7 = 42% of the draws.
+	if f := float64(differ) / float64(total); math.Abs(f-0.42) > 0.005 {
+		t.Errorf("streams disagree on %.4f of the draws, want 0.42", f)
 	}
 }

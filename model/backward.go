@@ -128,7 +128,7 @@ func (m *Model[T]) Backward(st *State[T], dHidden []T) ([]T, error) {
 	for l := len(m.Layers) - 1; l >= 0; l-- {
 		c := st.layers[l]
 		if !st.opts.Checkpoint {
-			dy = m.layerBackward(l, c, st.mask, dy)
+			dy = m.layerBackward(l, c, st.mask, dy, st.opts)
 			continue
 		}
 		// Recompute and go back through one block at a time, so that only
@@ -142,7 +142,7 @@ func (m *Model[T]) Backward(st *State[T], dHidden []T) ([]T, error) {
 		f = nil
 		runtime.GC()
 		a := m.attnForward(l, c.x, st.mask, st.opts, true)
-		dy = m.attnBackward(l, a, st.mask, dy)
+		dy = m.attnBackward(l, a, st.mask, dy, st.opts)
 		a = nil
 		runtime.GC()
 	}
@@ -165,8 +165,8 @@ func (m *Model[T]) Backward(st *State[T], dHidden []T) ([]T, error) {
 
 // layerBackward accumulates layer l's parameter gradients and returns the
 // gradient of its input.
-func (m *Model[T]) layerBackward(l int, c *layerCache[T], mask []int8, dout []T) []T {
-	return m.attnBackward(l, c, mask, m.ffnBackward(l, c, dout))
+func (m *Model[T]) layerBackward(l int, c *layerCache[T], mask []int8, dout []T, opts Options) []T {
+	return m.attnBackward(l, c, mask, m.ffnBackward(l, c, dout), opts)
 }
 
 // ffnBackward goes back through the feed-forward block and returns the
@@ -191,13 +191,13 @@ func (m *Model[T]) ffnBackward(l int, c *layerCache[T], dout []T) []T {
 
 // attnBackward goes back through the attention block and returns the
 // gradient of the layer's input.
-func (m *Model[T]) attnBackward(l int, c *layerCache[T], mask []int8, dy1 []T) []T {
+func (m *Model[T]) attnBackward(l int, c *layerCache[T], mask []int8, dy1 []T, opts Options) []T {
 	cfg := &m.Config
 	ly := &m.Layers[l]
 	n, d := len(mask), cfg.HiddenSize
 	dh1, dattn := m.addNormBackward(c.h1, c.mean1, c.rstd1, ly.LN1G, ly.LN1B, c.drop1, dy1)
 	da := linearBackward(c.a, n, d, ly.AttnOut.W.W, d, dattn, ly.AttnOut.W.G, ly.AttnOut.B.G, nil)
-	g := AttentionBackward(m.attnInput(l, c, mask), c.attn, da)
+	g := AttentionBackward(m.attnInput(l, c, mask, opts), c.attn, da)
 	separate := ly.QG.W != nil && g.QG != nil && &c.qg[0] != &c.q[0]
 	if g.QG != nil && !separate {
 		// Shared projections: the global queries, keys and values are the

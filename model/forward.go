@@ -216,7 +216,7 @@ func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options, keep boo
 	if ly.QG.W != nil && hasGlobal(mask) {
 		c.qg, c.kg, c.vg = proj(ly.QG), proj(ly.KG), proj(ly.VG)
 	}
-	in := m.attnInput(l, c, mask)
+	in := m.attnInput(l, c, mask, opts)
 	c.a = make([]T, n*d)
 	c.attn = Attention(in, c.a, keep)
 	h := make([]T, n*d)
@@ -269,10 +269,16 @@ func (m *Model[T]) addNorm(h, residual []T, g, b *Param[T], opts Options, stream
 	return drop, out, mean, rstd
 }
 
-func (m *Model[T]) attnInput(l int, c *layerCache[T], mask []int8) *AttnInput[T] {
+// attnInput gathers layer l's attention input, with the attention
+// dropout of a training pass (stream 1000+l of opts.Seed).
+func (m *Model[T]) attnInput(l int, c *layerCache[T], mask []int8, opts Options) *AttnInput[T] {
 	cfg := &m.Config
-	return &AttnInput[T]{Q: c.q, K: c.k, V: c.v, QG: c.qg, KG: c.kg, VG: c.vg, Mask: mask,
+	in := &AttnInput[T]{Q: c.q, K: c.k, V: c.v, QG: c.qg, KG: c.kg, VG: c.vg, Mask: mask,
 		N: len(mask), Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2}
+	if opts.Train {
+		in.Dropout, in.Seed, in.Stream = cfg.AttentionProbsDropoutProb, opts.Seed, uint64(1000+l)
+	}
+	return in
 }
 
 // inferChunk is the number of rows the inference path pushes through the

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -30,7 +31,7 @@ func tinyBatch() ([]int, []int8, []int) {
 // gradients (parameters, and input embeddings returned).
 func totalLoss(t *testing.T, m *Model[float64], embeds []float64, mask []int8, labels []int, opts Options, grad bool) (float64, []float64) {
 	t.Helper()
-	opts.Train = grad
+	opts.Train = opts.Train || grad
 	st, err := m.ForwardEmbeds(embeds, mask, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -68,12 +69,16 @@ func TestGradients(t *testing.T) {
 		{"shared global projections", func(c *Config) { c.SeparateGlobalProjections = false }},
 		{"no feed-forward", func(c *Config) { c.FeedForward = false }},
 		{"no layer norm", func(c *Config) { c.LayerNorm = false }},
+		{"dropout", func(c *Config) { c.HiddenDropoutProb, c.AttentionProbsDropoutProb = 0.2, 0.3 }},
 	}
 	for _, v := range variants {
 		cfg := tinyConfig()
 		v.edit(&cfg)
 		m := New[float64](cfg)
 		m.Init(3)
+		// With dropout the finite differences run the training pass too:
+		// its masks are fixed by the seed.
+		base := Options{Train: cfg.HiddenDropoutProb > 0, Seed: 9}
 		// Larger weights than BERT's init, so that every path carries
 		// gradient well above rounding.
 		rng := rand.New(rand.NewPCG(5, 6))
@@ -91,7 +96,9 @@ func TestGradients(t *testing.T) {
 		var dembs [][]float64
 		for _, ckpt := range []bool{false, true} {
 			m.ZeroGrad()
-			_, demb := totalLoss(t, m, embeds, mask, labels, Options{Checkpoint: ckpt}, true)
+			o := base
+			o.Checkpoint = ckpt
+			_, demb := totalLoss(t, m, embeds, mask, labels, o, true)
 			var g []float64
 			for _, p := range m.Params() {
 				g = append(g, p.G...)
@@ -103,15 +110,15 @@ func TestGradients(t *testing.T) {
 			t.Errorf("%s: checkpointing changed the gradients", v.name)
 		}
 		m.ZeroGrad()
-		_, demb := totalLoss(t, m, embeds, mask, labels, Options{}, true)
+		_, demb := totalLoss(t, m, embeds, mask, labels, base, true)
 		check := func(name string, x []float64, g []float64, idx []int) {
 			for _, i := range idx {
 				old := x[i]
 				h := 1e-5
 				x[i] = old + h
-				fp, _ := totalLoss(t, m, embeds, mask, labels, Options{}, false)
+				fp, _ := totalLoss(t, m, embeds, mask, labels, base, false)
 				x[i] = old - h
-				fm, _ := totalLoss(t, m, embeds, mask, labels, Options{}, false)
+				fm, _ := totalLoss(t, m, embeds, mask, labels, base, false)
 				x[i] = old
 				fd := (fp - fm) / (2 * h)
 				if rel := math.Abs(fd-g[i]) / math.Max(1e-3, math.Max(math.Abs(fd), math.Abs(g[i]))); rel > 1e-6 {
@@ -119,19 +126,28 @@ func TestGradients(t *testing.T) {
 				}
 			}
 		}
+		// Snapshot the gradients: a training pass's losses accumulate
+		// into the heads' gradients, and the finite differences run them.
+		var gs [][]float64
 		for _, p := range m.Params() {
+			gs = append(gs, slices.Clone(p.G))
+		}
+		for k, p := range m.Params() {
 			if p == m.Word {
 				continue // the embeddings are fed directly below
 			}
-			check(p.Name, p.W, p.G, sample(rng, p.Size(), 6))
+			check(p.Name, p.W, gs[k], sample(rng, p.Size(), 6))
 		}
 		check("input embeddings", embeds, demb, sample(rng, len(embeds), 20))
 		// The tied decoder's gradient on the word embeddings, alone.
 		m.ZeroGrad()
-		st, _ := m.ForwardEmbeds(embeds, mask, Options{Train: true})
+		tr := base
+		tr.Train = true
+		st, _ := m.ForwardEmbeds(embeds, mask, tr)
 		_, _, _, _ = m.MLMLoss(st, labels)
+		wordG := slices.Clone(m.Word.G)
 		mlmOnly := func() float64 {
-			st, _ := m.ForwardEmbeds(embeds, mask, Options{})
+			st, _ := m.ForwardEmbeds(embeds, mask, base)
 			l, _, _, _ := m.MLMLoss(st, labels)
 			return l
 		}
@@ -143,8 +159,8 @@ func TestGradients(t *testing.T) {
 			fm := mlmOnly()
 			m.Word.W[i] = old
 			fd := (fp - fm) / 2e-5
-			if rel := math.Abs(fd-m.Word.G[i]) / math.Max(1e-3, math.Abs(fd)); rel > 1e-6 {
-				t.Errorf("%s: tied decoder: word embedding %d: gradient %.10g, finite differences %.10g", v.name, i, m.Word.G[i], fd)
+			if rel := math.Abs(fd-wordG[i]) / math.Max(1e-3, math.Abs(fd)); rel > 1e-6 {
+				t.Errorf("%s: tied decoder: word embedding %d: gradient %.10g, finite differences %.10g", v.name, i, wordG[i], fd)
 			}
 		}
 	}
@@ -379,5 +395,42 @@ func TestTensorBoundary(t *testing.T) {
 	}
 	if err := w.SetAt(float32(42), 1, 7); err != nil || m.QA.W.W[15] != 42 {
 		t.Errorf("writing through the tensor view: %v, weight %v", err, m.QA.W.W[15])
+	}
+
+	// ForwardTensor and BackwardTensor against the slice API.
+	m64 := New[float64](tinyConfig())
+	m64.Init(2)
+	mk := make([]int32, len(mask))
+	for i, v := range mask {
+		mk[i] = int32(v)
+	}
+	idT := tensor.New(tensor.WithShape(len(ids)), tensor.WithBacking(slices.Clone(ids)))
+	mkT := tensor.New(tensor.WithShape(len(mk)), tensor.WithBacking(mk))
+	stT, err := m64.ForwardTensor(idT, mkT, Options{Train: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st64, _ := m64.Forward(ids, mask, Options{Train: true})
+	if !slices.Equal(stT.Hidden, st64.Hidden) {
+		t.Error("ForwardTensor and Forward differ")
+	}
+	dh := make([]float64, len(st64.Hidden))
+	for i := range dh {
+		dh[i] = float64(i%7) - 3
+	}
+	dT, err := m64.BackwardTensor(stT, tensor.New(tensor.WithShape(len(ids), 8), tensor.WithBacking(slices.Clone(dh))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := m64.Backward(st64, dh)
+	if !slices.Equal(dT.Data().([]float64), want) || !dT.Shape().Eq(tensor.Shape{len(ids), 8}) {
+		t.Error("BackwardTensor and Backward differ")
+	}
+	bad := tensor.New(tensor.WithShape(2), tensor.WithBacking([]int{1, 5}))
+	if _, err := m64.ForwardTensor(tensor.New(tensor.WithShape(2), tensor.WithBacking([]int{4, 5})), bad, Options{}); err == nil || !strings.Contains(err.Error(), "mask[1] = 5") {
+		t.Errorf("a mask value of 5: %v", err)
+	}
+	if _, err := m64.BackwardTensor(stT, tensor.New(tensor.WithShape(len(ids), 8), tensor.WithBacking(make([]float32, len(ids)*8)))); err == nil {
+		t.Error("a float32 gradient for a float64 model was accepted")
 	}
 }

@@ -1,6 +1,11 @@
 package model
 
-import "gorgonia.org/tensor"
+import (
+	"fmt"
+	"slices"
+
+	"gorgonia.org/tensor"
+)
 
 // The package's boundary speaks gorgonia.org/tensor: these views share
 // memory with the model (no copy), so a caller can read activations and
@@ -48,4 +53,49 @@ func IDsFromTensor(t *tensor.Dense) ([]int, error) {
 		return out, nil
 	}
 	return nil, errDType(t.Dtype().String())
+}
+
+// ForwardTensor is Forward with tensors: ids is a one-dimensional integer
+// tensor of token ids; mask, which may be nil (every token local), a
+// one-dimensional integer tensor of MaskPad, MaskLocal and MaskGlobal
+// values. The state's HiddenTensor is the output.
+func (m *Model[T]) ForwardTensor(ids, mask *tensor.Dense, opts Options) (*State[T], error) {
+	x, err := IDsFromTensor(ids)
+	if err != nil {
+		return nil, err
+	}
+	var mk []int8
+	if mask != nil {
+		v, err := IDsFromTensor(mask)
+		if err != nil {
+			return nil, fmt.Errorf("model: attention mask: %w", err)
+		}
+		mk = make([]int8, len(v))
+		for i, b := range v {
+			if b < int(MaskPad) || b > int(MaskGlobal) {
+				return nil, fmt.Errorf("model: attention mask[%d] = %d: must be 0 (padding), 1 (local) or 2 (global)", i, b)
+			}
+			mk[i] = int8(b)
+		}
+	}
+	return m.Forward(x, mk, opts)
+}
+
+// BackwardTensor is Backward with tensors: dHidden is the n × hidden_size
+// gradient of the final hidden states (of the model's element type); the
+// result is the gradient of the input embeddings, of the same shape.
+func (m *Model[T]) BackwardTensor(st *State[T], dHidden *tensor.Dense) (*tensor.Dense, error) {
+	d := m.Config.HiddenSize
+	if !dHidden.Shape().Eq(tensor.Shape{st.N, d}) {
+		return nil, fmt.Errorf("model: the hidden states' gradient must have shape (%d, %d), not %v", st.N, d, dHidden.Shape())
+	}
+	g, ok := dHidden.Data().([]T)
+	if !ok {
+		return nil, fmt.Errorf("model: the hidden states' gradient must be %T, not %s", g, dHidden.Dtype())
+	}
+	demb, err := m.Backward(st, slices.Clone(g))
+	if err != nil {
+		return nil, err
+	}
+	return tensor.New(tensor.WithShape(st.N, d), tensor.WithBacking(demb)), nil
 }
