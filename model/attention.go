@@ -142,30 +142,21 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 			q := in.Q[i*D+h*dh : i*D+(h+1)*dh]
 			mx := T(math.Inf(-1))
 			lo, hi := max(0, i-w2), min(n-1, i+w2) // the band, in positions
-			for j := k0; j < k1; j++ {
-				if j < lo || j > hi || in.Mask[j] != MaskLocal {
-					srow[j-k0] = T(math.Inf(-1))
+			clear(srow[:lo-k0])
+			clear(srow[hi-k0+1:])
+			band := srow[lo-k0 : hi-k0+1]
+			for t := range band {
+				if in.Mask[lo+t] != MaskLocal {
+					band[t] = T(math.Inf(-1))
 					continue
 				}
-				mx = max(mx, srow[j-k0])
+				mx = max(mx, band[t])
 			}
 			for k, j := range c.globals {
 				sg[k] = scale * dot(q, in.K[j*D+h*dh:j*D+(h+1)*dh])
 				mx = max(mx, sg[k])
 			}
-			var sum T
-			for t, v := range srow {
-				if math.IsInf(float64(v), -1) {
-					srow[t] = 0
-					continue
-				}
-				srow[t] = exp(v - mx)
-				sum += srow[t]
-			}
-			for k := range sg {
-				sg[k] = exp(sg[k] - mx)
-				sum += sg[k]
-			}
+			sum := expShift(band, mx) + expShift(sg, mx)
 			inv := 1 / sum
 			for t := range srow {
 				srow[t] *= inv
@@ -221,15 +212,12 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 			s[j] = scale * dot(q, in.KG[j*D+h*dh:j*D+(h+1)*dh])
 			mx = max(mx, s[j])
 		}
-		var sum T
 		for j := range n {
 			if in.Mask[j] == MaskPad {
-				s[j] = 0
-				continue
+				s[j] = T(math.Inf(-1))
 			}
-			s[j] = exp(s[j] - mx)
-			sum += s[j]
 		}
+		sum := expShift(s, mx)
 		o := out[i*D+h*dh : i*D+(h+1)*dh]
 		clear(o)
 		for j := range n {

@@ -140,9 +140,7 @@ func geluInPlace[T Float](x []T) {
 	parallel((len(x)+chunk-1)/chunk, func(t int, _ *[]T) {
 		part := x[t*chunk : min(len(x), (t+1)*chunk)]
 		if f, ok := any(part).([]float32); ok {
-			for i, v := range f {
-				f[i] = 0.5 * v * (1 + erf32(v*(1/math.Sqrt2)))
-			}
+			gelu32(f)
 			return
 		}
 		for i, v := range part {
@@ -151,16 +149,46 @@ func geluInPlace[T Float](x []T) {
 	})
 }
 
-// erf32 is erf by Abramowitz and Stegun's formula 7.1.26 (absolute error
-// below 1.5e-7, about float32's resolution near 1), evaluated in float64.
-func erf32(x float32) float32 {
-	z := math.Abs(float64(x))
-	t := 1 / (1 + 0.3275911*z)
-	y := 1 - t*(0.254829592+t*(-0.284496736+t*(1.421413741+t*(-1.453152027+t*1.061405429))))*math.Exp(-z*z)
-	if x < 0 {
-		y = -y
+// gelu32 applies the exact GELU to x in place, with erf32's rational
+// function inline and its polynomials in Estrin's form (shorter chains of
+// dependent operations, so that consecutive elements overlap).
+func gelu32(x []float32) {
+	for i, v := range x {
+		// Comparisons, not min and max, which handle NaN and signed zeros
+		// and cost half the loop.
+		z := float64(v) * (1 / math.Sqrt2)
+		if z > 4 {
+			z = 4
+		} else if z < -4 {
+			z = -4
+		}
+		z2 := z * z
+		z4 := z2 * z2
+		p := (-1.60960333262415e-02 - 2.95459980854025e-03*z2) + z4*(-7.34990630326855e-04-5.69250639462346e-05*z2) +
+			z4*z4*(-2.10102402082508e-06+2.77068142495902e-08*z2-2.72614225801306e-10*z4)
+		q := (-1.42647390514189e-02 - 7.37332916720468e-03*z2) + z4*(-1.68282697438203e-03-2.13374055278905e-04*z2) - z4*z4*1.45660718464996e-05
+		// The rational function strays past ±1 near |z| = 4 by about
+		// 5e-8; clamped, GELU's tail goes to 0 and x as it should.
+		e := z * p / q
+		if e > 1 {
+			e = 1
+		} else if e < -1 {
+			e = -1
+		}
+		x[i] = float32(0.5 * float64(v) * (1 + e))
 	}
-	return float32(y)
+}
+
+// erf32 is erf for float32 as a rational function of x on [−4, 4] (erf
+// is ±1 to float32 precision beyond), the form and coefficients of
+// Eigen's generic_fast_erf_float, evaluated in float64: no exp, so it
+// costs a dozen multiplications and one division.
+func erf32(xf float32) float32 {
+	x := max(-4, min(4, float64(xf)))
+	x2 := x * x
+	p := (((((-2.72614225801306e-10*x2+2.77068142495902e-08)*x2-2.10102402082508e-06)*x2-5.69250639462346e-05)*x2-7.34990630326855e-04)*x2-2.95459980854025e-03)*x2 - 1.60960333262415e-02
+	q := (((-1.45660718464996e-05*x2-2.13374055278905e-04)*x2-1.68282697438203e-03)*x2-7.37332916720468e-03)*x2 - 1.42647390514189e-02
+	return float32(x * p / q)
 }
 
 // gelu is the exact GELU, x·Φ(x) = ½x(1 + erf(x/√2)).

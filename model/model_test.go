@@ -359,8 +359,39 @@ func TestErf32(t *testing.T) {
 	for x := -6.0; x <= 6; x += 1e-3 {
 		worst = math.Max(worst, math.Abs(float64(erf32(float32(x)))-math.Erf(float64(float32(x)))))
 	}
+	t.Logf("erf32: worst absolute error %.3g", worst)
 	if worst > 2e-7 {
 		t.Errorf("erf32 is off by up to %g", worst)
+	}
+}
+
+// TestExp32 checks the float32 exp against math.Exp: relative error
+// within 2 ulp (2.4e-7) over the range where the result is normal, 0
+// below it, +Inf above.
+func TestExp32(t *testing.T) {
+	worst := 0.0
+	for x := -87.0; x <= 88.5; x += 7.3e-4 {
+		f := float64(float32(x))
+		want := math.Exp(f)
+		worst = math.Max(worst, math.Abs(float64(exp32(float32(f)))-want)/want)
+	}
+	t.Logf("exp32: worst relative error %.3g", worst)
+	if worst > 2.4e-7 {
+		t.Errorf("exp32 is off by up to %g relative", worst)
+	}
+	for _, c := range []struct{ x, want float32 }{{0, 1}, {-100, 0}, {100, float32(math.Inf(1))}, {float32(math.Inf(-1)), 0}} {
+		if got := exp32(c.x); got != c.want {
+			t.Errorf("exp32(%g) = %g, want %g", c.x, got, c.want)
+		}
+	}
+	if nan := exp32(float32(math.NaN())); nan == nan {
+		t.Error("exp32(NaN) is not NaN")
+	}
+	if got := exp(float32(1)); math.Abs(float64(got)-math.E) > 3e-7 {
+		t.Errorf("exp[float32](1) = %g", got)
+	}
+	if got := exp(1.0); got != math.E {
+		t.Errorf("exp[float64](1) = %g, want math.E exactly", got)
 	}
 }
 
@@ -432,5 +463,72 @@ func TestTensorBoundary(t *testing.T) {
 	}
 	if _, err := m64.BackwardTensor(stT, tensor.New(tensor.WithShape(len(ids), 8), tensor.WithBacking(make([]float32, len(ids)*8)))); err == nil {
 		t.Error("a float32 gradient for a float64 model was accepted")
+	}
+}
+
+// TestFloat32Kernels checks the float32 fast paths against float64
+// references: GELU (gelu32) and the softmax's shifted exp (expShift32),
+// including masked −Inf entries and the returned sum.
+func TestFloat32Kernels(t *testing.T) {
+	var xs []float32
+	for x := -10.0; x <= 10; x += 1e-3 {
+		xs = append(xs, float32(x))
+	}
+	g := slices.Clone(xs)
+	gelu32(g)
+	for i, x := range xs {
+		want := gelu(float64(x))
+		if d := math.Abs(float64(g[i]) - want); d > 2e-7*math.Max(1, math.Abs(want)) {
+			t.Fatalf("gelu32(%g) = %.9g, want %.9g", x, g[i], want)
+		}
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	e := make([]float32, 300)
+	for i := range e {
+		e[i] = float32(rng.NormFloat64() * 30)
+	}
+	e[7], e[50] = float32(math.Inf(-1)), -200
+	mx := slices.Max(e)
+	orig := slices.Clone(e)
+	sum := expShift(e, mx)
+	want := 0.0
+	for i, v := range orig {
+		arg := float64(v - mx) // the float32 difference the kernel takes
+		w := math.Exp(arg)
+		if arg < -87.33654 {
+			w = 0 // flushed: below float32's normal range
+		}
+		want += w
+		if math.Abs(float64(e[i])-w) > 2.4e-7*w {
+			t.Fatalf("expShift: e^(%g) = %g, want %g", v-mx, e[i], w)
+		}
+	}
+	if math.Abs(float64(sum)-want) > 1e-6*want {
+		t.Errorf("expShift sum %g, want %g", sum, want)
+	}
+}
+
+// TestAttentionFloat32 runs the float32 kernel against the float64 dense
+// oracle.
+func TestAttentionFloat32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	in := randomAttnInput(rng, 150, 2, 8, 16, 3, 7, false)
+	in.Dropout, in.Seed = 0.1, 3
+	want := denseAttention(in)
+	f := func(x []float64) []float32 {
+		y := make([]float32, len(x))
+		for i, v := range x {
+			y[i] = float32(v)
+		}
+		return y
+	}
+	in32 := &AttnInput[float32]{Q: f(in.Q), K: f(in.K), V: f(in.V), QG: f(in.QG), KG: f(in.KG), VG: f(in.VG),
+		Mask: in.Mask, N: in.N, Heads: in.Heads, HeadDim: in.HeadDim, HalfWindow: in.HalfWindow, Dropout: in.Dropout, Seed: in.Seed}
+	got := make([]float32, len(want))
+	Attention(in32, got, false)
+	for i := range want {
+		if d := math.Abs(float64(got[i]) - want[i]); d > 2e-5*math.Max(1, math.Abs(want[i])) {
+			t.Fatalf("element %d: float32 %g, dense float64 %g", i, got[i], want[i])
+		}
 	}
 }
