@@ -62,7 +62,11 @@ type Config struct {
 	// BayesNInitialSet records that the config gives n_initial.
 	BayesNInitialSet bool
 	Objective        ObjectiveConfig
-	doc              *tomlDoc
+	// NewTrainObjective builds the objective of kind "train" from the
+	// train config's path; the train package provides it (set by olc's
+	// commands), as experiments cannot import it.
+	NewTrainObjective func(path string, params []string) (Objective, error)
+	doc               *tomlDoc
 }
 
 // StudyConfig is the [study] table.
@@ -92,6 +96,23 @@ type ObjectiveConfig struct {
 	// Workdir is the working folder as written; Dir resolves it.
 	Workdir string
 	Env     map[string]string
+	// TrainConfig is kind "train"'s train config, as written (relative to
+	// the study config's folder).
+	TrainConfig string
+}
+
+// ParamKeyError is a parameter of a train objective that names no key of
+// the train config.
+type ParamKeyError struct{ Param, Msg string }
+
+func (e *ParamKeyError) Error() string { return e.Param + ": " + e.Msg }
+
+// TrainConfigPath resolves the train config's path.
+func (c *Config) TrainConfigPath() string {
+	if filepath.IsAbs(c.Objective.TrainConfig) {
+		return c.Objective.TrainConfig
+	}
+	return filepath.Join(filepath.Dir(c.File), c.Objective.TrainConfig)
 }
 
 // Dir returns the command's working folder: Workdir taken from the
@@ -427,12 +448,16 @@ func (c *Config) parseObjective(root section) {
 		o.only("kind", "command", "timeout", "workdir", "env")
 		c.parseCommand(o)
 	case "train":
-		d.fail("objective.kind", "kind \"train\" is not available in this version of olc; allowed: builtin, command")
+		o.only("kind", "config")
+		c.Objective.TrainConfig = o.str("config", "")
+		if c.Objective.TrainConfig == "" {
+			d.fail("objective.config", "missing; the train config whose keys the parameters override, e.g. config = \"train.toml\"")
+		}
 	default:
 		if !o.has("kind") {
-			d.fail("objective.kind", "missing; allowed: builtin, command")
+			d.fail("objective.kind", "missing; allowed: builtin, command, train")
 		} else {
-			d.fail("objective.kind", "unknown kind %q; allowed: builtin, command", c.Objective.Kind)
+			d.fail("objective.kind", "unknown kind %q; allowed: builtin, command, train", c.Objective.Kind)
 		}
 	}
 }
@@ -575,6 +600,23 @@ func (c *Config) Plan() (*Plan, error) {
 			env[k] = v
 		}
 		id.Objective = map[string]any{"kind": "command", "command": c.Objective.Command, "workdir": c.Objective.Workdir, "env": env}
+	case "train":
+		if c.NewTrainObjective == nil {
+			d.fail("objective.kind", "kind \"train\" needs olc's trainer, which this program does not include")
+			return nil, d.err()
+		}
+		o, err := c.NewTrainObjective(c.TrainConfigPath(), c.Space.Names())
+		if err != nil {
+			var pe *ParamKeyError
+			if errors.As(err, &pe) {
+				d.fail("params."+pe.Param, "%s", pe.Msg)
+				return nil, d.err()
+			}
+			d.fail("objective.config", "%v", err)
+			return nil, d.err()
+		}
+		p.Objective = o
+		id.Objective = map[string]any{"kind": "train", "config": c.Objective.TrainConfig}
 	}
 	p.Identity = id
 	return p, nil

@@ -163,3 +163,15 @@ func (m *Model[T]) Init(seed uint64) {
 }
 
 func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(suf):] == suf }
+
+// Replica returns a model that shares m's weights and has gradients of
+// its own, for data parallelism: replicas run forward and backward passes
+// at the same time, and the trainer sums their gradients. Writing the
+// weights of one writes them for all.
+func (m *Model[T]) Replica() *Model[T] {
+	r := New[T](m.Config)
+	for i, p := range r.params {
+		p.W = m.params[i].W
+	}
+	return r
+}

@@ -1,5 +1,5 @@
 #!/bin/sh
-# make demo: a showcase of olc optimize on the embedded defaults (a SQLite
+# make demo: a showcase of olc on the embedded defaults (a SQLite
 # store under .olc/demo, builtin functions and a shipped example script).
 set -eu
 OLC=${OLC:-bin/olc}
@@ -40,3 +40,20 @@ step "fit L(N, D) = E + A/N^alpha + B/D^beta: Hoffmann's 4,500 starts, 1,000 boo
 
 step "predict the loss of a 70B model trained on 1.4T tokens (Chinchilla itself), with its interval"
 "$OLC" scaling predict --fit .olc/demo/chinchilla.json --at N=7e10,D=1.4e12
+
+step "train a tiny Longformer (2 layers, hidden 64, window 32) from scratch on passkey retrieval, about two minutes"
+"$OLC" train --config examples/passkey-demo.toml
+
+step "held-out passkeys: exact match by context length and needle depth, and its heat map"
+"$OLC" data generate --task passkey --length 256,384,512 --depth 0,0.25,0.5,0.75,1 --n 4 --seed 99 --out .olc/demo/passkey-test.json
+"$OLC" eval --model .olc/demo/runs/passkey-demo/model --data .olc/demo/passkey-test.json --plot .olc/demo/plots/passkey-heatmap.png
+
+step "question answering over a 6,000-byte document, window by window (the model reads 600 tokens at a time)"
+{
+  i=0
+  while [ $i -lt 45 ]; do printf 'The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. '; i=$((i+1)); done
+  printf 'The pass key is 68231. Remember it. 68231 is the pass key. '
+  i=0
+  while [ $i -lt 20 ]; do printf 'The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. '; i=$((i+1)); done
+} > .olc/demo/long.txt
+"$OLC" qa --model .olc/demo/runs/passkey-demo/model --doc .olc/demo/long.txt --question "What is the pass key?"

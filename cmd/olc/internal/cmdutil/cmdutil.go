@@ -15,6 +15,7 @@ import (
 
 	"github.com/olc-toolkit/olc/experiments"
 	"github.com/olc-toolkit/olc/experiments/sqlitestore"
+	"github.com/olc-toolkit/olc/internal/atomicfile"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -164,23 +165,4 @@ func LoadStudy(ctx context.Context, storePath, name string) (*experiments.Study,
 
 // WriteFileAtomic writes data to path through a temporary file, so that a
 // crash never leaves half a file.
-func WriteFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
+func WriteFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }

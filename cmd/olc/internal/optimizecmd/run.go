@@ -13,6 +13,7 @@ import (
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/experiments"
 	"github.com/olc-toolkit/olc/optimize"
+	"github.com/olc-toolkit/olc/train"
 )
 
 // Result is what 'olc optimize --json' prints.
@@ -76,6 +77,9 @@ func runOptimize(ctx context.Context, opts *RunOptions) error {
 	cfg, err := experiments.LoadConfig(opts.ConfigPath)
 	if err != nil {
 		return err
+	}
+	cfg.NewTrainObjective = func(path string, params []string) (experiments.Objective, error) {
+		return train.NewObjective(path, params)
 	}
 	if opts.Sampler != "" {
 		cfg.Study.Sampler = opts.Sampler

@@ -13,6 +13,7 @@ import (
 	"github.com/olc-toolkit/olc/cmd/olc/internal/modelcmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/optimizecmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/scalingcmd"
+	"github.com/olc-toolkit/olc/cmd/olc/internal/traincmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/versioncmd"
 	"github.com/spf13/cobra"
 )
@@ -27,8 +28,9 @@ func NewCmdRoot(ios *cmdutil.IOStreams) *cobra.Command {
 		Short: "An open research toolkit for long-context language-model experiments",
 		Long: `olc runs the experiments of long-context language-model research and keeps
 one record of everything that ran: hyperparameter search over any objective
-(Bayesian optimization, random and grid search) and scaling-law fits with
-honest intervals, with more (ablations, training, question answering) to
+(Bayesian optimization, random and grid search), scaling-law fits with
+honest intervals, a Longformer trained on the CPU with the official SQuAD
+evaluation and question answering over long documents, with ablations to
 come.
 
 Results live in a SQLite store (.olc/olc.db by default); every command that
@@ -58,11 +60,19 @@ Exit codes: 0 success, 1 the work failed, 2 bad usage or bad config.`,
 	sc.GroupID = "experiments"
 	mc := modelcmd.NewCmdModel(ios)
 	mc.GroupID = "experiments"
+	tr := traincmd.NewCmdTrain(ios)
+	tr.GroupID = "experiments"
+	data := traincmd.NewCmdData(ios)
+	data.GroupID = "experiments"
+	ev := traincmd.NewCmdEval(ios)
+	ev.GroupID = "experiments"
+	qa := traincmd.NewCmdQA(ios)
+	qa.GroupID = "experiments"
 	bench := benchcmd.NewCmdBench(ios)
 	bench.GroupID = "other"
 	ver := versioncmd.NewCmdVersion(ios, version)
 	ver.GroupID = "other"
-	cmd.AddCommand(opt, sc, mc, bench, ver)
+	cmd.AddCommand(opt, sc, mc, tr, data, ev, qa, bench, ver)
 	return cmd
 }
 

@@ -1,0 +1,209 @@
+package traincmd
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/olc-toolkit/olc/internal/atomicfile"
+	"github.com/olc-toolkit/olc/model"
+	"github.com/olc-toolkit/olc/train"
+	"github.com/olc-toolkit/olc/train/trainplot"
+)
+
+type evalOptions struct {
+	IO                      *cmdutil.IOStreams
+	Model, Data, Preds      string
+	Lengths, Plot, Write    string
+	ContextLength, Stride   int
+	MaxAnswerLen, Threads   int
+	JSON, SkipInvalid, NoGl bool
+}
+
+// NewCmdEval returns 'olc eval'.
+func NewCmdEval(ios *cmdutil.IOStreams) *cobra.Command {
+	o := &evalOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "eval --data FILE (--model DIR | --predictions preds.json)",
+		Short: "Score a model or a predictions file with the official SQuAD metrics",
+		Long: `Score question answering the way the official SQuAD scripts do: exact match
+and F1 after normalization (lower case, no punctuation, no articles), the
+best over the gold answers, averaged over every question (a missing
+prediction counts 0); for v2.0 data also the HasAns and NoAns parts.
+
+With --model the model answers every question (windows of --context-length
+tokens overlapping by --stride, the best span over all windows); with
+--predictions a file {question_id: answer_text} from any system is scored.
+For synthetic tasks (questions with olc_meta) the accuracy is also shown by
+context length × needle depth (--lengths picks the rows), and --plot draws
+it as a heat map (PNG, SVG or PDF by the file's extension).`,
+		Example: `  olc eval --model .olc/runs/passkey/model --data passkey-test.json --plot heatmap.png
+  olc eval --data dev-v2.0.json --predictions preds.json --json`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runEval(cmd, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Model, "model", "", "a model folder to answer the questions")
+	f.StringVar(&o.Data, "data", "", "SQuAD-format JSON (required)")
+	f.StringVar(&o.Preds, "predictions", "", "a predictions file {question_id: answer_text} to score")
+	f.StringVar(&o.Lengths, "lengths", "", "rows of the accuracy table: context lengths, e.g. 1024,2048,4096")
+	f.StringVar(&o.Plot, "plot", "", "draw the accuracy heat map to this file (.png, .svg, .pdf)")
+	f.StringVar(&o.Write, "write-predictions", "", "write the model's predictions to this file")
+	f.IntVar(&o.ContextLength, "context-length", 0, "tokens per window (the model's maximum when 0)")
+	f.IntVar(&o.Stride, "stride", 128, "overlap of consecutive windows, in tokens")
+	f.IntVar(&o.MaxAnswerLen, "max-answer-length", 30, "longest answer, in tokens")
+	f.IntVar(&o.Threads, "threads", 0, "questions answered at a time (all cores when 0)")
+	f.BoolVar(&o.JSON, "json", false, "print the scores as one JSON document")
+	f.BoolVar(&o.SkipInvalid, "skip-invalid", false, "leave invalid questions out instead of failing")
+	return cmd
+}
+
+// evalOutput is 'olc eval --json'.
+type evalOutput struct {
+	train.Scores
+	Grid *train.Grid `json:"by_length_depth,omitempty"`
+	Loss *float64    `json:"loss,omitempty"`
+}
+
+func runEval(cmd *cobra.Command, o *evalOptions) error {
+	if o.Data == "" {
+		return cmdutil.Usagef("--data is required")
+	}
+	if (o.Model == "") == (o.Preds == "") {
+		return cmdutil.Usagef("give one of --model and --predictions")
+	}
+	examples, version, skipped, err := train.ReadSQuAD(o.Data, o.SkipInvalid)
+	if err != nil {
+		return &cmdutil.UsageError{Err: err}
+	}
+	for _, s := range skipped {
+		fmt.Fprintf(o.IO.ErrOut, "skipped %s\n", s.Error())
+	}
+	v2 := strings.HasPrefix(version, "v2") || strings.HasPrefix(version, "2")
+	for _, ex := range examples {
+		v2 = v2 || ex.IsImpossible
+	}
+	var lengths []int
+	if o.Lengths != "" {
+		ls, err := train.ParseLengths(o.Lengths)
+		if err != nil {
+			return cmdutil.Usagef("--lengths: %v", err)
+		}
+		for _, l := range ls {
+			lengths = append(lengths, l[0])
+		}
+	}
+	out := evalOutput{}
+	var preds map[string]string
+	if o.Preds != "" {
+		b, err := os.ReadFile(o.Preds)
+		if err != nil {
+			return &cmdutil.UsageError{Err: fmt.Errorf("read predictions: %w", err)}
+		}
+		if err := json.Unmarshal(b, &preds); err != nil {
+			return &cmdutil.UsageError{Err: fmt.Errorf("%s: want a JSON object {question_id: answer_text}: %w", o.Preds, err)}
+		}
+	} else {
+		lf, err := train.LoadLongformer(o.Model, true)
+		if err != nil {
+			return &cmdutil.UsageError{Err: err}
+		}
+		n := o.ContextLength
+		if n == 0 {
+			n = lf.MaxTokens()
+		}
+		if n > lf.MaxTokens() {
+			return cmdutil.Usagef("--context-length %d exceeds the model's %d tokens", n, lf.MaxTokens())
+		}
+		threads := o.Threads
+		if threads == 0 {
+			threads = maxProcs()
+		}
+		w := train.Window{MaxLen: n, Stride: o.Stride, Global: lf.M.Config.GlobalAttention}
+		pr, err := train.Predict(cmd.Context(), lf, model.ByteTokenizer{}, examples, w, train.Decoder{MaxAnswerLen: o.MaxAnswerLen, AllowNoAnswer: v2}, threads)
+		if err != nil {
+			return err
+		}
+		preds = train.PredictionMap(pr.Predictions)
+		out.Loss = &pr.Loss
+		if o.Write != "" {
+			b, _ := json.MarshalIndent(preds, "", "  ")
+			if err := atomicfile.Write(o.Write, append(b, '\n')); err != nil {
+				return err
+			}
+		}
+	}
+	out.Scores = train.Evaluate(examples, preds, v2)
+	hasMeta := false
+	for _, ex := range examples {
+		hasMeta = hasMeta || ex.Meta != nil
+	}
+	if hasMeta {
+		g := train.AccuracyGrid(examples, out.Scores, lengths, nil)
+		out.Grid = &g
+		if o.Plot != "" {
+			format := strings.TrimPrefix(strings.ToLower(filepath.Ext(o.Plot)), ".")
+			var buf bytes.Buffer
+			title := "exact match (%) by context length and depth"
+			if o.Model != "" {
+				title = filepath.Base(filepath.Clean(o.Model)) + ": " + title
+			}
+			if err := trainplot.HeatMap(&buf, format, title, &g); err != nil {
+				return cmdutil.Usagef("--plot: %v", err)
+			}
+			if err := atomicfile.Write(o.Plot, buf.Bytes()); err != nil {
+				return err
+			}
+		}
+	} else if o.Plot != "" {
+		return cmdutil.Usagef("--plot needs synthetic data (questions with olc_meta)")
+	}
+	if o.JSON {
+		return cmdutil.PrintJSON(o.IO.Out, out)
+	}
+	w := o.IO.Out
+	s := out.Scores
+	fmt.Fprintf(w, "exact %.2f  f1 %.2f  (%d questions", s.Exact, s.F1, s.Total)
+	if s.Missing > 0 {
+		fmt.Fprintf(w, ", %d without a prediction", s.Missing)
+	}
+	fmt.Fprintln(w, ")")
+	if s.HasAnsTotal != nil {
+		fmt.Fprintf(w, "HasAns: exact %.2f  f1 %.2f  (%d)\n", *s.HasAnsExact, *s.HasAnsF1, *s.HasAnsTotal)
+	}
+	if s.NoAnsTotal != nil {
+		fmt.Fprintf(w, "NoAns:  exact %.2f  f1 %.2f  (%d)\n", *s.NoAnsExact, *s.NoAnsF1, *s.NoAnsTotal)
+	}
+	if g := out.Grid; g != nil && len(g.Cells) > 0 {
+		fmt.Fprintln(w, "\nexact match (%) by context length (rows) and needle depth (columns):")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprint(tw, "length\t")
+		for _, d := range g.Depths {
+			fmt.Fprintf(tw, "%.2g\t", d)
+		}
+		fmt.Fprintln(tw)
+		for r, l := range g.Lengths {
+			fmt.Fprintf(tw, "%d\t", l)
+			for c := range g.Depths {
+				if cell := g.Cells[r*len(g.Depths)+c]; cell.N > 0 {
+					fmt.Fprintf(tw, "%.0f\t", cell.Exact)
+				} else {
+					fmt.Fprint(tw, "-\t")
+				}
+			}
+			fmt.Fprintln(tw)
+		}
+		tw.Flush()
+	}
+	if o.Plot != "" {
+		fmt.Fprintf(w, "heat map: %s\n", o.Plot)
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package traincmd
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/olc-toolkit/olc/model"
+	"github.com/olc-toolkit/olc/train"
+)
+
+type qaOptions struct {
+	IO                    *cmdutil.IOStreams
+	Model, Doc, Question  string
+	ContextLength, Stride int
+	MaxAnswerLen, Threads int
+	NullThreshold         float64
+	JSON                  bool
+}
+
+// NewCmdQA returns 'olc qa'.
+func NewCmdQA(ios *cmdutil.IOStreams) *cobra.Command {
+	o := &qaOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "qa --model DIR --doc FILE --question \"…\"",
+		Short: "Answer a question over a long document",
+		Long: `Answer a question over a document of any length with a question-answering
+model: the document is read in windows of --context-length tokens that
+overlap by --stride, and the best span over all windows wins, unless the
+no-answer score (start and end on <s>) beats it by more than
+--null-threshold, in which case the answer is that there is none. Documents
+are plain text, Markdown or HTML (tags stripped); start and end are
+character offsets into the document's text.`,
+		Example: `  olc qa --model .olc/runs/passkey/model --doc long.txt --question "What is the pass key?" --json`,
+		Args:    cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Model == "" || o.Doc == "" || o.Question == "" {
+				return cmdutil.Usagef("--model, --doc and --question are required")
+			}
+			lf, err := train.LoadLongformer(o.Model, true)
+			if err != nil {
+				return &cmdutil.UsageError{Err: err}
+			}
+			doc, err := train.ReadDocument(o.Doc)
+			if err != nil {
+				return &cmdutil.UsageError{Err: err}
+			}
+			if o.ContextLength > lf.MaxTokens() {
+				return cmdutil.Usagef("--context-length %d exceeds the model's %d tokens", o.ContextLength, lf.MaxTokens())
+			}
+			threads := o.Threads
+			if threads == 0 {
+				threads = maxProcs()
+			}
+			a, err := train.AnswerQuestion(cmd.Context(), lf, model.ByteTokenizer{}, doc, o.Question, train.QAOptions{
+				ContextLength: o.ContextLength, Stride: o.Stride, MaxAnswerLen: o.MaxAnswerLen,
+				NullThreshold: o.NullThreshold, Global: lf.M.Config.GlobalAttention, Threads: threads})
+			if err != nil {
+				return &cmdutil.UsageError{Err: err}
+			}
+			if o.JSON {
+				return cmdutil.PrintJSON(o.IO.Out, a)
+			}
+			w := o.IO.Out
+			if a.NoAnswer {
+				fmt.Fprintf(w, "no answer found (no-answer score %.2f, best span %.2f; %d windows, %s)\n", a.NullScore, a.Score, a.Windows, time.Duration(a.ProcessingTime*1e9).Round(time.Millisecond))
+				return nil
+			}
+			fmt.Fprintf(w, "answer: %s\nconfidence: %.3f\ncontext: %s\noffsets: [%d, %d) in %s; %d windows, %s\n", a.Answer, a.Confidence, a.Context, a.Start, a.End, o.Doc, a.Windows, time.Duration(a.ProcessingTime*1e9).Round(time.Millisecond))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Model, "model", "", "a question-answering model folder (required)")
+	f.StringVar(&o.Doc, "doc", "", "the document: text, Markdown or HTML (required)")
+	f.StringVar(&o.Question, "question", "", "the question (required)")
+	f.IntVar(&o.ContextLength, "context-length", 0, "tokens per window (the model's maximum when 0)")
+	f.IntVar(&o.Stride, "stride", 256, "overlap of consecutive windows, in tokens")
+	f.IntVar(&o.MaxAnswerLen, "max-answer-length", 30, "longest answer, in tokens")
+	f.Float64Var(&o.NullThreshold, "null-threshold", 0, "answer 'none' when the no-answer score beats the best span by more than this")
+	f.IntVar(&o.Threads, "threads", 0, "windows read at a time (all cores when 0)")
+	f.BoolVar(&o.JSON, "json", false, "print the answer as one JSON document")
+	return cmd
+}

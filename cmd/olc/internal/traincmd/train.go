@@ -1,0 +1,231 @@
+// Package traincmd implements 'olc train', 'olc data generate', 'olc eval'
+// and 'olc qa'.
+package traincmd
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/olc-toolkit/olc/train"
+)
+
+// TrainOptions are the options of 'olc train'.
+type TrainOptions struct {
+	IO       *cmdutil.IOStreams
+	Config   string
+	Resume   bool
+	JSON     bool
+	Progress bool
+	Set      []string
+	Store    string
+}
+
+// NewCmdTrain returns 'olc train'.
+func NewCmdTrain(ios *cmdutil.IOStreams) *cobra.Command {
+	opts := &TrainOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "train --config train.toml",
+		Short: "Train a Longformer on the CPU (question answering or masked LM)",
+		Long: `Train a Longformer from a TOML config with sections [model] (the model
+config's keys), [data] (a synthetic task or SQuAD-format files, or text
+files for mlm), [optimizer] (AdamW), [schedule] (warm-up, then cosine,
+linear or constant), [train] (steps, batch, accumulate, eval_every,
+checkpoint_every, seed, threads, gradient_checkpointing, patience,
+time_limit) and [output] (name, dir).
+
+Metrics go to DIR/NAME/metrics.jsonl (one JSON object a line), checkpoints
+(weights, optimizer moments, state) to DIR/NAME/checkpoint, the final model
+to DIR/NAME/model. --resume continues from the checkpoint bit-exactly: the
+same losses as an uninterrupted run. Ctrl-C saves a checkpoint and exits.
+--set section.key=value overrides a config key (repeatable).`,
+		Example: `  olc data generate --task passkey --length 1024-2048 --n 5000 --out passkey.json
+  olc train --config train.toml
+  olc train --config train.toml --resume --json`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTrain(cmd, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Config, "config", "c", "", "the train config (TOML, required)")
+	f.BoolVar(&opts.Resume, "resume", false, "continue from the run's checkpoint")
+	f.BoolVar(&opts.JSON, "json", false, "print the summary as one JSON document")
+	f.BoolVar(&opts.Progress, "progress", false, "show the progress bar even when stderr is not a terminal")
+	f.StringArrayVar(&opts.Set, "set", nil, "override a config key: section.key=value (TOML value)")
+	f.StringVar(&opts.Store, "store", cmdutil.DefaultStore, "the experiment store that records the run (study train.NAME)")
+	return cmd
+}
+
+// ParseSets turns section.key=value flags into overrides; values are
+// TOML (numbers, booleans, quoted strings, arrays); a bare word is a
+// string.
+func ParseSets(sets []string) (map[string]any, error) {
+	out := map[string]any{}
+	for _, s := range sets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return nil, cmdutil.Usagef("--set %q: want section.key=value", s)
+		}
+		val, err := ParseValue(v)
+		if err != nil {
+			return nil, cmdutil.Usagef("--set %q: %v", s, err)
+		}
+		out[strings.TrimSpace(k)] = val
+	}
+	return out, nil
+}
+
+// ParseValue reads a TOML value; a bare word that is not one is a string.
+func ParseValue(v string) (any, error) {
+	v = strings.TrimSpace(v)
+	if i, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return i, nil
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		return f, nil
+	}
+	if b, err := strconv.ParseBool(v); err == nil {
+		return b, nil
+	}
+	if strings.HasPrefix(v, "[") || strings.HasPrefix(v, `"`) {
+		var m map[string]any
+		if err := tomlUnmarshal("v = "+v, &m); err != nil {
+			return nil, err
+		}
+		return m["v"], nil
+	}
+	return v, nil
+}
+
+// LoadTrainConfig loads a config with overrides; config errors are usage
+// errors (exit code 2).
+func LoadTrainConfig(path string, overrides map[string]any) (*train.Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &cmdutil.UsageError{Err: fmt.Errorf("read train config: %w", err)}
+	}
+	c, err := train.ParseConfig(path, data, overrides)
+	if err != nil {
+		var ce *train.ConfigError
+		if errors.As(err, &ce) {
+			return nil, &cmdutil.UsageError{Err: err}
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// NewTrainer builds a trainer for a config; configuration and data
+// errors are usage errors (exit code 2).
+func NewTrainer(c *train.Config) (*train.Trainer, error) {
+	t, err := train.NewTrainer(c)
+	if err != nil {
+		var de *train.DataError
+		var ce *train.ConfigError
+		if errors.As(err, &de) || errors.As(err, &ce) {
+			return nil, &cmdutil.UsageError{Err: err}
+		}
+		return nil, err
+	}
+	return t, nil
+}
+
+func runTrain(cmd *cobra.Command, opts *TrainOptions) error {
+	if opts.Config == "" {
+		return cmdutil.Usagef("--config is required")
+	}
+	sets, err := ParseSets(opts.Set)
+	if err != nil {
+		return err
+	}
+	c, err := LoadTrainConfig(opts.Config, sets)
+	if err != nil {
+		return err
+	}
+	// The trainer's replicas and the model's kernels share the cores
+	// train.threads allows.
+	runtime.GOMAXPROCS(c.Train.Threads)
+	t, err := NewTrainer(c)
+	if err != nil {
+		return err
+	}
+	w := opts.IO.ErrOut
+	var bar *progressbar.ProgressBar
+	if opts.Progress || opts.IO.StderrTTY {
+		bar = progressbar.NewOptions(c.Train.Steps, progressbar.OptionSetWriter(w), progressbar.OptionSetWidth(25),
+			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200e6),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
+	}
+	t.Hooks.Step = func(s train.StepInfo) {
+		if bar != nil {
+			bar.Describe(fmt.Sprintf("loss %.4f  %.0f tok/s", s.Loss, s.TokensPerS))
+			bar.Set(s.Step)
+		}
+	}
+	var evals []train.EvalInfo
+	t.Hooks.Eval = func(e train.EvalInfo) {
+		evals = append(evals, e)
+		if bar != nil {
+			bar.Clear()
+		}
+		if c.Train.Task == "mlm" {
+			fmt.Fprintf(w, "step %d: eval loss %.4f, perplexity %.3f\n", e.Step, e.Loss, e.Perplexity)
+		} else {
+			fmt.Fprintf(w, "step %d: eval exact %.1f, f1 %.1f, loss %.4f\n", e.Step, e.Exact, e.F1, e.Loss)
+		}
+	}
+	// The run enters the store at its first step (a run that cannot
+	// start leaves no record).
+	var rec *recorder
+	var recErr error
+	step := t.Hooks.Step
+	t.Hooks.Step = func(s train.StepInfo) {
+		if rec == nil && recErr == nil {
+			rec, recErr = startRecord(cmd.Context(), opts.Store, c, opts.Resume)
+		}
+		step(s)
+	}
+	res, err := t.Run(cmd.Context(), opts.Resume)
+	if rec != nil {
+		recErr = errors.Join(recErr, rec.finish(res, evals, err))
+	}
+	if recErr != nil && err == nil {
+		err = recErr
+	}
+	var re *train.ResumeError
+	if errors.As(err, &re) {
+		return &cmdutil.UsageError{Err: err}
+	}
+	if err != nil {
+		return err
+	}
+	if bar != nil {
+		bar.Finish()
+	}
+	if opts.JSON {
+		return cmdutil.PrintJSON(opts.IO.Out, res)
+	}
+	out := opts.IO.Out
+	fmt.Fprintf(out, "run %s: %d steps (%s), %.0f s, %.0f tokens/s, final loss %.4f\n", res.Name, res.Steps, res.Stopped, res.Seconds, res.TokensPerS, res.FinalLoss)
+	if e := res.Eval; e != nil {
+		if c.Train.Task == "mlm" {
+			fmt.Fprintf(out, "eval: loss %.4f, perplexity %.3f\n", e.Loss, e.Perplexity)
+		} else {
+			fmt.Fprintf(out, "eval: exact %.2f, f1 %.2f (loss %.4f)\n", e.Exact, e.F1, e.Loss)
+		}
+	}
+	if res.Stopped == "interrupted" {
+		fmt.Fprintf(out, "checkpoint saved in %s/checkpoint; continue with --resume\n", res.RunDir)
+	} else {
+		fmt.Fprintf(out, "model: %s\nmetrics: %s/metrics.jsonl, study train.%s in %s\n", res.ModelDir, res.RunDir, res.Name, opts.Store)
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package train
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/olc-toolkit/olc/model"
+)
+
+// TestMakeFeatures: windows cover the context, overlap by the stride, the
+// answer's tokens spell it in the window that holds it, other windows
+// point at <s>, and the question is global.
+func TestMakeFeatures(t *testing.T) {
+	tok := model.ByteTokenizer{}
+	ctx := strings.Repeat("lorem ipsum ", 30) + "the answer is forty-two. " + strings.Repeat("dolor sit ", 20)
+	start := strings.Index(ctx, "forty-two")
+	ex := Example{ID: "x", Question: "What?", Context: ctx, Spans: [][2]int{{start, start + len("forty-two")}}}
+	w := Window{MaxLen: 100, Stride: 30, Global: true}
+	fs, err := MakeFeatures(tok, &ex, 7, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := 100 - len("What?") - 4
+	covered, holding := 0, 0
+	for k, f := range fs {
+		if len(f.IDs) > 100 || f.Example != 7 {
+			t.Fatalf("window %d: %d tokens, example %d", k, len(f.IDs), f.Example)
+		}
+		if k > 0 {
+			prev := fs[k-1].Offsets
+			if overlap := prev[len(prev)-1][1] - f.Offsets[0][0]; overlap != 30 {
+				t.Errorf("window %d overlaps the previous by %d bytes, want 30", k, overlap)
+			}
+		}
+		if k < len(fs)-1 && len(f.Offsets) != room {
+			t.Errorf("window %d holds %d context tokens, want %d", k, len(f.Offsets), room)
+		}
+		covered = f.Offsets[len(f.Offsets)-1][1]
+		for i := range f.Mask {
+			want := model.MaskLocal
+			if i <= len("What?") {
+				want = model.MaskGlobal
+			}
+			if f.Mask[i] != want {
+				t.Fatalf("window %d: mask[%d] = %d", k, i, f.Mask[i])
+			}
+		}
+		if f.Start == 0 {
+			continue
+		}
+		holding++
+		got := tok.Decode(f.IDs[f.Start : f.End+1])
+		if got != "forty-two" {
+			t.Errorf("window %d: answer tokens spell %q", k, got)
+		}
+	}
+	if covered != len(ctx) {
+		t.Errorf("the windows cover %d of %d bytes", covered, len(ctx))
+	}
+	if holding == 0 {
+		t.Error("no window holds the answer")
+	}
+	if _, err := MakeFeatures(tok, &ex, 0, Window{MaxLen: 100, Stride: 200}); err == nil {
+		t.Error("a stride wider than the window was accepted")
+	}
+}

@@ -1,0 +1,115 @@
+package train
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/olc-toolkit/olc/model"
+)
+
+// Model is what the trainer, the evaluation and the question answering
+// need of a model, so that a researcher's own model plugs in. Parameters
+// are float32 tensors with their gradients.
+type Model interface {
+	// QALogits runs inference on one input and returns its start and end
+	// logits.
+	QALogits(ids []int, mask []int8) (start, end []float32, err error)
+	// QAGrad runs a training pass (dropout drawn from seed) on one input
+	// with its answer's token span, adds the gradients of the loss to the
+	// parameters' and returns the loss.
+	QAGrad(ids []int, mask []int8, start, end int, seed uint64) (float64, error)
+	// MLMLoss returns the mean masked-LM cross-entropy over the positions
+	// with a label ≥ 0, and their number; with train it runs a training
+	// pass (dropout from seed) and adds the gradients.
+	MLMLoss(ids []int, mask []int8, labels []int, train bool, seed uint64) (float64, int, error)
+	// Params lists the parameters, in a fixed order.
+	Params() []*model.Param[float32]
+	// Replica returns a model sharing these weights, with gradients of its
+	// own, for data-parallel training.
+	Replica() Model
+	// Save writes the model folder dir.
+	Save(dir string) error
+	// MaxTokens is the longest input.
+	MaxTokens() int
+}
+
+// Longformer adapts *model.Model[float32] to Model.
+type Longformer struct {
+	M *model.Model[float32]
+	// Checkpoint turns on gradient checkpointing.
+	Checkpoint bool
+}
+
+var _ Model = (*Longformer)(nil)
+
+// QALogits implements Model.
+func (l *Longformer) QALogits(ids []int, mask []int8) ([]float32, []float32, error) {
+	st, err := l.M.Forward(ids, mask, model.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	s, e := l.M.QALogits(st)
+	return s, e, nil
+}
+
+// QAGrad implements Model.
+func (l *Longformer) QAGrad(ids []int, mask []int8, start, end int, seed uint64) (float64, error) {
+	st, err := l.M.Forward(ids, mask, model.Options{Train: true, Checkpoint: l.Checkpoint, Seed: seed})
+	if err != nil {
+		return 0, err
+	}
+	loss, dh, err := l.M.QALoss(st, start, end)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := l.M.Backward(st, dh); err != nil {
+		return 0, err
+	}
+	return float64(loss), nil
+}
+
+// MLMLoss implements Model.
+func (l *Longformer) MLMLoss(ids []int, mask []int8, labels []int, train bool, seed uint64) (float64, int, error) {
+	st, err := l.M.Forward(ids, mask, model.Options{Train: train, Checkpoint: train && l.Checkpoint, Seed: seed})
+	if err != nil {
+		return 0, 0, err
+	}
+	loss, count, dh, err := l.M.MLMLoss(st, labels)
+	if err != nil || !train {
+		return float64(loss), count, err
+	}
+	if count > 0 {
+		if _, err := l.M.Backward(st, dh); err != nil {
+			return 0, 0, err
+		}
+	}
+	return float64(loss), count, nil
+}
+
+// Params implements Model.
+func (l *Longformer) Params() []*model.Param[float32] { return l.M.Params() }
+
+// Replica implements Model.
+func (l *Longformer) Replica() Model { return &Longformer{M: l.M.Replica(), Checkpoint: l.Checkpoint} }
+
+// Save implements Model.
+func (l *Longformer) Save(dir string) error { return l.M.Save(dir) }
+
+// MaxTokens implements Model.
+func (l *Longformer) MaxTokens() int { return l.M.Config.MaxTokens() }
+
+// LoadLongformer loads a model folder (config.json, model.safetensors);
+// with needQA a checkpoint without the question-answering head is an
+// error (its head would be random).
+func LoadLongformer(dir string, needQA bool) (*Longformer, error) {
+	m, missing, err := model.Load[float32](dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range missing {
+		if needQA && strings.HasPrefix(h, "qa_outputs.") {
+			return nil, fmt.Errorf("%s: the checkpoint has no question-answering head (qa_outputs)", dir)
+		}
+	}
+	return &Longformer{M: m}, nil
+}

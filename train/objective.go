@@ -1,0 +1,149 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/model"
+)
+
+// NewTrainer builds a trainer for a config: the model (BERT's random init
+// from the seed, or train.init), the byte tokenizer and the data.
+func NewTrainer(c *Config) (*Trainer, error) {
+	tok := model.ByteTokenizer{}
+	if c.Model.VocabSize < tok.VocabSize() {
+		return nil, &ConfigError{File: c.File, Key: "model.vocab_size", Msg: fmt.Sprintf("the byte tokenizer needs %d ids, not %d", tok.VocabSize(), c.Model.VocabSize)}
+	}
+	var lf *Longformer
+	if c.Train.Init != "" {
+		var err error
+		if lf, err = LoadLongformer(c.Path(c.Train.Init), false); err != nil {
+			return nil, err
+		}
+		c.Model = lf.M.Config
+	} else {
+		m := model.New[float32](c.Model)
+		m.Init(c.Train.Seed)
+		lf = &Longformer{M: m}
+	}
+	lf.Checkpoint = c.Train.Checkpointing
+	data, err := LoadData(c, tok)
+	if err != nil {
+		return nil, err
+	}
+	return &Trainer{Cfg: c, Tok: tok, Model: lf, Data: data}, nil
+}
+
+// Objective is the objective kind "train" of olc optimize and olc ablate:
+// each trial trains with the config at Path, its parameters overriding
+// keys by dotted path ("optimizer.lr", "model.attention_window",
+// "model.global_attention"). It reports the final evaluation
+// (eval_exact, eval_f1, eval_loss, or eval_perplexity for mlm) with
+// final_loss and tokens_per_s, and each periodic evaluation as an
+// intermediate value.
+type Objective struct {
+	Path string
+}
+
+// NewObjective checks that the train config at path reads and that every
+// parameter names one of its keys, and returns the objective.
+func NewObjective(path string, params []string) (*Objective, error) {
+	if _, err := LoadConfig(path); err != nil {
+		return nil, err
+	}
+	for _, p := range params {
+		if err := CheckKey(p); err != nil {
+			return nil, &experiments.ParamKeyError{Param: p, Msg: err.Error()}
+		}
+	}
+	return &Objective{Path: path}, nil
+}
+
+// CheckKey reports whether a dotted path names a key of the train config
+// (section.key, the model's keys under "model").
+func CheckKey(path string) error {
+	sec, key, ok := strings.Cut(path, ".")
+	if !ok || key == "" {
+		return fmt.Errorf("not a train-config key: want section.key, such as optimizer.lr or model.attention_window")
+	}
+	var keys []string
+	switch sec {
+	case "model":
+		b, _ := json.Marshal(DefaultConfig().Model)
+		var m map[string]any
+		json.Unmarshal(b, &m)
+		keys = slices.Sorted(maps.Keys(m))
+	case "data", "optimizer", "schedule", "train", "output":
+		keys = tomlKeys(sec)
+	default:
+		return fmt.Errorf("no section %q in a train config; the sections are model, data, optimizer, schedule, train, output", sec)
+	}
+	if !slices.Contains(keys, key) {
+		return fmt.Errorf("no key %q in [%s] of a train config; the keys are %s", key, sec, strings.Join(keys, ", "))
+	}
+	return nil
+}
+
+// Run implements experiments.Objective.
+func (o *Objective) Run(ctx context.Context, r experiments.TrialRun) (experiments.Outcome, error) {
+	var out experiments.Outcome
+	data, err := os.ReadFile(o.Path)
+	if err != nil {
+		return out, err
+	}
+	over := map[string]any{}
+	for k, v := range r.Params {
+		over[k] = v
+	}
+	c, err := ParseConfig(o.Path, data, over)
+	if err != nil {
+		return out, err
+	}
+	dir := r.Dir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "olc-train-"); err != nil {
+			return out, err
+		}
+		defer os.RemoveAll(dir)
+	}
+	// Each attempt trains from scratch in the trial's folder.
+	c.Output.Dir, c.Output.Name = dir, "train"
+	os.RemoveAll(filepath.Join(dir, "train"))
+	out.LogPath = dir
+	t, err := NewTrainer(c)
+	if err != nil {
+		return out, err
+	}
+	t.Hooks.Eval = func(e EvalInfo) {
+		out.Intermediate = append(out.Intermediate, experiments.Intermediate{Step: e.Step, Metrics: evalMetrics(c, &e)})
+	}
+	res, err := t.Run(ctx, false)
+	if err != nil {
+		return out, err
+	}
+	if res.Stopped == "interrupted" {
+		return out, errors.Join(context.Canceled, ctx.Err())
+	}
+	out.Metrics = map[string]float64{"final_loss": res.FinalLoss, "tokens_per_s": res.TokensPerS, "steps": float64(res.Steps)}
+	if res.Eval != nil {
+		for k, v := range evalMetrics(c, res.Eval) {
+			out.Metrics[k] = v
+		}
+	}
+	return out, nil
+}
+
+func evalMetrics(c *Config, e *EvalInfo) map[string]float64 {
+	if c.Train.Task == "mlm" {
+		return map[string]float64{"eval_loss": e.Loss, "eval_perplexity": e.Perplexity}
+	}
+	return map[string]float64{"eval_loss": e.Loss, "eval_exact": e.Exact, "eval_f1": e.F1}
+}
