@@ -21,6 +21,7 @@ import (
 type evalOptions struct {
 	IO                      *cmdutil.IOStreams
 	Model, Data, Preds      string
+	Text, CSV               string
 	Lengths, Plot, Write    string
 	ContextLength, Stride   int
 	MaxAnswerLen, Threads   int
@@ -31,7 +32,7 @@ type evalOptions struct {
 func NewCmdEval(ios *cmdutil.IOStreams) *cobra.Command {
 	o := &evalOptions{IO: ios}
 	cmd := &cobra.Command{
-		Use:   "eval --data FILE (--model DIR | --predictions preds.json)",
+		Use:   "eval (--data FILE (--model DIR | --predictions preds.json) | --model DIR --text FILE --lengths L1,L2)",
 		Short: "Score a model or a predictions file with the official SQuAD metrics",
 		Long: `Score question answering the way the official SQuAD scripts do: exact match
 and F1 after normalization (lower case, no punctuation, no articles), the
@@ -43,9 +44,15 @@ tokens overlapping by --stride, the best span over all windows); with
 --predictions a file {question_id: answer_text} from any system is scored.
 For synthetic tasks (questions with olc_meta) the accuracy is also shown by
 context length × needle depth (--lengths picks the rows), and --plot draws
-it as a heat map (PNG, SVG or PDF by the file's extension).`,
+it as a heat map (PNG, SVG or PDF by the file's extension).
+
+With --text, a masked-LM model's perplexity on the text is measured at each
+of --lengths (the text cut into sequences of that many tokens, 15% of the
+tokens masked as in BERT, the masks fixed by --seed); --csv writes the
+table for 'olc scaling fit --law context'.`,
 		Example: `  olc eval --model .olc/runs/passkey/model --data passkey-test.json --plot heatmap.png
-  olc eval --data dev-v2.0.json --predictions preds.json --json`,
+  olc eval --data dev-v2.0.json --predictions preds.json --json
+  olc eval --model .olc/runs/mlm/model --text held-out.txt --lengths 128,256,512,1024 --csv ctx.csv`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runEval(cmd, o) },
 	}
@@ -53,6 +60,8 @@ it as a heat map (PNG, SVG or PDF by the file's extension).`,
 	f.StringVar(&o.Model, "model", "", "a model folder to answer the questions")
 	f.StringVar(&o.Data, "data", "", "SQuAD-format JSON (required)")
 	f.StringVar(&o.Preds, "predictions", "", "a predictions file {question_id: answer_text} to score")
+	f.StringVar(&o.Text, "text", "", "plain text: masked-LM perplexity of --model at each of --lengths")
+	f.StringVar(&o.CSV, "csv", "", "with --text: write the losses as CSV (c,loss,…) for olc scaling fit --law context")
 	f.StringVar(&o.Lengths, "lengths", "", "rows of the accuracy table: context lengths, e.g. 1024,2048,4096")
 	f.StringVar(&o.Plot, "plot", "", "draw the accuracy heat map to this file (.png, .svg, .pdf)")
 	f.StringVar(&o.Write, "write-predictions", "", "write the model's predictions to this file")
@@ -73,6 +82,9 @@ type evalOutput struct {
 }
 
 func runEval(cmd *cobra.Command, o *evalOptions) error {
+	if o.Text != "" {
+		return runPerplexity(cmd, o)
+	}
 	if o.Data == "" {
 		return cmdutil.Usagef("--data is required")
 	}
@@ -204,6 +216,59 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 	}
 	if o.Plot != "" {
 		fmt.Fprintf(w, "heat map: %s\n", o.Plot)
+	}
+	return nil
+}
+
+func runPerplexity(cmd *cobra.Command, o *evalOptions) error {
+	if o.Model == "" || o.Lengths == "" || o.Data != "" || o.Preds != "" {
+		return cmdutil.Usagef("--text takes --model and --lengths (and not --data or --predictions)")
+	}
+	var lengths []int
+	ls, err := train.ParseLengths(o.Lengths)
+	if err != nil {
+		return cmdutil.Usagef("--lengths: %v", err)
+	}
+	for _, l := range ls {
+		lengths = append(lengths, l[0])
+	}
+	lf, err := train.LoadLongformer(o.Model, false)
+	if err != nil {
+		return &cmdutil.UsageError{Err: err}
+	}
+	b, err := os.ReadFile(o.Text)
+	if err != nil {
+		return &cmdutil.UsageError{Err: fmt.Errorf("read text: %w", err)}
+	}
+	threads := o.Threads
+	if threads == 0 {
+		threads = maxProcs()
+	}
+	rows, err := train.PerplexityByLength(cmd.Context(), lf, model.ByteTokenizer{}, string(b), lengths, 0.15, 1, threads)
+	if err != nil {
+		return &cmdutil.UsageError{Err: err}
+	}
+	if o.CSV != "" {
+		var buf bytes.Buffer
+		buf.WriteString("c,loss,perplexity,sequences,masked_tokens\n")
+		for _, r := range rows {
+			fmt.Fprintf(&buf, "%d,%.9g,%.9g,%d,%d\n", r.Length, r.Loss, r.Perplexity, r.Sequences, r.Masked)
+		}
+		if err := atomicfile.Write(o.CSV, buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	if o.JSON {
+		return cmdutil.PrintJSON(o.IO.Out, map[string]any{"perplexity_by_length": rows})
+	}
+	tw := tabwriter.NewWriter(o.IO.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "context\tloss\tperplexity\tsequences\tmasked tokens\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%d\t%.4f\t%.3f\t%d\t%d\t\n", r.Length, r.Loss, r.Perplexity, r.Sequences, r.Masked)
+	}
+	tw.Flush()
+	if o.CSV != "" {
+		fmt.Fprintf(o.IO.Out, "CSV: %s (olc scaling fit --data %s --law context)\n", o.CSV, o.CSV)
 	}
 	return nil
 }

@@ -173,9 +173,10 @@ func runTrain(cmd *cobra.Command, opts *TrainOptions) error {
 	var evals []train.EvalInfo
 	t.Hooks.Eval = func(e train.EvalInfo) {
 		evals = append(evals, e)
-		if bar != nil {
-			bar.Clear()
+		if bar == nil { // logs, like the bar, only on a terminal or with --progress
+			return
 		}
+		bar.Clear()
 		if c.Train.Task == "mlm" {
 			fmt.Fprintf(w, "step %d: eval loss %.4f, perplexity %.3f\n", e.Step, e.Loss, e.Perplexity)
 		} else {
