@@ -123,27 +123,29 @@ func haystack(filler string, length int, depth float64, needle string) (string, 
 		b.WriteString(filler)
 	}
 	hay := b.String()[:room]
-	// End at a word boundary, as generated text would.
-	if i := strings.LastIndexFunc(hay, unicode.IsSpace); i > room/2 {
+	// End at a sentence boundary, else a word boundary, as text would.
+	if i := strings.LastIndex(hay, ". "); i > room/2 {
+		hay = hay[:i+2]
+	} else if i := strings.LastIndexFunc(hay, unicode.IsSpace); i > room/2 {
 		hay = hay[:i+1]
 	}
 	at := int(depth*float64(len(hay)) + 0.5)
-	// Snap to the nearest sentence boundary, else the nearest space.
+	// Snap to the nearest sentence boundary (the start, the end, or just
+	// after ". "), else the nearest word boundary.
+	boundary := func(p int, sep string) bool {
+		if p == 0 {
+			return true
+		}
+		return p >= len(sep) && p <= len(hay) && hay[p-len(sep):p] == sep
+	}
 	best := -1
 	for _, sep := range []string{". ", " "} {
 		for d := 0; d <= len(hay) && best < 0; d++ {
 			for _, p := range []int{at - d, at + d} {
-				if p == 0 || p == len(hay) {
+				if p >= 0 && p <= len(hay) && boundary(p, sep) {
 					best = p
 					break
 				}
-				if p > 0 && p < len(hay) && p >= len(sep) && hay[p-len(sep):p] == sep {
-					best = p
-					break
-				}
-			}
-			if d > 200 && sep == ". " {
-				break
 			}
 		}
 		if best >= 0 {

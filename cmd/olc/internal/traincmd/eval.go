@@ -165,7 +165,11 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 			var buf bytes.Buffer
 			title := "exact match (%) by context length and depth"
 			if o.Model != "" {
-				title = filepath.Base(filepath.Clean(o.Model)) + ": " + title
+				name := filepath.Base(filepath.Clean(o.Model))
+				if name == "model" { // a run's model folder: name the run
+					name = filepath.Base(filepath.Dir(filepath.Clean(o.Model)))
+				}
+				title = name + ": " + title
 			}
 			if err := trainplot.HeatMap(&buf, format, title, &g); err != nil {
 				return cmdutil.Usagef("--plot: %v", err)
