@@ -42,13 +42,13 @@ step "predict the loss of a 70B model trained on 1.4T tokens (Chinchilla itself)
 "$OLC" scaling predict --fit .olc/demo/chinchilla.json --at N=7e10,D=1.4e12
 
 step "train a tiny Longformer (2 layers, hidden 64, window 32) from scratch on passkey retrieval, about two minutes"
-"$OLC" train --config examples/passkey-demo.toml
+"$OLC" train --config examples/passkey-demo.toml --store "$STORE"
 
 step "held-out passkeys: exact match by context length and needle depth, and its heat map"
 "$OLC" data generate --task passkey --length 256,384,512 --depth 0,0.25,0.5,0.75,1 --n 4 --seed 99 --out .olc/demo/passkey-test.json
 "$OLC" eval --model .olc/demo/runs/passkey-demo/model --data .olc/demo/passkey-test.json --plot .olc/demo/plots/passkey-heatmap.png
 
-step "question answering over a 6,000-byte document, window by window (the model reads 600 tokens at a time)"
+step "question answering over a 6,000-byte document, window by window (512 tokens at a time, the lengths the model was trained on)"
 {
   i=0
   while [ $i -lt 45 ]; do printf 'The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. '; i=$((i+1)); done
@@ -56,4 +56,4 @@ step "question answering over a 6,000-byte document, window by window (the model
   i=0
   while [ $i -lt 20 ]; do printf 'The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. '; i=$((i+1)); done
 } > .olc/demo/long.txt
-"$OLC" qa --model .olc/demo/runs/passkey-demo/model --doc .olc/demo/long.txt --question "What is the pass key?"
+"$OLC" qa --model .olc/demo/runs/passkey-demo/model --doc .olc/demo/long.txt --question "What is the pass key?" --context-length 512

@@ -32,7 +32,8 @@ overlap by --stride, and the best span over all windows wins, unless the
 no-answer score (start and end on <s>) beats it by more than
 --null-threshold, in which case the answer is that there is none. Documents
 are plain text, Markdown or HTML (tags stripped); start and end are
-character offsets into the document's text.`,
+character offsets into the document's text. Use a context length the model
+was trained at: position embeddings it never trained are noise.`,
 		Example: `  olc qa --model .olc/runs/passkey/model --doc long.txt --question "What is the pass key?" --json`,
 		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
