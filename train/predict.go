@@ -4,7 +4,6 @@ import (
 	"context"
 	"maps"
 	"math"
-	"runtime"
 	"slices"
 	"sync"
 
@@ -86,7 +85,6 @@ func Predict(ctx context.Context, m Model, tok model.Tokenizer, examples []Examp
 	if res.Windows > 0 {
 		res.Loss /= float64(res.Windows)
 	}
-	runtime.GC()
 	return res, nil
 }
 

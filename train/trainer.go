@@ -101,8 +101,6 @@ func LoadData(c *Config, tok model.Tokenizer) (*Data, error) {
 		return out, loadText(c, tok, out, maxLen)
 	}
 	var ds Dataset = SQuADFiles{Train: c.Path(d.TrainFile), Eval: c.Path(d.EvalFile), SkipInvalid: d.SkipInvalid}
-	var lengths, el [][2]int
-	var depths []float64
 	if d.Task != "" {
 		filler := ""
 		if d.Filler != "" {
@@ -112,11 +110,12 @@ func LoadData(c *Config, tok model.Tokenizer) (*Data, error) {
 			}
 			filler = string(b)
 		}
-		lengths, _ = ParseLengths(d.Lengths)
-		el = lengths
+		lengths, _ := ParseLengths(d.Lengths)
+		el := lengths
 		if d.EvalLengths != "" {
 			el, _ = ParseLengths(d.EvalLengths)
 		}
+		var depths []float64
 		if d.EvalDepths != "" {
 			depths, _ = ParseDepths(d.EvalDepths)
 		}
@@ -129,10 +128,6 @@ func LoadData(c *Config, tok model.Tokenizer) (*Data, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: data: %w", c.File, err)
 	}
-	for _, l := range el {
-		data.Lengths = append(data.Lengths, (l[0]+l[1])/2)
-	}
-	data.Depths = depths
 	return data, nil
 }
 
