@@ -134,14 +134,14 @@ func (m *Model[T]) Backward(st *State[T], dHidden []T) ([]T, error) {
 		// Recompute and go back through one block at a time, so that only
 		// one block's activations exist at once.
 		f := &layerCache[T]{y1: c.y1}
-		m.ffnForward(l, f, st.opts)
+		m.ffnForward(l, f, st.opts, true)
 		dy = m.ffnBackward(l, f, dy)
 		// Checkpointing trades time for memory: collect each block's
 		// activations before recomputing the next, so that garbage does
 		// not take the place of what was saved.
 		f = nil
 		runtime.GC()
-		a := m.attnForward(l, c.x, st.mask, st.opts, true)
+		a := m.attnForward(l, c.x, st.mask, st.opts, true, true)
 		dy = m.attnBackward(l, a, st.mask, dy, st.opts)
 		a = nil
 		runtime.GC()
@@ -198,6 +198,7 @@ func (m *Model[T]) attnBackward(l int, c *layerCache[T], mask []int8, dy1 []T, o
 	dh1, dattn := m.addNormBackward(c.h1, c.mean1, c.rstd1, ly.LN1G, ly.LN1B, c.drop1, dy1)
 	da := linearBackward(c.a, n, d, ly.AttnOut.W.W, d, dattn, ly.AttnOut.W.G, ly.AttnOut.B.G, nil)
 	g := AttentionBackward(m.attnInput(l, c, mask, opts), c.attn, da)
+	c.attn = nil // consumed; let it go before the projections' gradients
 	separate := ly.QG.W != nil && g.QG != nil && &c.qg[0] != &c.q[0]
 	if g.QG != nil && !separate {
 		// Shared projections: the global queries, keys and values are the
@@ -228,8 +229,11 @@ func (m *Model[T]) addNormBackward(sum, mean, rstd []T, g, b *Param[T], drop, do
 		d := cfg.HiddenSize
 		dsum = layerNormBackward(sum, len(sum)/d, d, g.W, mean, rstd, dout, g.G, b.G)
 	}
-	dsub = append([]T(nil), dsum...)
+	// Without dropout the sublayer's gradient is the sum's: the callers
+	// read dsub (into a new array) before they add into dsum.
+	dsub = dsum
 	if drop != nil {
+		dsub = append([]T(nil), dsum...)
 		applyMask(dsub, drop)
 	}
 	return dsum, dsub

@@ -182,8 +182,8 @@ func applyMask[T Float](x, mask []T) {
 func (m *Model[T]) layerForward(l int, x []T, mask []int8, opts Options) *layerCache[T] {
 	// With checkpointing the forward pass keeps no attention
 	// probabilities: the backward pass recomputes them.
-	c := m.attnForward(l, x, mask, opts, opts.Train && !opts.Checkpoint)
-	m.ffnForward(l, c, opts)
+	c := m.attnForward(l, x, mask, opts, opts.Train && !opts.Checkpoint, false)
+	m.ffnForward(l, c, opts, false)
 	return c
 }
 
@@ -200,8 +200,10 @@ func hasGlobal(mask []int8) bool {
 // attnForward runs layer l's attention block on x: the projections (the
 // global ones only when there are global tokens), the attention (keeping
 // its probabilities when keep is set), the output projection, dropout, the
-// residual and the first LayerNorm, whose output is c.y1.
-func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options, keep bool) *layerCache[T] {
+// residual and the first LayerNorm, whose output is c.y1. A recompute for
+// the backward pass (checkpointing) skips the LayerNorm's output, which
+// the backward pass does not read.
+func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options, keep, recompute bool) *layerCache[T] {
 	cfg := &m.Config
 	ly := &m.Layers[l]
 	n, d := len(mask), cfg.HiddenSize
@@ -222,13 +224,14 @@ func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options, keep boo
 	h := make([]T, n*d)
 	linear(c.a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h)
 	c.h1 = h
-	c.drop1, c.y1, c.mean1, c.rstd1 = m.addNorm(h, x, ly.LN1G, ly.LN1B, opts, uint64(2*l+1))
+	c.drop1, c.y1, c.mean1, c.rstd1 = m.addNorm(h, x, ly.LN1G, ly.LN1B, opts, uint64(2*l+1), !recompute)
 	c.out = c.y1
 	return c
 }
 
-// ffnForward runs layer l's feed-forward block on c.y1 and sets c.out.
-func (m *Model[T]) ffnForward(l int, c *layerCache[T], opts Options) {
+// ffnForward runs layer l's feed-forward block on c.y1 and sets c.out (not
+// in a recompute for the backward pass).
+func (m *Model[T]) ffnForward(l int, c *layerCache[T], opts Options, recompute bool) {
 	cfg := &m.Config
 	if !cfg.FeedForward {
 		c.out = c.y1
@@ -244,15 +247,15 @@ func (m *Model[T]) ffnForward(l int, c *layerCache[T], opts Options) {
 	h2 := make([]T, n*d)
 	linear(c.f, n, I, ly.Out.W.W, ly.Out.B.W, d, h2)
 	c.h2 = h2
-	c.drop2, c.out, c.mean2, c.rstd2 = m.addNorm(h2, c.y1, ly.LN2G, ly.LN2B, opts, uint64(2*l+2))
+	c.drop2, c.out, c.mean2, c.rstd2 = m.addNorm(h2, c.y1, ly.LN2G, ly.LN2B, opts, uint64(2*l+2), !recompute)
 }
 
 // addNorm finishes a sublayer whose output is h: dropout (with a mask
 // drawn from stream when training), the residual, then the LayerNorm when
 // the config has it. h becomes the residual sum; addNorm returns the
 // dropout mask and the normalized output with its statistics (the sum
-// itself when there is no LayerNorm).
-func (m *Model[T]) addNorm(h, residual []T, g, b *Param[T], opts Options, stream uint64) (drop, out, mean, rstd []T) {
+// itself when there is no LayerNorm; nil when norm is false and there is).
+func (m *Model[T]) addNorm(h, residual []T, g, b *Param[T], opts Options, stream uint64, norm bool) (drop, out, mean, rstd []T) {
 	cfg := &m.Config
 	d := cfg.HiddenSize
 	n := len(h) / d
@@ -264,7 +267,10 @@ func (m *Model[T]) addNorm(h, residual []T, g, b *Param[T], opts Options, stream
 	if !cfg.LayerNorm {
 		return drop, h, nil, nil
 	}
-	mean, rstd, out = make([]T, n), make([]T, n), make([]T, n*d)
+	mean, rstd = make([]T, n), make([]T, n)
+	if norm {
+		out = make([]T, n*d)
+	}
 	layerNorm(h, n, d, g.W, b.W, cfg.LayerNormEps, out, mean, rstd)
 	return drop, out, mean, rstd
 }

@@ -85,7 +85,7 @@ func linearBackward[T Float](x []T, n, in int, w []T, out int, dy, dw, db, dx []
 
 // layerNorm normalizes each row of x (n × d) into y with gain g and bias b,
 // and keeps each row's mean and inverse standard deviation for the
-// backward pass.
+// backward pass; with y nil it computes the statistics only.
 func layerNorm[T Float](x []T, n, d int, g, b []T, eps float64, y, mean, rstd []T) {
 	for i := range n {
 		row := x[i*d : (i+1)*d]
@@ -100,6 +100,9 @@ func layerNorm[T Float](x []T, n, d int, g, b []T, eps float64, y, mean, rstd []
 		v /= float64(d)
 		r := 1 / math.Sqrt(v+eps)
 		mean[i], rstd[i] = T(mu), T(r)
+		if y == nil { // the statistics only
+			continue
+		}
 		out := y[i*d : (i+1)*d]
 		for j, u := range row {
 			out[j] = g[j]*(u-T(mu))*T(r) + b[j]
