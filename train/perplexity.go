@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
 
+	"github.com/olc-toolkit/olc/internal/parallel"
 	"github.com/olc-toolkit/olc/model"
 )
 
@@ -41,34 +41,19 @@ func PerplexityByLength(ctx context.Context, m Model, tok model.Tokenizer, text 
 		}
 		loss := make([]float64, len(seqs))
 		count := make([]int, len(seqs))
-		errs := make([]error, max(1, threads))
-		var wg sync.WaitGroup
-		for r := range len(errs) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := r; i < len(seqs); i += len(errs) {
-					if err := ctx.Err(); err != nil {
-						errs[r] = err
-						return
-					}
-					// Each sequence's mask is drawn from the seed and the
-					// sequence's offset in the text.
-					in, labels := maskTokens(seqs[i], tok, maskProb, mixSeed(seed, uint64(i*body)))
-					l, n, err := m.MLMLoss(in, nil, labels, false, 0)
-					if err != nil {
-						errs[r] = err
-						return
-					}
-					loss[i], count[i] = l*float64(n), n
-				}
-			}()
-		}
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				return nil, err
+		errs := make([]error, len(seqs))
+		parallel.ForN(max(1, threads), len(seqs), func(i int) {
+			if errs[i] = ctx.Err(); errs[i] != nil {
+				return
 			}
+			// Each sequence's mask is drawn from the seed and the
+			// sequence's offset in the text.
+			in, labels := maskTokens(seqs[i], tok, maskProb, mixSeed(seed, uint64(i*body)))
+			l, n, err := m.MLMLoss(in, nil, labels, false, 0)
+			loss[i], count[i], errs[i] = l*float64(n), n, err
+		})
+		if err := firstError(errs); err != nil {
+			return nil, err
 		}
 		row := PerplexityRow{Length: L, Sequences: len(seqs)}
 		var sum float64

@@ -5,8 +5,8 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"sync"
 
+	"github.com/olc-toolkit/olc/internal/parallel"
 	"github.com/olc-toolkit/olc/model"
 )
 
@@ -30,52 +30,40 @@ type PredictResult struct {
 // (QALogits must be safe for concurrent use, as inference on a Longformer
 // is). It stops early when ctx is done.
 func Predict(ctx context.Context, m Model, tok model.Tokenizer, examples []Example, w Window, dec Decoder, threads int) (*PredictResult, error) {
-	threads = max(1, min(threads, len(examples)))
 	preds := make([]Prediction, len(examples))
 	losses := make([]float64, len(examples))
 	counts := make([]int, len(examples))
-	errs := make([]error, threads)
-	var wg sync.WaitGroup
-	for r := range threads {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := r; i < len(examples); i += threads {
-				if ctx.Err() != nil {
-					errs[r] = ctx.Err()
-					return
-				}
-				ex := &examples[i]
-				feats, err := MakeFeatures(tok, ex, i, w)
-				if err != nil {
-					errs[r] = err
-					return
-				}
-				logits := make([][2][]float32, len(feats))
-				for k, f := range feats {
-					s, e, err := m.QALogits(f.IDs, f.Mask)
-					if err != nil {
-						errs[r] = err
-						return
-					}
-					logits[k] = [2][]float32{s, e}
-					losses[i] += (crossEntropy(s, f.Start) + crossEntropy(e, f.End)) / 2
-					counts[i]++
-				}
-				sp := dec.Best(feats, logits)
-				text := ""
-				if !sp.NoAnswer {
-					text = ex.Context[sp.Start:sp.End]
-				}
-				preds[i] = Prediction{ID: ex.ID, Text: text, Span: sp}
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	errs := make([]error, len(examples))
+	parallel.ForN(max(1, threads), len(examples), func(i int) {
+		if errs[i] = ctx.Err(); errs[i] != nil {
+			return
 		}
+		ex := &examples[i]
+		feats, err := MakeFeatures(tok, ex, i, w)
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		logits := make([][2][]float32, len(feats))
+		for k, f := range feats {
+			s, e, err := m.QALogits(f.IDs, f.Mask)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			logits[k] = [2][]float32{s, e}
+			losses[i] += (crossEntropy(s, f.Start) + crossEntropy(e, f.End)) / 2
+			counts[i]++
+		}
+		sp := dec.Best(feats, logits)
+		text := ""
+		if !sp.NoAnswer {
+			text = ex.Context[sp.Start:sp.End]
+		}
+		preds[i] = Prediction{ID: ex.ID, Text: text, Span: sp}
+	})
+	if err := firstError(errs); err != nil {
+		return nil, err
 	}
 	res := &PredictResult{Predictions: preds}
 	for i := range losses {
@@ -199,4 +187,14 @@ func AccuracyGrid(examples []Example, s Scores, lengths []int, depths []float64)
 		}
 	}
 	return g
+}
+
+// firstError returns the first non-nil error.
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

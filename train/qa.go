@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/olc-toolkit/olc/internal/parallel"
 	"github.com/olc-toolkit/olc/model"
 )
 
@@ -90,39 +91,15 @@ func AnswerQuestion(ctx context.Context, m Model, tok model.Tokenizer, doc, ques
 		return nil, err
 	}
 	logits := make([][2][]float32, len(feats))
-	threads := max(1, o.Threads)
-	errs := make(chan error, threads)
-	next := make(chan int)
-	go func() {
-		defer close(next)
-		for k := range feats {
-			select {
-			case next <- k:
-			case <-ctx.Done():
-				return
-			}
+	errs := make([]error, len(feats))
+	parallel.ForN(max(1, o.Threads), len(feats), func(k int) {
+		if errs[k] = ctx.Err(); errs[k] != nil {
+			return
 		}
-	}()
-	for range threads {
-		go func() {
-			var err error
-			for k := range next {
-				if err != nil {
-					continue
-				}
-				s, e, err2 := m.QALogits(feats[k].IDs, feats[k].Mask)
-				err = err2
-				logits[k] = [2][]float32{s, e}
-			}
-			errs <- err
-		}()
-	}
-	for range threads {
-		if err := <-errs; err != nil {
-			return nil, err
-		}
-	}
-	if err := ctx.Err(); err != nil {
+		s, e, err := m.QALogits(feats[k].IDs, feats[k].Mask)
+		logits[k], errs[k] = [2][]float32{s, e}, err
+	})
+	if err := firstError(errs); err != nil {
 		return nil, err
 	}
 	sp := Decoder{MaxAnswerLen: o.MaxAnswerLen, AllowNoAnswer: true, NullThreshold: o.NullThreshold}.Best(feats, logits)

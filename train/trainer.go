@@ -456,10 +456,8 @@ func (t *Trainer) microBatch(reps []Model, batch []int, k int) (float64, int, er
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return 0, 0, err
-		}
+	if err := firstError(errs); err != nil {
+		return 0, 0, err
 	}
 	var sum float64
 	for _, l := range losses {

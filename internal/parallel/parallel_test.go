@@ -25,3 +25,27 @@ func TestFor(t *testing.T) {
 		}
 	}
 }
+
+func TestForN(t *testing.T) {
+	var running, peak atomic.Int64
+	hits := make([]int32, 50)
+	parallel.ForN(3, 50, func(i int) {
+		r := running.Add(1)
+		for {
+			p := peak.Load()
+			if r <= p || peak.CompareAndSwap(p, r) {
+				break
+			}
+		}
+		atomic.AddInt32(&hits[i], 1)
+		running.Add(-1)
+	})
+	if peak.Load() > 3 {
+		t.Errorf("%d calls at once, want at most 3", peak.Load())
+	}
+	for i, h := range hits {
+		if h != 1 {
+			t.Fatalf("index %d called %d times", i, h)
+		}
+	}
+}
