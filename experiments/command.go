@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/olc-toolkit/olc/internal/supervise"
 	"github.com/olc-toolkit/olc/optimize"
 )
 
@@ -40,7 +41,9 @@ import (
 //
 // The program runs in its own process group. When the trial's context is
 // cancelled or Timeout passes, the group gets SIGTERM, and SIGKILL after
-// Grace; processes the program leaves behind are killed when it exits.
+// Grace; processes the program leaves behind are killed when it exits. On
+// Linux the group also dies with olc, even when olc is killed with
+// SIGKILL (see internal/supervise; other systems leave it running).
 type Command struct {
 	Argv []string
 	// Timeout bounds a trial's run time; 0 means no limit.
@@ -103,6 +106,82 @@ func EnvName(name string) string {
 	return string(b)
 }
 
+// CheckProgram reports whether the program the command names exists and
+// can be run, as a trial would run it (see [Command.Program]). A program
+// named by a placeholder is checked only when a trial runs.
+func (c *Command) CheckProgram() error {
+	if len(c.Argv) == 0 || placeholder.MatchString(c.Argv[0]) {
+		return nil
+	}
+	if c.Dir != "" {
+		if st, err := os.Stat(c.Dir); err != nil || !st.IsDir() {
+			return fmt.Errorf("the working folder %s does not exist", c.Dir)
+		}
+	}
+	_, err := c.resolve(c.Argv[0])
+	return err
+}
+
+// Program returns the absolute path of the program Argv[0] names: a name
+// with a '/' is taken from Dir (olc's working folder when Dir is empty), a
+// bare name is looked up in the PATH of Env, or else of olc's environment.
+// The program must be an executable file.
+func (c *Command) Program() (string, error) {
+	if len(c.Argv) == 0 {
+		return "", errors.New("the command is empty")
+	}
+	return c.resolve(c.Argv[0])
+}
+
+func (c *Command) resolve(name string) (string, error) {
+	executable := func(path string) error {
+		st, err := os.Stat(path)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s does not exist", path)
+		case st.IsDir():
+			return fmt.Errorf("%s is a folder, not a program", path)
+		case st.Mode()&0o111 == 0:
+			return fmt.Errorf("%s is not executable: chmod +x it, or name its interpreter first, e.g. [\"python3\", \"train.py\"]", path)
+		}
+		return nil
+	}
+	if name == "" {
+		return "", errors.New("the program's name is empty")
+	}
+	if strings.ContainsRune(name, '/') {
+		path := name
+		if !filepath.IsAbs(path) {
+			base := c.Dir
+			if base == "" {
+				base = "."
+			}
+			path = filepath.Join(base, path)
+		}
+		path, err := filepath.Abs(path)
+		if err != nil {
+			return "", err
+		}
+		if err := executable(path); err != nil {
+			return "", fmt.Errorf("program %q: %w", name, err)
+		}
+		return path, nil
+	}
+	pathList, ok := c.Env["PATH"]
+	if !ok {
+		pathList = os.Getenv("PATH")
+	}
+	for _, dir := range filepath.SplitList(pathList) {
+		if !filepath.IsAbs(dir) {
+			continue // as os/exec, which refuses programs found through relative PATH entries
+		}
+		if p := filepath.Join(dir, name); executable(p) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("program %q not found in PATH (%s); give its path, e.g. \"./%s\" for one in the working folder", name, pathList, name)
+}
+
 // Expand returns the argument list with the placeholders replaced.
 func (c *Command) Expand(p optimize.Params) []string {
 	out := make([]string, len(c.Argv))
@@ -120,7 +199,7 @@ func (c *Command) Expand(p optimize.Params) []string {
 // Run runs the program for one trial.
 func (c *Command) Run(ctx context.Context, r TrialRun) (Outcome, error) {
 	var out Outcome
-	dir := r.Dir
+	dir, err := r.Dir, error(nil)
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "olc-trial-")
 		if err != nil {
@@ -134,7 +213,14 @@ func (c *Command) Run(ctx context.Context, r TrialRun) (Outcome, error) {
 		}
 		out.LogPath = dir
 	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return out, err
+	}
 	argv := c.Expand(r.Params)
+	prog, err := c.resolve(argv[0])
+	if err != nil {
+		return out, fmt.Errorf("command not found: %w", err)
+	}
 	extra := c.environ(r, dir)
 	if err := writeCommandRecord(filepath.Join(dir, "command.json"), argv, c.Dir, extra); err != nil {
 		return out, err
@@ -151,17 +237,13 @@ func (c *Command) Run(ctx context.Context, r TrialRun) (Outcome, error) {
 	}
 	defer stderr.Close()
 
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := supervise.Command(append([]string{prog}, argv[1:]...), c.Grace)
 	cmd.Dir = c.Dir
 	cmd.Env = append(os.Environ(), extra...)
 	cmd.Stdin = nil
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
-			return out, fmt.Errorf("command not found: %s (%v)", argv[0], err)
-		}
 		return out, fmt.Errorf("start %s: %w", argv[0], err)
 	}
 	pgid := cmd.Process.Pid
@@ -186,7 +268,7 @@ func (c *Command) Run(ctx context.Context, r TrialRun) (Outcome, error) {
 		waitErr = c.stop(pgid, done)
 	}
 	// Whatever the program left running in its group goes with it.
-	syscall.Kill(-pgid, syscall.SIGKILL)
+	supervise.Kill(pgid, syscall.SIGKILL)
 
 	switch {
 	case stopped == "interrupted":
@@ -207,10 +289,10 @@ func (c *Command) Run(ctx context.Context, r TrialRun) (Outcome, error) {
 // stop sends SIGTERM to the process group, then SIGKILL after the grace
 // period, and waits for the program to exit.
 func (c *Command) stop(pgid int, done <-chan error) error {
-	syscall.Kill(-pgid, syscall.SIGTERM)
+	supervise.Kill(pgid, syscall.SIGTERM)
 	grace := c.Grace
 	if grace <= 0 {
-		grace = 5 * time.Second
+		grace = supervise.DefaultGrace
 	}
 	t := time.NewTimer(grace)
 	defer t.Stop()
@@ -218,7 +300,7 @@ func (c *Command) stop(pgid int, done <-chan error) error {
 	case err := <-done:
 		return err
 	case <-t.C:
-		syscall.Kill(-pgid, syscall.SIGKILL)
+		supervise.Kill(pgid, syscall.SIGKILL)
 		return <-done
 	}
 }

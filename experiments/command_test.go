@@ -94,7 +94,7 @@ func TestCommandFailures(t *testing.T) {
 		{"garbage", "echo 'hello'\necho '{broken json'\n", "", 0, []string{"printed no JSON object", "stdout.log", "{broken json"}},
 		{"timeout", "echo started\nsleep 30\n", "", 300 * time.Millisecond, []string{"timed out after 300ms", "started"}},
 		{"killed", "kill -9 $$\n", "", 0, []string{"killed by signal 9"}},
-		{"missing", "", "/nonexistent/train.py", 0, []string{"command not found: /nonexistent/train.py"}},
+		{"missing", "", "/nonexistent/train.py", 0, []string{`command not found: program "/nonexistent/train.py": /nonexistent/train.py does not exist`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -2,16 +2,21 @@ package experiments
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/olc-toolkit/olc/internal/tomlconf"
 	"github.com/olc-toolkit/olc/optimize"
 	"github.com/olc-toolkit/olc/optimize/functions"
 )
+
+// ConfigError is a problem in a config file: the file, the line (0 when
+// unknown), the key path as the file spells it, and what is allowed. It is
+// the one error type of every config olc reads.
+type ConfigError = tomlconf.Error
 
 // Samplers lists the sampler names a config may give.
 var Samplers = []string{"grid", "random", "bayes"}
@@ -66,7 +71,7 @@ type Config struct {
 	// train config's path; the train package provides it (set by olc's
 	// commands), as experiments cannot import it.
 	NewTrainObjective func(path string, params []string) (Objective, error)
-	doc               *tomlDoc
+	doc               *tomlconf.Doc
 }
 
 // StudyConfig is the [study] table.
@@ -115,24 +120,24 @@ func (c *Config) TrainConfigPath() string {
 	return filepath.Join(filepath.Dir(c.File), c.Objective.TrainConfig)
 }
 
-// Dir returns the command's working folder: Workdir taken from the
-// config file's folder.
+// Dir returns the command's working folder as an absolute path: Workdir
+// taken from the config file's folder.
 func (c *Config) Dir() string {
-	base := filepath.Dir(c.File)
-	if c.Objective.Workdir == "" {
-		return base
+	dir := c.Objective.Workdir
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(filepath.Dir(c.File), dir)
 	}
-	if filepath.IsAbs(c.Objective.Workdir) {
-		return c.Objective.Workdir
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
 	}
-	return filepath.Join(base, c.Objective.Workdir)
+	return dir
 }
 
 // LoadConfig reads and checks the config at path.
 func LoadConfig(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &ConfigError{File: path, Msg: fmt.Sprintf("cannot read the config: %v", unwrapPathErr(err))}
+		return nil, tomlconf.Errorf(path, "", "cannot read the config: %v", unwrapPathErr(err))
 	}
 	return ParseConfig(path, data)
 }
@@ -148,115 +153,117 @@ func unwrapPathErr(err error) error {
 // ParseConfig checks a config's text; file names it in errors. All the
 // problems found are returned, joined, each a *ConfigError.
 func ParseConfig(file string, data []byte) (*Config, error) {
-	d, err := parseTOML(file, data)
+	d, err := tomlconf.Parse(file, data)
 	if err != nil {
 		return nil, err
 	}
 	c := &Config{File: file, Text: string(data), doc: d}
-	root := section{d: d, m: d.root}
-	root.only("study", "params", "sampler", "objective")
+	root := d.Root()
+	root.Only("study", "params", "sampler", "objective")
 
-	st, _ := root.required("study", "a config starts with a [study] table holding at least name and trials")
+	st, _ := root.Required("study", "a config starts with a [study] table holding at least name and trials")
 	c.parseStudy(st)
 	c.parseParams(root)
-	samplers, _ := root.table("sampler")
-	samplers.only("random", "bayes")
-	rnd, _ := samplers.table("random")
-	rnd.only("qmc")
-	c.Random.QMC = rnd.boolean("qmc")
+	samplers, _ := root.Table("sampler")
+	samplers.Only("random", "bayes")
+	rnd, _ := samplers.Table("random")
+	rnd.Only("qmc")
+	c.Random.QMC = rnd.Bool("qmc")
 	c.parseBayes(samplers)
 	c.parseObjective(root)
-	if err := d.err(); err != nil {
+	if err := d.Err(); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-func (c *Config) parseStudy(s section) {
+func (c *Config) parseStudy(s tomlconf.Section) {
 	d := c.doc
-	s.only("name", "direction", "metric", "sampler", "trials", "parallel", "seed", "max_retries")
-	c.Study.Name = s.str("name", "")
+	s.Only("name", "direction", "metric", "sampler", "trials", "parallel", "seed", "max_retries")
+	c.Study.Name = s.Str("name", "")
 	switch {
-	case !s.has("name"):
-		d.fail("study.name", "missing; name the study (letters, digits, '-', '_', '.')")
+	case !s.Has("name"):
+		d.Fail("study.name", "missing; name the study (letters, digits, '-', '_', '.')")
+	case len(c.Study.Name) > optimize.MaxNameLen:
+		d.Fail("study.name", "is %d characters long; allowed: at most %d (the name is a folder of the trials' logs)", len(c.Study.Name), optimize.MaxNameLen)
 	case !optimize.ValidName(c.Study.Name):
-		d.fail("study.name", "%q is not a valid name; allowed: letters, digits, '-', '_', '.', not starting with '-' or '.'", c.Study.Name)
+		d.Fail("study.name", "%q is not a valid name; allowed: letters, digits, '-', '_', '.', not starting with '-' or '.'", c.Study.Name)
 	}
-	dir := s.str("direction", "minimize")
+	dir := s.Str("direction", "minimize")
 	if x, ok := optimize.ParseDirection(dir); ok {
 		c.Study.Direction = x
 	} else {
-		d.fail("study.direction", "unknown direction %q; allowed: minimize, maximize", dir)
+		d.Fail("study.direction", "unknown direction %q; allowed: minimize, maximize", dir)
 	}
-	c.Study.Metric = s.str("metric", "value")
+	c.Study.Metric = s.Str("metric", "value")
 	if c.Study.Metric == "" {
-		d.fail("study.metric", "must not be empty")
+		d.Fail("study.metric", "must not be empty")
 	}
-	c.Study.Sampler = s.str("sampler", "random")
+	c.Study.Sampler = s.Str("sampler", "random")
 	if !validSampler(c.Study.Sampler) {
-		d.fail("study.sampler", "unknown sampler %q; allowed: %s", c.Study.Sampler, strings.Join(Samplers, ", "))
+		d.Fail("study.sampler", "unknown sampler %q; allowed: %s", c.Study.Sampler, strings.Join(Samplers, ", "))
 	}
-	if s.has("trials") {
-		n := s.integer("trials", 0)
+	if s.Has("trials") {
+		n := s.Int("trials", 0)
 		if n <= 0 {
-			d.fail("study.trials", "must be a positive integer (got %d)", n)
+			d.Fail("study.trials", "must be a positive integer (got %d)", n)
 		}
 		c.Study.Trials = int(min(n, math.MaxInt32))
 	}
-	p := s.integer("parallel", 1)
+	p := s.Int("parallel", 1)
 	if p < 1 || p > 1024 {
-		d.fail("study.parallel", "must be an integer from 1 to 1024 (got %d)", p)
+		d.Fail("study.parallel", "must be an integer from 1 to 1024 (got %d)", p)
 	}
 	c.Study.Parallel = int(min(max(p, 1), 1024))
-	seed := s.integer("seed", 0)
+	seed := s.Int("seed", 0)
 	if seed < 0 {
-		d.fail("study.seed", "must be a non-negative integer (got %d)", seed)
+		d.Fail("study.seed", "must be a non-negative integer (got %d)", seed)
 	}
 	c.Study.Seed = uint64(max(seed, 0))
-	r := s.integer("max_retries", 0)
+	r := s.Int("max_retries", 0)
 	if r < 0 || r > 100 {
-		d.fail("study.max_retries", "must be an integer from 0 to 100 (got %d)", r)
+		d.Fail("study.max_retries", "must be an integer from 0 to 100 (got %d)", r)
 	}
 	c.Study.MaxRetries = int(min(max(r, 0), 100))
 }
 
 // parseBayes reads [sampler.bayes].
-func (c *Config) parseBayes(samplers section) {
+func (c *Config) parseBayes(samplers tomlconf.Section) {
 	d := c.doc
-	b, _ := samplers.table("bayes")
-	b.only("acquisition", "n_initial", "xi", "kappa", "deterministic", "candidates")
+	b, _ := samplers.Table("bayes")
+	b.Only("acquisition", "n_initial", "xi", "kappa", "deterministic", "candidates")
 	o := &c.Bayes
-	o.Acquisition = b.str("acquisition", "")
-	if b.has("acquisition") && o.Acquisition != optimize.AcquisitionUCB && o.Acquisition != optimize.AcquisitionEI && o.Acquisition != optimize.AcquisitionPI {
-		d.fail("sampler.bayes.acquisition", "unknown acquisition %q; allowed: ucb, ei, pi", o.Acquisition)
+	o.Acquisition = b.Str("acquisition", "")
+	if b.Has("acquisition") && o.Acquisition != optimize.AcquisitionUCB && o.Acquisition != optimize.AcquisitionEI && o.Acquisition != optimize.AcquisitionPI {
+		d.Fail("sampler.bayes.acquisition", "unknown acquisition %q; allowed: ucb, ei, pi", o.Acquisition)
 	}
-	if b.has("n_initial") {
-		n := b.integer("n_initial", 0)
+	if b.Has("n_initial") {
+		n := b.Int("n_initial", 0)
 		if n < 1 || n > 1_000_000 {
-			d.fail("sampler.bayes.n_initial", "must be a positive integer (got %d)", n)
+			d.Fail("sampler.bayes.n_initial", "must be a positive integer (got %d)", n)
 		}
 		o.NInitial = int(min(max(n, 1), 1_000_000))
 		c.BayesNInitialSet = true
 	}
-	if b.has("xi") {
-		xi, _ := b.number("xi")
+	if b.Has("xi") {
+		xi, _ := b.Number("xi")
 		if !(xi >= 0) || math.IsInf(xi, 0) {
-			d.fail("sampler.bayes.xi", "must be a non-negative number (got %v)", xi)
+			d.Fail("sampler.bayes.xi", "must be a non-negative number (got %v)", xi)
 		}
 		o.Xi, o.XiZero = max(xi, 0), xi == 0
 	}
-	if b.has("kappa") {
-		k, _ := b.number("kappa")
+	if b.Has("kappa") {
+		k, _ := b.Number("kappa")
 		if !(k >= 0) || math.IsInf(k, 0) {
-			d.fail("sampler.bayes.kappa", "must be a non-negative number (got %v)", k)
+			d.Fail("sampler.bayes.kappa", "must be a non-negative number (got %v)", k)
 		}
 		o.Kappa, o.KappaZero = max(k, 0), k == 0
 	}
-	o.Deterministic = b.boolean("deterministic")
-	if b.has("candidates") {
-		n := b.integer("candidates", 0)
+	o.Deterministic = b.Bool("deterministic")
+	if b.Has("candidates") {
+		n := b.Int("candidates", 0)
 		if n < 16 || n > 1<<20 {
-			d.fail("sampler.bayes.candidates", "must be an integer from 16 to %d (got %d)", 1<<20, n)
+			d.Fail("sampler.bayes.candidates", "must be an integer from 16 to %d (got %d)", 1<<20, n)
 		}
 		o.Candidates = int(min(max(n, 16), 1<<20))
 	}
@@ -277,78 +284,78 @@ var paramKeys = map[optimize.Kind][]string{
 	optimize.Categorical: {"type", "values"},
 }
 
-func (c *Config) parseParams(root section) {
+func (c *Config) parseParams(root tomlconf.Section) {
 	d := c.doc
-	ps, ok := root.required("params", "declare at least one parameter, e.g. [params.x] with type = \"float\", low = 0.0, high = 1.0")
+	ps, ok := root.Required("params", "declare at least one parameter, e.g. [params.x] with type = \"float\", low = 0.0, high = 1.0")
 	if !ok {
 		return
 	}
 	var params []optimize.Param
-	failed := len(d.errs)
-	for _, name := range ps.keys() {
-		t, ok := ps.table(name)
+	failed := d.Failed()
+	for _, name := range ps.Keys() {
+		t, ok := ps.Table(name)
 		if !ok {
 			continue
 		}
 		path := "params." + name
 		if !optimize.ValidName(name) {
-			d.fail(path, "%q is not a valid parameter name; allowed: letters, digits, '-', '_', '.'", name)
+			d.Fail(path, "%q is not a valid parameter name; allowed: at most %d letters, digits, '-', '_', '.'", name, optimize.MaxNameLen)
 			continue
 		}
 		p := optimize.Param{Name: name}
-		typ := t.str("type", "")
+		typ := t.Str("type", "")
 		kind, ok := optimize.ParseKind(typ)
 		if !ok {
-			if !t.has("type") {
-				d.fail(path+".type", "missing; allowed: float, int, categorical")
+			if !t.Has("type") {
+				d.Fail(path+".type", "missing; allowed: float, int, categorical")
 			} else {
-				d.fail(path+".type", "unknown type %q; allowed: float, int, categorical", typ)
+				d.Fail(path+".type", "unknown type %q; allowed: float, int, categorical", typ)
 			}
 			continue
 		}
 		p.Kind = kind
 		allowed := paramKeys[kind]
-		for _, k := range t.keys() {
+		for _, k := range t.Keys() {
 			if !contains(allowed, k) {
-				d.fail(path+"."+k, "not allowed for a %s parameter; allowed: %s", kind, strings.Join(allowed, ", "))
+				d.Fail(path+"."+k, "not allowed for a %s parameter; allowed: %s", kind, strings.Join(allowed, ", "))
 			}
 		}
 		switch kind {
 		case optimize.Float, optimize.Int:
 			for _, k := range []string{"low", "high"} {
-				if !t.has(k) {
-					d.fail(path+"."+k, "missing; a %s parameter needs low and high", kind)
+				if !t.Has(k) {
+					d.Fail(path+"."+k, "missing; a %s parameter needs low and high", kind)
 				}
 			}
 			if kind == optimize.Int {
-				p.Low, p.High = float64(t.integer("low", 0)), float64(t.integer("high", 0))
-				if t.has("step") {
-					p.Step = float64(t.integer("step", 0))
+				p.Low, p.High = float64(t.Int("low", 0)), float64(t.Int("high", 0))
+				if t.Has("step") {
+					p.Step = float64(t.Int("step", 0))
 					if p.Step <= 0 {
-						d.fail(path+".step", "must be a positive integer (got %v)", p.Step)
+						d.Fail(path+".step", "must be a positive integer (got %v)", p.Step)
 						p.Step = 0
 					}
 				}
 			} else {
-				p.Low, _ = t.number("low")
-				p.High, _ = t.number("high")
-				if t.has("step") {
-					p.Step, _ = t.number("step")
+				p.Low, _ = t.Number("low")
+				p.High, _ = t.Number("high")
+				if t.Has("step") {
+					p.Step, _ = t.Number("step")
 					if !(p.Step > 0) {
-						d.fail(path+".step", "must be a positive number (got %v)", p.Step)
+						d.Fail(path+".step", "must be a positive number (got %v)", p.Step)
 						p.Step = 0
 					}
 				}
-				if t.has("points") {
-					p.Points = int(max(min(t.integer("points", 0), math.MaxInt32), math.MinInt32))
+				if t.Has("points") {
+					p.Points = int(max(min(t.Int("points", 0), math.MaxInt32), math.MinInt32))
 				}
 			}
-			p.Log = t.boolean("log")
+			p.Log = t.Bool("log")
 		case optimize.Categorical:
 			p.Values = c.values(t, path)
 		}
-		if len(d.errs) > failed {
-			failed = len(d.errs)
+		if d.Failed() > failed {
+			failed = d.Failed()
 			continue
 		}
 		if err := p.Validate(); err != nil {
@@ -358,25 +365,25 @@ func (c *Config) parseParams(root section) {
 				if pe.Key != "" {
 					key += "." + pe.Key
 				}
-				d.fail(key, "%s", pe.Msg)
+				d.Fail(key, "%s", pe.Msg)
 			} else {
-				d.fail(path, "%v", err)
+				d.Fail(path, "%v", err)
 			}
-			failed = len(d.errs)
+			failed = d.Failed()
 			continue
 		}
 		params = append(params, p)
 	}
-	if len(ps.m) == 0 {
-		d.fail("params", "declare at least one parameter, e.g. [params.x] with type = \"float\", low = 0.0, high = 1.0")
+	if len(ps.Map()) == 0 {
+		d.Fail("params", "declare at least one parameter, e.g. [params.x] with type = \"float\", low = 0.0, high = 1.0")
 		return
 	}
-	if len(d.errs) > 0 {
+	if d.Failed() > 0 {
 		return
 	}
 	space, err := optimize.NewSpace(params...)
 	if err != nil {
-		d.fail("params", "%v", err)
+		d.Fail("params", "%v", err)
 		return
 	}
 	c.Space = space
@@ -384,53 +391,53 @@ func (c *Config) parseParams(root section) {
 
 // values reads a categorical parameter's values: strings, numbers and
 // booleans.
-func (c *Config) values(t section, path string) []any {
-	v, ok := t.m["values"]
+func (c *Config) values(t tomlconf.Section, path string) []any {
+	v, ok := t.Map()["values"]
 	if !ok {
-		c.doc.fail(path+".values", "missing; list the choices, e.g. values = [\"adam\", \"sgd\"]")
+		c.doc.Fail(path+".values", "missing; list the choices, e.g. values = [\"adam\", \"sgd\"]")
 		return nil
 	}
 	list, ok := v.([]any)
 	if !ok {
-		c.doc.fail(path+".values", "must be an array of strings, numbers or booleans, got %s", describe(v))
+		c.doc.Fail(path+".values", "must be an array of strings, numbers or booleans, got %s", tomlconf.Describe(v))
 		return nil
 	}
 	if len(list) == 0 {
-		c.doc.fail(path+".values", "must list at least one value")
+		c.doc.Fail(path+".values", "must list at least one value")
 		return nil
 	}
 	for i, x := range list {
 		switch x.(type) {
 		case string, int64, float64, bool:
 		default:
-			c.doc.fail(path+".values", "element %d is %s; allowed: strings, numbers, booleans", i, describe(x))
+			c.doc.Fail(path+".values", "element %d is %s; allowed: strings, numbers, booleans", i, tomlconf.Describe(x))
 			return nil
 		}
 	}
 	return list
 }
 
-func (c *Config) parseObjective(root section) {
+func (c *Config) parseObjective(root tomlconf.Section) {
 	d := c.doc
-	o, ok := root.required("objective", "say what to optimize, e.g. [objective] kind = \"builtin\", function = \"branin\"")
+	o, ok := root.Required("objective", "say what to optimize, e.g. [objective] kind = \"builtin\", function = \"branin\"")
 	if !ok {
 		return
 	}
-	c.Objective.Kind = o.str("kind", "")
+	c.Objective.Kind = o.Str("kind", "")
 	switch c.Objective.Kind {
 	case "builtin":
-		o.only("kind", "function")
-		c.Objective.Function = o.str("function", "")
-		if !o.has("function") {
-			d.fail("objective.function", "missing; allowed: %s", strings.Join(functions.Names(), ", "))
+		o.Only("kind", "function")
+		c.Objective.Function = o.Str("function", "")
+		if !o.Has("function") {
+			d.Fail("objective.function", "missing; allowed: %s", strings.Join(functions.Names(), ", "))
 			return
 		}
 		if _, ok := functions.Lookup(c.Objective.Function); !ok {
-			d.fail("objective.function", "unknown function %q; allowed: %s", c.Objective.Function, strings.Join(functions.Names(), ", "))
+			d.Fail("objective.function", "unknown function %q; allowed: %s", c.Objective.Function, strings.Join(functions.Names(), ", "))
 			return
 		}
 		if c.Study.Metric != "value" && c.Study.Metric != "" {
-			d.fail("study.metric", "builtin functions report the metric \"value\" only, not %q", c.Study.Metric)
+			d.Fail("study.metric", "builtin functions report the metric \"value\" only, not %q", c.Study.Metric)
 		}
 		if c.Space == nil {
 			return
@@ -442,66 +449,66 @@ func (c *Config) parseObjective(root section) {
 					key = "params." + p.Name + ".type"
 				}
 			}
-			d.fail(key, "%v", err)
+			d.Fail(key, "%v", err)
 		}
 	case "command":
-		o.only("kind", "command", "timeout", "workdir", "env")
+		o.Only("kind", "command", "timeout", "workdir", "env")
 		c.parseCommand(o)
 	case "train":
-		o.only("kind", "config")
-		c.Objective.TrainConfig = o.str("config", "")
+		o.Only("kind", "config")
+		c.Objective.TrainConfig = o.Str("config", "")
 		if c.Objective.TrainConfig == "" {
-			d.fail("objective.config", "missing; the train config whose keys the parameters override, e.g. config = \"train.toml\"")
+			d.Fail("objective.config", "missing; the train config whose keys the parameters override, e.g. config = \"train.toml\"")
 		}
 	default:
-		if !o.has("kind") {
-			d.fail("objective.kind", "missing; allowed: builtin, command, train")
+		if !o.Has("kind") {
+			d.Fail("objective.kind", "missing; allowed: builtin, command, train")
 		} else {
-			d.fail("objective.kind", "unknown kind %q; allowed: builtin, command, train", c.Objective.Kind)
+			d.Fail("objective.kind", "unknown kind %q; allowed: builtin, command, train", c.Objective.Kind)
 		}
 	}
 }
 
-func (c *Config) parseCommand(o section) {
+func (c *Config) parseCommand(o tomlconf.Section) {
 	d := c.doc
-	v, ok := o.m["command"]
+	v, ok := o.Map()["command"]
 	if !ok {
-		d.fail("objective.command", "missing; give the program and its arguments, e.g. [\"python3\", \"train.py\", \"--lr\", \"{lr}\"]")
+		d.Fail("objective.command", "missing; give the program and its arguments, e.g. [\"python3\", \"train.py\", \"--lr\", \"{lr}\"]")
 		return
 	}
 	list, isList := v.([]any)
 	if !isList {
-		d.fail("objective.command", "must be an array of strings (the program and its arguments; olc runs no shell), got %s", describe(v))
+		d.Fail("objective.command", "must be an array of strings (the program and its arguments; olc runs no shell), got %s", tomlconf.Describe(v))
 		return
 	}
 	for i, x := range list {
 		s, ok := x.(string)
 		if !ok {
-			d.fail("objective.command", "element %d is %s; every element must be a string", i, describe(x))
+			d.Fail("objective.command", "element %d is %s; every element must be a string", i, tomlconf.Describe(x))
 			return
 		}
 		c.Objective.Command = append(c.Objective.Command, s)
 	}
-	if o.has("timeout") {
-		s := o.str("timeout", "")
+	if o.Has("timeout") {
+		s := o.Str("timeout", "")
 		t, err := time.ParseDuration(s)
 		switch {
 		case s == "":
 		case err != nil:
-			d.fail("objective.timeout", "%q is not a duration; write it like \"90s\", \"30m\" or \"2h\"", s)
+			d.Fail("objective.timeout", "%q is not a duration; write it like \"90s\", \"30m\" or \"2h\"", s)
 		case t <= 0:
-			d.fail("objective.timeout", "must be positive (got %s)", s)
+			d.Fail("objective.timeout", "must be positive (got %s)", s)
 		default:
 			c.Objective.Timeout = t
 		}
 	}
-	c.Objective.Workdir = o.str("workdir", "")
-	if env, ok := o.table("env"); ok {
+	c.Objective.Workdir = o.Str("workdir", "")
+	if env, ok := o.Table("env"); ok {
 		c.Objective.Env = map[string]string{}
-		for _, k := range env.keys() {
-			s, ok := env.m[k].(string)
+		for _, k := range env.Keys() {
+			s, ok := env.Map()[k].(string)
 			if !ok {
-				d.fail("objective.env."+k, "must be a string, got %s", describe(env.m[k]))
+				d.Fail("objective.env."+k, "must be a string, got %s", tomlconf.Describe(env.Map()[k]))
 				continue
 			}
 			c.Objective.Env[k] = s
@@ -510,7 +517,7 @@ func (c *Config) parseCommand(o section) {
 	if c.Space != nil {
 		cmd := &Command{Argv: c.Objective.Command}
 		if err := cmd.Check(c.Space); err != nil {
-			d.fail("objective.command", "%v", err)
+			d.Fail("objective.command", "%v", err)
 		}
 	}
 }
@@ -538,7 +545,7 @@ type Plan struct {
 // depends on them, such as a grid's step and size.
 func (c *Config) Plan() (*Plan, error) {
 	d := c.doc
-	d.errs = nil
+	d.Reset()
 	p := &Plan{Trials: c.Study.Trials}
 	id := Identity{Direction: c.Study.Direction, Metric: c.Study.Metric, Sampler: c.Study.Sampler, Seed: c.Study.Seed, Space: c.Space}
 	switch c.Study.Sampler {
@@ -546,7 +553,7 @@ func (c *Config) Plan() (*Plan, error) {
 		g, err := optimize.NewGrid(c.Space)
 		if err != nil {
 			c.paramError(err, "a grid")
-			return nil, d.err()
+			return nil, d.Err()
 		}
 		p.Sampler = g
 		if p.Trials == 0 {
@@ -556,19 +563,19 @@ func (c *Config) Plan() (*Plan, error) {
 		r, err := optimize.NewRandom(c.Space, c.Study.Seed, c.Random.QMC)
 		if err != nil {
 			c.paramError(err, "random")
-			return nil, d.err()
+			return nil, d.Err()
 		}
 		p.Sampler = r
 		id.SamplerOptions = map[string]any{"random": map[string]any{"qmc": c.Random.QMC}}
 	case "bayes":
 		if c.BayesNInitialSet && p.Trials > 0 && c.Bayes.NInitial > p.Trials {
-			d.fail("sampler.bayes.n_initial", "%d start-up points exceed the %d trials wanted; the model would never be used", c.Bayes.NInitial, p.Trials)
-			return nil, d.err()
+			d.Fail("sampler.bayes.n_initial", "%d start-up points exceed the %d trials wanted; the model would never be used", c.Bayes.NInitial, p.Trials)
+			return nil, d.Err()
 		}
 		bs, err := optimize.NewBayes(c.Space, c.Study.Seed, c.Bayes)
 		if err != nil {
 			c.paramError(err, "bayes")
-			return nil, d.err()
+			return nil, d.Err()
 		}
 		p.Sampler = bs
 		o := bs.Options()
@@ -577,24 +584,33 @@ func (c *Config) Plan() (*Plan, error) {
 			"deterministic": o.Deterministic, "candidates": o.Candidates,
 		}}
 	default:
-		d.fail("study.sampler", "unknown sampler %q; allowed: %s", c.Study.Sampler, strings.Join(Samplers, ", "))
-		return nil, d.err()
+		d.Fail("study.sampler", "unknown sampler %q; allowed: %s", c.Study.Sampler, strings.Join(Samplers, ", "))
+		return nil, d.Err()
 	}
 	if p.Trials <= 0 {
-		d.fail("study.trials", "missing; say how many complete trials the %s sampler should run (or pass --trials)", c.Study.Sampler)
-		return nil, d.err()
+		d.Fail("study.trials", "missing; say how many complete trials the %s sampler should run (or pass --trials)", c.Study.Sampler)
+		return nil, d.Err()
 	}
 	switch c.Objective.Kind {
 	case "builtin":
 		b, err := NewBuiltin(c.Objective.Function, c.Space)
 		if err != nil {
-			d.fail("objective.function", "%v", err)
-			return nil, d.err()
+			d.Fail("objective.function", "%v", err)
+			return nil, d.Err()
 		}
 		p.Objective = b
 		id.Objective = map[string]any{"kind": "builtin", "function": c.Objective.Function}
 	case "command":
-		p.Objective = &Command{Argv: c.Objective.Command, Timeout: c.Objective.Timeout, Dir: c.Dir(), Env: c.Objective.Env}
+		cmd := &Command{Argv: c.Objective.Command, Timeout: c.Objective.Timeout, Dir: c.Dir(), Env: c.Objective.Env}
+		if err := cmd.CheckProgram(); err != nil {
+			key := "objective.command"
+			if _, statErr := os.Stat(cmd.Dir); statErr != nil {
+				key = "objective.workdir"
+			}
+			d.Fail(key, "%v", err)
+			return nil, d.Err()
+		}
+		p.Objective = cmd
 		env := map[string]any{}
 		for k, v := range c.Objective.Env {
 			env[k] = v
@@ -602,18 +618,18 @@ func (c *Config) Plan() (*Plan, error) {
 		id.Objective = map[string]any{"kind": "command", "command": c.Objective.Command, "workdir": c.Objective.Workdir, "env": env}
 	case "train":
 		if c.NewTrainObjective == nil {
-			d.fail("objective.kind", "kind \"train\" needs olc's trainer, which this program does not include")
-			return nil, d.err()
+			d.Fail("objective.kind", "kind \"train\" needs olc's trainer, which this program does not include")
+			return nil, d.Err()
 		}
 		o, err := c.NewTrainObjective(c.TrainConfigPath(), c.Space.Names())
 		if err != nil {
 			var pe *ParamKeyError
 			if errors.As(err, &pe) {
-				d.fail("params."+pe.Param, "%s", pe.Msg)
-				return nil, d.err()
+				d.Fail("params."+pe.Param, "%s", pe.Msg)
+				return nil, d.Err()
 			}
-			d.fail("objective.config", "%v", err)
-			return nil, d.err()
+			d.Fail("objective.config", "%v", err)
+			return nil, d.Err()
 		}
 		p.Objective = o
 		id.Objective = map[string]any{"kind": "train", "config": c.Objective.TrainConfig}
@@ -629,16 +645,16 @@ func (c *Config) paramError(err error, what string) {
 		if pe.Key != "" {
 			key += "." + pe.Key
 		}
-		c.doc.fail(key, "%s", pe.Msg)
+		c.doc.Fail(key, "%s", pe.Msg)
 		return
 	}
 	if errors.As(err, &pe) && pe.Key != "" {
-		c.doc.fail("sampler."+what+"."+pe.Key, "%s", pe.Msg)
+		c.doc.Fail("sampler."+what+"."+pe.Key, "%s", pe.Msg)
 		return
 	}
 	if errors.As(err, &pe) {
-		c.doc.fail("params", "%s (%s)", pe.Msg, what)
+		c.doc.Fail("params", "%s (%s)", pe.Msg, what)
 		return
 	}
-	c.doc.fail("params", "%v", err)
+	c.doc.Fail("params", "%v", err)
 }

@@ -49,14 +49,18 @@ qmc = true
 
 [objective]
 kind = "command"
-command = ["python3", "train.py", "--lr", "{lr}"]
+command = ["sh", "train.sh", "--lr", "{lr}"]
 timeout = "30m"
 workdir = "scripts"
 env = { CUDA_VISIBLE_DEVICES = "0", MODE = "fast" }
 `
 
 func TestParseConfig(t *testing.T) {
-	c, err := experiments.ParseConfig("/exp/study.toml", []byte(goodConfig))
+	exp := t.TempDir()
+	if err := os.Mkdir(filepath.Join(exp, "scripts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c, err := experiments.ParseConfig(filepath.Join(exp, "study.toml"), []byte(goodConfig))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +83,7 @@ func TestParseConfig(t *testing.T) {
 	if !c.Random.QMC || c.Objective.Timeout != 30*time.Minute || c.Objective.Env["MODE"] != "fast" {
 		t.Errorf("objective = %+v, random = %+v", c.Objective, c.Random)
 	}
-	if c.Dir() != "/exp/scripts" {
+	if c.Dir() != filepath.Join(exp, "scripts") {
 		t.Errorf("Dir = %s", c.Dir())
 	}
 	plan, err := c.Plan()
@@ -90,7 +94,7 @@ func TestParseConfig(t *testing.T) {
 		t.Errorf("plan = %+v", plan)
 	}
 	cmd, ok := plan.Objective.(*experiments.Command)
-	if !ok || cmd.Dir != "/exp/scripts" || cmd.Timeout != 30*time.Minute {
+	if !ok || cmd.Dir != filepath.Join(exp, "scripts") || cmd.Timeout != 30*time.Minute {
 		t.Errorf("objective = %#v", plan.Objective)
 	}
 }
@@ -154,7 +158,7 @@ func TestConfigErrors(t *testing.T) {
 		msg   string
 	}{
 		{"unknown key", map[string]string{"study": "[study]\nname = \"s\"\ntrials = 5\ntrails = 6\n"}, false, "study.trails", 4, "unknown key; allowed in [study]: name, direction"},
-		{"unknown table", map[string]string{"extra": "[search]\nx = 1\n"}, false, "search", 0, "unknown key; allowed in []: study, params, sampler, objective"},
+		{"unknown table", map[string]string{"extra": "[search]\nx = 1\n"}, false, "search", 19, "unknown key; the sections are: study, params, sampler, objective"},
 		{"wrong type", map[string]string{"study": "[study]\nname = \"s\"\ntrials = \"50\"\n"}, false, "study.trials", 3, `must be an integer, got a string ("50")`},
 		{"trials zero", map[string]string{"study": "[study]\nname = \"s\"\ntrials = 0\n"}, false, "study.trials", 3, "must be a positive integer"},
 		{"bad name", map[string]string{"study": "[study]\nname = \"my study\"\ntrials = 5\n"}, false, "study.name", 2, "not a valid name"},

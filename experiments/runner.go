@@ -21,6 +21,9 @@ import (
 const (
 	DefaultMaxFailures       = 10
 	DefaultHeartbeatInterval = 5 * time.Second
+	// DefaultStaleAfter is the silence after which a running trial counts
+	// as lost.
+	DefaultStaleAfter = 6 * DefaultHeartbeatInterval
 )
 
 // Runner runs a study's trials until Trials of them are complete.
@@ -165,7 +168,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	r.ours = map[int64]*Trial{}
 	r.retryQ, r.best, r.streak, r.exhausted, r.gaveUp, r.fatal, r.started, r.stopped = nil, nil, 0, false, false, nil, 0, 0
 
-	expired, err := r.load(ctx, host, staleAfter)
+	expired, err := r.load(ctx, staleAfter)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +215,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 
 // load reads the study's trials, expires those of dead processes and
 // queues the failed trials to run again.
-func (r *Runner) load(ctx context.Context, host string, staleAfter time.Duration) (int, error) {
+func (r *Runner) load(ctx context.Context, staleAfter time.Duration) (int, error) {
 	trials, err := r.Store.Trials(ctx, r.Study.ID, 0)
 	if err != nil {
 		return 0, fmt.Errorf("load study %q: %w", r.Study.Name, err)
@@ -224,7 +227,7 @@ func (r *Runner) load(ctx context.Context, host string, staleAfter time.Duration
 		if t.State != optimize.Running {
 			continue
 		}
-		why := deadOwner(t, host, now, staleAfter)
+		why := LostReason(t, now, staleAfter)
 		if why == "" {
 			continue
 		}
@@ -263,9 +266,18 @@ func (r *Runner) load(ctx context.Context, host string, staleAfter time.Duration
 	return len(expired), nil
 }
 
-// deadOwner says why a running trial's process is taken to be dead, or ""
-// when it may be alive.
-func deadOwner(t *Trial, host string, now time.Time, staleAfter time.Duration) string {
+// LostReason says why a running trial's process is taken to be dead, or ""
+// when it may be alive: the process that ran it, on this host, is gone, or
+// it has not heartbeated for staleAfter (DefaultStaleAfter when ≤ 0). A
+// trial of this very process is never lost.
+func LostReason(t *Trial, now time.Time, staleAfter time.Duration) string {
+	if t.State != optimize.Running {
+		return ""
+	}
+	if staleAfter <= 0 {
+		staleAfter = DefaultStaleAfter
+	}
+	host, _ := os.Hostname()
 	if h, pid, ok := strings.Cut(t.Owner, ":"); ok && h == host {
 		if n, err := strconv.Atoi(pid); err == nil && n != os.Getpid() && !processAlive(n) {
 			return fmt.Sprintf("lost: process %d on %s, which ran the trial, is gone", n, host)

@@ -88,10 +88,16 @@ func (e *ParamError) Error() string {
 	return fmt.Sprintf("optimize: parameter %q: %s: %s", e.Param, e.Key, e.Msg)
 }
 
+// MaxNameLen bounds parameter and study names: a study's name is a folder
+// of its trials' logs and a column of olc's tables, so it must fit both
+// (file names stop at 255 bytes).
+const MaxNameLen = 100
+
 // ValidName reports whether s is an acceptable parameter or study name:
-// letters, digits, '-', '_' and '.', starting with a letter, digit or '_'.
+// letters, digits, '-', '_' and '.', starting with a letter, digit or '_',
+// at most MaxNameLen characters.
 func ValidName(s string) bool {
-	if s == "" || s[0] == '-' || s[0] == '.' {
+	if s == "" || s[0] == '-' || s[0] == '.' || len(s) > MaxNameLen {
 		return false
 	}
 	for _, r := range s {
@@ -110,7 +116,7 @@ func (p *Param) Validate() error {
 		return &ParamError{Param: p.Name, Key: key, Msg: fmt.Sprintf(format, args...)}
 	}
 	if !ValidName(p.Name) {
-		return bad("", "a name is letters, digits, '-', '_' and '.', starting with a letter, digit or '_'")
+		return bad("", "a name is at most %d letters, digits, '-', '_' and '.', starting with a letter, digit or '_'", MaxNameLen)
 	}
 	switch p.Kind {
 	case Float, Int:

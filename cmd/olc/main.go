@@ -7,6 +7,10 @@ import (
 	"os"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/root"
+	"github.com/olc-toolkit/olc/internal/supervise"
 )
 
-func main() { os.Exit(root.Main()) }
+func main() {
+	supervise.Init() // olc's executable also supervises the commands it runs
+	os.Exit(root.Main())
+}

@@ -54,12 +54,16 @@ type StatusJSON struct {
 	Failures      []FailureJSON `json:"failures"`
 }
 
-// RunningJSON is a running trial in status output.
+// RunningJSON is a running trial in status output. Lost, when not empty,
+// says why the trial's process is taken to be dead (gone, or silent past
+// the staleness window); the next run of the study marks it failed and
+// runs it again.
 type RunningJSON struct {
 	Trial         int     `json:"trial"`
 	Owner         string  `json:"owner"`
 	Started       string  `json:"started"`
 	HeartbeatAgeS float64 `json:"heartbeat_age_s"`
+	Lost          string  `json:"lost,omitempty"`
 }
 
 // FailureJSON is a failed trial in status output.
@@ -120,7 +124,8 @@ func status(study *experiments.Study, trials []experiments.Trial, now time.Time)
 	for _, t := range trials {
 		switch {
 		case t.State == optimize.Running:
-			st.RunningTrials = append(st.RunningTrials, RunningJSON{Trial: t.Number, Owner: t.Owner, Started: t.Started.UTC().Format(time.RFC3339), HeartbeatAgeS: now.Sub(t.Heartbeat).Round(time.Second).Seconds()})
+			st.RunningTrials = append(st.RunningTrials, RunningJSON{Trial: t.Number, Owner: t.Owner, Started: t.Started.UTC().Format(time.RFC3339),
+				HeartbeatAgeS: now.Sub(t.Heartbeat).Round(time.Second).Seconds(), Lost: strings.TrimPrefix(experiments.LostReason(&t, now, 0), "lost: ")})
 		case t.State == optimize.Failed && !rerun[t.Number]:
 			st.Failures = append(st.Failures, FailureJSON{Trial: t.Number, Attempt: t.Attempt, Reason: string(t.Reason), Error: t.Error, LogPath: t.LogPath})
 		}
@@ -131,13 +136,26 @@ func status(study *experiments.Study, trials []experiments.Trial, now time.Time)
 func printStatus(w io.Writer, st *StatusJSON, study *experiments.Study) {
 	title := samplerTitles[st.Sampler]
 	fmt.Fprintf(w, "study %s: %s, %s %s, created %s\n", st.Study, title, st.Direction, st.Metric, st.Created)
-	fmt.Fprintf(w, "trials: %d complete, %d failed, %d running, %d pruned\n", st.Complete, st.Failed, st.Running, st.Pruned)
+	fmt.Fprintf(w, "trials: %d complete, %d failed, %d running", st.Complete, st.Failed, st.Running)
+	if st.Pruned > 0 {
+		fmt.Fprintf(w, ", %d pruned", st.Pruned)
+	}
+	fmt.Fprintln(w)
 	space, _ := experiments.SpaceOf(study)
 	printBest(w, st.Best, space)
 	if len(st.RunningTrials) > 0 {
 		fmt.Fprintln(w, "running:")
+		lost := 0
 		for _, r := range st.RunningTrials {
-			fmt.Fprintf(w, "  trial %d on %s since %s, last heartbeat %gs ago\n", r.Trial, r.Owner, r.Started, r.HeartbeatAgeS)
+			fmt.Fprintf(w, "  trial %d on %s since %s, last heartbeat %gs ago", r.Trial, r.Owner, r.Started, r.HeartbeatAgeS)
+			if r.Lost != "" {
+				fmt.Fprintf(w, ": LOST, %s", r.Lost)
+				lost++
+			}
+			fmt.Fprintln(w)
+		}
+		if lost > 0 {
+			fmt.Fprintf(w, "  (%d lost trial(s): the next run of the study marks them failed and runs them again)\n", lost)
 		}
 	}
 	if len(st.Failures) > 0 {

@@ -1,0 +1,204 @@
+package main_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// marked lists the processes whose environment holds mark (ORPHAN_MARK=…).
+func marked(mark string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		var pid int
+		if _, err := fmt.Sscan(e.Name(), &pid); err != nil {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil {
+			continue
+		}
+		for _, kv := range bytes.Split(env, []byte{0}) {
+			if string(kv) == mark {
+				pids = append(pids, pid)
+				break
+			}
+		}
+	}
+	return pids
+}
+
+func TestKilledOptimizeTakesItsObjectivesAlong(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("children die with olc on Linux only (PR_SET_PDEATHSIG)")
+	}
+	dir := t.TempDir()
+	mark := "ORPHAN_MARK=" + dir
+	// The objective starts a child of its own, as a shell script or a
+	// launcher does: both must go.
+	writeFile(t, filepath.Join(dir, "obj.sh"), "#!/bin/sh\nsleep 300 &\nsleep 300\n", 0o755)
+	writeFile(t, filepath.Join(dir, "s.toml"), fmt.Sprintf(`[study]
+name = "orphans"
+metric = "loss"
+sampler = "random"
+trials = 4
+parallel = 2
+
+[params.a]
+type = "float"
+low = 0.0
+high = 1.0
+
+[objective]
+kind = "command"
+command = ["./obj.sh"]
+env = { ORPHAN_MARK = %q }
+`, dir), 0o644)
+	cmd := exec.Command(olc, "optimize", "--config", "s.toml")
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Two trials, each a supervisor, a shell and two sleeps.
+	waitFor(t, "two running objectives", func() bool { return len(marked(mark)) >= 8 })
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	deadline := time.Now().Add(15 * time.Second)
+	for len(marked(mark)) > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if left := marked(mark); len(left) > 0 {
+		for _, pid := range left {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		t.Fatalf("%d objective processes outlived the killed olc by 15 s", len(left))
+	}
+
+	// status says the trials that seem to run are lost, and why.
+	r := runOLC(t, dir, "optimize", "status", "--study", "orphans")
+	if r.code != 0 || strings.Count(r.stdout, "LOST, process") != 2 || !strings.Contains(r.stdout, "is gone") ||
+		!strings.Contains(r.stdout, "the next run of the study marks them failed and runs them again") {
+		t.Errorf("status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runOLC(t, dir, "optimize", "status", "--study", "orphans", "--json")
+	var st struct {
+		RunningTrials []struct{ Lost string } `json:"running_trials"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || len(st.RunningTrials) != 2 {
+		t.Fatalf("status --json: %v\n%s", err, r.stdout)
+	}
+	for _, rt := range st.RunningTrials {
+		if !strings.Contains(rt.Lost, "is gone") {
+			t.Errorf("running trial's lost = %q", rt.Lost)
+		}
+	}
+}
+
+func TestConfigFaultsAreRefusedUpFront(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "notexec.sh"), "#!/bin/sh\necho '{\"loss\": 1}'\n", 0o644)
+	study := func(name, command string) string {
+		return fmt.Sprintf(`[study]
+name = %q
+metric = "loss"
+trials = 3
+
+[params.a]
+type = "float"
+low = 0.0
+high = 1.0
+
+[objective]
+kind = "command"
+command = %s
+`, name, command)
+	}
+	cases := []struct {
+		name, config string
+		want         []string
+	}{
+		{"no such program", study("s", `["pyhton3", "train.py"]`), []string{"bad.toml:", "objective.command", `program "pyhton3" not found in PATH`}},
+		{"no such script", study("s", `["./nosuch.sh"]`), []string{"objective.command", "nosuch.sh does not exist"}},
+		{"not executable", study("s", `["./notexec.sh"]`), []string{"objective.command", "notexec.sh is not executable"}},
+		{"name of 300 characters", study(strings.Repeat("n", 300), `["sh", "-c", "true"]`), []string{"bad.toml:2: study.name: is 300 characters long; allowed: at most 100"}},
+		{"name of 5000 characters", study(strings.Repeat("n", 5000), `["sh", "-c", "true"]`), []string{"study.name: is 5000 characters long"}},
+		{"no such workdir", strings.Replace(study("s", `["sh", "-c", "true"]`), "[objective]\n", "[objective]\nworkdir = \"nowhere\"\n", 1), []string{"objective.workdir", "nowhere does not exist"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			writeFile(t, filepath.Join(dir, "bad.toml"), c.config, 0o644)
+			store := filepath.Join(t.TempDir(), "s.db")
+			r := runOLC(t, dir, "optimize", "--config", "bad.toml", "--store", store)
+			if r.code != 2 {
+				t.Errorf("exit %d, want 2\n%s", r.code, r.stderr)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr %q lacks %q", r.stderr, w)
+				}
+			}
+			if len(r.stderr) > 2000 {
+				t.Errorf("the message is %d bytes long", len(r.stderr))
+			}
+			if _, err := os.Stat(store); err == nil {
+				t.Errorf("a store was created at %s", store)
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(store), "runs")); err == nil {
+				t.Errorf("trial folders were created")
+			}
+		})
+	}
+}
+
+func TestTrialDirFromAnotherFolder(t *testing.T) {
+	dir := t.TempDir()
+	// The objective writes into its trial folder and reports what it saw.
+	writeFile(t, filepath.Join(dir, "sub", "obj.sh"), `#!/bin/sh
+case "$OLC_TRIAL_DIR" in /*) ;; *) echo "relative: $OLC_TRIAL_DIR" >&2; exit 1 ;; esac
+echo artifact > "$OLC_TRIAL_DIR/artifact.txt" || exit 1
+echo '{"loss": 1}'
+`, 0o755)
+	writeFile(t, filepath.Join(dir, "sub", "study.toml"), `[study]
+name = "tdir"
+metric = "loss"
+trials = 2
+
+[params.a]
+type = "float"
+low = 0.0
+high = 1.0
+
+[objective]
+kind = "command"
+command = ["./obj.sh"]
+`, 0o644)
+	r := runOLC(t, dir, "optimize", "--config", "sub/study.toml", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for n := range 2 {
+		b, err := os.ReadFile(filepath.Join(dir, ".olc", "runs", "tdir", fmt.Sprint(n), "artifact.txt"))
+		if err != nil || string(b) != "artifact\n" {
+			t.Errorf("trial %d's artifact: %q, %v", n, b, err)
+		}
+	}
+	var rec struct {
+		Env []string `json:"env"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, ".olc", "runs", "tdir", "0", "command.json"))
+	json.Unmarshal(b, &rec)
+	for _, kv := range rec.Env {
+		if v, ok := strings.CutPrefix(kv, "OLC_TRIAL_DIR="); ok && !filepath.IsAbs(v) {
+			t.Errorf("command.json records %s", kv)
+		}
+	}
+}

@@ -1,0 +1,427 @@
+// Package tomlconf is the one reader of olc's TOML configs (study, train,
+// model and ablation files) and their one error type.
+//
+// A [Doc] remembers the line and the document order of every key, which
+// plain decoding into maps forgets, so that every problem can be reported
+// with the file, the line, the key path and what is allowed, all problems
+// of a file at once. Values given on the command line (--set) are merged
+// into the document with [Doc.Set] and their problems are blamed on the
+// flag, not the file.
+package tomlconf
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
+)
+
+// Error is a problem in a config: the file, the line (0 when unknown), the
+// key path as the file spells it, and what is allowed. A problem with a
+// value given on the command line has Flag set (e.g. "--set
+// optimizer.lr=abc") and no file.
+type Error struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+	// Flag is the command-line flag that gave the value, if any.
+	Flag string
+}
+
+func (e *Error) Error() string {
+	if e.Flag != "" {
+		return e.Flag + ": " + e.Msg
+	}
+	loc := e.File
+	if e.Line > 0 {
+		loc += ":" + strconv.Itoa(e.Line)
+	}
+	if e.Key == "" {
+		return loc + ": " + e.Msg
+	}
+	return loc + ": " + e.Key + ": " + e.Msg
+}
+
+// Errorf returns an *Error for a file without a parsed document.
+func Errorf(file, key, format string, args ...any) *Error {
+	return &Error{File: file, Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// bom is the UTF-8 byte-order mark some editors put at the start of a file.
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+// TrimBOM drops a UTF-8 byte-order mark at the start of data.
+func TrimBOM(data []byte) []byte { return bytes.TrimPrefix(data, bom) }
+
+// Doc is a decoded TOML document with the line and order of its keys and
+// the problems found so far.
+type Doc struct {
+	file  string
+	root  map[string]any
+	lines map[string]int      // key path → line of its first mention
+	order map[string][]string // table path → its keys in document order
+	flags map[string]string   // key path → the flag that set it
+	errs  []error
+}
+
+// Parse decodes a TOML document; file names it in errors. A UTF-8
+// byte-order mark is accepted. Invalid TOML is an *Error with the line.
+func Parse(file string, data []byte) (*Doc, error) {
+	data = TrimBOM(data)
+	d := &Doc{file: file, lines: map[string]int{}, order: map[string][]string{}, flags: map[string]string{}}
+	if err := toml.Unmarshal(data, &d.root); err != nil {
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			line, _ := de.Position()
+			return nil, &Error{File: file, Line: line, Key: strings.Join(de.Key(), "."), Msg: "invalid TOML: " + strings.TrimPrefix(de.Error(), "toml: ")}
+		}
+		return nil, &Error{File: file, Msg: "invalid TOML: " + err.Error()}
+	}
+	if d.root == nil {
+		d.root = map[string]any{}
+	}
+	var p unstable.Parser
+	p.Reset(data)
+	var table []string
+	for p.NextExpression() {
+		e := p.Expression()
+		switch e.Kind {
+		case unstable.Table, unstable.ArrayTable:
+			table = d.keyPath(&p, nil, e.Key())
+		case unstable.KeyValue:
+			path := d.keyPath(&p, table, e.Key())
+			d.inline(&p, path, e.Value())
+		}
+	}
+	return d, nil
+}
+
+// keyPath records each prefix of a (dotted) key under base and returns the
+// full path.
+func (d *Doc) keyPath(p *unstable.Parser, base []string, it unstable.Iterator) []string {
+	path := append([]string(nil), base...)
+	for it.Next() {
+		n := it.Node()
+		path = append(path, string(n.Data))
+		d.note(path, p.Shape(n.Raw).Start.Line)
+	}
+	return path
+}
+
+func (d *Doc) inline(p *unstable.Parser, path []string, v *unstable.Node) {
+	if v == nil || v.Kind != unstable.InlineTable {
+		return
+	}
+	it := v.Children()
+	for it.Next() {
+		kv := it.Node()
+		if kv.Kind != unstable.KeyValue {
+			continue
+		}
+		d.inline(p, d.keyPath(p, path, kv.Key()), kv.Value())
+	}
+}
+
+func (d *Doc) note(path []string, line int) {
+	key := strings.Join(path, ".")
+	if _, seen := d.lines[key]; seen {
+		return
+	}
+	d.lines[key] = line
+	parent := strings.Join(path[:len(path)-1], ".")
+	d.order[parent] = append(d.order[parent], path[len(path)-1])
+}
+
+// File returns the document's file name.
+func (d *Doc) File() string { return d.file }
+
+// Root returns the document's top-level table.
+func (d *Doc) Root() Section { return Section{d: d, m: d.root} }
+
+// Set puts value at the dotted key path, creating the tables on the way,
+// as given by flag (e.g. "--set optimizer.lr=3e-4"): problems with the key
+// or the value are then blamed on flag. A path through a value that is not
+// a table is reported at once.
+func (d *Doc) Set(key string, value any, flag string) {
+	parts := strings.Split(key, ".")
+	for _, p := range parts {
+		if p == "" {
+			d.errs = append(d.errs, &Error{Key: key, Flag: flag, Msg: "the key must be a dotted path such as optimizer.lr"})
+			return
+		}
+	}
+	m := d.root
+	for i, p := range parts[:len(parts)-1] {
+		switch next := m[p].(type) {
+		case map[string]any:
+			m = next
+		case nil:
+			t := map[string]any{}
+			m[p] = t
+			m = t
+			d.mark(parts[:i+1], flag)
+		default:
+			path := strings.Join(parts[:i+1], ".")
+			d.errs = append(d.errs, &Error{Key: key, Flag: flag, Msg: fmt.Sprintf("%s is %s, not a table", path, Describe(next))})
+			return
+		}
+	}
+	m[parts[len(parts)-1]] = value
+	d.mark(parts, flag)
+}
+
+func (d *Doc) mark(path []string, flag string) {
+	key := strings.Join(path, ".")
+	d.flags[key] = flag
+	parent := strings.Join(path[:len(path)-1], ".")
+	if !slices.Contains(d.order[parent], path[len(path)-1]) {
+		d.order[parent] = append(d.order[parent], path[len(path)-1])
+	}
+}
+
+// Fail records a problem at a key path.
+func (d *Doc) Fail(key, format string, args ...any) {
+	d.errs = append(d.errs, d.Errorf(key, format, args...))
+}
+
+// Errorf returns the problem at a key path, with the line of the key (or
+// of its nearest enclosing table) or the flag that gave it.
+func (d *Doc) Errorf(key, format string, args ...any) *Error {
+	e := &Error{File: d.file, Key: key, Msg: fmt.Sprintf(format, args...)}
+	for k := key; k != ""; {
+		if f, ok := d.flags[k]; ok {
+			e.File, e.Flag = "", f
+			return e
+		}
+		if l, ok := d.lines[k]; ok {
+			e.Line = l
+			return e
+		}
+		i := strings.LastIndexByte(k, '.')
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+	}
+	return e
+}
+
+// Adopt records problems found by code that knows keys relative to s
+// (*Error values, joined or not, such as a nested config's validation),
+// moving them under s's path with the document's lines. Other errors are
+// recorded at s's path.
+func (s Section) Adopt(err error) {
+	if err == nil {
+		return
+	}
+	var list []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	} else {
+		list = []error{err}
+	}
+	for _, e := range list {
+		var ce *Error
+		if errors.As(e, &ce) {
+			s.d.errs = append(s.d.errs, s.d.Errorf(join(s.path, ce.Key), "%s", ce.Msg))
+			continue
+		}
+		s.d.Fail(s.path, "%v", e)
+	}
+}
+
+// Err returns every problem recorded, joined, or nil.
+func (d *Doc) Err() error { return errors.Join(d.errs...) }
+
+// Failed returns the number of problems recorded so far.
+func (d *Doc) Failed() int { return len(d.errs) }
+
+// Reset forgets the problems recorded so far.
+func (d *Doc) Reset() { d.errs = nil }
+
+// Section is one table of a document.
+type Section struct {
+	d    *Doc
+	path string
+	m    map[string]any
+}
+
+// Path returns the section's key path ("" for the root).
+func (s Section) Path() string { return s.path }
+
+// Map returns the section's decoded values.
+func (s Section) Map() map[string]any { return s.m }
+
+// Doc returns the section's document.
+func (s Section) Doc() *Doc { return s.d }
+
+// Key returns the path of key in s.
+func (s Section) Key(key string) string { return join(s.path, key) }
+
+// Fail records a problem at key of s.
+func (s Section) Fail(key, format string, args ...any) { s.d.Fail(join(s.path, key), format, args...) }
+
+// Table returns the sub-table key of s; ok is false when it is absent or
+// not a table (which is reported).
+func (s Section) Table(key string) (Section, bool) {
+	path := join(s.path, key)
+	v, present := s.m[key]
+	if !present {
+		return Section{d: s.d, path: path, m: map[string]any{}}, false
+	}
+	m, isTable := v.(map[string]any)
+	if !isTable {
+		s.d.Fail(path, "must be a table, got %s", Describe(v))
+		return Section{d: s.d, path: path, m: map[string]any{}}, false
+	}
+	return Section{d: s.d, path: path, m: m}, true
+}
+
+// Required returns the sub-table key of s, reporting it missing with a
+// hint when it is absent.
+func (s Section) Required(key, hint string) (Section, bool) {
+	t, ok := s.Table(key)
+	if !ok && !s.Has(key) {
+		s.d.Fail(join(s.path, key), "missing; %s", hint)
+	}
+	return t, ok
+}
+
+// Keys returns the table's keys in document order.
+func (s Section) Keys() []string {
+	keys := s.d.order[s.path]
+	if len(keys) == len(s.m) {
+		return keys
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, k := range keys {
+		if _, ok := s.m[k]; ok && !seen[k] {
+			out = append(out, k)
+			seen[k] = true
+		}
+	}
+	var rest []string
+	for k := range s.m {
+		if !seen[k] {
+			rest = append(rest, k)
+		}
+	}
+	slices.Sort(rest)
+	return append(out, rest...)
+}
+
+// Only reports the keys of s that are not allowed.
+func (s Section) Only(allowed ...string) {
+	for _, k := range s.Keys() {
+		if !slices.Contains(allowed, k) {
+			where := "allowed in [" + s.path + "]"
+			if s.path == "" {
+				where = "the sections are"
+			}
+			s.d.Fail(join(s.path, k), "unknown key; %s: %s", where, strings.Join(allowed, ", "))
+		}
+	}
+}
+
+// Has reports whether s gives key.
+func (s Section) Has(key string) bool { _, ok := s.m[key]; return ok }
+
+// Str returns the string at key, or def when it is absent or not a string
+// (which is reported).
+func (s Section) Str(key, def string) string {
+	v, ok := s.m[key]
+	if !ok {
+		return def
+	}
+	x, ok := v.(string)
+	if !ok {
+		s.d.Fail(join(s.path, key), "must be a string, got %s", Describe(v))
+		return def
+	}
+	return x
+}
+
+// Int returns the integer at key, or def.
+func (s Section) Int(key string, def int64) int64 {
+	v, ok := s.m[key]
+	if !ok {
+		return def
+	}
+	x, ok := v.(int64)
+	if !ok {
+		s.d.Fail(join(s.path, key), "must be an integer, got %s", Describe(v))
+		return def
+	}
+	return x
+}
+
+// Number returns the number (integer or float) at key; ok is false when
+// it is absent or not a number (which is reported).
+func (s Section) Number(key string) (float64, bool) {
+	switch x := s.m[key].(type) {
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	case nil:
+		return 0, false
+	default:
+		s.d.Fail(join(s.path, key), "must be a number, got %s", Describe(x))
+		return 0, false
+	}
+}
+
+// Bool returns the boolean at key, or false.
+func (s Section) Bool(key string) bool {
+	v, ok := s.m[key]
+	if !ok {
+		return false
+	}
+	x, ok := v.(bool)
+	if !ok {
+		s.d.Fail(join(s.path, key), "must be true or false, got %s", Describe(v))
+	}
+	return x
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// Describe names a decoded TOML value's type, and the value, for error
+// messages.
+func Describe(v any) string {
+	switch x := v.(type) {
+	case string:
+		if len(x) > 60 {
+			x = x[:57] + "..."
+		}
+		return fmt.Sprintf("a string (%q)", x)
+	case int64:
+		return fmt.Sprintf("an integer (%d)", x)
+	case float64:
+		return fmt.Sprintf("a float (%s)", strconv.FormatFloat(x, 'g', -1, 64))
+	case bool:
+		return fmt.Sprintf("a boolean (%v)", x)
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "a table"
+	case time.Time, toml.LocalDate, toml.LocalDateTime, toml.LocalTime:
+		return "a date or time"
+	case nil:
+		return "nothing"
+	}
+	return fmt.Sprintf("%T", v)
+}
