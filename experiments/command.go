@@ -408,8 +408,10 @@ var ErrNoMetrics = errors.New("printed no JSON object on stdout (the metrics are
 // nonFinite matches Python's NaN and Infinity tokens in JSON values.
 var nonFinite = regexp.MustCompile(`([:\[,]\s*)(-?Infinity|NaN)(\s*[,\]}])`)
 
-// maxMetricsLine bounds the lines considered as metrics.
-const maxMetricsLine = 1 << 20
+// MaxMetricsLine bounds the length of a stdout line read as metrics (64
+// MiB); a longer line that starts like a JSON object fails the trial with
+// a message that says so, when no object follows it.
+const MaxMetricsLine = 64 << 20
 
 // ParseMetrics reads a program's stdout: the metrics are the numeric
 // fields of the last line that parses as a JSON object; earlier object lines
@@ -420,10 +422,15 @@ func ParseMetrics(path string) (map[string]float64, []Intermediate, error) {
 		return nil, nil, err
 	}
 	defer f.Close()
-	rd := bufio.NewReaderSize(f, 64<<10)
+	return parseMetrics(f)
+}
+
+func parseMetrics(r io.Reader) (map[string]float64, []Intermediate, error) {
+	rd := bufio.NewReaderSize(r, 64<<10)
 	var objs []map[string]any
 	var line []byte
-	long := false
+	long, longObject, n, size := false, false, 0, 0
+	tooLong := "" // an object line over the limit after the last object
 	for {
 		chunk, isPrefix, err := rd.ReadLine()
 		if err == io.EOF {
@@ -432,21 +439,31 @@ func ParseMetrics(path string) (map[string]float64, []Intermediate, error) {
 		if err != nil {
 			return nil, nil, err
 		}
+		size += len(chunk)
 		if !long {
 			line = append(line, chunk...)
-			if len(line) > maxMetricsLine {
+			if len(line) > MaxMetricsLine {
+				t := bytes.TrimLeft(line, " \t")
+				longObject = len(t) > 0 && t[0] == '{'
 				long, line = true, line[:0]
 			}
 		}
 		if isPrefix {
 			continue
 		}
-		if !long {
-			if obj := parseObject(line); obj != nil {
-				objs = append(objs, obj)
+		n++
+		if long {
+			if longObject {
+				tooLong = fmt.Sprintf("stdout line %d, which starts like a JSON object, is %.1f MiB long, over olc's limit of %d MiB for a metrics line: print the metrics on a shorter line of their own", n, float64(size)/(1<<20), MaxMetricsLine>>20)
 			}
+		} else if obj := parseObject(line); obj != nil {
+			objs = append(objs, obj)
+			tooLong = ""
 		}
-		line, long = line[:0], false
+		line, long, longObject, size = line[:0], false, false, 0
+	}
+	if tooLong != "" {
+		return nil, nil, errors.New(tooLong)
 	}
 	if len(objs) == 0 {
 		return nil, nil, ErrNoMetrics
@@ -454,7 +471,7 @@ func ParseMetrics(path string) (map[string]float64, []Intermediate, error) {
 	var inter []Intermediate
 	for _, o := range objs[:len(objs)-1] {
 		step, ok := o["step"].(float64)
-		if !ok || step != math.Trunc(step) {
+		if !ok || step != math.Trunc(step) || math.Abs(step) > math.MaxInt32 {
 			continue
 		}
 		m := numericFields(o)

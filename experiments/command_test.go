@@ -196,6 +196,28 @@ func TestParseMetricsLongLines(t *testing.T) {
 	}
 }
 
+func TestParseMetricsLargeObject(t *testing.T) {
+	dir := t.TempDir()
+	// A metrics line of several MiB (per-example predictions beside the
+	// loss) is read whole.
+	preds := strings.Repeat("0.125,", 600_000)
+	big := `{"loss": 0.5, "preds": [` + preds + `1]}`
+	path := filepath.Join(dir, "big.log")
+	os.WriteFile(path, []byte(`{"step": 1, "loss": 0.9}`+"\n"+big+"\n"), 0o644)
+	m, inter, err := experiments.ParseMetrics(path)
+	if err != nil || m["loss"] != 0.5 || len(inter) != 1 {
+		t.Fatalf("a %d-byte metrics line: %v, %v, %v", len(big), m, inter, err)
+	}
+	// One over the limit is reported as what it is.
+	huge := `{"loss": 0.5, "preds": [` + strings.Repeat("0.125,", experiments.MaxMetricsLine/6+10) + `1]}`
+	path = filepath.Join(dir, "huge.log")
+	os.WriteFile(path, []byte(`{"loss": 2}`+"\n"+huge+"\n"), 0o644)
+	_, _, err = experiments.ParseMetrics(path)
+	if err == nil || !strings.Contains(err.Error(), "stdout line 2, which starts like a JSON object, is 64.0 MiB long, over olc's limit of 64 MiB") {
+		t.Errorf("a line over the limit: %v", err)
+	}
+}
+
 func TestCommandCheck(t *testing.T) {
 	space, _ := optimize.NewSpace(
 		optimize.Param{Name: "lr", Kind: optimize.Float, Low: 0, High: 1},

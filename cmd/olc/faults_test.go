@@ -202,3 +202,84 @@ command = ["./obj.sh"]
 		}
 	}
 }
+
+func TestDamagedStore(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "s.toml"), fmt.Sprintf(branin, "random", 40), 0o644)
+	if r := runOLC(t, dir, "optimize", "--config", "s.toml"); r.code != 0 {
+		t.Fatalf("optimize: %s", r.stderr)
+	}
+	path := filepath.Join(dir, ".olc", "olc.db")
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < 3*4096 {
+		t.Fatalf("store of %d bytes: %v", len(b), err)
+	}
+	for i := 4096; i < 4096+64; i++ { // garbage over the second page's header
+		b[i] = 0x5A
+	}
+	writeFile(t, path, string(b), 0o644)
+	for _, args := range [][]string{
+		{"optimize", "status"},
+		{"optimize", "status", "--study", "b"},
+		{"optimize", "export", "--study", "b"},
+		{"optimize", "--config", "s.toml", "--trials", "50"},
+	} {
+		r := runOLC(t, dir, args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "the store .olc/olc.db is damaged (database disk image is malformed)") || !strings.Contains(r.stderr, ".recover") {
+			t.Errorf("olc %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
+		}
+		after, _ := os.ReadFile(path)
+		if !bytes.Equal(after, b) {
+			t.Fatalf("olc %s wrote to the damaged store", strings.Join(args, " "))
+		}
+		for _, side := range []string{"-wal", "-shm"} {
+			if _, err := os.Stat(path + side); err == nil {
+				t.Errorf("olc %s created %s", strings.Join(args, " "), path+side)
+			}
+		}
+	}
+	// An empty file is not turned into a store by a command that reads.
+	empty := filepath.Join(dir, "empty.db")
+	writeFile(t, empty, "", 0o644)
+	r := runOLC(t, dir, "optimize", "status", "--store", "empty.db")
+	if r.code != 2 || !strings.Contains(r.stderr, "empty.db is not an olc store (the file is empty)") {
+		t.Errorf("status on an empty file: exit %d\n%s", r.code, r.stderr)
+	}
+	if st, _ := os.Stat(empty); st.Size() != 0 {
+		t.Errorf("status wrote %d bytes into the empty file", st.Size())
+	}
+}
+
+func TestExportIntoFolder(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "s.toml"), fmt.Sprintf(branin, "random", 5), 0o644)
+	if r := runOLC(t, dir, "optimize", "--config", "s.toml"); r.code != 0 {
+		t.Fatalf("optimize: %s", r.stderr)
+	}
+	out := filepath.Join(dir, "out")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"optimize", "export", "--study", "b", "--out", "out"},
+		{"optimize", "export", "--study", "b", "--format", "csv", "--out", "out"},
+		{"optimize", "plot", "--study", "b", "--out", "out"},
+	} {
+		if r := runOLC(t, dir, args...); r.code != 0 {
+			t.Errorf("olc %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	var names []string
+	ents, _ := os.ReadDir(out)
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "b.csv b.json b.png" {
+		t.Errorf("the folder holds %v, want b.csv b.json b.png and no temporary file", names)
+	}
+	// A file in the way of a folder's name is an error, with nothing left.
+	r := runOLC(t, dir, "optimize", "export", "--study", "b", "--out", "s.toml/x.json")
+	if r.code == 0 {
+		t.Errorf("export under a file succeeded")
+	}
+}

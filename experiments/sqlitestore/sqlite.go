@@ -31,9 +31,10 @@ import (
 
 // Store is a SQLite store. It is safe for concurrent use.
 type Store struct {
-	db      *sql.DB
-	path    string
-	writeMu sync.Mutex
+	db       *sql.DB
+	path     string
+	readOnly bool
+	writeMu  sync.Mutex
 }
 
 var _ experiments.Store = (*Store)(nil)
@@ -42,12 +43,81 @@ var _ experiments.Store = (*Store)(nil)
 // be created or written.
 var ErrUnwritable = errors.New("cannot be written")
 
+// CorruptError is returned when the store's file is damaged or is not an
+// olc store. Nothing is written to such a file.
+type CorruptError struct {
+	Path string
+	// Problem says what is wrong, in SQLite's words or olc's.
+	Problem string
+	// NotStore is set when the file is not a damaged store but something
+	// else: empty, another kind of file, another program's database.
+	NotStore bool
+}
+
+func (e *CorruptError) Error() string {
+	if e.NotStore {
+		return fmt.Sprintf("%s is not an olc store (%s); olc leaves it as it is: give the path of a store, or a new file name to start one", e.Path, e.Problem)
+	}
+	return fmt.Sprintf("the store %s is damaged (%s); olc will not write to it. "+
+		"Recover what it holds with the sqlite3 shell (sqlite3 %s .recover | sqlite3 recovered.db, then --store recovered.db), "+
+		"or start a new store and rerun from your last 'olc optimize export'", e.Path, e.Problem, e.Path)
+}
+
+// isCorrupt reports whether err is SQLite's word for a damaged file or
+// one that is not a database.
+func isCorrupt(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+			return true
+		}
+	}
+	return false
+}
+
+// corrupt returns a *CorruptError for SQLite's errors that say the file is
+// damaged, and err otherwise.
+func (s *Store) corrupt(err error) error {
+	if err != nil && isCorrupt(err) {
+		return &CorruptError{Path: s.path, Problem: sqliteMessage(err)}
+	}
+	return err
+}
+
+// fail wraps a failed operation's error: a *CorruptError when SQLite found
+// the file damaged, else the error with what was being done.
+func (s *Store) fail(op string, err error) error {
+	if isCorrupt(err) {
+		return &CorruptError{Path: s.path, Problem: sqliteMessage(err)}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func sqliteMessage(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, " ("); i > 0 && strings.HasSuffix(msg, ")") {
+		msg = msg[:i] // SQLite's numeric code
+	}
+	return msg
+}
+
+const dsnOptions = "_pragma=busy_timeout(20000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+
 // Open opens the store at path, creating the file, its folder and its
-// schema as needed. The path ":memory:" opens a private in-memory store.
+// schema as needed. An existing file is checked first (PRAGMA
+// quick_check): a damaged one, or one that is not an olc store, is
+// refused with a *CorruptError and left untouched. The path ":memory:"
+// opens a private in-memory store.
 func Open(ctx context.Context, path string) (*Store, error) {
 	memory := path == ":memory:"
 	dsn := "file::memory:"
 	if !memory {
+		if _, err := os.Stat(path); err == nil {
+			if err := check(ctx, path, true); err != nil {
+				return nil, err
+			}
+		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, fmt.Errorf("open store %s: %w: %v", path, ErrUnwritable, unwrapPathError(err))
 		}
@@ -58,7 +128,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		}
 		dsn = "file:" + path
 	}
-	dsn += "?_pragma=busy_timeout(20000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	dsn += "?" + dsnOptions + "&_txlock=immediate"
 	if !memory {
 		dsn += "&_pragma=journal_mode(WAL)"
 	}
@@ -75,12 +145,134 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{db: db, path: path}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
-		if isReadOnly(err) {
+		var ce *CorruptError
+		switch {
+		case errors.As(err, &ce):
+			return nil, err
+		case isReadOnly(err):
 			return nil, fmt.Errorf("open store %s: %w: %v", path, ErrUnwritable, err)
 		}
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, s.fail("open store "+path, err)
 	}
 	return s, nil
+}
+
+// OpenReadOnly opens the existing store at path for reading: it creates,
+// migrates and writes nothing (SQLite may add the -wal and -shm files of
+// its write-ahead log beside the store, as for any reader). A missing file is an error wrapping
+// fs.ErrNotExist; an empty or damaged file, or one that is not an olc
+// store, a *CorruptError.
+func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := check(ctx, path, false); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&"+dsnOptions)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(4)
+	s := &Store{db: db, path: path, readOnly: true}
+	var version int
+	if err := db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil {
+		db.Close()
+		return nil, s.fail("open store "+path, err)
+	}
+	if version != len(migrations) {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: it has schema version %d, this olc reads version %d (a command that writes, such as 'olc optimize', upgrades it; a newer store needs a newer olc)", path, version, len(migrations))
+	}
+	return s, nil
+}
+
+// check looks at an existing file without writing to it: it must be an
+// olc store that passes SQLite's quick check. A writer (fresh) may also
+// start a store in an empty file or an empty SQLite database.
+func check(ctx context.Context, path string, fresh bool) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", path, err)
+	}
+	if st.IsDir() {
+		return &CorruptError{Path: path, Problem: "it is a folder", NotStore: true}
+	}
+	// A new store's first transactions may sit in its write-ahead log,
+	// the database file still empty, when its writer was killed.
+	wal, err := os.Stat(path + "-wal")
+	inWAL := err == nil && wal.Size() > 0
+	if st.Size() == 0 && !inWAL {
+		if fresh {
+			return nil
+		}
+		return &CorruptError{Path: path, Problem: "the file is empty", NotStore: true}
+	}
+	if st.Size() > 0 {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("open store %s: %w: %v", path, ErrUnwritable, unwrapPathError(err))
+		}
+		head := make([]byte, 16)
+		n, _ := f.Read(head)
+		f.Close()
+		if n < 16 || string(head) != "SQLite format 3\x00" {
+			return &CorruptError{Path: path, Problem: "it is not a SQLite database", NotStore: true}
+		}
+	}
+	// Without a log to read, the file is opened as immutable, so that
+	// SQLite creates no -wal and -shm files beside a file that may not be
+	// a store at all.
+	mode := "immutable=1"
+	if inWAL {
+		mode = "mode=ro"
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+mode+"&"+dsnOptions)
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", path, err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	rows, err := db.QueryContext(ctx, `PRAGMA quick_check`)
+	if err != nil {
+		if isCorrupt(err) {
+			return &CorruptError{Path: path, Problem: sqliteMessage(err)}
+		}
+		return fmt.Errorf("check store %s: %w", path, err)
+	}
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			rows.Close()
+			return &CorruptError{Path: path, Problem: sqliteMessage(err)}
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return &CorruptError{Path: path, Problem: sqliteMessage(err)}
+	}
+	if len(problems) > 0 {
+		if len(problems) > 3 {
+			problems = append(problems[:3], fmt.Sprintf("and %d more problems", len(problems)-3))
+		}
+		return &CorruptError{Path: path, Problem: "quick_check: " + strings.Join(problems, "; ")}
+	}
+	var ours, others int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE name = 'schema_version'), COUNT(*) FILTER (WHERE name <> 'schema_version') FROM sqlite_master WHERE type = 'table'`).Scan(&ours, &others); err != nil {
+		return &CorruptError{Path: path, Problem: sqliteMessage(err)}
+	}
+	switch {
+	case ours == 0 && others > 0:
+		return &CorruptError{Path: path, Problem: "a SQLite database of another program", NotStore: true}
+	case ours == 0 && !fresh:
+		return &CorruptError{Path: path, Problem: "a SQLite database without olc's tables", NotStore: true}
+	}
+	return nil
 }
 
 func unwrapPathError(err error) error {
@@ -192,13 +384,13 @@ func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return s.corrupt(err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return s.corrupt(err)
 	}
-	return tx.Commit()
+	return s.corrupt(tx.Commit())
 }
 
 func isUnique(err error) bool {
@@ -258,7 +450,7 @@ func (s *Store) Study(ctx context.Context, name string) (*experiments.Study, err
 		return nil, fmt.Errorf("study %q: %w", name, experiments.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("study %q: %w", name, err)
+		return nil, s.fail(fmt.Sprintf("study %q", name), err)
 	}
 	return st, nil
 }
@@ -267,14 +459,14 @@ func (s *Store) Study(ctx context.Context, name string) (*experiments.Study, err
 func (s *Store) Studies(ctx context.Context) ([]experiments.Study, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+studyColumns+` FROM studies ORDER BY name`)
 	if err != nil {
-		return nil, fmt.Errorf("list studies: %w", err)
+		return nil, s.fail("list studies", err)
 	}
 	defer rows.Close()
 	var out []experiments.Study
 	for rows.Next() {
 		st, err := scanStudy(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list studies: %w", err)
+			return nil, s.fail("list studies", err)
 		}
 		out = append(out, *st)
 	}
@@ -450,14 +642,14 @@ func (s *Store) Trials(ctx context.Context, studyID int64, from int) ([]experime
 	// come from the same snapshot.
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("list trials: %w", err)
+		return nil, s.fail("list trials", err)
 	}
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx,
 		`SELECT id, number, claim, state, params, metrics, value, attempt, retry_of, started, finished, heartbeat, error, reason, log_path, owner
 		 FROM trials WHERE study_id = ? AND number >= ? ORDER BY number`, studyID, from)
 	if err != nil {
-		return nil, fmt.Errorf("list trials: %w", err)
+		return nil, s.fail("list trials", err)
 	}
 	var out []experiments.Trial
 	byID := map[int64]int{}
@@ -471,7 +663,7 @@ func (s *Store) Trials(ctx context.Context, studyID int64, from int) ([]experime
 		if err := rows.Scan(&t.ID, &t.Number, &claim, &state, &params, &metrics, &value, &t.Attempt, &t.RetryOf,
 			&started, &finished, &heartbeat, &t.Error, &reason, &t.LogPath, &t.Owner); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("list trials: %w", err)
+			return nil, s.fail("list trials", err)
 		}
 		t.StudyID = studyID
 		t.Claim = claim.String
@@ -500,13 +692,13 @@ func (s *Store) Trials(ctx context.Context, studyID int64, from int) ([]experime
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list trials: %w", err)
+		return nil, s.fail("list trials", err)
 	}
 	irows, err := tx.QueryContext(ctx,
 		`SELECT i.trial_id, i.step, i.metrics FROM intermediate i JOIN trials t ON t.id = i.trial_id
 		 WHERE t.study_id = ? AND t.number >= ? ORDER BY t.number, i.step`, studyID, from)
 	if err != nil {
-		return nil, fmt.Errorf("list intermediate values: %w", err)
+		return nil, s.fail("list intermediate values", err)
 	}
 	defer irows.Close()
 	for irows.Next() {
@@ -514,10 +706,10 @@ func (s *Store) Trials(ctx context.Context, studyID int64, from int) ([]experime
 		var iv experiments.Intermediate
 		var m string
 		if err := irows.Scan(&id, &iv.Step, &m); err != nil {
-			return nil, fmt.Errorf("list intermediate values: %w", err)
+			return nil, s.fail("list intermediate values", err)
 		}
 		if err := json.Unmarshal([]byte(m), &iv.Metrics); err != nil {
-			return nil, fmt.Errorf("list intermediate values: %w", err)
+			return nil, s.fail("list intermediate values", err)
 		}
 		if i, ok := byID[id]; ok {
 			out[i].Intermediate = append(out[i].Intermediate, iv)

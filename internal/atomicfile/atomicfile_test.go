@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -23,5 +24,23 @@ func TestWrite(t *testing.T) {
 	}
 	if err := Write(filepath.Join(dir, "missing", "b"), nil); err == nil {
 		t.Error("writing into a missing folder succeeded")
+	}
+}
+
+func TestWriteOverFolder(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "out")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sub, "keep"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := Write(sub, []byte("data"))
+	if err == nil || !strings.Contains(err.Error(), "is a folder") {
+		t.Errorf("Write over a folder: %v", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("%d entries in the folder, want 1", len(ents))
 	}
 }

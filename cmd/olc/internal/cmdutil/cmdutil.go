@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,8 +70,9 @@ func ExitCode(err error) int {
 	var ue *UsageError
 	var ce *experiments.ConfigError
 	var ch *experiments.ChangedError
+	var bad *sqlitestore.CorruptError
 	switch {
-	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &ch), errors.Is(err, sqlitestore.ErrUnwritable):
+	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &ch), errors.As(err, &bad), errors.Is(err, sqlitestore.ErrUnwritable):
 		return ExitUsage
 	}
 	// Cobra's own errors for unknown commands and arguments.
@@ -112,15 +114,16 @@ func OpenStore(ctx context.Context, path string) (*sqlitestore.Store, error) {
 	return s, nil
 }
 
-// OpenExistingStore opens a store that must exist already, for commands
-// that only read.
+// OpenExistingStore opens a store that must exist already, read-only, for
+// commands that only read: it creates, migrates and writes nothing.
 func OpenExistingStore(ctx context.Context, path string) (*sqlitestore.Store, error) {
-	if !strings.Contains(path, "://") {
-		if _, err := os.Stat(path); err != nil {
-			return nil, Usagef("no store at %s (run 'olc optimize --config …' first, or pass --store)", path)
-		}
+	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
+		return nil, Usagef("--store %s: PostgreSQL stores are not available in this version of olc; give a file path", path)
 	}
-	return OpenStore(ctx, path)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, Usagef("no store at %s (run 'olc optimize --config …' first, or pass --store)", path)
+	}
+	return sqlitestore.OpenReadOnly(ctx, path)
 }
 
 // WorkDir returns the folder that holds a store's runs/ and plots/: the

@@ -46,12 +46,22 @@ per parameter and a metrics.<name> column per metric.`,
 				_, err := ios.Out.Write(buf.Bytes())
 				return err
 			}
-			return cmdutil.WriteFileAtomic(out, buf.Bytes())
+			path, err := outputFile(out, study.Name+"."+format)
+			if err != nil {
+				return err
+			}
+			if err := cmdutil.WriteFileAtomic(path, buf.Bytes()); err != nil {
+				return err
+			}
+			if path != out {
+				fmt.Fprintln(ios.ErrOut, "olc: wrote", path)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&name, "study", "", "the study (required)")
 	cmd.Flags().StringVar(&format, "format", "json", "json or csv")
-	cmd.Flags().StringVarP(&out, "out", "o", "", "write to this file instead of stdout")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "write to this file instead of stdout (a folder: FOLDER/<study>.<format>)")
 	return cmd
 }
 
@@ -72,12 +82,14 @@ func newCmdPlot(ios *cmdutil.IOStreams, storePath *string) *cobra.Command {
 value against each parameter. With several --study flags (or a comma-separated
 list), plot their best-so-far curves on one set of axes instead.`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			if len(names) == 0 {
 				return requireStudy(cmd, "")
 			}
 			if out == "" {
 				out = filepath.Join(cmdutil.WorkDir(*storePath), "plots", strings.Join(names, "-vs-")+".png")
+			} else if out, err = outputFile(out, strings.Join(names, "-vs-")+".png"); err != nil {
+				return err
 			}
 			format, err := report.FormatOf(out)
 			if err != nil {
@@ -124,7 +136,22 @@ list), plot their best-so-far curves on one set of axes instead.`,
 		},
 	}
 	cmd.Flags().StringSliceVar(&names, "study", nil, "the study; give several to compare them (required)")
-	cmd.Flags().StringVarP(&out, "out", "o", "", "the image; its extension picks the format (default <store folder>/plots/<study>.png)")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "the image; its extension picks the format (default <store folder>/plots/<study>.png; a folder: FOLDER/<study>.png)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plot's path as JSON")
 	return cmd
+}
+
+// outputFile returns the file an --out flag names: out itself, or
+// out/name when out is a folder (or ends with a slash, creating it).
+func outputFile(out, name string) (string, error) {
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return filepath.Join(out, name), nil
+	}
+	if strings.HasSuffix(out, "/") {
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return "", err
+		}
+		return filepath.Join(out, name), nil
+	}
+	return out, nil
 }
