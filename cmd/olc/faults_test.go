@@ -283,3 +283,54 @@ func TestExportIntoFolder(t *testing.T) {
 		t.Errorf("export under a file succeeded")
 	}
 }
+
+// stopWith starts olc in dir, waits for ready, sends sig and returns the
+// exit code and the output.
+func stopWith(t *testing.T, dir string, sig syscall.Signal, ready func() bool, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(olc, args...)
+	cmd.Dir = dir
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "olc to get going", ready)
+	cmd.Process.Signal(sig)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("olc %s did not stop within 60 s of %v", strings.Join(args, " "), sig)
+	}
+	return result{cmd.ProcessState.ExitCode(), out.String(), errOut.String()}
+}
+
+func TestInterruptedCommandsExit130(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("signals as on Linux")
+	}
+	dir := t.TempDir()
+	cfg := strings.Replace(strings.Replace(tinyTrain, "steps = 4", "steps = 100000", 1), "eval_every = 2", "eval_every = 0", 1)
+	writeFile(t, filepath.Join(dir, "train.toml"), cfg, 0o644)
+	metrics := filepath.Join(dir, "runs", "tiny", "metrics.jsonl")
+	r := stopWith(t, dir, syscall.SIGINT, func() bool {
+		b, _ := os.ReadFile(metrics)
+		return bytes.Count(b, []byte("\n")) >= 2
+	}, "train", "--config", "train.toml")
+	if r.code != 130 || !strings.Contains(r.stdout, "checkpoint saved") || !strings.Contains(r.stderr, "interrupted") {
+		t.Errorf("train after SIGINT: exit %d, want 130\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "runs", "tiny", "checkpoint")); err != nil {
+		t.Errorf("no checkpoint after the interruption: %v", err)
+	}
+
+	commandStudy(t, dir, 2)
+	writeFile(t, filepath.Join(dir, "hang"), "", 0o644)
+	r = stopWith(t, dir, syscall.SIGTERM, func() bool { return status(t, dir).Running == 2 }, "optimize", "--config", "s.toml")
+	if r.code != 143 || !strings.Contains(r.stderr, "interrupted") {
+		t.Errorf("optimize after SIGTERM: exit %d, want 143\n%s", r.code, r.stderr)
+	}
+}

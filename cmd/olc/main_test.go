@@ -440,8 +440,8 @@ func TestInterruptLeavesNothingRunning(t *testing.T) {
 	select {
 	case err := <-done:
 		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
-			t.Errorf("interrupted olc: %v, want exit code 1", err)
+		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+			t.Errorf("interrupted olc: %v, want exit code 130", err)
 		}
 	case <-ctx.Done():
 		cmd.Process.Kill()

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/olc-toolkit/olc/experiments"
 	"github.com/olc-toolkit/olc/experiments/sqlitestore"
@@ -59,13 +60,25 @@ const (
 	ExitOK    = 0
 	ExitError = 1
 	ExitUsage = 2
+	// ExitInterrupted is 128 + SIGINT, the shells' code for a command
+	// stopped by Ctrl-C (a SIGTERM makes it 143).
+	ExitInterrupted = 130
 )
 
-// ExitCode maps an error to olc's exit code: 0 for nil, 2 for bad usage or
-// a bad config, 1 for everything else.
+// SignalError is the cause of a command's cancellation by a signal.
+type SignalError struct{ Signal syscall.Signal }
+
+func (e SignalError) Error() string { return "interrupted by " + e.Signal.String() }
+
+// ExitCode maps an error to olc's exit code: 0 for nil, 130 for an
+// interrupted command, 2 for bad usage or a bad config, 1 for everything
+// else.
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
+	}
+	if errors.Is(err, experiments.ErrInterrupted) || errors.Is(err, context.Canceled) {
+		return ExitInterrupted
 	}
 	var ue *UsageError
 	var ce *experiments.ConfigError

@@ -3,6 +3,7 @@ package root
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -35,7 +36,9 @@ come.
 
 Results live in a SQLite store (.olc/olc.db by default); every command that
 produces results takes --json and then prints exactly one JSON document.
-Exit codes: 0 success, 1 the work failed, 2 bad usage or bad config.`,
+Exit codes: 0 success, 1 the work failed, 2 bad usage or bad config
+(refused before anything is stored or run), 130 interrupted by Ctrl-C (143
+by SIGTERM); an interrupted run resumes when the same command runs again.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cmdutil.NoArgs,
@@ -78,11 +81,25 @@ Exit codes: 0 success, 1 the work failed, 2 bad usage or bad config.`,
 
 // Main runs olc with the process's arguments and returns its exit code.
 // The first SIGINT or SIGTERM cancels the running command, which stops
-// cleanly; a second one kills olc at once.
+// cleanly and exits with 128 + the signal's number (130 for Ctrl-C); a
+// second one makes olc exit at once.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	context.AfterFunc(ctx, stop)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		sig, ok := <-sigs
+		if !ok {
+			return
+		}
+		cancel(cmdutil.SignalError{Signal: sig.(syscall.Signal)})
+		if sig, ok = <-sigs; ok {
+			fmt.Fprintln(os.Stderr, "olc: quitting at once")
+			os.Exit(128 + int(sig.(syscall.Signal)))
+		}
+	}()
 	ios := cmdutil.System()
 	cmd := NewCmdRoot(ios)
 	cmd.SetArgs(os.Args[1:])
@@ -90,5 +107,10 @@ func Main() int {
 	if err != nil {
 		fmt.Fprintln(ios.ErrOut, "olc:", err)
 	}
-	return cmdutil.ExitCode(err)
+	code := cmdutil.ExitCode(err)
+	var se cmdutil.SignalError
+	if code == cmdutil.ExitInterrupted && errors.As(context.Cause(ctx), &se) {
+		code = 128 + int(se.Signal)
+	}
+	return code
 }

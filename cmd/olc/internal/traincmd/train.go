@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/olc-toolkit/olc/experiments"
 	"github.com/olc-toolkit/olc/train"
 )
 
@@ -211,8 +213,12 @@ func runTrain(cmd *cobra.Command, opts *TrainOptions) error {
 	if bar != nil {
 		bar.Finish()
 	}
+	interrupted := error(nil)
+	if res.Stopped == "interrupted" {
+		interrupted = fmt.Errorf("%w: checkpoint saved in %s; continue with --resume", experiments.ErrInterrupted, filepath.Join(res.RunDir, "checkpoint"))
+	}
 	if opts.JSON {
-		return cmdutil.PrintJSON(opts.IO.Out, res)
+		return errors.Join(cmdutil.PrintJSON(opts.IO.Out, res), interrupted)
 	}
 	out := opts.IO.Out
 	fmt.Fprintf(out, "run %s: %d steps (%s), %.0f s, %.0f tokens/s, final loss %.4f\n", res.Name, res.Steps, res.Stopped, res.Seconds, res.TokensPerS, res.FinalLoss)
@@ -228,5 +234,5 @@ func runTrain(cmd *cobra.Command, opts *TrainOptions) error {
 	} else {
 		fmt.Fprintf(out, "model: %s\nmetrics: %s/metrics.jsonl, study train.%s in %s\n", res.ModelDir, res.RunDir, res.Name, opts.Store)
 	}
-	return nil
+	return interrupted
 }
