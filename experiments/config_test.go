@@ -99,6 +99,13 @@ func TestParseConfig(t *testing.T) {
 	}
 }
 
+func TestConfigWithByteOrderMark(t *testing.T) {
+	c, err := experiments.ParseConfig("bom.toml", []byte("\xEF\xBB\xBF"+configWith(nil)))
+	if err != nil || c.Study.Name != "s" {
+		t.Errorf("a config with a byte-order mark: %v", err)
+	}
+}
+
 func TestGridTrialsDefault(t *testing.T) {
 	c, err := experiments.ParseConfig("g.toml", []byte(`
 [study]

@@ -5,50 +5,52 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 
-	"github.com/pelletier/go-toml/v2"
+	"github.com/olc-toolkit/olc/internal/bom"
+	"github.com/olc-toolkit/olc/internal/tomlconf"
 )
 
 // Config is a Longformer's configuration, with the field names of Hugging
 // Face's LongformerConfig (config.json) plus switches for ablations.
 type Config struct {
-	VocabSize             int     `json:"vocab_size"`
-	HiddenSize            int     `json:"hidden_size"`
-	NumHiddenLayers       int     `json:"num_hidden_layers"`
-	NumAttentionHeads     int     `json:"num_attention_heads"`
-	IntermediateSize      int     `json:"intermediate_size"`
-	AttentionWindow       Windows `json:"attention_window"`
-	MaxPositionEmbeddings int     `json:"max_position_embeddings"`
-	LayerNormEps          float64 `json:"layer_norm_eps"`
-	HiddenDropoutProb     float64 `json:"hidden_dropout_prob"`
+	VocabSize             int     `json:"vocab_size" doc:"token ids (the byte tokenizer needs 260)"`
+	HiddenSize            int     `json:"hidden_size" doc:"width of the hidden states"`
+	NumHiddenLayers       int     `json:"num_hidden_layers" doc:"layers"`
+	NumAttentionHeads     int     `json:"num_attention_heads" doc:"attention heads; hidden_size must be a multiple"`
+	IntermediateSize      int     `json:"intermediate_size" doc:"width of the feed-forward block"`
+	AttentionWindow       Windows `json:"attention_window" doc:"sliding window w (w/2 tokens each side), even; or a list, one per layer"`
+	MaxPositionEmbeddings int     `json:"max_position_embeddings" doc:"positions; the longest input is this − pad_token_id − 1 tokens"`
+	LayerNormEps          float64 `json:"layer_norm_eps" doc:"LayerNorm's epsilon"`
+	HiddenDropoutProb     float64 `json:"hidden_dropout_prob" doc:"dropout on hidden states"`
 	// AttentionProbsDropoutProb is the dropout on attention probabilities.
-	AttentionProbsDropoutProb float64 `json:"attention_probs_dropout_prob"`
-	PadTokenID                int     `json:"pad_token_id"`
-	BosTokenID                int     `json:"bos_token_id"`
-	EosTokenID                int     `json:"eos_token_id"`
-	SepTokenID                int     `json:"sep_token_id"`
-	TypeVocabSize             int     `json:"type_vocab_size"`
+	AttentionProbsDropoutProb float64 `json:"attention_probs_dropout_prob" doc:"dropout on attention probabilities"`
+	PadTokenID                int     `json:"pad_token_id" doc:"the padding token"`
+	BosTokenID                int     `json:"bos_token_id" doc:"<s>"`
+	EosTokenID                int     `json:"eos_token_id" doc:"</s>"`
+	SepTokenID                int     `json:"sep_token_id" doc:"the separator between question and context"`
+	TypeVocabSize             int     `json:"type_vocab_size" doc:"token types"`
 	// HiddenAct is the feed-forward activation; only "gelu" (exact, erf).
-	HiddenAct string `json:"hidden_act"`
-	ModelType string `json:"model_type"`
+	HiddenAct string `json:"hidden_act" doc:"feed-forward activation: gelu (exact, with erf) only"`
+	ModelType string `json:"model_type" doc:"longformer"`
 
 	// Ablation switches, each on by default.
 
 	// GlobalAttention turns global attention on; off, global tokens attend
 	// like any other.
-	GlobalAttention bool `json:"global_attention"`
+	GlobalAttention bool `json:"global_attention" doc:"ablation: global attention on the question (off: local only)"`
 	// SeparateGlobalProjections gives global attention its own query, key
 	// and value projections; off, it uses the local ones.
-	SeparateGlobalProjections bool `json:"separate_global_projections"`
+	SeparateGlobalProjections bool `json:"separate_global_projections" doc:"ablation: own query/key/value projections for global attention"`
 	// FeedForward keeps each layer's feed-forward block.
-	FeedForward bool `json:"feedforward"`
+	FeedForward bool `json:"feedforward" doc:"ablation: each layer's feed-forward block"`
 	// LayerNorm keeps the layer norms (embeddings and both per layer).
-	LayerNorm bool `json:"layer_norm"`
+	LayerNorm bool `json:"layer_norm" doc:"ablation: the layer norms"`
 }
 
 // Windows are the attention windows, one per layer (w/2 tokens on each
@@ -72,6 +74,36 @@ func (w *Windows) UnmarshalJSON(b []byte) error {
 	}
 	*w = Windows{PerLayer: list}
 	return nil
+}
+
+// UnmarshalConfig reads the value of a TOML config: an integer or an
+// array of integers.
+func (w *Windows) UnmarshalConfig(v any) error {
+	switch x := v.(type) {
+	case int64:
+		*w = Windows{PerLayer: []int{int(min(max(x, math.MinInt32), math.MaxInt32))}, Scalar: true}
+		return nil
+	case []any:
+		list := make([]int, len(x))
+		for i, e := range x {
+			n, ok := e.(int64)
+			if !ok {
+				return fmt.Errorf("element %d is %s; allowed: an even integer, or an array of them, one per layer", i, tomlconf.Describe(e))
+			}
+			list[i] = int(min(max(n, math.MinInt32), math.MaxInt32))
+		}
+		*w = Windows{PerLayer: list}
+		return nil
+	}
+	return fmt.Errorf("must be an even integer, or an array of them, one per layer; got %s", tomlconf.Describe(v))
+}
+
+// ConfigValue returns the value a TOML config writes: an int or a list.
+func (w Windows) ConfigValue() any {
+	if w.Scalar && len(w.PerLayer) > 0 {
+		return w.PerLayer[0]
+	}
+	return w.PerLayer
 }
 
 // MarshalJSON writes an int when the file gave one, else the list.
@@ -109,19 +141,9 @@ func DefaultConfig() Config {
 	}
 }
 
-// A ConfigError names the file, the key and what is allowed.
-type ConfigError struct {
-	File string
-	Key  string
-	Msg  string
-}
-
-func (e *ConfigError) Error() string {
-	if e.Key == "" {
-		return e.File + ": " + e.Msg
-	}
-	return fmt.Sprintf("%s: %s: %s", e.File, e.Key, e.Msg)
-}
+// A ConfigError names the file, the line, the key and what is allowed: the
+// one config error type of olc.
+type ConfigError = tomlconf.Error
 
 // Validate checks the configuration; file names it in the errors, all of
 // which are *ConfigError values joined.
@@ -203,36 +225,39 @@ func (c *Config) MaxTokens() int { return c.MaxPositionEmbeddings - c.PadTokenID
 // format; keys olc does not use are ignored, as a real checkpoint has many)
 // or from TOML (olc's own; unknown keys are errors). Fields the file does
 // not give keep DefaultConfig's values. file names the source in errors and
-// picks the format by its extension.
+// picks the format by its extension. Every problem is reported, each a
+// *ConfigError with its line where the format tells it.
 func ParseConfig(file string, data []byte) (*Config, error) {
 	c := DefaultConfig()
+	data = bom.Trim(data)
 	if strings.EqualFold(filepath.Ext(file), ".toml") {
-		var m map[string]any
-		if err := toml.Unmarshal(data, &m); err != nil {
-			return nil, &ConfigError{File: file, Msg: "invalid TOML: " + err.Error()}
-		}
-		known := jsonKeys()
-		var unknown []string
-		for k := range m {
-			if !slices.Contains(known, k) {
-				unknown = append(unknown, k)
-			}
-		}
-		if len(unknown) > 0 {
-			sort.Strings(unknown)
-			return nil, &ConfigError{File: file, Key: unknown[0], Msg: fmt.Sprintf("unknown key; the keys are %s", strings.Join(known, ", "))}
-		}
-		b, err := json.Marshal(m)
+		d, err := tomlconf.Parse(file, data)
 		if err != nil {
-			return nil, &ConfigError{File: file, Msg: err.Error()}
+			return nil, err
 		}
-		data = b
+		root := d.Root()
+		root.Decode(&c, "json")
+		if d.Failed() == 0 {
+			root.Adopt(c.Validate(file))
+		}
+		if err := d.Err(); err != nil {
+			return nil, err
+		}
+		return &c, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&c); err != nil {
 		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, &ConfigError{File: file, Key: te.Field, Msg: fmt.Sprintf("want a %s, got a JSON %s", te.Type, te.Value)}
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &te):
+			want := map[string]string{"int": "an integer", "float64": "a number", "bool": "true or false", "string": "a string"}[te.Type.String()]
+			if want == "" {
+				want = te.Type.String()
+			}
+			return nil, &ConfigError{File: file, Line: lineAt(data, te.Offset), Key: te.Field, Msg: fmt.Sprintf("must be %s, got a JSON %s", want, te.Value)}
+		case errors.As(err, &se):
+			return nil, &ConfigError{File: file, Line: lineAt(data, se.Offset), Msg: "invalid JSON: " + se.Error()}
 		}
 		return nil, &ConfigError{File: file, Msg: err.Error()}
 	}
@@ -240,6 +265,12 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// lineAt returns the line of a byte offset.
+func lineAt(data []byte, off int64) int {
+	off = min(max(off, 0), int64(len(data)))
+	return bytes.Count(data[:off], []byte("\n")) + 1
 }
 
 // LoadConfig reads and validates a configuration file.
@@ -255,17 +286,4 @@ func LoadConfig(path string) (*Config, error) {
 func (c *Config) JSON() ([]byte, error) {
 	b, err := json.MarshalIndent(c, "", "  ")
 	return append(b, '\n'), err
-}
-
-// jsonKeys lists the JSON names of Config's fields.
-func jsonKeys() []string {
-	var keys []string
-	b, _ := json.Marshal(DefaultConfig())
-	var m map[string]any
-	json.Unmarshal(b, &m)
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

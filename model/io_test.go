@@ -109,11 +109,13 @@ func TestConfig(t *testing.T) {
 		t.Fatalf("toml: %+v, %v", c3, err)
 	}
 	bad := []struct{ file, text, want string }{
-		{"model.toml", "hiden_size = 3\n", "model.toml: hiden_size: unknown key; the keys are"},
+		{"model.toml", "hiden_size = 3\n", "model.toml:1: hiden_size: unknown key; allowed: vocab_size, hidden_size"},
+		{"model.toml", "\xEF\xBB\xBFhidden_size = 64\nnum_attention_heads = 5\n", "model.toml:1: hidden_size: 64 is not a multiple of num_attention_heads (5)"},
+		{"model.toml", "hidden_size = \"big\"\nlayer_norm = 1\n", `model.toml:1: hidden_size: must be an integer, got a string ("big")` + "\nmodel.toml:2: layer_norm: must be true or false, got an integer (1)"},
 		{"config.json", `{"hidden_size": 100, "num_attention_heads": 12}`, "config.json: hidden_size: 100 is not a multiple of num_attention_heads (12)"},
 		{"config.json", `{"attention_window": 7}`, "attention_window: 7 is not an even positive number"},
 		{"config.json", `{"attention_window": [8, 8]}`, "attention_window: has 2 values for 12 layers"},
-		{"config.json", `{"hidden_size": "big"}`, "config.json: hidden_size: want a int, got a JSON string"},
+		{"config.json", `{"hidden_size": "big"}`, "config.json:1: hidden_size: must be an integer, got a JSON string"},
 		{"config.json", `{"pad_token_id": 400, "vocab_size": 300}`, "pad_token_id: 400 is outside the vocabulary [0, 300)"},
 		{"config.json", `{"hidden_dropout_prob": 1.5}`, "hidden_dropout_prob: must be in [0, 1)"},
 		{"config.json", `{"hidden_act": "relu"}`, `hidden_act: "relu" is not supported`},

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/olc-toolkit/olc/internal/bom"
 )
 
 // Columns names the columns of a table that hold a law's variables.
@@ -64,7 +66,7 @@ func ReadCSVAll(r io.Reader, cols Columns) (*Data, error) {
 }
 
 func readCSV(r io.Reader, vars []string, optional bool, cols Columns) (*Data, error) {
-	cr := csv.NewReader(r)
+	cr := csv.NewReader(bom.Reader(r))
 	cr.TrimLeadingSpace = true
 	cr.Comment = '#'
 	header, err := cr.Read()

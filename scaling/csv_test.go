@@ -19,6 +19,12 @@ func TestReadCSV(t *testing.T) {
 	if d.Labels[1] != "row 4" {
 		t.Errorf("the second data row is on line 4, labelled %q", d.Labels[1])
 	}
+	// A byte-order mark (Excel's "CSV UTF-8") is not part of the first
+	// column's name.
+	withBOM, err := ReadCSV(strings.NewReader("\xEF\xBB\xBF"+table), Chinchilla{}, Columns{Vars: map[string]string{"N": "params"}, Loss: "val_loss", Compute: "flops"})
+	if err != nil || withBOM.Len() != 2 || withBOM.Vars["N"][0] != 1e8 {
+		t.Errorf("with a byte-order mark: %v, %+v", err, withBOM)
+	}
 	cases := []struct{ table, want string }{
 		{"", "the table is empty"},
 		{"N,D,loss\n", "no data rows"},

@@ -1,11 +1,9 @@
 package train
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,13 +11,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pelletier/go-toml/v2"
-
+	"github.com/olc-toolkit/olc/internal/tomlconf"
 	"github.com/olc-toolkit/olc/model"
+	"github.com/olc-toolkit/olc/optimize"
 )
 
 // Config is a training run, read from TOML: sections [model], [data],
-// [optimizer], [schedule], [train] and [output].
+// [optimizer], [schedule], [train] and [output]. WriteDefaults prints
+// every key with its default and meaning (olc train --print-defaults).
 type Config struct {
 	// Model is the model config (Hugging Face LongformerConfig names and
 	// the ablation switches); ignored when Train.Init names a model
@@ -38,78 +37,82 @@ type Config struct {
 // DataConfig says where examples come from: a synthetic task, SQuAD-format
 // files, or plain text for mlm.
 type DataConfig struct {
-	Task        string   `toml:"task"`         // a synthetic task (Tasks), or ""
-	TrainFile   string   `toml:"train_file"`   // SQuAD-format JSON
-	EvalFile    string   `toml:"eval_file"`    // SQuAD-format JSON
-	TextFiles   []string `toml:"text_files"`   // plain text, for mlm
-	Lengths     string   `toml:"lengths"`      // synthetic context lengths, e.g. "1024-2048" or "1024,2048"
-	EvalLengths string   `toml:"eval_lengths"` // defaults to Lengths
-	EvalDepths  string   `toml:"eval_depths"`  // e.g. "0,0.25,0.5,0.75,1"; random when empty
-	NTrain      int      `toml:"n_train"`      // synthetic training examples
-	NEval       int      `toml:"n_eval"`       // synthetic eval examples per length and depth
-	Filler      string   `toml:"filler"`       // a text file for the haystack
-	Keys        int      `toml:"keys"`         // needles (niah-multikey), chain length (vt)
-	MaxLen      int      `toml:"max_len"`      // tokens per window; the model's maximum when 0
-	Stride      int      `toml:"stride"`       // overlap of windows
-	HeldOut     float64  `toml:"held_out"`     // mlm: fraction of the text held out
-	SkipInvalid bool     `toml:"skip_invalid"`
+	Task        string   `toml:"task" doc:"synthetic task: passkey, niah, niah-multikey, kv, vt; left out (or \"\") when train_file is given"`
+	TrainFile   string   `toml:"train_file" doc:"your own SQuAD-format JSON (v1.1 or v2.0) to train on, instead of a task"`
+	EvalFile    string   `toml:"eval_file" doc:"SQuAD-format JSON to evaluate on (with train_file)"`
+	TextFiles   []string `toml:"text_files" doc:"plain-text files for train.task = \"mlm\""`
+	Lengths     string   `toml:"lengths" doc:"synthetic context lengths in bytes: \"1024-2048\" (drawn uniformly) or \"1024,2048\""`
+	EvalLengths string   `toml:"eval_lengths" doc:"lengths of the synthetic eval set (default: lengths)"`
+	EvalDepths  string   `toml:"eval_depths" doc:"needle depths of the synthetic eval set, fractions: \"0,0.5,1\" (default: random)"`
+	NTrain      int      `toml:"n_train" doc:"synthetic training examples"`
+	NEval       int      `toml:"n_eval" doc:"synthetic eval examples per length and depth"`
+	Filler      string   `toml:"filler" doc:"a text file for the haystack (default: olc's own sentences)"`
+	Keys        int      `toml:"keys" doc:"needles (niah-multikey) or chain length (vt); 0: the task's default"`
+	MaxLen      int      `toml:"max_len" doc:"tokens per window; 0: the model's maximum"`
+	Stride      int      `toml:"stride" doc:"tokens shared by consecutive windows of a long context"`
+	HeldOut     float64  `toml:"held_out" doc:"mlm: fraction of each text file held out for evaluation"`
+	SkipInvalid bool     `toml:"skip_invalid" doc:"leave out SQuAD items whose answer_start is wrong (default: refuse the file)"`
 }
 
 // OptimizerConfig is AdamW's (decoupled weight decay, not applied to biases
 // and LayerNorm parameters).
 type OptimizerConfig struct {
-	LR          float64 `toml:"lr"`
-	WeightDecay float64 `toml:"weight_decay"`
-	Beta1       float64 `toml:"beta1"`
-	Beta2       float64 `toml:"beta2"`
-	Eps         float64 `toml:"eps"`
-	ClipNorm    float64 `toml:"clip_norm"` // global gradient norm; 0 turns clipping off
+	LR          float64 `toml:"lr" doc:"peak learning rate"`
+	WeightDecay float64 `toml:"weight_decay" doc:"decoupled weight decay (not on biases and LayerNorm)"`
+	Beta1       float64 `toml:"beta1" doc:"AdamW's first-moment decay, in [0, 1)"`
+	Beta2       float64 `toml:"beta2" doc:"AdamW's second-moment decay, in [0, 1)"`
+	Eps         float64 `toml:"eps" doc:"AdamW's epsilon"`
+	ClipNorm    float64 `toml:"clip_norm" doc:"global gradient-norm clipping; 0 turns it off"`
 }
 
 // ScheduleConfig is the learning-rate schedule: linear warm-up, then
 // cosine, linear or no decay to MinLRRatio·lr at the last step.
 type ScheduleConfig struct {
-	Warmup     int     `toml:"warmup"`
-	Decay      string  `toml:"decay"`
-	MinLRRatio float64 `toml:"min_lr_ratio"`
+	Warmup     int     `toml:"warmup" doc:"steps of linear warm-up"`
+	Decay      string  `toml:"decay" doc:"after warm-up: cosine, linear or constant"`
+	MinLRRatio float64 `toml:"min_lr_ratio" doc:"the learning rate at the last step, as a fraction of lr"`
 }
 
 // TrainConfig is the loop's.
 type TrainConfig struct {
-	Task          string  `toml:"task"` // qa or mlm
-	Steps         int     `toml:"steps"`
-	Batch         int     `toml:"batch"`
-	Accumulate    int     `toml:"accumulate"`
-	EvalEvery     int     `toml:"eval_every"`
-	CkptEvery     int     `toml:"checkpoint_every"`
-	Seed          uint64  `toml:"seed"`
-	Threads       int     `toml:"threads"`
-	Checkpointing bool    `toml:"gradient_checkpointing"`
-	MaskProb      float64 `toml:"mask_prob"`
+	Task          string  `toml:"task" doc:"qa (extractive question answering) or mlm (masked language modelling)"`
+	Steps         int     `toml:"steps" doc:"optimizer steps"`
+	Batch         int     `toml:"batch" doc:"examples per micro-batch"`
+	Accumulate    int     `toml:"accumulate" doc:"micro-batches per optimizer step"`
+	EvalEvery     int     `toml:"eval_every" doc:"evaluate every k steps; 0: only at the end"`
+	CkptEvery     int     `toml:"checkpoint_every" doc:"checkpoint every k steps; 0: only at the end"`
+	Seed          uint64  `toml:"seed" doc:"seeds the init, the data order, dropout and the synthetic data"`
+	Threads       int     `toml:"threads" doc:"data-parallel replicas (and cores used)"`
+	Checkpointing bool    `toml:"gradient_checkpointing" doc:"recompute activations in the backward pass: less memory, about 30% more time"`
+	MaskProb      float64 `toml:"mask_prob" doc:"mlm: fraction of tokens masked"`
 	// Early stopping: stop when the eval metric has not improved for
 	// Patience evaluations (0: never).
-	Patience   int    `toml:"patience"`
-	StopMetric string `toml:"stop_metric"` // exact, f1 or loss
+	Patience   int    `toml:"patience" doc:"stop after this many evaluations without improvement; 0: never"`
+	StopMetric string `toml:"stop_metric" doc:"the metric of early stopping: exact, f1 or loss"`
 	// TimeLimit stops training (with an evaluation and a checkpoint) after
 	// this many seconds; 0: none.
-	TimeLimit float64 `toml:"time_limit"`
+	TimeLimit float64 `toml:"time_limit" doc:"stop (evaluate, checkpoint, save) after this many seconds; 0: no limit"`
 	// Init starts from a model folder instead of a random init.
-	Init string `toml:"init"`
+	Init string `toml:"init" doc:"a model folder to start from ([model] is then ignored)"`
 	// MaxAnswerLen bounds decoded answers, in tokens.
-	MaxAnswerLen int `toml:"max_answer_length"`
+	MaxAnswerLen int `toml:"max_answer_length" doc:"longest answer decoded, in tokens"`
 }
 
 // OutputConfig names the run: metrics and checkpoints go to Dir/Name.
 type OutputConfig struct {
-	Name string `toml:"name"`
-	Dir  string `toml:"dir"`
+	Name string `toml:"name" doc:"the run's name: its folder and its study train.<name> in the store"`
+	Dir  string `toml:"dir" doc:"the folder of runs, relative to this file"`
 }
+
+// Sections are a train config's tables, in the order WriteDefaults writes
+// them.
+var Sections = []string{"model", "data", "optimizer", "schedule", "train", "output"}
 
 // DefaultConfig returns the defaults: a tiny passkey run.
 func DefaultConfig() Config {
 	m := model.DefaultConfig()
 	m.VocabSize, m.HiddenSize, m.NumHiddenLayers, m.NumAttentionHeads, m.IntermediateSize = 260, 128, 2, 4, 512
-	m.AttentionWindow = model.Windows{PerLayer: []int{64}}
+	m.AttentionWindow = model.Windows{PerLayer: []int{64}, Scalar: true}
 	m.MaxPositionEmbeddings = 2178
 	m.HiddenDropoutProb, m.AttentionProbsDropoutProb = 0, 0
 	return Config{
@@ -122,178 +125,200 @@ func DefaultConfig() Config {
 	}
 }
 
-// ConfigError names the file, the key and what is allowed.
-type ConfigError struct {
-	File, Key, Msg string
+// ConfigError is a problem in a train config: the file, the line, the key
+// path and what is allowed (the one config error type of olc).
+type ConfigError = tomlconf.Error
+
+// section returns the part of c that a section decodes into, with its tag.
+func (c *Config) section(name string) (v any, tag string) {
+	switch name {
+	case "model":
+		return &c.Model, "json"
+	case "data":
+		return &c.Data, "toml"
+	case "optimizer":
+		return &c.Optimizer, "toml"
+	case "schedule":
+		return &c.Schedule, "toml"
+	case "train":
+		return &c.Train, "toml"
+	case "output":
+		return &c.Output, "toml"
+	}
+	return nil, ""
 }
 
-func (e *ConfigError) Error() string {
-	if e.Key == "" {
-		return e.File + ": " + e.Msg
+// WriteDefaults writes the default train config as TOML, every section and
+// key with its meaning: the reference olc train --print-defaults prints
+// and examples/train-reference.toml holds.
+func WriteDefaults(w io.Writer) error {
+	c := DefaultConfig()
+	intro := []string{
+		"# olc train: every section and key of a train config, with its default.",
+		"# Leave out what you do not change; unknown keys are errors. Paths are",
+		"# relative to this file. Override any key with --set section.key=value.",
 	}
-	return e.File + ": " + e.Key + ": " + e.Msg
+	heads := map[string]string{
+		"model":     "# The Longformer (Hugging Face LongformerConfig names) and its ablation switches.",
+		"data":      "# Where examples come from: a synthetic task, your SQuAD-format files, or text (mlm).",
+		"optimizer": "# AdamW.",
+		"schedule":  "# The learning rate: linear warm-up, then decay to min_lr_ratio·lr at the last step.",
+		"train":     "# The loop: steps, batches, evaluation, checkpoints, early stopping, limits.",
+		"output":    "# Metrics go to dir/name/metrics.jsonl, checkpoints to dir/name/checkpoint, the model to dir/name/model.",
+	}
+	if _, err := fmt.Fprintln(w, strings.Join(intro, "\n")); err != nil {
+		return err
+	}
+	for _, name := range Sections {
+		v, tag := c.section(name)
+		if _, err := fmt.Fprintf(w, "\n%s\n", heads[name]); err != nil {
+			return err
+		}
+		if err := tomlconf.WriteTable(w, name, v, tag); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // LoadConfig reads and validates a train config.
 func LoadConfig(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read train config: %w", err)
+		return nil, tomlconf.Errorf(path, "", "cannot read the train config: %v", unwrapPathErr(err))
 	}
-	return ParseConfig(path, data, nil)
+	return ParseConfig(path, data)
 }
 
-// ParseConfig parses a TOML train config, applies overrides (dotted key
-// paths such as "optimizer.lr" or "model.attention_window", the way an
-// optimize trial sets them) and validates the result.
-func ParseConfig(file string, data []byte, overrides map[string]any) (*Config, error) {
-	var raw map[string]any
-	if err := toml.Unmarshal(data, &raw); err != nil {
-		var de *toml.DecodeError
-		if errors.As(err, &de) {
-			line, _ := de.Position()
-			return nil, &ConfigError{File: fmt.Sprintf("%s:%d", file, line), Msg: "invalid TOML: " + de.Error()}
-		}
-		return nil, &ConfigError{File: file, Msg: "invalid TOML: " + err.Error()}
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	if raw == nil {
-		raw = map[string]any{}
+	return err
+}
+
+// Override sets one key of a train config by its dotted path ("optimizer.lr",
+// "model.attention_window"), the way --set and an optimize trial do.
+// Source names it in errors ("--set optimizer.lr=abc"); problems with it
+// are blamed on Source, not the file.
+type Override struct {
+	Key    string
+	Value  any
+	Source string
+}
+
+// ParseConfig parses a TOML train config, applies overrides and validates
+// the result. Every problem found is reported, each a *ConfigError with
+// the file, the line and the key (or the override's source).
+func ParseConfig(file string, data []byte, overrides ...Override) (*Config, error) {
+	d, err := tomlconf.Parse(file, data)
+	if err != nil {
+		return nil, err
 	}
-	sections := []string{"model", "data", "optimizer", "schedule", "train", "output"}
-	for k, v := range raw {
-		if !slices.Contains(sections, k) {
-			return nil, &ConfigError{File: file, Key: k, Msg: "unknown section; the sections are " + strings.Join(sections, ", ")}
+	for _, o := range overrides {
+		src := o.Source
+		if src == "" {
+			src = "override " + o.Key
 		}
-		if _, ok := v.(map[string]any); !ok {
-			return nil, &ConfigError{File: file, Key: k, Msg: "must be a table ([" + k + "])"}
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(overrides)) {
-		sec, key, ok := strings.Cut(k, ".")
-		if !ok || !slices.Contains(sections, sec) || key == "" {
-			return nil, &ConfigError{File: file, Key: k, Msg: "an override must be a dotted path section.key, the sections being " + strings.Join(sections, ", ")}
-		}
-		t, _ := raw[sec].(map[string]any)
-		if t == nil {
-			t = map[string]any{}
-			raw[sec] = t
-		}
-		t[key] = overrides[k]
+		d.Set(o.Key, o.Value, src)
 	}
 	c := DefaultConfig()
 	c.File = file
-	// [model]: the model package's own parser (JSON names), over the
-	// defaults above.
-	if m, ok := raw["model"].(map[string]any); ok && len(m) > 0 {
-		base, _ := json.Marshal(c.Model)
-		var merged map[string]any
-		json.Unmarshal(base, &merged)
-		for _, k := range slices.Sorted(maps.Keys(m)) {
-			if _, known := merged[k]; !known {
-				return nil, &ConfigError{File: file, Key: "model." + k, Msg: "unknown key; the keys of [model] are " + strings.Join(slices.Sorted(maps.Keys(merged)), ", ")}
-			}
-			merged[k] = m[k]
+	root := d.Root()
+	root.Only(Sections...)
+	for _, name := range Sections {
+		sec, ok := root.Table(name)
+		if !ok {
+			continue
 		}
-		b, _ := json.Marshal(merged)
-		mc, err := model.ParseConfig("x.json", b)
-		if err != nil {
-			var ce *model.ConfigError
-			if errors.As(err, &ce) {
-				return nil, &ConfigError{File: file, Key: "model." + ce.Key, Msg: ce.Msg}
-			}
-			return nil, &ConfigError{File: file, Key: "model", Msg: err.Error()}
-		}
-		c.Model = *mc
+		v, tag := c.section(name)
+		sec.Decode(v, tag)
 	}
-	delete(raw, "model")
-	b, _ := toml.Marshal(raw)
-	dec := toml.NewDecoder(bytes.NewReader(b)).DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		var sme *toml.StrictMissingError
-		if errors.As(err, &sme) && len(sme.Errors) > 0 {
-			k := strings.Join(sme.Errors[0].Key(), ".")
-			sec, _, _ := strings.Cut(k, ".")
-			return nil, &ConfigError{File: file, Key: k, Msg: "unknown key; the keys of [" + sec + "] are " + strings.Join(tomlKeys(sec), ", ")}
-		}
-		var de *toml.DecodeError
-		if errors.As(err, &de) {
-			return nil, &ConfigError{File: file, Key: strings.Join(de.Key(), "."), Msg: de.Error()}
-		}
-		return nil, &ConfigError{File: file, Msg: err.Error()}
+	// data.task defaults to passkey only when no file of one's own is given.
+	if data, _ := root.Table("data"); data.Has("train_file") && !data.Has("task") {
+		c.Data.Task = ""
 	}
-	if err := c.Validate(); err != nil {
+	// The values are checked too, but for keys whose type was wrong (they
+	// kept their defaults).
+	c.check(func(key, format string, args ...any) {
+		if !d.HasError(key) {
+			d.Fail(key, format, args...)
+		}
+	})
+	if err := d.Err(); err != nil {
 		return nil, err
 	}
 	return &c, nil
 }
 
-// tomlKeys lists a section's keys.
-func tomlKeys(section string) []string {
-	b, _ := toml.Marshal(DefaultConfig())
-	var m map[string]any
-	toml.Unmarshal(b, &m)
-	t, _ := m[section].(map[string]any)
-	var keys []string
-	for k := range t {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+// Validate checks every value and reports every problem, each a
+// *ConfigError naming the key.
+func (c *Config) Validate() error {
+	var errs []error
+	c.check(func(key, format string, args ...any) {
+		errs = append(errs, tomlconf.Errorf(c.File, key, format, args...))
+	})
+	return errors.Join(errs...)
 }
 
-// Validate checks every value and names the first bad key.
-func (c *Config) Validate() error {
-	bad := func(key, f string, a ...any) error {
-		return &ConfigError{File: c.File, Key: key, Msg: fmt.Sprintf(f, a...)}
+// check reports every bad value to bad, by key path.
+func (c *Config) check(bad func(key, format string, args ...any)) {
+	for _, e := range unjoin(c.Model.Validate("")) {
+		var ce *tomlconf.Error
+		if errors.As(e, &ce) {
+			bad("model."+ce.Key, "%s", ce.Msg)
+		} else {
+			bad("model", "%v", e)
+		}
 	}
 	d, o, s, t := &c.Data, &c.Optimizer, &c.Schedule, &c.Train
 	switch t.Task {
 	case "qa":
-		if d.Task == "" && d.TrainFile == "" {
-			return bad("data", "a qa run needs data.task (one of %s) or data.train_file", strings.Join(Tasks, ", "))
-		}
-		if d.Task != "" && d.TrainFile != "" {
-			return bad("data.train_file", "give data.task or data.train_file, not both")
-		}
-		if d.Task != "" && !slices.Contains(Tasks, d.Task) {
-			return bad("data.task", "unknown task %q; the tasks are %s", d.Task, strings.Join(Tasks, ", "))
+		switch {
+		case d.Task == "" && d.TrainFile == "":
+			bad("data", "a qa run needs data.task (one of %s) or data.train_file", strings.Join(Tasks, ", "))
+		case d.Task != "" && d.TrainFile != "":
+			bad("data.train_file", "give data.task or data.train_file, not both: leave data.task out (or \"\") to train on your file")
+		case d.Task != "" && !slices.Contains(Tasks, d.Task):
+			bad("data.task", "unknown task %q; allowed: %s", d.Task, strings.Join(Tasks, ", "))
 		}
 		if d.Task != "" {
 			if _, err := ParseLengths(d.Lengths); err != nil {
-				return bad("data.lengths", "%v", err)
+				bad("data.lengths", "%v", err)
 			}
 			if d.EvalLengths != "" {
 				if _, err := ParseLengths(d.EvalLengths); err != nil {
-					return bad("data.eval_lengths", "%v", err)
+					bad("data.eval_lengths", "%v", err)
 				}
 			}
 			if d.NTrain < 1 {
-				return bad("data.n_train", "must be at least 1, not %d", d.NTrain)
+				bad("data.n_train", "must be at least 1, not %d", d.NTrain)
 			}
 		}
 		if d.EvalDepths != "" {
 			if _, err := ParseDepths(d.EvalDepths); err != nil {
-				return bad("data.eval_depths", "%v", err)
+				bad("data.eval_depths", "%v", err)
 			}
 		}
 	case "mlm":
 		if len(d.TextFiles) == 0 {
-			return bad("data.text_files", "an mlm run needs at least one text file")
+			bad("data.text_files", "an mlm run needs at least one text file")
 		}
 		if !(t.MaskProb > 0 && t.MaskProb < 1) {
-			return bad("train.mask_prob", "must be in (0, 1), not %g", t.MaskProb)
+			bad("train.mask_prob", "must be in (0, 1), not %g", t.MaskProb)
 		}
 		if !(d.HeldOut > 0 && d.HeldOut < 1) {
-			return bad("data.held_out", "must be in (0, 1), not %g", d.HeldOut)
+			bad("data.held_out", "must be in (0, 1), not %g", d.HeldOut)
 		}
 	default:
-		return bad("train.task", "must be qa or mlm, not %q", t.Task)
+		bad("train.task", "must be qa or mlm, not %q", t.Task)
 	}
-	if d.MaxLen < 0 || d.MaxLen > c.Model.MaxTokens() {
-		return bad("data.max_len", "must be in [0, %d] (the model's max_position_embeddings − pad_token_id − 1), not %d", c.Model.MaxTokens(), d.MaxLen)
+	if max := c.Model.MaxTokens(); c.Model.MaxPositionEmbeddings > 0 && (d.MaxLen < 0 || d.MaxLen > max) {
+		bad("data.max_len", "must be in [0, %d] (the model's max_position_embeddings − pad_token_id − 1), not %d", max, d.MaxLen)
 	}
 	if d.Stride < 0 {
-		return bad("data.stride", "must not be negative")
+		bad("data.stride", "must not be negative, not %d", d.Stride)
 	}
 	for _, p := range []struct {
 		k    string
@@ -311,11 +336,11 @@ func (c *Config) Validate() error {
 		{"train.time_limit", t.TimeLimit, t.TimeLimit >= 0, "≥ 0 seconds"},
 	} {
 		if !p.ok || math.IsNaN(p.v) {
-			return bad(p.k, "must be %s, not %g", p.want, p.v)
+			bad(p.k, "must be %s, not %g", p.want, p.v)
 		}
 	}
 	if !slices.Contains([]string{"cosine", "linear", "constant"}, s.Decay) {
-		return bad("schedule.decay", "must be cosine, linear or constant, not %q", s.Decay)
+		bad("schedule.decay", "must be cosine, linear or constant, not %q", s.Decay)
 	}
 	for _, p := range []struct {
 		k   string
@@ -323,18 +348,35 @@ func (c *Config) Validate() error {
 		min int
 	}{{"schedule.warmup", s.Warmup, 0}, {"train.steps", t.Steps, 1}, {"train.batch", t.Batch, 1}, {"train.accumulate", t.Accumulate, 1},
 		{"train.eval_every", t.EvalEvery, 0}, {"train.checkpoint_every", t.CkptEvery, 0}, {"train.threads", t.Threads, 1},
-		{"train.patience", t.Patience, 0}, {"train.max_answer_length", t.MaxAnswerLen, 1}} {
+		{"train.patience", t.Patience, 0}, {"train.max_answer_length", t.MaxAnswerLen, 1},
+		{"data.n_eval", d.NEval, 0}, {"data.keys", d.Keys, 0}} {
 		if p.v < p.min {
-			return bad(p.k, "must be at least %d, not %d", p.min, p.v)
+			bad(p.k, "must be at least %d, not %d", p.min, p.v)
 		}
 	}
+	if t.Threads > 1024 {
+		bad("train.threads", "must be at most 1024, not %d", t.Threads)
+	}
 	if !slices.Contains([]string{"exact", "f1", "loss"}, t.StopMetric) {
-		return bad("train.stop_metric", "must be exact, f1 or loss, not %q", t.StopMetric)
+		bad("train.stop_metric", "must be exact, f1 or loss, not %q", t.StopMetric)
 	}
-	if c.Output.Name == "" || strings.ContainsAny(c.Output.Name, `/\`) || c.Output.Name == "." || c.Output.Name == ".." {
-		return bad("output.name", "must be a plain folder name, not %q", c.Output.Name)
+	// The run's name is a folder and, as train.<name>, a study's name.
+	switch n := c.Output.Name; {
+	case len(n) > optimize.MaxNameLen-len("train."):
+		bad("output.name", "is %d characters long; allowed: at most %d", len(n), optimize.MaxNameLen-len("train."))
+	case !optimize.ValidName(n):
+		bad("output.name", "%q is not a plain folder name; allowed: letters, digits, '-', '_', '.', not starting with '-' or '.'", n)
 	}
-	return nil
+}
+
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // Path resolves a path of the config relative to its folder.

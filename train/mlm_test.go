@@ -49,7 +49,7 @@ checkpoint_every = 0
 name = "mlm"
 dir = "runs"
 `
-	c, err := ParseConfig(filepath.Join(dir, "train.toml"), []byte(cfg), nil)
+	c, err := ParseConfig(filepath.Join(dir, "train.toml"), []byte(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package train
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -12,7 +11,9 @@ import (
 	"strings"
 
 	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/internal/tomlconf"
 	"github.com/olc-toolkit/olc/model"
+	"github.com/olc-toolkit/olc/optimize"
 )
 
 // NewTrainer builds a trainer for a config: the model (BERT's random init
@@ -74,19 +75,12 @@ func CheckKey(path string) error {
 	if !ok || key == "" {
 		return fmt.Errorf("not a train-config key: want section.key, such as optimizer.lr or model.attention_window")
 	}
-	var keys []string
-	switch sec {
-	case "model":
-		b, _ := json.Marshal(DefaultConfig().Model)
-		var m map[string]any
-		json.Unmarshal(b, &m)
-		keys = slices.Sorted(maps.Keys(m))
-	case "data", "optimizer", "schedule", "train", "output":
-		keys = tomlKeys(sec)
-	default:
-		return fmt.Errorf("no section %q in a train config; the sections are model, data, optimizer, schedule, train, output", sec)
+	c := DefaultConfig()
+	v, tag := c.section(sec)
+	if v == nil {
+		return fmt.Errorf("no section %q in a train config; the sections are %s", sec, strings.Join(Sections, ", "))
 	}
-	if !slices.Contains(keys, key) {
+	if keys := tomlconf.Keys(v, tag); !slices.Contains(keys, key) {
 		return fmt.Errorf("no key %q in [%s] of a train config; the keys are %s", key, sec, strings.Join(keys, ", "))
 	}
 	return nil
@@ -99,11 +93,11 @@ func (o *Objective) Run(ctx context.Context, r experiments.TrialRun) (experiment
 	if err != nil {
 		return out, err
 	}
-	over := map[string]any{}
-	for k, v := range r.Params {
-		over[k] = v
+	var over []Override
+	for _, k := range slices.Sorted(maps.Keys(r.Params)) {
+		over = append(over, Override{Key: k, Value: r.Params[k], Source: fmt.Sprintf("parameter %s = %s", k, optimize.FormatValue(r.Params[k]))})
 	}
-	c, err := ParseConfig(o.Path, data, over)
+	c, err := ParseConfig(o.Path, data, over...)
 	if err != nil {
 		return out, err
 	}

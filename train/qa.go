@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"github.com/olc-toolkit/olc/internal/bom"
 	"html"
 	"os"
 	"path/filepath"
@@ -182,6 +183,7 @@ func ReadDocument(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read document: %w", err)
 	}
+	b = bom.Trim(b)
 	if !utf8.Valid(b) {
 		return "", fmt.Errorf("%s: not UTF-8 text", path)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/olc-toolkit/olc/internal/bom"
 	"os"
 	"unicode/utf8"
 
@@ -110,7 +111,7 @@ func ReadSQuAD(path string, skipInvalid bool) (examples []Example, version strin
 		return nil, "", nil, fmt.Errorf("read data: %w", err)
 	}
 	var f SQuAD
-	if err := json.Unmarshal(data, &f); err != nil {
+	if err := json.Unmarshal(bom.Trim(data), &f); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			return nil, "", nil, fmt.Errorf("%s: not valid JSON at byte %d: %w", path, se.Offset, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/olc-toolkit/olc/internal/bom"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -108,7 +109,7 @@ func LoadData(c *Config, tok model.Tokenizer) (*Data, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: data.filler: %w", c.File, err)
 			}
-			filler = string(b)
+			filler = string(bom.Trim(b))
 		}
 		lengths, _ := ParseLengths(d.Lengths)
 		el := lengths
@@ -143,7 +144,7 @@ func loadText(c *Config, tok model.Tokenizer, out *Data, maxLen int) error {
 		if err != nil {
 			return fmt.Errorf("%s: data.text_files: %w", c.File, err)
 		}
-		ids := tok.Encode(string(b)).IDs
+		ids := tok.Encode(string(bom.Trim(b))).IDs
 		cut := int(float64(len(ids)) * (1 - c.Data.HeldOut))
 		split := func(ids []int) [][]int {
 			var seqs [][]int

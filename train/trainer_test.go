@@ -47,7 +47,7 @@ threads = 2
 name = "tiny"
 dir = %q
 `, extra, dir)
-	c, err := ParseConfig(filepath.Join(dir, "train.toml"), []byte(cfg), nil)
+	c, err := ParseConfig(filepath.Join(dir, "train.toml"), []byte(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func TestModelInitInfo(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "bad.toml"), "hidden_size = 10\nnum_attention_heads = 3\n", 0o644)
 	r = runOLC(t, dir, "model", "init", "--config", "bad.toml", "--out", "b")
-	if r.code != 2 || !strings.Contains(r.stderr, "bad.toml: hidden_size: 10 is not a multiple of num_attention_heads (3)") {
+	if r.code != 2 || !strings.Contains(r.stderr, "bad.toml:1: hidden_size: 10 is not a multiple of num_attention_heads (3)") {
 		t.Errorf("bad config: exit %d, %s", r.code, r.stderr)
 	}
 }

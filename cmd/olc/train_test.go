@@ -112,8 +112,11 @@ func TestTrainEvalQA(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"train", "--config", "bad.toml"}, "bad.toml: train.batchsize: unknown key"},
-		{[]string{"train", "--config", "train.toml", "--set", "optimizer.lr=-1"}, "train.toml: optimizer.lr: must be > 0"},
+		{[]string{"train", "--config", "bad.toml"}, "bad.toml:2: train.batchsize: unknown key"},
+		{[]string{"train", "--config", "train.toml", "--set", "optimizer.lr=-1"}, "--set optimizer.lr=-1: must be > 0"},
+		{[]string{"train", "--config", "train.toml", "--set", "optimizer.lr=abc"}, `--set optimizer.lr=abc: must be a number, got a string ("abc")`},
+		{[]string{"train", "--config", "train.toml", "--set", "nosuch.key=1"}, "--set nosuch.key=1: unknown key; the sections are: model, data"},
+		{[]string{"train", "--config", "train.toml", "--set", "optimizer.lr"}, "want section.key=value"},
 		{[]string{"train", "--config", "train.toml"}, "pass --resume"},
 		{[]string{"data", "generate", "--task", "sudoku", "--out", "x.json"}, "unknown task"},
 		{[]string{"eval", "--data", "test.json"}, "give one of --model and --predictions"},
@@ -211,5 +214,28 @@ config = "train.toml"
 	r = runOLC(t, dir, "optimize", "--config", "bad.toml", "--store", "olc.db")
 	if r.code != 2 || !strings.Contains(r.stderr, `bad.toml:5: params.optimizer.lrr: no key "lrr" in [optimizer]`) {
 		t.Errorf("an unknown train key as a parameter: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestTrainOnOwnFile: data.train_file alone trains on the file, and
+// --print-defaults prints the documented reference.
+func TestTrainOnOwnFile(t *testing.T) {
+	dir := t.TempDir()
+	r := runOLC(t, dir, "data", "generate", "--task", "passkey", "--length", "150,200", "--n", "4", "--seed", "5", "--out", "mine.json")
+	if r.code != 0 {
+		t.Fatalf("generate: %s", r.stderr)
+	}
+	cfg := strings.Replace(tinyTrain, "task = \"passkey\"\nlengths = \"150-250\"\nn_train = 30\nn_eval = 4\n", "train_file = \"mine.json\"\neval_file = \"mine.json\"\n", 1)
+	if cfg == tinyTrain {
+		t.Fatal("the config was not rewritten")
+	}
+	writeFile(t, filepath.Join(dir, "own.toml"), cfg, 0o644)
+	if r := runOLC(t, dir, "train", "--config", "own.toml", "--json"); r.code != 0 {
+		t.Fatalf("train on a file of one's own: exit %d\n%s", r.code, r.stderr)
+	}
+	r = runOLC(t, dir, "train", "--print-defaults")
+	ref, err := os.ReadFile(filepath.Join("..", "..", "examples", "train-reference.toml"))
+	if err != nil || r.code != 0 || r.stdout != string(ref) {
+		t.Errorf("--print-defaults: exit %d, %v; differs from examples/train-reference.toml", r.code, err)
 	}
 }

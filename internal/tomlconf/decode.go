@@ -150,6 +150,10 @@ func (s Section) set(fv reflect.Value, key string) {
 			}
 			return
 		}
+		if len(list) == 0 {
+			fv.Set(reflect.Zero(fv.Type())) // nil, as in a config that leaves the key out
+			return
+		}
 		out := reflect.MakeSlice(fv.Type(), 0, len(list))
 		for i, e := range list {
 			x, ok := e.(string)
@@ -196,9 +200,11 @@ func WriteTable(w io.Writer, name string, v any, tag string) error {
 	return nil
 }
 
-// FormatValue writes one value as TOML.
+// FormatValue writes one value as TOML (strings in double quotes).
 func FormatValue(v any) (string, error) {
 	switch x := v.(type) {
+	case string:
+		return quote(x), nil
 	case float64:
 		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
 			return fmt.Sprintf("%.1f", x), nil
@@ -215,4 +221,27 @@ func FormatValue(v any) (string, error) {
 		return "", err
 	}
 	return strings.TrimSpace(strings.TrimPrefix(string(b), "v = ")), nil
+}
+
+// quote writes s as a TOML basic string.
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }

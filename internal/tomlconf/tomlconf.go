@@ -10,7 +10,6 @@
 package tomlconf
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -20,6 +19,8 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
+
+	"github.com/olc-toolkit/olc/internal/bom"
 )
 
 // Error is a problem in a config: the file, the line (0 when unknown), the
@@ -54,12 +55,6 @@ func Errorf(file, key, format string, args ...any) *Error {
 	return &Error{File: file, Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
-// bom is the UTF-8 byte-order mark some editors put at the start of a file.
-var bom = []byte{0xEF, 0xBB, 0xBF}
-
-// TrimBOM drops a UTF-8 byte-order mark at the start of data.
-func TrimBOM(data []byte) []byte { return bytes.TrimPrefix(data, bom) }
-
 // Doc is a decoded TOML document with the line and order of its keys and
 // the problems found so far.
 type Doc struct {
@@ -74,7 +69,7 @@ type Doc struct {
 // Parse decodes a TOML document; file names it in errors. A UTF-8
 // byte-order mark is accepted. Invalid TOML is an *Error with the line.
 func Parse(file string, data []byte) (*Doc, error) {
-	data = TrimBOM(data)
+	data = bom.Trim(data)
 	d := &Doc{file: file, lines: map[string]int{}, order: map[string][]string{}, flags: map[string]string{}}
 	if err := toml.Unmarshal(data, &d.root); err != nil {
 		var de *toml.DecodeError
@@ -195,7 +190,11 @@ func (d *Doc) Fail(key, format string, args ...any) {
 // of its nearest enclosing table) or the flag that gave it.
 func (d *Doc) Errorf(key, format string, args ...any) *Error {
 	e := &Error{File: d.file, Key: key, Msg: fmt.Sprintf(format, args...)}
-	for k := key; k != ""; {
+	k := key
+	if i := strings.IndexByte(k, '['); i > 0 {
+		k = k[:i] // an element of an array: the array's line
+	}
+	for k != "" {
 		if f, ok := d.flags[k]; ok {
 			e.File, e.Flag = "", f
 			return e
@@ -239,6 +238,16 @@ func (s Section) Adopt(err error) {
 
 // Err returns every problem recorded, joined, or nil.
 func (d *Doc) Err() error { return errors.Join(d.errs...) }
+
+// HasError reports whether a problem was recorded at key.
+func (d *Doc) HasError(key string) bool {
+	for _, e := range d.errs {
+		if ce, ok := e.(*Error); ok && ce.Key == key {
+			return true
+		}
+	}
+	return false
+}
 
 // Failed returns the number of problems recorded so far.
 func (d *Doc) Failed() int { return len(d.errs) }

@@ -2,6 +2,7 @@ package traincmd
 
 import (
 	"fmt"
+	"github.com/olc-toolkit/olc/internal/bom"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -85,7 +86,7 @@ func runGenerate(o *generateOptions) error {
 		if err != nil {
 			return cmdutil.Usagef("--filler: %v", err)
 		}
-		filler = string(b)
+		filler = string(bom.Trim(b))
 	}
 	f, err := train.GenerateTask(train.SynthSpec{Task: o.Task, Lengths: lengths, Depths: depths, N: o.N, Seed: o.Seed, Filler: filler, Keys: o.Keys})
 	if err != nil {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/olc-toolkit/olc/internal/bom"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 
@@ -119,7 +121,7 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 		if err != nil {
 			return &cmdutil.UsageError{Err: fmt.Errorf("read predictions: %w", err)}
 		}
-		if err := json.Unmarshal(b, &preds); err != nil {
+		if err := json.Unmarshal(bom.Trim(b), &preds); err != nil {
 			return &cmdutil.UsageError{Err: fmt.Errorf("%s: want a JSON object {question_id: answer_text}: %w", o.Preds, err)}
 		}
 	} else {
@@ -136,7 +138,7 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 		}
 		threads := o.Threads
 		if threads == 0 {
-			threads = maxProcs()
+			threads = runtime.GOMAXPROCS(0)
 		}
 		w := train.Window{MaxLen: n, Stride: o.Stride, Global: lf.M.Config.GlobalAttention}
 		pr, err := train.Predict(cmd.Context(), lf, model.ByteTokenizer{}, examples, w, train.Decoder{MaxAnswerLen: o.MaxAnswerLen, AllowNoAnswer: v2}, threads)
@@ -244,9 +246,10 @@ func runPerplexity(cmd *cobra.Command, o *evalOptions) error {
 	if err != nil {
 		return &cmdutil.UsageError{Err: fmt.Errorf("read text: %w", err)}
 	}
+	b = bom.Trim(b)
 	threads := o.Threads
 	if threads == 0 {
-		threads = maxProcs()
+		threads = runtime.GOMAXPROCS(0)
 	}
 	rows, err := train.PerplexityByLength(cmd.Context(), lf, model.ByteTokenizer{}, string(b), lengths, 0.15, 1, threads)
 	if err != nil {

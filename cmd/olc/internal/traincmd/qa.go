@@ -2,6 +2,7 @@ package traincmd
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,7 +54,7 @@ was trained at: position embeddings it never trained are noise.`,
 			}
 			threads := o.Threads
 			if threads == 0 {
-				threads = maxProcs()
+				threads = runtime.GOMAXPROCS(0)
 			}
 			a, err := train.AnswerQuestion(cmd.Context(), lf, model.ByteTokenizer{}, doc, o.Question, train.QAOptions{
 				ContextLength: o.ContextLength, Stride: o.Stride, MaxAnswerLen: o.MaxAnswerLen,

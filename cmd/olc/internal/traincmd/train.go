@@ -16,18 +16,20 @@ import (
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/internal/tomlconf"
 	"github.com/olc-toolkit/olc/train"
 )
 
 // TrainOptions are the options of 'olc train'.
 type TrainOptions struct {
-	IO       *cmdutil.IOStreams
-	Config   string
-	Resume   bool
-	JSON     bool
-	Progress bool
-	Set      []string
-	Store    string
+	IO            *cmdutil.IOStreams
+	Config        string
+	Resume        bool
+	JSON          bool
+	Progress      bool
+	Set           []string
+	Store         string
+	PrintDefaults bool
 }
 
 // NewCmdTrain returns 'olc train'.
@@ -37,11 +39,17 @@ func NewCmdTrain(ios *cmdutil.IOStreams) *cobra.Command {
 		Use:   "train --config train.toml",
 		Short: "Train a Longformer on the CPU (question answering or masked LM)",
 		Long: `Train a Longformer from a TOML config with sections [model] (the model
-config's keys), [data] (a synthetic task or SQuAD-format files, or text
-files for mlm), [optimizer] (AdamW), [schedule] (warm-up, then cosine,
-linear or constant), [train] (steps, batch, accumulate, eval_every,
-checkpoint_every, seed, threads, gradient_checkpointing, patience,
-time_limit) and [output] (name, dir).
+config's keys and ablation switches), [data] (a synthetic task, your own
+SQuAD-format files, or text files for mlm), [optimizer] (AdamW),
+[schedule] (warm-up, then cosine, linear or constant decay), [train]
+(steps, batches, evaluation, checkpoints, early stopping, time limit) and
+[output] (name, dir). --print-defaults prints every key with its default
+and meaning (the same as examples/train-reference.toml); a config gives
+only what it changes. To train on your own data:
+
+  [data]
+  train_file = "train.json"   # SQuAD v1.1 or v2.0
+  eval_file = "dev.json"
 
 Metrics go to DIR/NAME/metrics.jsonl (one JSON object a line), checkpoints
 (weights, optimizer moments, state) to DIR/NAME/checkpoint, the final model
@@ -63,24 +71,25 @@ same losses as an uninterrupted run. Ctrl-C saves a checkpoint and exits.
 	f.BoolVar(&opts.Progress, "progress", false, "show the progress bar even when stderr is not a terminal")
 	f.StringArrayVar(&opts.Set, "set", nil, "override a config key: section.key=value (TOML value)")
 	f.StringVar(&opts.Store, "store", cmdutil.DefaultStore, "the experiment store that records the run (study train.NAME)")
+	f.BoolVar(&opts.PrintDefaults, "print-defaults", false, "print every section and key of a train config with its default and meaning, and exit")
 	return cmd
 }
 
 // ParseSets turns section.key=value flags into overrides; values are
 // TOML (numbers, booleans, quoted strings, arrays); a bare word is a
-// string.
-func ParseSets(sets []string) (map[string]any, error) {
-	out := map[string]any{}
+// string. Problems with a key or a value are blamed on its flag.
+func ParseSets(sets []string) ([]train.Override, error) {
+	var out []train.Override
 	for _, s := range sets {
 		k, v, ok := strings.Cut(s, "=")
-		if !ok || k == "" {
-			return nil, cmdutil.Usagef("--set %q: want section.key=value", s)
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, cmdutil.Usagef("--set %q: want section.key=value, e.g. --set optimizer.lr=3e-4", s)
 		}
 		val, err := ParseValue(v)
 		if err != nil {
 			return nil, cmdutil.Usagef("--set %q: %v", s, err)
 		}
-		out[strings.TrimSpace(k)] = val
+		out = append(out, train.Override{Key: strings.TrimSpace(k), Value: val, Source: "--set " + s})
 	}
 	return out, nil
 }
@@ -97,32 +106,24 @@ func ParseValue(v string) (any, error) {
 	if b, err := strconv.ParseBool(v); err == nil {
 		return b, nil
 	}
-	if strings.HasPrefix(v, "[") || strings.HasPrefix(v, `"`) {
-		var m map[string]any
-		if err := tomlUnmarshal("v = "+v, &m); err != nil {
-			return nil, err
+	if strings.HasPrefix(v, "[") || strings.HasPrefix(v, `"`) || strings.HasPrefix(v, "'") {
+		d, err := tomlconf.Parse("value", []byte("v = "+v))
+		if err != nil {
+			return nil, fmt.Errorf("not a TOML value: %s", v)
 		}
-		return m["v"], nil
+		return d.Root().Map()["v"], nil
 	}
 	return v, nil
 }
 
-// LoadTrainConfig loads a config with overrides; config errors are usage
-// errors (exit code 2).
-func LoadTrainConfig(path string, overrides map[string]any) (*train.Config, error) {
+// LoadTrainConfig loads a config with overrides; config errors (each a
+// *train.ConfigError) exit with code 2.
+func LoadTrainConfig(path string, overrides []train.Override) (*train.Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &cmdutil.UsageError{Err: fmt.Errorf("read train config: %w", err)}
+		return nil, &cmdutil.UsageError{Err: fmt.Errorf("%s: cannot read the train config: %w", path, errors.Unwrap(err))}
 	}
-	c, err := train.ParseConfig(path, data, overrides)
-	if err != nil {
-		var ce *train.ConfigError
-		if errors.As(err, &ce) {
-			return nil, &cmdutil.UsageError{Err: err}
-		}
-		return nil, err
-	}
-	return c, nil
+	return train.ParseConfig(path, data, overrides...)
 }
 
 // NewTrainer builds a trainer for a config; configuration and data
@@ -141,8 +142,11 @@ func NewTrainer(c *train.Config) (*train.Trainer, error) {
 }
 
 func runTrain(cmd *cobra.Command, opts *TrainOptions) error {
+	if opts.PrintDefaults {
+		return train.WriteDefaults(opts.IO.Out)
+	}
 	if opts.Config == "" {
-		return cmdutil.Usagef("--config is required")
+		return cmdutil.Usagef("--config is required (olc train --print-defaults shows every key)")
 	}
 	sets, err := ParseSets(opts.Set)
 	if err != nil {
