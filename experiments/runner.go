@@ -488,7 +488,7 @@ func (r *Runner) finish(ctx context.Context, t *Trial, out Outcome, runErr error
 	}
 	if t.State == optimize.Failed && t.Reason == ReasonError {
 		r.streak++
-		r.lastError = firstLine(t.Error)
+		r.lastError = t.ErrorSummary()
 		if r.shouldRetry(t) {
 			r.retryQ = append(r.retryQ, t.Number)
 		}
@@ -546,11 +546,4 @@ func metricNames(m map[string]float64) string {
 	}
 	slices.Sort(names)
 	return "reported: " + strings.Join(names, ", ")
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	"github.com/olc-toolkit/olc/optimize"
@@ -94,6 +95,31 @@ type Trial struct {
 	LogPath string
 	// Owner identifies the process running the trial: "host:pid".
 	Owner string
+}
+
+// ErrorSummary returns a failed trial's error on one line: the failure
+// (the first line of Error), the last line of the log it quotes (the
+// program's own last words, such as a Python exception) and the folder of
+// its logs.
+func (t *Trial) ErrorSummary() string {
+	first, rest, _ := strings.Cut(t.Error, "\n")
+	s := first
+	if _, tail, ok := strings.Cut(rest, " lines ---\n"); ok && strings.HasPrefix(rest, "--- ") {
+		lines := strings.Split(strings.TrimRight(tail, "\n"), "\n")
+		for i := len(lines) - 1; i >= 0; i-- {
+			if last := strings.TrimSpace(lines[i]); last != "" {
+				if len(last) > 200 {
+					last = last[:197] + "..."
+				}
+				s += ": " + last
+				break
+			}
+		}
+	}
+	if t.LogPath != "" {
+		s += " (logs: " + t.LogPath + ")"
+	}
+	return s
 }
 
 // Duration returns how long the trial ran, or 0 while it runs.

@@ -334,3 +334,67 @@ func TestInterruptedCommandsExit130(t *testing.T) {
 		t.Errorf("optimize after SIGTERM: exit %d, want 143\n%s", r.code, r.stderr)
 	}
 }
+
+// runOLCEnv is runOLC with extra environment variables.
+func runOLCEnv(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(olc, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd.Run()
+	return result{cmd.ProcessState.ExitCode(), out.String(), errOut.String()}
+}
+
+func TestProgressWithoutTerminal(t *testing.T) {
+	dir := t.TempDir()
+	cfg := strings.Replace(strings.Replace(tinyTrain, "steps = 4", "steps = 40", 1), "eval_every = 2", "eval_every = 20", 1)
+	writeFile(t, filepath.Join(dir, "train.toml"), cfg, 0o644)
+	// stderr is a pipe: periodic lines instead of a bar.
+	r := runOLCEnv(t, dir, []string{"OLC_PROGRESS_INTERVAL=1ms"}, "train", "--config", "train.toml")
+	if r.code != 0 {
+		t.Fatalf("train: exit %d\n%s", r.code, r.stderr)
+	}
+	lines := 0
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if strings.HasPrefix(l, "train tiny: ") && strings.Contains(l, "%, step ") && strings.Contains(l, " of 40, loss ") && strings.Contains(l, "tokens/s") && strings.Contains(l, " elapsed") {
+			lines++
+		}
+	}
+	if lines < 5 || !strings.Contains(r.stderr, "left") || !strings.Contains(r.stderr, "step 20: eval exact") {
+		t.Errorf("%d progress lines, want one a step; stderr:\n%s", lines, r.stderr)
+	}
+	if strings.Contains(r.stderr, "\r") || strings.Contains(r.stderr, "\x1b[") {
+		t.Errorf("a bar was drawn on a pipe:\n%q", r.stderr)
+	}
+	// The default interval is 10 s: a run of a second prints no line.
+	r = runOLC(t, dir, "train", "--config", "train.toml", "--set", "output.name=quiet", "--set", "train.steps=2")
+	if strings.Contains(r.stderr, "train quiet: ") {
+		t.Errorf("progress lines within the first 10 s:\n%s", r.stderr)
+	}
+
+	// A failed trial gets a line with its cause and its logs.
+	writeFile(t, filepath.Join(dir, "fail.sh"), "#!/bin/sh\necho 'starting' >&2\necho 'ValueError: lr must be positive' >&2\nexit 3\n", 0o755)
+	writeFile(t, filepath.Join(dir, "s.toml"), `[study]
+name = "failing"
+trials = 2
+
+[params.a]
+type = "float"
+low = 0.0
+high = 1.0
+
+[objective]
+kind = "command"
+command = ["./fail.sh"]
+`, 0o644)
+	r = runOLC(t, dir, "optimize", "--config", "s.toml", "--max-failures", "2")
+	want := "olc: trial 0 failed: exit status 3: ValueError: lr must be positive (logs: "
+	if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, filepath.Join(".olc", "runs", "failing", "0")+")") {
+		t.Errorf("stderr lacks %q and the log folder:\n%s", want, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "the last one failed with: exit status 3: ValueError: lr must be positive") {
+		t.Errorf("the final error hides the cause:\n%s", r.stderr)
+	}
+}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/optimize/benchmark"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
 
@@ -199,18 +198,12 @@ func runOptimize(ctx context.Context, opts *OptimizeOptions) error {
 	}
 	start := time.Now()
 	cfg := benchmark.Config{Problems: probs, Samplers: samps, Budgets: opts.Budgets, Seeds: opts.Seeds}
-	var bar *progressbar.ProgressBar
-	if opts.Progress || opts.IO.StderrTTY {
-		cfg.Progress = func(done, total int) {
-			if bar == nil {
-				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(opts.IO.ErrOut), progressbar.OptionSetDescription("bench"),
-					progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionSetWidth(30),
-					progressbar.OptionOnCompletion(func() { fmt.Fprintln(opts.IO.ErrOut) }))
-			}
-			bar.Set(done)
-		}
+	bar := cmdutil.NewProgress(opts.IO, opts.Progress, "bench optimize")
+	cfg.Progress = func(done, total int) {
+		bar.SetCount(done, total, fmt.Sprintf("%d of %d runs", done, total))
 	}
 	results, err := benchmark.Run(ctx, cfg)
+	bar.Finish()
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/olc-toolkit/olc/experiments"
 	"github.com/olc-toolkit/olc/experiments/sqlitestore"
@@ -30,11 +31,20 @@ type IOStreams struct {
 	ErrOut io.Writer
 	// StderrTTY reports whether ErrOut is a terminal (progress bars).
 	StderrTTY bool
+	// ProgressInterval is how often long work prints a progress line when
+	// ErrOut is not a terminal (DefaultProgressInterval when 0).
+	ProgressInterval time.Duration
 }
 
-// System returns the process's streams.
+// System returns the process's streams. OLC_PROGRESS_INTERVAL (a
+// duration such as "30s") sets how often long work prints a progress line
+// when stderr is not a terminal.
 func System() *IOStreams {
-	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, StderrTTY: term.IsTerminal(int(os.Stderr.Fd()))}
+	ios := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, StderrTTY: term.IsTerminal(int(os.Stderr.Fd()))}
+	if d, err := time.ParseDuration(os.Getenv("OLC_PROGRESS_INTERVAL")); err == nil && d > 0 {
+		ios.ProgressInterval = d
+	}
+	return ios
 }
 
 // Test returns streams writing to buffers.

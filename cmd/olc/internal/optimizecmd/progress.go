@@ -2,51 +2,36 @@ package optimizecmd
 
 import (
 	"fmt"
-	"io"
-	"time"
 
+	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/experiments"
-	"github.com/schollz/progressbar/v3"
+	"github.com/olc-toolkit/olc/optimize"
 )
 
-// progress shows a study's progress on stderr.
+// progress reports a study's progress on stderr: complete trials against
+// the target, the best value and the failures, with a line for each trial
+// whose objective failed.
 type progress struct {
-	bar   *progressbar.ProgressBar
-	w     io.Writer
-	study *experiments.Study
+	p *cmdutil.Progress
 }
 
-func newProgress(w io.Writer, study *experiments.Study, target int) *progress {
-	bar := progressbar.NewOptions(target,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(study.Name),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionSetRenderBlankState(true),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-	)
-	return &progress{bar: bar, w: w, study: study}
+func newProgress(ios *cmdutil.IOStreams, bar bool, study *experiments.Study) *progress {
+	return &progress{p: cmdutil.NewProgress(ios, bar, "study "+study.Name)}
 }
 
-// event updates the bar; the runner calls it after every trial event.
+// event is the runner's OnEvent.
 func (p *progress) event(e experiments.Event) {
-	desc := p.study.Name
+	if e.Kind == experiments.TrialFinished && e.Trial.State == optimize.Failed && e.Trial.Reason == experiments.ReasonError {
+		p.p.Note("olc: trial %d failed: %s", e.Trial.Number, e.Trial.ErrorSummary())
+	}
+	detail := fmt.Sprintf("%d of %d complete", min(e.Counts.Complete, e.Target), e.Target)
 	if e.Best != nil {
-		desc = fmt.Sprintf("%s best %s", p.study.Name, formatValue(e.Best.Value))
+		detail += ", best " + formatValue(e.Best.Value)
 	}
 	if e.Counts.Failed > 0 {
-		desc += fmt.Sprintf(" (%d failed)", e.Counts.Failed)
+		detail += fmt.Sprintf(", %d failed", e.Counts.Failed)
 	}
-	p.bar.Describe(desc)
-	p.bar.Set(min(e.Counts.Complete, e.Target))
+	p.p.SetCount(e.Counts.Complete, e.Target, detail)
 }
 
-func (p *progress) finish() {
-	if !p.bar.IsFinished() {
-		p.bar.Exit()
-		fmt.Fprintln(p.w)
-	}
-}
+func (p *progress) finish() { p.p.Finish() }

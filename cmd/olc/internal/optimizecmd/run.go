@@ -125,15 +125,10 @@ func runOptimize(ctx context.Context, opts *RunOptions) error {
 		MaxFailures: opts.MaxFailures, RunsDir: filepath.Join(cmdutil.WorkDir(opts.StorePath), "runs"),
 		HeartbeatInterval: opts.Heartbeat, StaleAfter: opts.StaleAfter,
 	}
-	var bar *progress
-	if opts.Progress || opts.IO.StderrTTY {
-		bar = newProgress(opts.IO.ErrOut, study, plan.Trials)
-		runner.OnEvent = bar.event
-	}
+	bar := newProgress(opts.IO, opts.Progress, study)
+	runner.OnEvent = bar.event
 	sum, runErr := runner.Run(ctx)
-	if bar != nil {
-		bar.finish()
-	}
+	bar.finish()
 	if sum == nil {
 		return runErr
 	}

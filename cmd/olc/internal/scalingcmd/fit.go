@@ -13,14 +13,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/experiments"
 	"github.com/olc-toolkit/olc/optimize"
 	"github.com/olc-toolkit/olc/scaling"
 	"github.com/olc-toolkit/olc/scaling/scalingplot"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
 
@@ -296,27 +294,15 @@ func fitOptions(opts *FitOptions) scaling.Options {
 	return fo
 }
 
-// progress shows a bar on stderr, when it is a terminal or --progress is
-// given, fed by fo.Progress; the returned function ends it.
+// progress reports the fit on stderr (a bar on a terminal or with
+// --progress, else a line every 10 s), fed by fo.Progress; the returned
+// function ends it.
 func progress(opts *FitOptions, fo *scaling.Options, name string) func() {
-	if !opts.Progress && !opts.IO.StderrTTY {
-		return func() {}
-	}
-	bar := progressbar.NewOptions(-1,
-		progressbar.OptionSetWriter(opts.IO.ErrOut),
-		progressbar.OptionSetDescription("fit "+name),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-	)
+	bar := cmdutil.NewProgress(opts.IO, opts.Progress, "fit "+name)
 	fo.Progress = func(done, total int) {
-		if done == 1 {
-			bar.ChangeMax(total)
-		}
-		bar.Set(done)
+		bar.SetCount(done, total, fmt.Sprintf("%d of %d starts and resamples", done, total))
 	}
-	return func() { bar.Finish(); fmt.Fprintln(opts.IO.ErrOut) }
+	return bar.Finish
 }
 
 // fitError maps bad data and unidentifiable laws to usage errors (exit 2).

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
@@ -163,30 +162,18 @@ func runTrain(cmd *cobra.Command, opts *TrainOptions) error {
 	if err != nil {
 		return err
 	}
-	w := opts.IO.ErrOut
-	var bar *progressbar.ProgressBar
-	if opts.Progress || opts.IO.StderrTTY {
-		bar = progressbar.NewOptions(c.Train.Steps, progressbar.OptionSetWriter(w), progressbar.OptionSetWidth(25),
-			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200e6),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
-	}
+	bar := cmdutil.NewProgress(opts.IO, opts.Progress, "train "+c.Output.Name)
+	defer bar.Finish()
 	t.Hooks.Step = func(s train.StepInfo) {
-		if bar != nil {
-			bar.Describe(fmt.Sprintf("loss %.4f  %.0f tok/s", s.Loss, s.TokensPerS))
-			bar.Set(s.Step)
-		}
+		bar.Set(trainFraction(c, s), fmt.Sprintf("step %d of %d, loss %.4f, %.0f tokens/s", s.Step, s.Steps, s.Loss, s.TokensPerS))
 	}
 	var evals []train.EvalInfo
 	t.Hooks.Eval = func(e train.EvalInfo) {
 		evals = append(evals, e)
-		if bar == nil { // logs, like the bar, only on a terminal or with --progress
-			return
-		}
-		bar.Clear()
 		if c.Train.Task == "mlm" {
-			fmt.Fprintf(w, "step %d: eval loss %.4f, perplexity %.3f\n", e.Step, e.Loss, e.Perplexity)
+			bar.Note("step %d: eval loss %.4f, perplexity %.3f", e.Step, e.Loss, e.Perplexity)
 		} else {
-			fmt.Fprintf(w, "step %d: eval exact %.1f, f1 %.1f, loss %.4f\n", e.Step, e.Exact, e.F1, e.Loss)
+			bar.Note("step %d: eval exact %.1f, f1 %.1f, loss %.4f", e.Step, e.Exact, e.F1, e.Loss)
 		}
 	}
 	// The run enters the store at its first step (a run that cannot
@@ -214,9 +201,7 @@ func runTrain(cmd *cobra.Command, opts *TrainOptions) error {
 	if err != nil {
 		return err
 	}
-	if bar != nil {
-		bar.Finish()
-	}
+	bar.Finish()
 	interrupted := error(nil)
 	if res.Stopped == "interrupted" {
 		interrupted = fmt.Errorf("%w: checkpoint saved in %s; continue with --resume", experiments.ErrInterrupted, filepath.Join(res.RunDir, "checkpoint"))
@@ -239,4 +224,14 @@ func runTrain(cmd *cobra.Command, opts *TrainOptions) error {
 		fmt.Fprintf(out, "model: %s\nmetrics: %s/metrics.jsonl, study train.%s in %s\n", res.ModelDir, res.RunDir, res.Name, opts.Store)
 	}
 	return interrupted
+}
+
+// trainFraction is how far a run is towards whichever of its limits stops
+// it first: the steps, or the time limit.
+func trainFraction(c *train.Config, s train.StepInfo) float64 {
+	f := float64(s.Step) / float64(max(s.Steps, 1))
+	if c.Train.TimeLimit > 0 {
+		f = max(f, s.Seconds/c.Train.TimeLimit)
+	}
+	return f
 }
