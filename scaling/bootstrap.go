@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -88,41 +89,54 @@ func bootstrap(ctx context.Context, res *Result, d *Data, p *problem, warm [][]f
 	if info.Failed > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d bootstrap resamples did not converge and are left out of the intervals", info.Failed, B))
 	}
-	for i, name := range res.ParamNames {
-		col := make([]float64, len(info.Samples))
-		for k, s := range info.Samples {
-			col[k] = s[i]
-		}
-		res.Params[name] = withInterval(res.Params[name].Value, col)
-	}
-	if res.Exponents != nil {
-		var as, bs, gs []float64
-		ns := make([][]float64, len(opts.Compute))
-		ds := make([][]float64, len(opts.Compute))
-		ts := make([][]float64, len(opts.Compute))
-		ls := make([][]float64, len(opts.Compute))
-		for _, s := range info.Samples {
-			dv, _ := derive(res.Law, s, opts.Compute, opts.Transform)
-			as, bs, gs = append(as, dv.a), append(bs, dv.b), append(gs, dv.g)
-			for j := range opts.Compute {
-				ns[j] = append(ns[j], dv.n[j])
-				ds[j] = append(ds[j], dv.d[j])
-				ts[j] = append(ts[j], dv.d[j]/dv.n[j])
-				ls[j] = append(ls[j], dv.loss[j])
-			}
-		}
-		res.Exponents.A = withInterval(res.Exponents.A.Value, as)
-		res.Exponents.B = withInterval(res.Exponents.B.Value, bs)
-		res.Exponents.G = withInterval(res.Exponents.G.Value, gs)
-		for j := range res.Optimal {
-			o := &res.Optimal[j]
-			o.N = withInterval(o.N.Value, ns[j])
-			o.D = withInterval(o.D.Value, ds[j])
-			o.TokensPerParam = withInterval(o.TokensPerParam.Value, ts[j])
-			o.Loss = withInterval(o.Loss.Value, ls[j])
+	values := res.quantities(res.Values(), opts)
+	cols := make([][]float64, len(values))
+	for _, smp := range info.Samples {
+		for q, v := range res.quantities(smp, opts) {
+			cols[q] = append(cols[q], v)
 		}
 	}
+	ests := make([]Estimate, len(values))
+	for q := range values {
+		ests[q] = withInterval(values[q], cols[q])
+	}
+	res.setQuantities(ests)
 	return nil
+}
+
+// quantities returns every quantity a bootstrap gives an interval for, at
+// the reported parameters nat: the parameters, then for a law of N and D
+// the exponents a, b and G and, for each compute budget, the optimal N, D,
+// tokens per parameter and loss.
+func (res *Result) quantities(nat []float64, opts Options) []float64 {
+	out := slices.Clone(nat)
+	if res.Exponents == nil {
+		return out
+	}
+	dv, _ := derive(res.Law, nat, opts.Compute, opts.Transform)
+	out = append(out, dv.a, dv.b, dv.g)
+	for j := range opts.Compute {
+		out = append(out, dv.n[j], dv.d[j], dv.d[j]/dv.n[j], dv.loss[j])
+	}
+	return out
+}
+
+// setQuantities stores estimates in the order of quantities.
+func (res *Result) setQuantities(e []Estimate) {
+	for i, name := range res.ParamNames {
+		res.Params[name] = e[i]
+	}
+	if res.Exponents == nil {
+		return
+	}
+	q := len(res.ParamNames)
+	res.Exponents.A, res.Exponents.B, res.Exponents.G = e[q], e[q+1], e[q+2]
+	q += 3
+	for j := range res.Optimal {
+		o := &res.Optimal[j]
+		o.N, o.D, o.TokensPerParam, o.Loss = e[q], e[q+1], e[q+2], e[q+3]
+		q += 4
+	}
 }
 
 // withInterval returns v with the standard deviation and the 2.5% and

@@ -43,6 +43,26 @@ type Options struct {
 	// the estimate itself) each bootstrap resample starts from, each with
 	// the grid point that led to it; default 3.
 	WarmStarts int
+	// ScreenRows bounds the cost of the start grid on large data: with
+	// more points than this, every start is run on a random subsample of
+	// ScreenRows points (drawn from Seed), and the subsample's optimum is
+	// refitted on all the points, with those of its WarmStarts best other
+	// optima whose excess objective is within the subsample's noise.
+	// Default 500; negative: the whole grid on all the points whatever
+	// their number.
+	ScreenRows int
+	// LittleBootstrapAbove is the number of points above which the
+	// bootstrap is Kleiner et al.'s bag of little bootstraps (2014):
+	// LittleSubsets subsets of ⌈n^0.7⌉ points (at least 5,000), each
+	// resampled with multinomial weights summing to n, so that a resample
+	// costs the subset's size instead of n; the standard errors and
+	// interval ends are averaged over the subsets. Default 20,000;
+	// negative: never.
+	LittleBootstrapAbove int
+	// LittleSubsets is the number of subsets of the little bootstrap;
+	// default 10. LittleSubsetPoints is their size; default ⌈n^0.7⌉, at
+	// least 5,000 (at most n).
+	LittleSubsets, LittleSubsetPoints int
 	// Seed seeds the bootstrap's resampling.
 	Seed uint64
 	// Compute lists compute budgets (FLOPs, C ≈ 6·N·D) for which to report
@@ -87,6 +107,15 @@ func (o Options) withDefaults(law Law) Options {
 	if o.WarmStarts <= 0 {
 		o.WarmStarts = 3
 	}
+	if o.ScreenRows == 0 {
+		o.ScreenRows = 500
+	}
+	if o.LittleBootstrapAbove == 0 {
+		o.LittleBootstrapAbove = 20_000
+	}
+	if o.LittleSubsets <= 0 {
+		o.LittleSubsets = 10
+	}
 	return o
 }
 
@@ -122,8 +151,10 @@ var ErrNoConvergence = errors.New("no start converged")
 type multiStart struct {
 	best      local
 	converged int
-	locals    []local // every start's outcome, in start order
-	lowerNC   *local  // a start that did not converge but reached a lower objective
+	starts    [][]float64 // the starts
+	locals    []local     // every start's outcome, in start order
+	lowerNC   *local      // a start that did not converge but reached a lower objective
+	screen    *Screening  // set when the starts were screened on a subsample
 }
 
 // runStarts minimizes p from every start on workers goroutines. Every start
@@ -154,7 +185,9 @@ func runStarts(ctx context.Context, p *problem, starts [][]float64, workers int,
 	if err := ctx.Err(); err != nil {
 		return multiStart{}, err
 	}
-	return pickBest(locals), nil
+	ms := pickBest(locals)
+	ms.starts = starts
+	return ms, nil
 }
 
 func pickBest(locals []local) multiStart {
@@ -187,13 +220,14 @@ func pickBest(locals []local) multiStart {
 // then the grid's best distinct optima with the grid points that led to
 // them.
 func (ms multiStart) warmStarts(opts Options) [][]float64 {
-	return append([][]float64{ms.best.theta}, ms.distinctOptima(opts.WarmStarts, opts.Starts)...)
+	return append([][]float64{ms.best.theta}, ms.distinctOptima(opts.WarmStarts, true)...)
 }
 
 // distinctOptima returns up to k converged optima other than the best,
 // lowest objective first, that differ from the best and from each other,
-// with the starts that led to them.
-func (ms multiStart) distinctOptima(k int, starts [][]float64) [][]float64 {
+// with (withStarts) the starts that led to them and to the best.
+func (ms multiStart) distinctOptima(k int, withStarts bool) [][]float64 {
+	starts := ms.starts
 	order := make([]int, 0, len(ms.locals))
 	for i, l := range ms.locals {
 		if l.converged && !math.IsInf(l.f, 1) {
@@ -212,10 +246,13 @@ func (ms multiStart) distinctOptima(k int, starts [][]float64) [][]float64 {
 			continue
 		}
 		kept = append(kept, th)
-		out = append(out, th, starts[ms.locals[i].start])
+		out = append(out, th)
+		if withStarts {
+			out = append(out, starts[ms.locals[i].start])
+		}
 	}
 	// Always include the grid start that led to the best.
-	if ms.best.start >= 0 && ms.best.start < len(starts) {
+	if withStarts && ms.best.start >= 0 && ms.best.start < len(starts) {
 		out = append(out, starts[ms.best.start])
 	}
 	return out
@@ -253,41 +290,51 @@ func Fit(ctx context.Context, law Law, d *Data, opts Options) (*Result, error) {
 			return nil, &IdentifiabilityError{Law: law.Name(), Reason: fmt.Sprintf("holding out %d of %d points leaves %d, and the law's %d parameters need at least %d", opts.Holdout, d.Len(), rest, len(law.Params()), len(law.Params())+1), Alternatives: alternatives(d, law.Name())}
 		}
 	}
-	total := len(opts.Starts)
-	if opts.Bootstrap > 0 {
-		total += opts.Bootstrap
-	}
-	if opts.Holdout > 0 {
-		total += len(opts.Starts)
-	}
+	plan := planFit(d, opts)
+	total := plan.units()
 	var done atomic.Int64
 	tick := func() {
 		if opts.Progress != nil {
 			opts.Progress(int(done.Add(1)), total)
 		}
 	}
+	// skip counts units that turned out not to be needed.
+	skip := func(k int) {
+		if opts.Progress != nil && k > 0 {
+			opts.Progress(int(done.Add(int64(k))), total)
+		}
+	}
 
 	t0 := time.Now()
 	p := newProblem(law, d, opts.Transform, opts.Loss, opts.Delta)
-	ms, err := runStarts(ctx, p, opts.Starts, opts.Workers, opts.GradTol, opts.MaxIterations, tick)
+	ms, err := fitStarts(ctx, law, d, p, opts, tick, skip)
 	if err != nil {
 		return nil, err
-	}
-	if ms.converged == 0 {
-		return nil, noConvergence(law, ms, opts)
 	}
 	res := newResult(law, d, opts, p, ms)
 	res.Seconds.Fit = time.Since(t0).Seconds()
 	if opts.Bootstrap > 0 {
 		t0 = time.Now()
-		if err := bootstrap(ctx, res, d, p, ms.warmStarts(opts), opts, tick); err != nil {
+		warm := ms.warmStarts(opts)
+		if ms.screen != nil {
+			// On many points a resample's optimum lies next to one of the
+			// full data's: the grid points are not worth their cost, nor
+			// are optima that no resample can prefer.
+			warm = append([][]float64{ms.best.theta}, p.contenders(ms.best.theta, ms.distinctOptima(opts.WarmStarts, false))...)
+		}
+		if plan.Subsets > 0 {
+			err = littleBootstrap(ctx, res, d, warm, opts, plan, tick)
+		} else {
+			err = bootstrap(ctx, res, d, p, warm, opts, tick)
+		}
+		if err != nil {
 			return nil, err
 		}
 		res.Seconds.Bootstrap = time.Since(t0).Seconds()
 	}
 	if opts.Holdout > 0 {
 		t0 = time.Now()
-		h, err := holdout(ctx, law, d, opts, tick)
+		h, err := holdout(ctx, law, d, opts, tick, skip)
 		if err != nil {
 			return nil, err
 		}
@@ -317,11 +364,14 @@ func newResult(law Law, d *Data, opts Options, p *problem, ms multiStart) *Resul
 		ParamNames: law.Params(), Params: map[string]Estimate{},
 		Objective: best.f, Converged: best.converged, GradNorm: best.gradNorm,
 		Iterations: best.iters, Status: best.status.String(),
-		Starts: len(opts.Starts), StartsConverged: ms.converged,
+		Starts: len(opts.Starts), StartsConverged: ms.converged, Screen: ms.screen,
 		Warnings: []string{}, Optimal: []Allocation{},
 	}
 	if opts.Loss == LeastSquares {
 		res.Delta = 0
+	}
+	if ms.screen != nil {
+		res.StartsConverged = ms.screen.Converged
 	}
 	for i, name := range res.ParamNames {
 		res.Params[name] = pointEstimate(nat[i])

@@ -2,6 +2,7 @@ package scaling
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -9,7 +10,7 @@ import (
 
 // holdout fits the law without the opts.Holdout largest-compute points and
 // measures its error on them.
-func holdout(ctx context.Context, law Law, d *Data, opts Options, tick func()) (*Holdout, error) {
+func holdout(ctx context.Context, law Law, d *Data, opts Options, tick func(), skip func(int)) (*Holdout, error) {
 	n := d.Len()
 	order := make([]int, n)
 	for i := range order {
@@ -22,12 +23,12 @@ func holdout(ctx context.Context, law Law, d *Data, opts Options, tick func()) (
 		return nil, &IdentifiabilityError{Law: law.Name(), Reason: fmt.Sprintf("without the %d largest-compute points, %s", opts.Holdout, why)}
 	}
 	p := newProblem(law, sub, opts.Transform, opts.Loss, opts.Delta)
-	ms, err := runStarts(ctx, p, opts.Starts, opts.Workers, opts.GradTol, opts.MaxIterations, tick)
+	ms, err := fitStarts(ctx, law, sub, p, opts, tick, skip)
+	if errors.Is(err, ErrNoConvergence) {
+		return nil, fmt.Errorf("holdout fit: %w", err)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if ms.converged == 0 {
-		return nil, fmt.Errorf("holdout fit: %w", noConvergence(law, ms, opts))
 	}
 	nat := law.Natural(ms.best.theta)
 	h := &Holdout{K: opts.Holdout, Params: map[string]float64{}}

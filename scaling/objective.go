@@ -53,6 +53,14 @@ func (p *problem) withWeights(w []float64) *problem {
 	return &q
 }
 
+// weight returns the number of points, counted with their multiplicities.
+func (p *problem) weight() float64 {
+	if p.w == nil {
+		return float64(len(p.lx))
+	}
+	return floats.Sum(p.w)
+}
+
 // rho returns the loss of residual r and its derivative.
 func (p *problem) rho(r float64) (float64, float64) {
 	if p.loss == LeastSquares {
@@ -126,7 +134,16 @@ type local struct {
 // converged when the final gradient norm is below 1000·gradTol: runs that
 // stall at the best optimum end within that (measured on Hoffmann's grid:
 // below 5e-8 for gradTol 1e-10), runs stopped early do not.
+//
+// The objective is a sum over the points, so its gradient near the optimum
+// grows with their number (or total weight) W, and so do the gradient
+// norms at which line searches stall: both tolerances are scaled by
+// max(1, W/250), which leaves the accuracy of the parameters (gradient over
+// curvature, both ∝ W) the same on any number of points and fits of up to
+// 250 points unchanged. Without it, runs from the estimate on thousands of
+// points stalled at 1e-7 to 3e-7 and were taken for unconverged.
 func (p *problem) minimize(th0 []float64, gradTol float64, maxIter int) local {
+	gradTol *= max(1, p.weight()/250)
 	var lastX, lastG []float64
 	var lastF float64
 	scratch := make([]float64, len(th0))

@@ -123,6 +123,22 @@ type BootstrapInfo struct {
 	// Samples are the reported parameters of each successful resample, in
 	// the order of Result.ParamNames.
 	Samples [][]float64 `json:"samples"`
+	// Subsets and SubsetPoints describe a bag of little bootstraps (0
+	// for the standard bootstrap): the resamples are spread over Subsets
+	// subsets of SubsetPoints points each.
+	Subsets      int `json:"subsets,omitempty"`
+	SubsetPoints int `json:"subset_points,omitempty"`
+}
+
+// Screening describes a start grid run on a subsample of the points.
+type Screening struct {
+	// Points is the size of the subsample.
+	Points int `json:"points"`
+	// Refitted is the number of the subsample's optima (and the grid
+	// points that led to them) refitted on all the points.
+	Refitted int `json:"refitted"`
+	// Converged is the number of starts that converged on the subsample.
+	Converged int `json:"converged"`
 }
 
 // Result is a fitted law.
@@ -157,6 +173,9 @@ type Result struct {
 	// converged.
 	Starts          int `json:"starts"`
 	StartsConverged int `json:"starts_converged"`
+	// Screen, when set, says that the starts ran on a subsample of the
+	// points and which of them were refitted on all of them.
+	Screen *Screening `json:"screen,omitempty"`
 	// Condition is the condition number of the Jacobian of the log
 	// predictions with respect to the internal parameters at the estimate;
 	// large values mean some combination of parameters is not determined

@@ -18,7 +18,9 @@ func TestExitCode(t *testing.T) {
 	}{
 		{nil, 0},
 		{errors.New("the work failed"), 1},
-		{fmt.Errorf("run: %w", experiments.ErrInterrupted), 1},
+		{fmt.Errorf("run: %w", experiments.ErrInterrupted), 130},
+		{fmt.Errorf("fit: %w", context.Canceled), 130},
+		{fmt.Errorf("open: %w", &sqlitestore.CorruptError{Path: "x.db"}), 2},
 		{&experiments.FailuresError{N: 10, Last: "boom"}, 1},
 		{cmdutil.Usagef("--trials must be positive"), 2},
 		{fmt.Errorf("load: %w", &experiments.ConfigError{File: "s.toml", Key: "study.trials", Msg: "bad"}), 2},

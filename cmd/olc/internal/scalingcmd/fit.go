@@ -10,9 +10,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/experiments"
@@ -241,6 +243,13 @@ func runFit(ctx context.Context, opts *FitOptions) error {
 				fo.Starts = append(fo.Starts, s)
 			}
 		}
+	}
+	if plan := scaling.PlanFit(law, data, fo); plan.Seconds > 10 || plan.ScreenPoints > 0 {
+		workers := fo.Workers
+		if workers <= 0 {
+			workers = runtime.GOMAXPROCS(0)
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "olc: fit %s: %s; about %s on %d cores\n", law.Name(), plan, cmdutil.Duration(time.Duration(plan.Seconds*float64(time.Second))), workers)
 	}
 	stop := progress(opts, &fo, law.Name())
 	res, err := scaling.Fit(ctx, law, data, fo)

@@ -38,7 +38,12 @@ func printFit(w io.Writer, r *scaling.Result, source string) {
 	if r.Transform == scaling.Complement {
 		target = "log(1 - metric)"
 	}
-	fmt.Fprintf(w, "%d points from %s; %s on %s; %d starts, %d converged\n", r.NPoints, source, lossDesc, target, r.Starts, r.StartsConverged)
+	if sc := r.Screen; sc != nil {
+		fmt.Fprintf(w, "%d points from %s; %s on %s; %d starts screened on %d random points, %d converged; the best of their optima (and %d others that might win) refitted on all points\n",
+			r.NPoints, source, lossDesc, target, r.Starts, sc.Points, r.StartsConverged, sc.Refitted-1)
+	} else {
+		fmt.Fprintf(w, "%d points from %s; %s on %s; %d starts, %d converged\n", r.NPoints, source, lossDesc, target, r.Starts, r.StartsConverged)
+	}
 	conv := "converged"
 	if !r.Converged {
 		conv = "NOT converged"
@@ -55,7 +60,7 @@ func printFit(w io.Writer, r *scaling.Result, source string) {
 	fmt.Fprintf(w, "\nfit: objective %.6g, RMSE(log) %.4g, R²(log) %.4f, Jacobian condition number %.3g\n", r.Objective, r.RMSELog, r.R2Log, r.Condition)
 
 	if x := r.Exponents; x != nil {
-		fmt.Fprintf(w, "\ncompute-optimal scaling (C = 6ND): N_opt ∝ C^a, D_opt ∝ C^b\n")
+		fmt.Fprintf(w, "\ncompute-optimal scaling (C = 6ND): N_opt = G·(C/6)^a, D_opt = (C/6)^b / G\n")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "\tvalue\tstd. error\t95% interval")
 		fmt.Fprintf(tw, "a\t%s\t%s\t%s\n", num(x.A.Value), se(x.A), interval(x.A))
@@ -92,7 +97,9 @@ func printFit(w io.Writer, r *scaling.Result, source string) {
 		}
 		tw.Flush()
 	}
-	if b := r.Bootstrap; b != nil {
+	if b := r.Bootstrap; b != nil && b.Subsets > 0 {
+		fmt.Fprintf(w, "\nintervals: bag of little bootstraps, %d resamples over %d random subsets of %d points (seed %d), %d failed; 95%% percentile intervals and standard errors averaged over the subsets\n", b.Resamples, b.Subsets, b.SubsetPoints, b.Seed, b.Failed)
+	} else if b != nil {
 		fmt.Fprintf(w, "\nintervals: %d bootstrap resamples of the points (seed %d), %d failed, %d degenerate; 95%% percentile intervals\n", b.Resamples, b.Seed, b.Failed, b.Degenerate)
 	} else {
 		fmt.Fprintf(w, "\nno bootstrap: no intervals (--bootstrap N)\n")
