@@ -38,6 +38,11 @@ type Config struct {
 	// HiddenAct is the feed-forward activation; only "gelu" (exact, erf).
 	HiddenAct string `json:"hidden_act" doc:"feed-forward activation: gelu (exact, with erf) only"`
 	ModelType string `json:"model_type" doc:"longformer"`
+	// Architectures names the task a checkpoint was trained for, as
+	// Hugging Face's config.json does: LongformerForQuestionAnswering or
+	// LongformerForMaskedLM (the head the other task needs is untrained).
+	// It is not a key of TOML configs.
+	Architectures []string `json:"architectures,omitempty" toml:"-"`
 
 	// Ablation switches, each on by default.
 
@@ -112,6 +117,18 @@ func (w Windows) MarshalJSON() ([]byte, error) {
 		return json.Marshal(w.PerLayer[0])
 	}
 	return json.Marshal(w.PerLayer)
+}
+
+// The architectures of Config.Architectures that name olc's heads.
+const (
+	ArchQA  = "LongformerForQuestionAnswering"
+	ArchMLM = "LongformerForMaskedLM"
+)
+
+// TrainedFor reports whether the checkpoint's config says it was trained
+// with the head of arch, and known whether it says anything at all.
+func (c *Config) TrainedFor(arch string) (trained, known bool) {
+	return slices.Contains(c.Architectures, arch), len(c.Architectures) > 0
 }
 
 // Window returns the attention window of layer l.

@@ -111,5 +111,8 @@ func LoadLongformer(dir string, needQA bool) (*Longformer, error) {
 			return nil, fmt.Errorf("%s: the checkpoint has no question-answering head (qa_outputs)", dir)
 		}
 	}
+	if trained, known := m.Config.TrainedFor(model.ArchQA); needQA && known && !trained {
+		return nil, fmt.Errorf("%s was trained for %s, not question answering: its question-answering head is untrained (train one with train.task = \"qa\")", dir, strings.Join(m.Config.Architectures, ", "))
+	}
 	return &Longformer{M: m}, nil
 }

@@ -36,6 +36,11 @@ func NewTrainer(c *Config) (*Trainer, error) {
 		lf = &Longformer{M: m}
 	}
 	lf.Checkpoint = c.Train.Checkpointing
+	// The saved model says which head this run trains.
+	lf.M.Config.Architectures = []string{model.ArchQA}
+	if c.Train.Task == "mlm" {
+		lf.M.Config.Architectures = []string{model.ArchMLM}
+	}
 	data, err := LoadData(c, tok)
 	if err != nil {
 		return nil, err

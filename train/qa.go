@@ -21,8 +21,9 @@ type QAOptions struct {
 	// ContextLength is the model input length in tokens (the model's
 	// maximum when 0).
 	ContextLength int
-	// Stride is the overlap of consecutive windows in tokens (256 when 0,
-	// capped below the window's context room).
+	// Stride is the overlap of consecutive windows in tokens; when 0, 256
+	// or half the document tokens a window holds, whichever is less. A
+	// stride that leaves windows no room to advance is an error.
 	Stride int
 	// MaxAnswerLen bounds answers, in tokens (30 when 0).
 	MaxAnswerLen int
@@ -82,10 +83,12 @@ func AnswerQuestion(ctx context.Context, m Model, tok model.Tokenizer, doc, ques
 	if room < 16 {
 		return nil, fmt.Errorf("a %d-token context leaves no room for the document after the question", n)
 	}
-	if w.Stride == 0 {
-		w.Stride = 256
+	switch {
+	case w.Stride == 0:
+		w.Stride = min(256, room/2)
+	case w.Stride >= room:
+		return nil, fmt.Errorf("a stride of %d tokens must be less than the %d document tokens a %d-token window holds after the question: windows would not advance", w.Stride, room, n)
 	}
-	w.Stride = min(w.Stride, room/2)
 	ex := Example{ID: "q", Question: question, Context: doc}
 	feats, err := MakeFeatures(tok, &ex, 0, w)
 	if err != nil {

@@ -122,6 +122,8 @@ func TestTrainEvalQA(t *testing.T) {
 		{[]string{"eval", "--data", "test.json"}, "give one of --model and --predictions"},
 		{[]string{"eval", "--data", "missing.json", "--predictions", "preds.json"}, "missing.json"},
 		{[]string{"qa", "--model", "runs/tiny/model", "--doc", "doc.html", "--question", "Q", "--context-length", "5000"}, "exceeds the model's"},
+		{[]string{"qa", "--model", "runs/tiny/model", "--doc", "doc.html", "--question", "Q", "--context-length", "64", "--stride", "100"}, "a stride of 100 tokens must be less than the"},
+		{[]string{"eval", "--model", "runs/tiny/model", "--text", "doc.html", "--lengths", "64"}, "was trained for LongformerForQuestionAnswering: its masked-LM head is untrained"},
 	} {
 		r := runOLC(t, dir, c.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, c.want) {

@@ -31,7 +31,8 @@ type Field struct {
 }
 
 // Fields lists the keys of the struct v points to (or is), in declaration
-// order: exported fields with a non-empty tag other than "-".
+// order: exported fields with a non-empty tag other than "-" (and not
+// tagged toml:"-" when the keys come from another tag).
 func Fields(v any, tag string) []Field {
 	rv := reflect.Indirect(reflect.ValueOf(v))
 	rt := rv.Type()
@@ -39,7 +40,7 @@ func Fields(v any, tag string) []Field {
 	for i := range rt.NumField() {
 		f := rt.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get(tag), ",")
-		if !f.IsExported() || name == "" || name == "-" {
+		if !f.IsExported() || name == "" || name == "-" || f.Tag.Get("toml") == "-" {
 			continue
 		}
 		val := rv.Field(i).Interface()

@@ -53,6 +53,7 @@ target. Ctrl-C stops cleanly.`,
 		},
 	}
 	addRunFlags(cmd, opts)
+	cmd.Flags().StringVar(&opts.Sampler, "sampler", "", "grid, random or bayes, overriding the config's study.sampler")
 	cmd.PersistentFlags().StringVar(&opts.StorePath, "store", cmdutil.DefaultStore, "the store: a SQLite file (its folder also holds runs/ and plots/)")
 	for _, sampler := range []string{"grid", "random", "bayes"} {
 		cmd.AddCommand(newShortcut(ios, sampler, opts, runF))
@@ -67,7 +68,6 @@ func addRunFlags(cmd *cobra.Command, opts *RunOptions) {
 	f.StringVarP(&opts.ConfigPath, "config", "c", "", "the study's TOML config (required)")
 	f.IntVar(&opts.Trials, "trials", 0, "complete trials wanted, overriding the config's study.trials")
 	f.IntVar(&opts.Parallel, "parallel", 0, "trials run at once, overriding the config's study.parallel")
-	f.StringVar(&opts.Sampler, "sampler", "", "grid, random or bayes, overriding the config's study.sampler")
 	f.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object")
 	f.BoolVar(&opts.Progress, "progress", false, "show a progress bar on stderr even when it is not a terminal")
 	f.BoolVar(&opts.New, "new", false, "start a fresh study under the config's name, keeping an existing one as <name>.1, <name>.2, …")
@@ -86,9 +86,6 @@ func newShortcut(ios *cmdutil.IOStreams, sampler string, parent *RunOptions, run
 		Short: "Run the study with the " + sampler + " sampler",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cmd.Flags().Changed("sampler") && opts.Sampler != sampler {
-				return cmdutil.Usagef("'olc optimize %s' runs the %s sampler; drop --sampler %s", sampler, sampler, opts.Sampler)
-			}
 			opts.Sampler = sampler
 			opts.StorePath = parent.StorePath
 			return run(cmd, opts, runF)

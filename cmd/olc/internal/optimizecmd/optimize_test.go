@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/spf13/cobra"
 )
 
 func TestFlags(t *testing.T) {
@@ -20,7 +21,7 @@ func TestFlags(t *testing.T) {
 		{"overrides", []string{"-c", "s.toml", "--store", "x.db", "--trials", "9", "--parallel", "3", "--sampler", "grid", "--json", "--new", "--progress"},
 			RunOptions{ConfigPath: "s.toml", StorePath: "x.db", Trials: 9, Parallel: 3, Sampler: "grid", JSON: true, New: true, Progress: true}, ""},
 		{"shortcut", []string{"random", "--config", "s.toml", "--store", "y.db"}, RunOptions{ConfigPath: "s.toml", StorePath: "y.db", Sampler: "random"}, ""},
-		{"shortcut conflict", []string{"random", "--config", "s.toml", "--sampler", "grid"}, RunOptions{}, "runs the random sampler; drop --sampler grid"},
+		{"shortcut takes no sampler", []string{"random", "--config", "s.toml", "--sampler", "grid"}, RunOptions{}, "unknown flag: --sampler"},
 		{"missing config", []string{"--trials", "5"}, RunOptions{}, "--config is required"},
 		{"bad trials", []string{"-c", "s.toml", "--trials", "0"}, RunOptions{}, "--trials must be positive"},
 		{"bad parallel", []string{"-c", "s.toml", "--parallel", "0"}, RunOptions{}, "--parallel must be from 1 to 1024"},
@@ -37,6 +38,7 @@ func TestFlags(t *testing.T) {
 			})
 			cmd.SetArgs(c.args)
 			cmd.SilenceErrors, cmd.SilenceUsage = true, true
+			cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.UsageError{Err: err} }) // as root does
 			err := cmd.Execute()
 			if c.wantErr != "" {
 				var ue *cmdutil.UsageError

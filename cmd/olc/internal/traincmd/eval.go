@@ -60,7 +60,7 @@ table for 'olc scaling fit --law context'.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Model, "model", "", "a model folder to answer the questions")
-	f.StringVar(&o.Data, "data", "", "SQuAD-format JSON (required)")
+	f.StringVar(&o.Data, "data", "", "SQuAD-format JSON (with --model or --predictions)")
 	f.StringVar(&o.Preds, "predictions", "", "a predictions file {question_id: answer_text} to score")
 	f.StringVar(&o.Text, "text", "", "plain text: masked-LM perplexity of --model at each of --lengths")
 	f.StringVar(&o.CSV, "csv", "", "with --text: write the losses as CSV (c,loss,…) for olc scaling fit --law context")
@@ -88,7 +88,7 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 		return runPerplexity(cmd, o)
 	}
 	if o.Data == "" {
-		return cmdutil.Usagef("--data is required")
+		return cmdutil.Usagef("--data is required to score questions (or --text to measure perplexity)")
 	}
 	if (o.Model == "") == (o.Preds == "") {
 		return cmdutil.Usagef("give one of --model and --predictions")
@@ -241,6 +241,12 @@ func runPerplexity(cmd *cobra.Command, o *evalOptions) error {
 	lf, err := train.LoadLongformer(o.Model, false)
 	if err != nil {
 		return &cmdutil.UsageError{Err: err}
+	}
+	switch trained, known := lf.M.Config.TrainedFor(model.ArchMLM); {
+	case known && !trained:
+		return cmdutil.Usagef("%s was trained for %s: its masked-LM head is untrained, so its perplexity would mean nothing; --text needs a model trained with train.task = \"mlm\"", o.Model, strings.Join(lf.M.Config.Architectures, ", "))
+	case !known:
+		fmt.Fprintf(o.IO.ErrOut, "olc: %s does not say which head it was trained for (no architectures in config.json); the perplexity means something only for a masked-LM model\n", o.Model)
 	}
 	b, err := os.ReadFile(o.Text)
 	if err != nil {

@@ -56,8 +56,15 @@ was trained at: position embeddings it never trained are noise.`,
 			if threads == 0 {
 				threads = runtime.GOMAXPROCS(0)
 			}
+			stride := 0 // the default adapts to the window
+			if cmd.Flags().Changed("stride") {
+				if o.Stride <= 0 {
+					return cmdutil.Usagef("--stride must be positive, not %d", o.Stride)
+				}
+				stride = o.Stride
+			}
 			a, err := train.AnswerQuestion(cmd.Context(), lf, model.ByteTokenizer{}, doc, o.Question, train.QAOptions{
-				ContextLength: o.ContextLength, Stride: o.Stride, MaxAnswerLen: o.MaxAnswerLen,
+				ContextLength: o.ContextLength, Stride: stride, MaxAnswerLen: o.MaxAnswerLen,
 				NullThreshold: o.NullThreshold, Global: lf.M.Config.GlobalAttention, Threads: threads})
 			if err != nil {
 				return &cmdutil.UsageError{Err: err}
@@ -79,7 +86,7 @@ was trained at: position embeddings it never trained are noise.`,
 	f.StringVar(&o.Doc, "doc", "", "the document: text, Markdown or HTML (required)")
 	f.StringVar(&o.Question, "question", "", "the question (required)")
 	f.IntVar(&o.ContextLength, "context-length", 0, "tokens per window (the model's maximum when 0)")
-	f.IntVar(&o.Stride, "stride", 256, "overlap of consecutive windows, in tokens")
+	f.IntVar(&o.Stride, "stride", 256, "overlap of consecutive windows, in tokens (by default at most half a window)")
 	f.IntVar(&o.MaxAnswerLen, "max-answer-length", 30, "longest answer, in tokens")
 	f.Float64Var(&o.NullThreshold, "null-threshold", 0, "answer 'none' when the no-answer score beats the best span by more than this")
 	f.IntVar(&o.Threads, "threads", 0, "windows read at a time (all cores when 0)")
