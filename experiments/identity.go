@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/olc-toolkit/olc/optimize"
+	"github.com/olc-toolkit/olc/optimize/functions"
 )
 
 // paramIdentity is the canonical form of a parameter in a study's identity.
@@ -237,4 +238,25 @@ func SpaceOf(s *Study) (*optimize.Space, error) {
 		params = append(params, q)
 	}
 	return optimize.NewSpace(params...)
+}
+
+// KnownOptimum returns the known minimum of a study's objective when it is
+// a builtin test function minimized over its parameters, with the
+// function's name: what its best values should approach.
+func KnownOptimum(s *Study) (function string, min float64, ok bool) {
+	var id struct {
+		Objective struct {
+			Kind     string `json:"kind"`
+			Function string `json:"function"`
+		} `json:"objective"`
+		Params []json.RawMessage `json:"params"`
+	}
+	if s.Direction != optimize.Minimize || json.Unmarshal([]byte(s.Identity), &id) != nil || id.Objective.Kind != "builtin" {
+		return "", 0, false
+	}
+	f, found := functions.Lookup(id.Objective.Function)
+	if !found || !f.AcceptsDim(len(id.Params)) {
+		return "", 0, false
+	}
+	return f.Name, f.Min(len(id.Params)), true
 }

@@ -2,31 +2,20 @@ package report
 
 import (
 	"fmt"
-	"image/color"
 	"io"
 	"math"
 
 	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/internal/plotstyle"
 	"github.com/olc-toolkit/olc/optimize"
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 )
 
-// palette colours the studies of a comparison.
-var palette = []color.Color{
-	color.RGBA{R: 31, G: 119, B: 180, A: 255},
-	color.RGBA{R: 214, G: 39, B: 40, A: 255},
-	color.RGBA{R: 44, G: 160, B: 44, A: 255},
-	color.RGBA{R: 148, G: 103, B: 189, A: 255},
-	color.RGBA{R: 255, G: 127, B: 14, A: 255},
-	color.RGBA{R: 140, G: 86, B: 75, A: 255},
-}
-
 // PlotCompare draws the best value so far against the number of complete
-// trials for several studies on one set of axes. The studies must share a
-// direction; a log axis is used when the values span orders of magnitude.
+// trials for several studies on one set of axes, with the known minimum
+// of a builtin function they share. The studies must share a direction; a
+// log axis is used when the values span orders of magnitude.
 func PlotCompare(w io.Writer, format string, studies []*experiments.Study, trials [][]experiments.Trial) error {
 	if len(studies) == 0 || len(studies) != len(trials) {
 		return fmt.Errorf("compare: %d studies and %d trial lists", len(studies), len(trials))
@@ -37,19 +26,19 @@ func PlotCompare(w io.Writer, format string, studies []*experiments.Study, trial
 			return fmt.Errorf("compare: study %q maximizes and %q minimizes; compare studies of one direction", maxName(studies), minName(studies))
 		}
 	}
-	p := plot.New()
-	p.Title.Text = "best so far"
-	p.X.Label.Text = "complete trials"
-	p.Y.Label.Text = studies[0].Metric
+	p := plotstyle.New(compareTitle(studies), "complete trials", studies[0].Metric)
+	plotstyle.CountAxis(&p.X)
+	legend := plotstyle.NewLegend()
 	var all []experiments.Trial
 	for _, ts := range trials {
 		all = append(all, ts...)
 	}
-	if logScaleValues(all) {
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	logY := logScaleValues(all)
+	if logY {
+		plotstyle.LogAxis(&p.Y)
 	}
 	p.Add(plotter.NewGrid())
+	longest := 0
 	for i, s := range studies {
 		var pts plotter.XYs
 		cur := math.NaN()
@@ -67,22 +56,34 @@ func PlotCompare(w io.Writer, format string, studies []*experiments.Study, trial
 		if len(pts) == 0 {
 			continue
 		}
+		longest = max(longest, n)
 		l, err := plotter.NewLine(pts)
 		if err != nil {
 			return err
 		}
-		l.Color, l.Width, l.StepStyle = palette[i%len(palette)], vg.Points(1.8), plotter.PostStep
+		l.Color, l.Width, l.StepStyle = plotstyle.Palette[i%len(plotstyle.Palette)], vg.Points(1.8), plotter.PostStep
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("%s (%s)", s.Name, s.Sampler), l)
+		legend.Add(fmt.Sprintf("%s (%s)", s.Name, samplerTitle(s.Sampler)), l)
 	}
-	p.Legend.Top = dir == optimize.Minimize
-	cw, err := draw.NewFormattedCanvas(7*vg.Inch, 4.5*vg.Inch, format)
-	if err != nil {
-		return err
+	// The known minimum, when every study minimizes the same function.
+	if _, opt, ok := experiments.KnownOptimum(studies[0]); ok && (!logY || opt > 0) && longest > 0 {
+		shared := true
+		for _, s := range studies[1:] {
+			if _, o, ok := experiments.KnownOptimum(s); !ok || o != opt {
+				shared = false
+			}
+		}
+		if shared {
+			o, err := optimumLine(opt, 1, float64(longest))
+			if err != nil {
+				return err
+			}
+			p.Add(o)
+			legend.Add(fmt.Sprintf("known minimum, %s", plotstyle.Number(opt)), o)
+		}
 	}
-	p.Draw(draw.New(cw))
-	_, err = cw.WriteTo(w)
-	return err
+	f := plotstyle.Figure{Panels: []plotstyle.Panel{{Plot: p, Legend: &legend}}, Cols: 1, Width: 8 * vg.Inch, Height: 4.5 * vg.Inch}
+	return f.Write(w, format)
 }
 
 func maxName(studies []*experiments.Study) string {

@@ -2,14 +2,13 @@ package report
 
 import (
 	"fmt"
-	"image/color"
 	"io"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"strings"
 
 	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/internal/plotstyle"
 	"github.com/olc-toolkit/olc/optimize"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -18,70 +17,50 @@ import (
 )
 
 // PlotFormats lists the formats Plot writes, by file extension.
-var PlotFormats = []string{"png", "svg", "pdf"}
+var PlotFormats = plotstyle.Formats
 
 // FormatOf returns the plot format of a file name from its extension.
-func FormatOf(path string) (string, error) {
-	ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
-	for _, f := range PlotFormats {
-		if ext == f {
-			return f, nil
-		}
+func FormatOf(path string) (string, error) { return plotstyle.FormatOf(path) }
+
+// samplerTitles name the samplers in titles.
+var samplerTitles = map[string]string{"grid": "grid search", "random": "random search", "bayes": "Bayesian optimization"}
+
+func samplerTitle(s string) string {
+	if t, ok := samplerTitles[s]; ok {
+		return t
 	}
-	return "", fmt.Errorf("cannot tell the plot format of %q; use a name ending in .png, .svg or .pdf", path)
+	return s
 }
 
-var (
-	gray  = color.RGBA{R: 140, G: 140, B: 140, A: 255}
-	blue  = color.RGBA{R: 31, G: 119, B: 180, A: 255}
-	red   = color.RGBA{R: 214, G: 39, B: 40, A: 255}
-	cross = color.RGBA{R: 214, G: 39, B: 40, A: 160}
-)
-
 // Plot draws a study: on top, every complete trial's value against its
-// number with the best value so far as a step line (failed trials as
-// crosses along the bottom); below, the value against each parameter, the
-// best trial in red, on a log axis for log parameters and with the values
-// as ticks for categorical ones.
+// number with the best value so far as a step line (the best trial
+// highlighted, failed trials as crosses along the bottom, a builtin
+// function's known minimum as a dashed line); below, the value against
+// each parameter, the best trial highlighted, on a log axis for log
+// parameters and with the values as ticks for categorical ones.
 func Plot(w io.Writer, format string, study *experiments.Study, space *optimize.Space, trials []experiments.Trial) error {
 	var params []optimize.Param
 	if space != nil {
 		params = space.Params()
 	}
-	cols := min(max(len(params), 1), 3)
-	rows := (len(params) + cols - 1) / cols
-	width := vg.Length(cols) * 3.2 * vg.Inch
-	width = max(width, 7*vg.Inch)
-	topH := 3.6 * vg.Inch
-	rowH := 2.8 * vg.Inch
-	height := topH + vg.Length(rows)*rowH
-	cw, err := draw.NewFormattedCanvas(width, height, format)
-	if err != nil {
-		return err
-	}
-	dc := draw.New(cw)
-
 	logY := logScaleValues(trials)
-	conv, err := convergencePlot(study, trials, logY)
+	conv, legend, err := convergencePlot(study, trials, logY)
 	if err != nil {
 		return err
 	}
-	conv.Draw(draw.Crop(dc, 0, 0, height-topH, 0))
-
-	if rows > 0 {
-		below := draw.Crop(dc, 0, 0, 0, -topH)
-		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 2, PadY: vg.Millimeter * 2, PadTop: vg.Millimeter * 2}
-		best := experiments.Best(trials, study.Direction)
-		for i, p := range params {
-			pp, err := paramPlot(study, p, trials, best, logY)
-			if err != nil {
-				return err
-			}
-			pp.Draw(tiles.At(below, i%cols, i/cols))
+	cols := min(max(len(params), 1), 3)
+	top := plotstyle.Figure{Panels: []plotstyle.Panel{{Plot: conv, Legend: legend}}, Cols: 1,
+		Width: max(vg.Length(cols)*3.3*vg.Inch, 7.5*vg.Inch), Height: 3.6 * vg.Inch}
+	best := experiments.Best(trials, study.Direction)
+	below := plotstyle.Figure{Cols: cols, Width: top.Width / vg.Length(cols), Height: 2.8 * vg.Inch}
+	for _, p := range params {
+		pp, err := paramPlot(study, p, trials, best, logY)
+		if err != nil {
+			return err
 		}
+		below.Panels = append(below.Panels, plotstyle.Panel{Plot: pp})
 	}
-	_, err = cw.WriteTo(w)
-	return err
+	return plotstyle.Stack(w, format, top, below)
 }
 
 // logScaleValues reports whether the complete trials' values span orders of
@@ -97,25 +76,32 @@ func logScaleValues(trials []experiments.Trial) bool {
 	return lo > 0 && hi/lo > 100
 }
 
-func convergencePlot(study *experiments.Study, trials []experiments.Trial, logY bool) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s: %s %s (%s)", study.Name, study.Direction, study.Metric, study.Sampler)
-	p.X.Label.Text = "trial"
-	p.Y.Label.Text = study.Metric
-	var pts, best, failed plotter.XYs
+// goal says what the study looks for: "minimize value".
+func goal(study *experiments.Study) string { return fmt.Sprintf("%s %s", study.Direction, study.Metric) }
+
+func convergencePlot(study *experiments.Study, trials []experiments.Trial, logY bool) (*plot.Plot, *plot.Legend, error) {
+	title := fmt.Sprintf("study %s: %s by trial (%s, %s)", study.Name, study.Metric, goal(study), samplerTitle(study.Sampler))
+	p := plotstyle.New(title, "trial", study.Metric)
+	plotstyle.CountAxis(&p.X)
+	legend := plotstyle.NewLegend()
+	var pts, best, failed, top plotter.XYs
 	cur := math.NaN()
-	lo, hi := math.Inf(1), math.Inf(-1)
+	lo := math.Inf(1)
 	for _, t := range trials {
-		if t.State != optimize.Complete || math.IsNaN(t.Value) {
-			continue
+		if t.State == optimize.Complete && !math.IsNaN(t.Value) {
+			lo = min(lo, t.Value)
 		}
-		lo, hi = min(lo, t.Value), max(hi, t.Value)
 	}
+	bt := experiments.Best(trials, study.Direction)
 	for _, t := range trials {
 		x := float64(t.Number)
 		switch {
 		case t.State == optimize.Complete && !math.IsNaN(t.Value):
-			pts = append(pts, plotter.XY{X: x, Y: t.Value})
+			if bt != nil && t.Number == bt.Number {
+				top = append(top, plotter.XY{X: x, Y: t.Value})
+			} else {
+				pts = append(pts, plotter.XY{X: x, Y: t.Value})
+			}
 			if math.IsNaN(cur) || study.Direction.Better(t.Value, cur) {
 				cur = t.Value
 			}
@@ -124,46 +110,80 @@ func convergencePlot(study *experiments.Study, trials []experiments.Trial, logY 
 			failed = append(failed, plotter.XY{X: x, Y: lo})
 		}
 	}
-	if len(pts) == 0 {
+	if len(best) == 0 {
 		p.Title.Text += ": no complete trial yet"
-		return p, nil
+		return p, nil, nil
 	}
 	if logY {
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		plotstyle.LogAxis(&p.Y)
 	}
+	p.Add(plotter.NewGrid())
+	if len(pts) > 0 {
+		s, err := scatter(pts, plotstyle.Gray, 2, draw.CircleGlyph{})
+		if err != nil {
+			return nil, nil, err
+		}
+		p.Add(s)
+		legend.Add("trial", s)
+	}
+	l, err := plotter.NewLine(best)
+	if err != nil {
+		return nil, nil, err
+	}
+	l.Color, l.Width, l.StepStyle = plotstyle.Blue, vg.Points(1.5), plotter.PostStep
+	p.Add(l)
+	legend.Add("best so far", l)
+	s, err := scatter(top, plotstyle.Vermillion, 3.5, draw.CircleGlyph{})
+	if err != nil {
+		return nil, nil, err
+	}
+	p.Add(s)
+	legend.Add(fmt.Sprintf("best: trial %d", bt.Number), s)
+	if len(failed) > 0 {
+		f, err := scatter(failed, plotstyle.Vermillion, 2.5, draw.CrossGlyph{})
+		if err != nil {
+			return nil, nil, err
+		}
+		p.Add(f)
+		legend.Add("failed", f)
+	}
+	if name, opt, ok := experiments.KnownOptimum(study); ok && (!logY || opt > 0) {
+		o, err := optimumLine(opt, 0, float64(trials[len(trials)-1].Number))
+		if err != nil {
+			return nil, nil, err
+		}
+		p.Add(o)
+		legend.Add(fmt.Sprintf("%s's minimum, %s", titleCase(name), plotstyle.Number(opt)), o)
+	}
+	return p, &legend, nil
+}
+
+// optimumLine is a dashed horizontal line at y from x0 to x1.
+func optimumLine(y, x0, x1 float64) (*plotter.Line, error) {
+	o, err := plotter.NewLine(plotter.XYs{{X: x0, Y: y}, {X: x1, Y: y}})
+	if err != nil {
+		return nil, err
+	}
+	o.Color, o.Width, o.Dashes = plotstyle.Green, vg.Points(1.2), []vg.Length{vg.Points(4), vg.Points(3)}
+	return o, nil
+}
+
+func scatter(pts plotter.XYs, c interface{ RGBA() (r, g, b, a uint32) }, radius float64, shape draw.GlyphDrawer) (*plotter.Scatter, error) {
 	s, err := plotter.NewScatter(pts)
 	if err != nil {
 		return nil, err
 	}
-	s.GlyphStyle.Color, s.GlyphStyle.Radius, s.GlyphStyle.Shape = gray, vg.Points(2), draw.CircleGlyph{}
-	l, err := plotter.NewLine(best)
-	if err != nil {
-		return nil, err
-	}
-	l.Color, l.Width, l.StepStyle = blue, vg.Points(1.5), plotter.PostStep
-	p.Add(plotter.NewGrid(), s, l)
-	p.Legend.Add("trial", s)
-	p.Legend.Add("best so far", l)
-	if len(failed) > 0 {
-		f, err := plotter.NewScatter(failed)
-		if err != nil {
-			return nil, err
-		}
-		f.GlyphStyle.Color, f.GlyphStyle.Radius, f.GlyphStyle.Shape = cross, vg.Points(2.5), draw.CrossGlyph{}
-		p.Add(f)
-		p.Legend.Add("failed", f)
-	}
-	// The legend goes where the best-so-far line is not.
-	p.Legend.Top = study.Direction == optimize.Minimize
-	p.Legend.Left = false
-	return p, nil
+	s.GlyphStyle.Color, s.GlyphStyle.Radius, s.GlyphStyle.Shape = c, vg.Points(radius), shape
+	return s, nil
 }
 
 func paramPlot(study *experiments.Study, param optimize.Param, trials []experiments.Trial, best *experiments.Trial, logY bool) (*plot.Plot, error) {
-	p := plot.New()
-	p.X.Label.Text = param.Name
-	p.Y.Label.Text = study.Metric
+	xlabel := param.Name
+	if param.Log {
+		xlabel += " (log scale)"
+	}
+	p := plotstyle.New(fmt.Sprintf("%s against %s", study.Metric, param.Name), xlabel, study.Metric)
+	p.Title.TextStyle.Font.Size = vg.Points(10)
 	// Categorical values sit at 0, 1, …, jittered so that trials do not hide
 	// each other; the jitter is seeded for reproducible images.
 	jitter := rand.New(rand.NewPCG(1, 2))
@@ -203,41 +223,67 @@ func paramPlot(study *experiments.Study, param optimize.Param, trials []experime
 			pts = append(pts, xy)
 		}
 	}
-	if param.Kind != optimize.Categorical {
-		// The whole search range, so that where trials did not go shows.
-		p.X.Min, p.X.Max = param.Low, param.High
-	}
-	if param.Log {
-		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
-	}
-	if logY && len(pts)+len(top) > 0 {
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-	}
-	if param.Kind == optimize.Categorical {
+	switch {
+	case param.Kind == optimize.Categorical:
 		ticks := make([]plot.Tick, len(param.Values))
 		for i, v := range param.Values {
 			ticks[i] = plot.Tick{Value: float64(i), Label: optimize.FormatValue(v)}
 		}
 		p.X.Tick.Marker = plot.ConstantTicks(ticks)
 		p.X.Min, p.X.Max = -0.5, float64(len(param.Values))-0.5
+	default:
+		// The whole search range, so that where trials did not go shows.
+		p.X.Min, p.X.Max = param.Low, param.High
+		if param.Log {
+			plotstyle.LogAxis(&p.X)
+		} else if param.Kind == optimize.Int {
+			plotstyle.CountAxis(&p.X)
+		}
 	}
+	if logY && len(pts)+len(top) > 0 {
+		plotstyle.LogAxis(&p.Y)
+	}
+	p.Add(plotter.NewGrid())
 	if len(pts) > 0 {
-		s, err := plotter.NewScatter(pts)
+		s, err := scatter(pts, plotstyle.Gray, 2, draw.CircleGlyph{})
 		if err != nil {
 			return nil, err
 		}
-		s.GlyphStyle.Color, s.GlyphStyle.Radius, s.GlyphStyle.Shape = gray, vg.Points(2), draw.CircleGlyph{}
 		p.Add(s)
 	}
 	if len(top) > 0 {
-		s, err := plotter.NewScatter(top)
+		s, err := scatter(top, plotstyle.Vermillion, 3.5, draw.CircleGlyph{})
 		if err != nil {
 			return nil, err
 		}
-		s.GlyphStyle.Color, s.GlyphStyle.Radius, s.GlyphStyle.Shape = red, vg.Points(3.5), draw.CircleGlyph{}
 		p.Add(s)
 	}
 	return p, nil
+}
+
+// compareTitle says what a comparison shows: the function when the
+// studies share a builtin one.
+func compareTitle(studies []*experiments.Study) string {
+	var fn string
+	for i, s := range studies {
+		name, _, ok := experiments.KnownOptimum(s)
+		if !ok || (i > 0 && name != fn) {
+			fn = ""
+			break
+		}
+		fn = name
+	}
+	what := fmt.Sprintf("best %s so far (%s)", studies[0].Metric, goal(studies[0]))
+	if fn != "" {
+		return fmt.Sprintf("%s function: %s", titleCase(fn), what)
+	}
+	return what
+}
+
+// titleCase capitalizes a function's name: Branin, Hartmann6.
+func titleCase(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -5,25 +5,24 @@ package scalingplot
 
 import (
 	"fmt"
-	"image/color"
 	"io"
 	"math"
 	"sort"
 
+	"github.com/olc-toolkit/olc/internal/plotstyle"
 	"github.com/olc-toolkit/olc/scaling"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
 
 var (
-	gray   = color.RGBA{R: 120, G: 120, B: 120, A: 255}
-	blue   = color.RGBA{R: 31, G: 119, B: 180, A: 255}
-	band   = color.NRGBA{R: 31, G: 119, B: 180, A: 70}
-	red    = color.RGBA{R: 214, G: 39, B: 40, A: 255}
-	orange = color.RGBA{R: 255, G: 127, B: 14, A: 255}
+	gray   = plotstyle.Gray
+	blue   = plotstyle.Blue
+	band   = plotstyle.Band
+	red    = plotstyle.Vermillion
+	orange = plotstyle.Orange
 )
 
 // Draw writes the plots of fit res of data d to w in format ("png", "svg"
@@ -38,7 +37,7 @@ func Draw(w io.Writer, format string, res *scaling.Result, d *scaling.Data) erro
 	default:
 		return fmt.Errorf("unknown plot format %q; use png, svg or pdf", format)
 	}
-	var panels []*plot.Plot
+	var panels []plotstyle.Panel
 	var err error
 	if len(res.Law.Vars()) == 2 {
 		panels, err = twoVar(res, d)
@@ -48,25 +47,11 @@ func Draw(w io.Writer, format string, res *scaling.Result, d *scaling.Data) erro
 	if err != nil {
 		return err
 	}
-	width := vg.Length(len(panels)) * 4.2 * vg.Inch
-	height := 3.8 * vg.Inch
-	cw, err := draw.NewFormattedCanvas(width, height, format)
-	if err != nil {
-		return err
-	}
-	dc := draw.New(cw)
-	tiles := draw.Tiles{Rows: 1, Cols: len(panels), PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 2, PadTop: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	for i, p := range panels {
-		p.Draw(tiles.At(dc, i, 0))
-	}
-	_, err = cw.WriteTo(w)
-	return err
+	f := plotstyle.Figure{Panels: panels, Cols: len(panels), Width: 4.4 * vg.Inch, Height: 4 * vg.Inch}
+	return f.Write(w, format)
 }
 
-func logAxis(a *plot.Axis) {
-	a.Scale = plot.LogScale{}
-	a.Tick.Marker = plot.LogTicks{Prec: -1}
-}
+func logAxis(a *plot.Axis) { plotstyle.LogAxis(a) }
 
 // lossAxis puts the loss on a log axis when it spans more than a decade
 // (log ticks need one); a metric fitted through its complement stays linear.
@@ -75,6 +60,22 @@ func lossAxis(p *plot.Plot, res *scaling.Result, ys []float64) {
 	if res.Transform != scaling.Complement && hi > 10*lo {
 		logAxis(&p.Y)
 	}
+}
+
+// varLabel names a law variable with its unit: N (parameters), or the
+// data's column with the variable's meaning.
+func varLabel(res *scaling.Result, v string) string {
+	meaning := map[string]string{"N": "parameters", "D": "tokens", "c": "context length, tokens"}[v]
+	col := res.Columns[v]
+	switch {
+	case meaning == "" && col == "":
+		return v
+	case meaning == "":
+		return col
+	case col == "" || col == v:
+		return fmt.Sprintf("%s (%s)", v, meaning)
+	}
+	return fmt.Sprintf("%s (%s: %s)", col, v, meaning)
 }
 
 // yLabel names the plotted metric.
@@ -91,17 +92,13 @@ func predict(res *scaling.Result, params, x []float64) float64 {
 	return res.Transform.Back(scaling.Predict(res.Law, params, x))
 }
 
-func oneVar(res *scaling.Result, d *scaling.Data) ([]*plot.Plot, error) {
+func oneVar(res *scaling.Result, d *scaling.Data) ([]plotstyle.Panel, error) {
 	v := res.Law.Vars()[0]
 	xs := d.Vars[v]
 	lo, hi := minMax(xs)
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s fit: %s", res.LawName, res.Formula)
-	p.X.Label.Text = res.Columns[v]
-	if p.X.Label.Text == "" {
-		p.X.Label.Text = v
-	}
-	p.Y.Label.Text = yLabel(res)
+	xlabel := varLabel(res, v)
+	p := plotstyle.New(fmt.Sprintf("%s fit: %s", res.LawName, res.Formula), xlabel, yLabel(res))
+	legend := plotstyle.NewLegend()
 	logAxis(&p.X)
 	grid := scaling.LogSpace(lo/2, hi*10, 120)
 	vals := res.Values()
@@ -109,14 +106,14 @@ func oneVar(res *scaling.Result, d *scaling.Data) ([]*plot.Plot, error) {
 	for _, x := range grid {
 		fit = append(fit, plotter.XY{X: x, Y: predict(res, vals, []float64{x})})
 	}
-	if err := addBand(p, res, grid, func(params []float64, x float64) float64 { return predict(res, params, []float64{x}) }); err != nil {
+	if err := addBand(p, &legend, res, grid, func(params []float64, x float64) float64 { return predict(res, params, []float64{x}) }); err != nil {
 		return nil, err
 	}
 	var pts plotter.XYs
 	for i, x := range xs {
 		pts = append(pts, plotter.XY{X: x, Y: d.Loss[i]})
 	}
-	if err := addPointsAndLine(p, pts, fit, "fit"); err != nil {
+	if err := addPointsAndLine(p, &legend, pts, fit, "fit"); err != nil {
 		return nil, err
 	}
 	// Mark where the data end.
@@ -126,34 +123,37 @@ func oneVar(res *scaling.Result, d *scaling.Data) ([]*plot.Plot, error) {
 	}
 	edge.Color, edge.Dashes = gray, []vg.Length{vg.Points(3), vg.Points(3)}
 	p.Add(edge)
+	legend.Add("end of the data", edge)
 	lossAxis(p, res, d.Loss)
-	p.Legend.Top = res.Transform != scaling.Complement
 	r, err := residuals(res, d, xs, p.X.Label.Text)
 	if err != nil {
 		return nil, err
 	}
-	return []*plot.Plot{p, r}, nil
+	return []plotstyle.Panel{{Plot: p, Legend: &legend, Extra: 1.4 * vg.Inch}, {Plot: r}}, nil
 }
 
-func twoVar(res *scaling.Result, d *scaling.Data) ([]*plot.Plot, error) {
+func twoVar(res *scaling.Result, d *scaling.Data) ([]plotstyle.Panel, error) {
 	vals := res.Values()
 	ns, ds := d.Vars["N"], d.Vars["D"]
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s fit", res.LawName)
-	p.X.Label.Text = "N (parameters)"
-	p.Y.Label.Text = yLabel(res)
+	p := plotstyle.New(fmt.Sprintf("%s fit: observed (dots) and fitted (lines)", res.LawName), "N (parameters)", yLabel(res))
 	logAxis(&p.X)
 	lossAxis(p, res, d.Loss)
-	p.Legend.TextStyle.Font.Size = vg.Points(7)
 	// Group the points by compute level when the data carry compute, else
-	// by D; many distinct levels are pooled into five bins in log space.
-	key, by := ds, "D"
+	// by D; many distinct levels are pooled into bins in log space. Each
+	// level has its colour on a colour bar.
+	key, by, byLabel := ds, "D", "D (tokens)"
 	if d.Compute != nil {
-		key, by = d.Compute, "C"
+		key, by, byLabel = d.Compute, "C", "compute C (FLOPs)"
 	}
-	groups := groupByLevel(key, 5)
-	for gi, g := range groups {
-		col := plotutil.Color(gi)
+	groups := groupByLevel(key, 8)
+	klo, khi := minMax(key)
+	cm := plotstyle.Viridis(math.Log10(klo), math.Log10(khi))
+	p.Add(plotter.NewGrid())
+	for _, g := range groups {
+		col, err := cm.At(min(max(math.Log10(g.level), cm.Min()), cm.Max()))
+		if err != nil {
+			return nil, err
+		}
 		var pts plotter.XYs
 		nlo, nhi := math.Inf(1), math.Inf(-1)
 		for _, i := range g.members {
@@ -179,19 +179,15 @@ func twoVar(res *scaling.Result, d *scaling.Data) ([]*plot.Plot, error) {
 		}
 		l.Color, l.Width = col, vg.Points(1.2)
 		p.Add(s, l)
-		p.Legend.Add(fmt.Sprintf("%s ≈ %.2g", by, g.level), l)
 	}
-	p.Legend.Top = res.Transform != scaling.Complement
-	p.Legend.XOffs = -vg.Millimeter
-	p.Add(plotter.NewGrid())
-	panels := []*plot.Plot{p}
+	panels := []plotstyle.Panel{{Plot: p, ColorBar: &plotstyle.ColorBar{Map: cm, Log: true, Label: byLabel}, Extra: 0.9 * vg.Inch}}
 
 	if _, ok := res.Law.(scaling.Allocator); ok {
-		f, err := frontier(res, d)
+		f, legend, err := frontier(res, d)
 		if err != nil {
 			return nil, err
 		}
-		panels = append(panels, f)
+		panels = append(panels, plotstyle.Panel{Plot: f, Legend: legend, Extra: 1.35 * vg.Inch})
 	}
 	comp := make([]float64, len(ns))
 	for i := range ns {
@@ -200,17 +196,17 @@ func twoVar(res *scaling.Result, d *scaling.Data) ([]*plot.Plot, error) {
 			comp[i] = d.Compute[i]
 		}
 	}
-	r, err := residuals(res, d, comp, "compute (FLOPs)")
+	r, err := residuals(res, d, comp, "compute C = 6ND (FLOPs)")
 	if err != nil {
 		return nil, err
 	}
-	return append(panels, r), nil
+	return append(panels, plotstyle.Panel{Plot: r}), nil
 }
 
 // frontier draws the compute-optimal N against compute, with the band of
 // the bootstrap's 2.5% and 97.5% percentiles, the runs as gray points and
 // the requested budgets in red.
-func frontier(res *scaling.Result, d *scaling.Data) (*plot.Plot, error) {
+func frontier(res *scaling.Result, d *scaling.Data) (*plot.Plot, *plot.Legend, error) {
 	al := res.Law.(scaling.Allocator)
 	ns, ds := d.Vars["N"], d.Vars["D"]
 	var runs plotter.XYs
@@ -228,21 +224,19 @@ func frontier(res *scaling.Result, d *scaling.Data) (*plot.Plot, error) {
 		a, _, g := al.Allocation(params)
 		return g * math.Pow(c/6, a)
 	}
-	p := plot.New()
-	p.Title.Text = "compute-optimal model size"
-	p.X.Label.Text = "compute C = 6ND (FLOPs)"
-	p.Y.Label.Text = "N_opt"
+	p := plotstyle.New("compute-optimal model size", "compute C = 6ND (FLOPs)", "N (parameters)")
+	legend := plotstyle.NewLegend()
 	logAxis(&p.X)
 	logAxis(&p.Y)
-	if err := addBand(p, res, grid, nopt); err != nil {
-		return nil, err
+	if err := addBand(p, &legend, res, grid, nopt); err != nil {
+		return nil, nil, err
 	}
 	var line plotter.XYs
 	for _, c := range grid {
 		line = append(line, plotter.XY{X: c, Y: nopt(res.Values(), c)})
 	}
-	if err := addPointsAndLine(p, runs, line, "N_opt(C)"); err != nil {
-		return nil, err
+	if err := addPointsAndLine(p, &legend, runs, line, "N_opt(C) of the fit"); err != nil {
+		return nil, nil, err
 	}
 	if len(res.Optimal) > 0 {
 		var bud plotter.XYs
@@ -251,11 +245,11 @@ func frontier(res *scaling.Result, d *scaling.Data) (*plot.Plot, error) {
 		}
 		s, err := plotter.NewScatter(bud)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s.GlyphStyle.Color, s.GlyphStyle.Radius, s.GlyphStyle.Shape = red, vg.Points(3.5), draw.PyramidGlyph{}
 		p.Add(s)
-		p.Legend.Add("budgets", s)
+		legend.Add("budgets (--compute)", s)
 	}
 	if d.Compute != nil {
 		// The best run of each compute level: the empirical frontier
@@ -272,14 +266,13 @@ func frontier(res *scaling.Result, d *scaling.Data) (*plot.Plot, error) {
 		}
 		s, err := plotter.NewScatter(best)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s.GlyphStyle.Color, s.GlyphStyle.Radius, s.GlyphStyle.Shape = orange, vg.Points(3.5), draw.BoxGlyph{}
 		p.Add(s)
-		p.Legend.Add("best run per compute level", s)
+		legend.Add("best run per compute level", s)
 	}
-	p.Legend.Top, p.Legend.Left = false, false
-	return p, nil
+	return p, &legend, nil
 }
 
 // better reports whether metric a beats b: lower for a loss, higher for a
@@ -292,7 +285,7 @@ func better(res *scaling.Result, a, b float64) bool {
 }
 
 // addBand fills the 95% band of f over grid from the bootstrap samples.
-func addBand(p *plot.Plot, res *scaling.Result, grid []float64, f func(params []float64, x float64) float64) error {
+func addBand(p *plot.Plot, legend *plot.Legend, res *scaling.Result, grid []float64, f func(params []float64, x float64) float64) error {
 	if res.Bootstrap == nil || len(res.Bootstrap.Samples) < 20 {
 		return nil
 	}
@@ -325,11 +318,11 @@ func addBand(p *plot.Plot, res *scaling.Result, grid []float64, f func(params []
 	}
 	pg.Color, pg.LineStyle.Width = band, 0
 	p.Add(pg)
-	p.Legend.Add("95% bootstrap band", pg)
+	legend.Add("95% bootstrap band", pg)
 	return nil
 }
 
-func addPointsAndLine(p *plot.Plot, pts, line plotter.XYs, name string) error {
+func addPointsAndLine(p *plot.Plot, legend *plot.Legend, pts, line plotter.XYs, name string) error {
 	s, err := plotter.NewScatter(pts)
 	if err != nil {
 		return err
@@ -341,8 +334,8 @@ func addPointsAndLine(p *plot.Plot, pts, line plotter.XYs, name string) error {
 	}
 	l.Color, l.Width = blue, vg.Points(1.5)
 	p.Add(plotter.NewGrid(), s, l)
-	p.Legend.Add("observed", s)
-	p.Legend.Add(name, l)
+	legend.Add("observed runs", s)
+	legend.Add(name, l)
 	return nil
 }
 
@@ -363,10 +356,7 @@ func residuals(res *scaling.Result, d *scaling.Data, xs []float64, xlabel string
 		}
 		pts = append(pts, plotter.XY{X: xs[i], Y: math.Log(fitted) - math.Log(obs)})
 	}
-	p := plot.New()
-	p.Title.Text = "residuals"
-	p.X.Label.Text = xlabel
-	p.Y.Label.Text = "log fitted − log observed"
+	p := plotstyle.New("residuals of the fit", xlabel, "log fitted − log observed")
 	logAxis(&p.X)
 	s, err := plotter.NewScatter(pts)
 	if err != nil {

@@ -11,12 +11,11 @@ import (
 	"strconv"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/palette"
-	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/olc-toolkit/olc/internal/plotstyle"
 	"github.com/olc-toolkit/olc/train"
 )
 
@@ -37,8 +36,9 @@ func (x gridXYZ) Z(c, r int) float64 {
 }
 
 // HeatMap writes the accuracy grid to w in format ("png", "svg" or
-// "pdf"): exact match in percent, red (0) to blue (100), each cell
-// labelled with its value and the number of questions.
+// "pdf"): exact match in percent on the house colour map (viridis, 0 to
+// 100, with its colour bar), each cell labelled with its value; cells
+// without questions are gray.
 func HeatMap(w io.Writer, format, title string, g *train.Grid) error {
 	switch format {
 	case "png", "svg", "pdf":
@@ -48,14 +48,8 @@ func HeatMap(w io.Writer, format, title string, g *train.Grid) error {
 	if len(g.Lengths) == 0 || len(g.Depths) == 0 {
 		return fmt.Errorf("the accuracy grid is empty")
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "needle depth (fraction of the context)"
-	p.Y.Label.Text = "context length (bytes)"
-	// Blue for high accuracy, red for low.
-	cm := palette.Reverse(moreland.SmoothBlueRed())
-	cm.SetMin(0)
-	cm.SetMax(100)
+	p := plotstyle.New(title, "needle depth (fraction of the context)", "context length (bytes)")
+	cm := plotstyle.Viridis(0, 100)
 	hm := plotter.NewHeatMap(gridXYZ{g}, cm.Palette(101))
 	hm.Min, hm.Max = 0, 100
 	hm.NaN = color.RGBA{R: 220, G: 220, B: 220, A: 255}
@@ -78,6 +72,10 @@ func HeatMap(w io.Writer, format, title string, g *train.Grid) error {
 		}
 		for i := range l.TextStyle {
 			l.TextStyle[i].XAlign, l.TextStyle[i].YAlign = draw.XCenter, draw.YCenter
+			// White on the dark half of the map, black on the light.
+			if v, _ := strconv.ParseFloat(labels.Labels[i], 64); v < 55 {
+				l.TextStyle[i].Color = color.White
+			}
 		}
 		p.Add(l)
 	}
@@ -94,10 +92,6 @@ func HeatMap(w io.Writer, format, title string, g *train.Grid) error {
 	p.Y.Min, p.Y.Max = -0.5, float64(len(g.Lengths))-0.5
 	wt := vg.Length(max(4, 0.6*float64(len(g.Depths))+2)) * vg.Inch
 	ht := vg.Length(max(3, 0.45*float64(len(g.Lengths))+1.5)) * vg.Inch
-	wr, err := p.WriterTo(wt, ht, format)
-	if err != nil {
-		return err
-	}
-	_, err = wr.WriteTo(w)
-	return err
+	f := plotstyle.Figure{Panels: []plotstyle.Panel{{Plot: p, ColorBar: &plotstyle.ColorBar{Map: cm, Label: "exact match (%)"}, Extra: 0.9 * vg.Inch}}, Cols: 1, Width: wt, Height: ht}
+	return f.Write(w, format)
 }

@@ -9,7 +9,6 @@ import (
 	"maps"
 	"math"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/olc-toolkit/olc/internal/plotstyle"
 	"github.com/olc-toolkit/olc/experiments"
 	"github.com/olc-toolkit/olc/optimize"
 	"github.com/olc-toolkit/olc/scaling"
@@ -203,14 +203,7 @@ func parseBudgets(s string) ([]float64, error) {
 	return out, nil
 }
 
-func plotFormat(path string) (string, error) {
-	ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
-	switch ext {
-	case "png", "svg", "pdf":
-		return ext, nil
-	}
-	return "", fmt.Errorf("cannot tell the plot format of %q; use a name ending in .png, .svg or .pdf", path)
-}
+func plotFormat(path string) (string, error) { return plotstyle.FormatOf(path) }
 
 // FitJSON is what --json prints and --out writes: the fit, and where the
 // points came from.
