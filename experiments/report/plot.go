@@ -77,7 +77,9 @@ func logScaleValues(trials []experiments.Trial) bool {
 }
 
 // goal says what the study looks for: "minimize value".
-func goal(study *experiments.Study) string { return fmt.Sprintf("%s %s", study.Direction, study.Metric) }
+func goal(study *experiments.Study) string {
+	return fmt.Sprintf("%s %s", study.Direction, study.Metric)
+}
 
 func convergencePlot(study *experiments.Study, trials []experiments.Trial, logY bool) (*plot.Plot, *plot.Legend, error) {
 	title := fmt.Sprintf("study %s: %s by trial (%s, %s)", study.Name, study.Metric, goal(study), samplerTitle(study.Sampler))

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
-	"github.com/olc-toolkit/olc/internal/plotstyle"
 	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/internal/plotstyle"
 	"github.com/olc-toolkit/olc/optimize"
 	"github.com/olc-toolkit/olc/scaling"
 	"github.com/olc-toolkit/olc/scaling/scalingplot"
