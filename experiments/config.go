@@ -135,19 +135,11 @@ func (c *Config) Dir() string {
 
 // LoadConfig reads and checks the config at path.
 func LoadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := tomlconf.ReadFile(path, "study")
 	if err != nil {
-		return nil, tomlconf.Errorf(path, "", "cannot read the config: %v", unwrapPathErr(err))
+		return nil, err
 	}
 	return ParseConfig(path, data)
-}
-
-func unwrapPathErr(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // ParseConfig checks a config's text; file names it in errors. All the

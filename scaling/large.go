@@ -6,10 +6,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/olc-toolkit/olc/internal/parallel"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -286,32 +285,19 @@ func littleBootstrap(ctx context.Context, res *Result, d *Data, warm [][]float64
 	for j := range samples {
 		samples[j] = make([][]float64, per)
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	jobs := s * per
-	for range min(opts.Workers, jobs) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				job := int(next.Add(1)) - 1
-				if job >= jobs || ctx.Err() != nil {
-					return
-				}
-				j, k := job/per, job%per
-				if j*per+k < plan.Bootstrap {
-					w := multinomialWeights(opts.Seed, uint64(job), n, b)
-					if best := probs[j].withWeights(w).bestOf(warm, opts); best.converged {
-						if nat := law.Natural(best.theta); allFinite(nat) {
-							samples[j][k] = nat
-						}
-					}
-					tick()
-				}
+	parallel.ForN(opts.Workers, plan.Bootstrap, func(job int) {
+		if ctx.Err() != nil {
+			return
+		}
+		j, k := job/per, job%per
+		w := multinomialWeights(opts.Seed, uint64(job), n, b)
+		if best := probs[j].withWeights(w).bestOf(warm, opts); best.converged {
+			if nat := law.Natural(best.theta); allFinite(nat) {
+				samples[j][k] = nat
 			}
-		}()
-	}
-	wg.Wait()
+		}
+		tick()
+	})
 	if err := ctx.Err(); err != nil {
 		return err
 	}

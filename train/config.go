@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -183,19 +182,11 @@ func WriteDefaults(w io.Writer) error {
 
 // LoadConfig reads and validates a train config.
 func LoadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := tomlconf.ReadFile(path, "train")
 	if err != nil {
-		return nil, tomlconf.Errorf(path, "", "cannot read the train config: %v", unwrapPathErr(err))
+		return nil, err
 	}
 	return ParseConfig(path, data)
-}
-
-func unwrapPathErr(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // Override sets one key of a train config by its dotted path ("optimizer.lr",

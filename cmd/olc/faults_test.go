@@ -14,6 +14,27 @@ import (
 	"time"
 )
 
+// scriptStudy returns a random-search study of trials trials, parallel at
+// a time, over one float parameter a, whose objective is the command (a
+// TOML array) with the extra [objective] lines.
+func scriptStudy(name string, trials, parallel int, command, extra string) string {
+	return fmt.Sprintf(`[study]
+name = %q
+metric = "loss"
+trials = %d
+parallel = %d
+
+[params.a]
+type = "float"
+low = 0.0
+high = 1.0
+
+[objective]
+kind = "command"
+command = %s
+%s`, name, trials, parallel, command, extra)
+}
+
 // marked lists the processes whose environment holds mark (ORPHAN_MARK=…).
 func marked(mark string) []int {
 	var pids []int
@@ -46,23 +67,7 @@ func TestKilledOptimizeTakesItsObjectivesAlong(t *testing.T) {
 	// The objective starts a child of its own, as a shell script or a
 	// launcher does: both must go.
 	writeFile(t, filepath.Join(dir, "obj.sh"), "#!/bin/sh\nsleep 300 &\nsleep 300\n", 0o755)
-	writeFile(t, filepath.Join(dir, "s.toml"), fmt.Sprintf(`[study]
-name = "orphans"
-metric = "loss"
-sampler = "random"
-trials = 4
-parallel = 2
-
-[params.a]
-type = "float"
-low = 0.0
-high = 1.0
-
-[objective]
-kind = "command"
-command = ["./obj.sh"]
-env = { ORPHAN_MARK = %q }
-`, dir), 0o644)
+	writeFile(t, filepath.Join(dir, "s.toml"), scriptStudy("orphans", 4, 2, `["./obj.sh"]`, fmt.Sprintf("env = { ORPHAN_MARK = %q }\n", dir)), 0o644)
 	cmd := exec.Command(olc, "optimize", "--config", "s.toml")
 	cmd.Dir = dir
 	if err := cmd.Start(); err != nil {
@@ -106,22 +111,7 @@ env = { ORPHAN_MARK = %q }
 func TestConfigFaultsAreRefusedUpFront(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "notexec.sh"), "#!/bin/sh\necho '{\"loss\": 1}'\n", 0o644)
-	study := func(name, command string) string {
-		return fmt.Sprintf(`[study]
-name = %q
-metric = "loss"
-trials = 3
-
-[params.a]
-type = "float"
-low = 0.0
-high = 1.0
-
-[objective]
-kind = "command"
-command = %s
-`, name, command)
-	}
+	study := func(name, command string) string { return scriptStudy(name, 3, 1, command, "") }
 	cases := []struct {
 		name, config string
 		want         []string
@@ -167,20 +157,7 @@ case "$OLC_TRIAL_DIR" in /*) ;; *) echo "relative: $OLC_TRIAL_DIR" >&2; exit 1 ;
 echo artifact > "$OLC_TRIAL_DIR/artifact.txt" || exit 1
 echo '{"loss": 1}'
 `, 0o755)
-	writeFile(t, filepath.Join(dir, "sub", "study.toml"), `[study]
-name = "tdir"
-metric = "loss"
-trials = 2
-
-[params.a]
-type = "float"
-low = 0.0
-high = 1.0
-
-[objective]
-kind = "command"
-command = ["./obj.sh"]
-`, 0o644)
+	writeFile(t, filepath.Join(dir, "sub", "study.toml"), scriptStudy("tdir", 2, 1, `["./obj.sh"]`, ""), 0o644)
 	r := runOLC(t, dir, "optimize", "--config", "sub/study.toml", "--json")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -376,19 +353,7 @@ func TestProgressWithoutTerminal(t *testing.T) {
 
 	// A failed trial gets a line with its cause and its logs.
 	writeFile(t, filepath.Join(dir, "fail.sh"), "#!/bin/sh\necho 'starting' >&2\necho 'ValueError: lr must be positive' >&2\nexit 3\n", 0o755)
-	writeFile(t, filepath.Join(dir, "s.toml"), `[study]
-name = "failing"
-trials = 2
-
-[params.a]
-type = "float"
-low = 0.0
-high = 1.0
-
-[objective]
-kind = "command"
-command = ["./fail.sh"]
-`, 0o644)
+	writeFile(t, filepath.Join(dir, "s.toml"), scriptStudy("failing", 2, 1, `["./fail.sh"]`, ""), 0o644)
 	r = runOLC(t, dir, "optimize", "--config", "s.toml", "--max-failures", "2")
 	want := "olc: trial 0 failed: exit status 3: ValueError: lr must be positive (logs: "
 	if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, filepath.Join(".olc", "runs", "failing", "0")+")") {

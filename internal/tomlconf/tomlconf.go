@@ -12,6 +12,8 @@ package tomlconf
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +55,20 @@ func (e *Error) Error() string {
 // Errorf returns an *Error for a file without a parsed document.
 func Errorf(file, key, format string, args ...any) *Error {
 	return &Error{File: file, Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ReadFile reads the config at path; what names the kind of config in
+// the error ("study", "train"), an *Error naming the file.
+func ReadFile(path, what string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, Errorf(path, "", "cannot read the %s config: %v", what, err)
+	}
+	return data, nil
 }
 
 // Doc is a decoded TOML document with the line and order of its keys and

@@ -5,7 +5,6 @@ package traincmd
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -118,9 +117,9 @@ func ParseValue(v string) (any, error) {
 // LoadTrainConfig loads a config with overrides; config errors (each a
 // *train.ConfigError) exit with code 2.
 func LoadTrainConfig(path string, overrides []train.Override) (*train.Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := tomlconf.ReadFile(path, "train")
 	if err != nil {
-		return nil, &cmdutil.UsageError{Err: fmt.Errorf("%s: cannot read the train config: %w", path, errors.Unwrap(err))}
+		return nil, err
 	}
 	return train.ParseConfig(path, data, overrides...)
 }
