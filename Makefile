@@ -28,7 +28,7 @@ lint: ## go vet and staticcheck
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
-demo: build ## a showcase on the embedded defaults (under a minute)
+demo: build ## a showcase on the embedded defaults (about 4 minutes on 2 cores)
 	./scripts/demo.sh
 
 clean: ## remove build outputs and the demo's store

@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// FuzzReadCSV: any table gets points or a *DataError; the points it
-// accepts are finite and positive.
+// FuzzReadCSV: any table gets points or a *DataError, with as many values
+// in each column as losses; the points that pass a law's check (which the
+// fit runs) are finite and positive.
 func FuzzReadCSV(f *testing.F) {
 	for _, seed := range []string{
 		"N,D,loss\n1e8,2e9,3.1\n2e8,4e9,2.9\n",
@@ -17,15 +18,13 @@ func FuzzReadCSV(f *testing.F) {
 		"N,D,loss\n1e8,+Inf,3\n-1,2,NaN\n\"1e8\",\"2\",\"3\"\n",
 		"N,D,loss,C\n1,,3,\n",
 		"c,loss\n1024,2.5\n2048,2.4\n",
+		"N,loss,C\n0,3,6e18\n",
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, read := range []func() (*Data, error){
-			func() (*Data, error) { return ReadCSV(bytes.NewReader(data), Chinchilla{}, Columns{Compute: "C"}) },
-			func() (*Data, error) { return ReadCSVAll(bytes.NewReader(data), Columns{}) },
-		} {
-			d, err := read()
+		for _, law := range []Law{Chinchilla{}, Context{}} {
+			d, err := ReadCSV(bytes.NewReader(data), law, Columns{Compute: "C"})
 			if err != nil {
 				var de *DataError
 				if !errors.As(err, &de) {
@@ -34,24 +33,33 @@ func FuzzReadCSV(f *testing.F) {
 				continue
 			}
 			n := d.Len()
-			if len(d.Loss) != n {
-				t.Fatalf("%d losses for %d points", len(d.Loss), n)
-			}
 			for v, col := range d.Vars {
 				if len(col) != n {
-					t.Fatalf("column %s has %d values for %d points", v, len(col), n)
+					t.Fatalf("column %s has %d values for %d losses", v, len(col), n)
 				}
+			}
+			if err := d.check(law, NoTransform, nil); err != nil {
+				var de *DataError
+				if !errors.As(err, &de) {
+					t.Fatalf("%T is not a DataError: %v", err, err)
+				}
+				continue
+			}
+			for v, col := range d.Vars {
 				for _, x := range col {
 					if !(x > 0) || math.IsInf(x, 0) {
-						t.Fatalf("accepted %s = %v", v, x)
+						t.Fatalf("the check passed %s = %v", v, x)
 					}
 				}
 			}
 			for _, y := range d.Loss {
-				if math.IsNaN(y) || math.IsInf(y, 0) {
-					t.Fatalf("accepted loss %v", y)
+				if !(y > 0) || math.IsInf(y, 0) {
+					t.Fatalf("the check passed loss %v", y)
 				}
 			}
+		}
+		if d, err := ReadCSVAll(bytes.NewReader(data), Columns{}); err == nil && len(d.Loss) != d.Len() {
+			t.Fatalf("%d losses for %d points", len(d.Loss), d.Len())
 		}
 	})
 }
