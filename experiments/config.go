@@ -135,7 +135,7 @@ func (c *Config) Dir() string {
 
 // LoadConfig reads and checks the config at path.
 func LoadConfig(path string) (*Config, error) {
-	data, err := tomlconf.ReadFile(path, "study")
+	data, err := tomlconf.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -182,7 +182,7 @@ func WriteDefaults(w io.Writer) error {
 
 // LoadConfig reads and validates a train config.
 func LoadConfig(path string) (*Config, error) {
-	data, err := tomlconf.ReadFile(path, "train")
+	data, err := tomlconf.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

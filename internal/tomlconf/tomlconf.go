@@ -57,16 +57,16 @@ func Errorf(file, key, format string, args ...any) *Error {
 	return &Error{File: file, Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
-// ReadFile reads the config at path; what names the kind of config in
-// the error ("study", "train"), an *Error naming the file.
-func ReadFile(path, what string) ([]byte, error) {
+// ReadFile reads the config at path; an error is an *Error naming the
+// file.
+func ReadFile(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, Errorf(path, "", "cannot read the %s config: %v", what, err)
+		return nil, Errorf(path, "", "cannot read the config: %v", err)
 	}
 	return data, nil
 }

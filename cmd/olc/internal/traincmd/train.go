@@ -117,7 +117,7 @@ func ParseValue(v string) (any, error) {
 // LoadTrainConfig loads a config with overrides; config errors (each a
 // *train.ConfigError) exit with code 2.
 func LoadTrainConfig(path string, overrides []train.Override) (*train.Config, error) {
-	data, err := tomlconf.ReadFile(path, "train")
+	data, err := tomlconf.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
