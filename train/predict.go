@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"sync/atomic"
 
 	"github.com/olc-toolkit/olc/internal/parallel"
 	"github.com/olc-toolkit/olc/model"
@@ -28,8 +29,10 @@ type PredictResult struct {
 // Predict answers every example with the model, window by window, the
 // best span over all windows winning; threads examples run at a time
 // (QALogits must be safe for concurrent use, as inference on a Longformer
-// is). It stops early when ctx is done.
-func Predict(ctx context.Context, m Model, tok model.Tokenizer, examples []Example, w Window, dec Decoder, threads int) (*PredictResult, error) {
+// is). It stops early when ctx is done. progress, when not nil, is called
+// with the number of examples answered so far, from any goroutine.
+func Predict(ctx context.Context, m Model, tok model.Tokenizer, examples []Example, w Window, dec Decoder, threads int, progress func(done, total int)) (*PredictResult, error) {
+	var done atomic.Int64
 	preds := make([]Prediction, len(examples))
 	losses := make([]float64, len(examples))
 	counts := make([]int, len(examples))
@@ -61,6 +64,9 @@ func Predict(ctx context.Context, m Model, tok model.Tokenizer, examples []Examp
 			text = ex.Context[sp.Start:sp.End]
 		}
 		preds[i] = Prediction{ID: ex.ID, Text: text, Span: sp}
+		if progress != nil {
+			progress(int(done.Add(1)), len(examples))
+		}
 	})
 	if err := firstError(errs); err != nil {
 		return nil, err

@@ -628,7 +628,7 @@ func (t *Trainer) Evaluate(ctx context.Context) (*EvalInfo, error) {
 	if len(t.Data.EvalEx) == 0 {
 		return &EvalInfo{}, nil
 	}
-	pr, err := Predict(ctx, t.Model, t.Tok, t.Data.EvalEx, t.Data.Window, Decoder{MaxAnswerLen: c.Train.MaxAnswerLen}, c.Train.Threads)
+	pr, err := Predict(ctx, t.Model, t.Tok, t.Data.EvalEx, t.Data.Window, Decoder{MaxAnswerLen: c.Train.MaxAnswerLen}, c.Train.Threads, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -141,7 +141,10 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 			threads = runtime.GOMAXPROCS(0)
 		}
 		w := train.Window{MaxLen: n, Stride: o.Stride, Global: lf.M.Config.GlobalAttention}
-		pr, err := train.Predict(cmd.Context(), lf, model.ByteTokenizer{}, examples, w, train.Decoder{MaxAnswerLen: o.MaxAnswerLen, AllowNoAnswer: v2}, threads)
+		bar := cmdutil.NewProgress(o.IO, false, "eval "+filepath.Base(o.Data))
+		pr, err := train.Predict(cmd.Context(), lf, model.ByteTokenizer{}, examples, w, train.Decoder{MaxAnswerLen: o.MaxAnswerLen, AllowNoAnswer: v2}, threads,
+			func(done, total int) { bar.SetCount(done, total, fmt.Sprintf("%d of %d questions", done, total)) })
+		bar.Finish()
 		if err != nil {
 			return err
 		}
