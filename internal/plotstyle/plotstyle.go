@@ -368,11 +368,7 @@ func (p Panel) draw(c draw.Canvas) {
 		plotC := draw.Crop(c, 0, -keyW, 0, 0)
 		p.Plot.Draw(plotC)
 		// Level with the top of the data area: below the title.
-		top := vg.Length(0)
-		if p.Plot.Title.Text != "" {
-			top = p.Plot.Title.TextStyle.Rectangle(p.Plot.Title.Text).Size().Y + p.Plot.Title.Padding
-		}
-		keyC := draw.Crop(c, c.Size().X-keyW+vg.Millimeter*2, 0, 0, -top-vg.Millimeter)
+		keyC := draw.Crop(c, c.Size().X-keyW+vg.Millimeter*2, 0, 0, -titleHeight(p.Plot)-vg.Millimeter)
 		l.Draw(keyC)
 	case p.ColorBar != nil:
 		keyW := 0.95 * vg.Inch
@@ -395,13 +391,17 @@ func (p Panel) draw(c draw.Canvas) {
 		} else {
 			bar.Y.Tick.Marker = Ticks{}
 		}
-		top := vg.Length(0)
-		if p.Plot.Title.Text != "" {
-			top = p.Plot.Title.TextStyle.Rectangle(p.Plot.Title.Text).Size().Y + p.Plot.Title.Padding
-		}
-		barC := draw.Crop(c, c.Size().X-keyW+vg.Millimeter*3, -vg.Millimeter*2, p.Plot.X.Tick.Label.Font.Size*3, -top)
+		barC := draw.Crop(c, c.Size().X-keyW+vg.Millimeter*3, -vg.Millimeter*2, p.Plot.X.Tick.Label.Font.Size*3, -titleHeight(p.Plot))
 		bar.Draw(barC)
 	default:
 		p.Plot.Draw(c)
 	}
+}
+
+// titleHeight is the height a plot's title takes above its data area.
+func titleHeight(p *plot.Plot) vg.Length {
+	if p.Title.Text == "" {
+		return 0
+	}
+	return p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
 }
