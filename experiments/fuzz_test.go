@@ -3,6 +3,7 @@ package experiments
 import (
 	"bytes"
 	"errors"
+	"github.com/olc-toolkit/olc/internal/tomlconf"
 	"math"
 	"testing"
 )
@@ -41,11 +42,7 @@ func FuzzParseConfig(f *testing.F) {
 
 func checkConfigErrors(t *testing.T, err error) {
 	t.Helper()
-	list := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		list = j.Unwrap()
-	}
-	for _, e := range list {
+	for _, e := range tomlconf.Unjoin(err) {
 		var ce *ConfigError
 		if !errors.As(e, &ce) {
 			t.Fatalf("%T is not a ConfigError: %v", e, e)

@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"github.com/olc-toolkit/olc/internal/tomlconf"
 	"testing"
 )
 
@@ -25,11 +26,7 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		c, err := ParseConfig(name, data)
 		if err != nil {
-			list := []error{err}
-			if j, ok := err.(interface{ Unwrap() []error }); ok {
-				list = j.Unwrap()
-			}
-			for _, e := range list {
+			for _, e := range tomlconf.Unjoin(err) {
 				var ce *ConfigError
 				if !errors.As(e, &ce) || ce.File != name {
 					t.Fatalf("not a config error of %s: %#v", name, e)

@@ -255,7 +255,7 @@ func (c *Config) Validate() error {
 
 // check reports every bad value to bad, by key path.
 func (c *Config) check(bad func(key, format string, args ...any)) {
-	for _, e := range unjoin(c.Model.Validate("")) {
+	for _, e := range tomlconf.Unjoin(c.Model.Validate("")) {
 		var ce *tomlconf.Error
 		if errors.As(e, &ce) {
 			bad("model."+ce.Key, "%s", ce.Msg)
@@ -358,16 +358,6 @@ func (c *Config) check(bad func(key, format string, args ...any)) {
 	case !optimize.ValidName(n):
 		bad("output.name", "%q is not a plain folder name; allowed: letters, digits, '-', '_', '.', not starting with '-' or '.'", n)
 	}
-}
-
-func unjoin(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 // Path resolves a path of the config relative to its folder.

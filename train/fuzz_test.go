@@ -2,6 +2,7 @@ package train
 
 import (
 	"errors"
+	"github.com/olc-toolkit/olc/internal/tomlconf"
 	"testing"
 )
 
@@ -23,11 +24,7 @@ func FuzzParseConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, key, value string) {
 		c, err := ParseConfig("f.toml", data, Override{Key: key, Value: value, Source: "--set"})
 		if err != nil {
-			list := []error{err}
-			if j, ok := err.(interface{ Unwrap() []error }); ok {
-				list = j.Unwrap()
-			}
-			for _, e := range list {
+			for _, e := range tomlconf.Unjoin(err) {
 				var ce *ConfigError
 				if !errors.As(e, &ce) || (ce.File != "f.toml" && ce.Flag != "--set") || ce.Msg == "" {
 					t.Fatalf("not a config error with its file or flag: %#v", e)

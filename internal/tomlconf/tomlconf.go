@@ -236,13 +236,7 @@ func (s Section) Adopt(err error) {
 	if err == nil {
 		return
 	}
-	var list []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		list = j.Unwrap()
-	} else {
-		list = []error{err}
-	}
-	for _, e := range list {
+	for _, e := range Unjoin(err) {
 		var ce *Error
 		if errors.As(e, &ce) {
 			s.d.errs = append(s.d.errs, s.d.Errorf(join(s.path, ce.Key), "%s", ce.Msg))
@@ -250,6 +244,18 @@ func (s Section) Adopt(err error) {
 		}
 		s.d.Fail(s.path, "%v", e)
 	}
+}
+
+// Unjoin returns the errors joined in err (errors.Join), or err alone;
+// nil for nil.
+func Unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // Err returns every problem recorded, joined, or nil.
