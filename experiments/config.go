@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -308,7 +309,7 @@ func (c *Config) parseParams(root tomlconf.Section) {
 		p.Kind = kind
 		allowed := paramKeys[kind]
 		for _, k := range t.Keys() {
-			if !contains(allowed, k) {
+			if !slices.Contains(allowed, k) {
 				d.Fail(path+"."+k, "not allowed for a %s parameter; allowed: %s", kind, strings.Join(allowed, ", "))
 			}
 		}
@@ -512,15 +513,6 @@ func (c *Config) parseCommand(o tomlconf.Section) {
 			d.Fail("objective.command", "%v", err)
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Plan is what a checked config runs: the sampler, the objective, the

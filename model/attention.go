@@ -1,10 +1,11 @@
 package model
 
 import (
+	"context"
 	"math"
 	"runtime"
-	"sync"
-	"sync/atomic"
+
+	"github.com/olc-toolkit/olc/internal/parallel"
 )
 
 // Mask values of a sequence's tokens, as in transformers' Longformer.
@@ -32,6 +33,16 @@ type AttnInput[T Float] struct {
 	// them.
 	Dropout      float64
 	Seed, Stream uint64
+	// Threads is how many goroutines the kernel runs on; GOMAXPROCS when
+	// 0.
+	Threads int
+}
+
+func (in *AttnInput[T]) workers() int {
+	if in.Threads > 0 {
+		return in.Threads
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // dropper draws attention-dropout decisions as a counter-based hash: no
@@ -121,7 +132,7 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 	// probabilities, are two matrix products (BLAS), which waste
 	// (block+w)/(w+1) of the band's work on keys outside it; with the
 	// block at 64 and w/2 = 128 that is 1.25×.
-	parallel(H*nb, func(task int, scratch *[]T) {
+	forTasks(in.workers(), H*nb, func(task int, scratch *[]T) {
 		h, b := task/nb, task%nb
 		i0, i1 := b*block, min(n, (b+1)*block)
 		k0, k1 := max(0, i0-w2), min(n, i1+w2)
@@ -131,7 +142,7 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 		}
 		S := (*scratch)[:B*K]
 		sg := (*scratch)[B*K : B*K+g]
-		gemm(false, true, B, K, dh, scale, in.Q[i0*D+h*dh:], D, in.K[k0*D+h*dh:], D, 0, S, K)
+		gemm(in.workers(), false, true, B, K, dh, scale, in.Q[i0*D+h*dh:], D, in.K[k0*D+h*dh:], D, 0, S, K)
 		for i := i0; i < i1; i++ {
 			srow := S[(i-i0)*K : (i-i0+1)*K]
 			if in.Mask[i] != MaskLocal {
@@ -193,10 +204,10 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 		}
 		// Padding queries' rows of S are zero, so their output stays zero;
 		// global queries' rows are zero too and are overwritten below.
-		gemm(false, false, B, dh, K, 1, S, K, in.V[k0*D+h*dh:], D, 1, out[i0*D+h*dh:], D)
+		gemm(in.workers(), false, false, B, dh, K, 1, S, K, in.V[k0*D+h*dh:], D, 1, out[i0*D+h*dh:], D)
 	})
 	// Global queries: tasks of (head, global token).
-	parallel(H*g, func(task int, scratch *[]T) {
+	forTasks(in.workers(), H*g, func(task int, scratch *[]T) {
 		h, k := task/g, task%g
 		i := c.globals[k]
 		if cap(*scratch) < n {
@@ -271,7 +282,7 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 	// parallel over heads and blocks of keys: each task writes the rows of
 	// its own keys.
 	byKey := func(fn func(h, j int)) {
-		parallel(H*nb, func(task int, _ *[]T) {
+		forTasks(in.workers(), H*nb, func(task int, _ *[]T) {
 			h, b := task/nb, task%nb
 			for j := b * block; j < min(n, (b+1)*block); j++ {
 				if in.Mask[j] != MaskPad {
@@ -322,7 +333,7 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 	// probabilities (the cache is consumed), and dQ, dQG (their own rows).
 	// With dropout, dp is the gradient of the probability before dropout:
 	// the output's gradient through the dropped, rescaled one.
-	parallel(H*nb, func(task int, scratch *[]T) {
+	forTasks(in.workers(), H*nb, func(task int, scratch *[]T) {
 		h, b := task/nb, task%nb
 		if cap(*scratch) < bw+g {
 			*scratch = make([]T, bw+g)
@@ -359,7 +370,7 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 			}
 		}
 	})
-	parallel(H*g, func(task int, scratch *[]T) {
+	forTasks(in.workers(), H*g, func(task int, scratch *[]T) {
 		h, k := task/g, task%g
 		i := c.globals[k]
 		do := row(dout, h, i)
@@ -397,32 +408,8 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 	return gr
 }
 
-// parallel runs fn(task) for every task on GOMAXPROCS goroutines, each
+// forTasks runs fn(task) for every task on GOMAXPROCS goroutines, each
 // with a scratch slice of its own.
-func parallel[T Float](tasks int, fn func(task int, scratch *[]T)) {
-	workers := min(runtime.GOMAXPROCS(0), tasks)
-	if workers <= 1 {
-		var s []T
-		for t := range tasks {
-			fn(t, &s)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var s []T
-			for {
-				t := int(next.Add(1)) - 1
-				if t >= tasks {
-					return
-				}
-				fn(t, &s)
-			}
-		}()
-	}
-	wg.Wait()
+func forTasks[T Float](workers, tasks int, fn func(task int, scratch *[]T)) {
+	parallel.ForScratch(context.Background(), workers, tasks, fn)
 }

@@ -9,7 +9,7 @@ import (
 func (m *Model[T]) QALogits(st *State[T]) (start, end []T) {
 	n, d := st.N, m.Config.HiddenSize
 	y := make([]T, n*2)
-	linear(st.Hidden, n, d, m.QA.W.W, m.QA.B.W, 2, y)
+	linear(m.workers(), st.Hidden, n, d, m.QA.W.W, m.QA.B.W, 2, y)
 	start, end = make([]T, n), make([]T, n)
 	for i := range n {
 		start[i], end[i] = y[2*i], y[2*i+1]
@@ -36,7 +36,7 @@ func (m *Model[T]) QALoss(st *State[T], startPos, endPos int) (T, []T, error) {
 	for i := range n {
 		dy[2*i], dy[2*i+1] = gs[i], ge[i]
 	}
-	dh := linearBackward(st.Hidden, n, d, m.QA.W.W, 2, dy, m.QA.W.G, m.QA.B.G, nil)
+	dh := linearBackward(m.workers(), st.Hidden, n, d, m.QA.W.W, 2, dy, m.QA.W.G, m.QA.B.G, nil)
 	return loss, dh, nil
 }
 
@@ -70,7 +70,7 @@ func (m *Model[T]) MLMLoss(st *State[T], labels []int) (T, int, []T, error) {
 		copy(x[r*d:(r+1)*d], st.Hidden[i*d:(i+1)*d])
 	}
 	u := make([]T, k*d)
-	linear(x, k, d, m.LMDense.W.W, m.LMDense.B.W, d, u)
+	linear(m.workers(), x, k, d, m.LMDense.W.W, m.LMDense.B.W, d, u)
 	g := make([]T, k*d)
 	for i, v := range u {
 		g[i] = gelu(v)
@@ -82,7 +82,7 @@ func (m *Model[T]) MLMLoss(st *State[T], labels []int) (T, int, []T, error) {
 	for r := range k {
 		copy(logits[r*V:(r+1)*V], m.LMBias.W)
 	}
-	gemm(false, true, k, V, d, 1, z, d, m.Word.W, d, 1, logits, V)
+	gemm(m.workers(), false, true, k, V, d, 1, z, d, m.Word.W, d, 1, logits, V)
 	var loss T
 	scale := 1 / T(k)
 	if !st.opts.Train {
@@ -100,14 +100,14 @@ func (m *Model[T]) MLMLoss(st *State[T], labels []int) (T, int, []T, error) {
 	for r := range k {
 		axpy(1, dl[r*V:(r+1)*V], m.LMBias.G)
 	}
-	gemm(true, false, V, d, k, 1, dl, V, z, d, 1, m.Word.G, d)
+	gemm(m.workers(), true, false, V, d, k, 1, dl, V, z, d, 1, m.Word.G, d)
 	dz := make([]T, k*d)
-	gemm(false, false, k, d, V, 1, dl, V, m.Word.W, d, 0, dz, d)
+	gemm(m.workers(), false, false, k, d, V, 1, dl, V, m.Word.W, d, 0, dz, d)
 	dg := layerNormBackward(g, k, d, m.LMLNG.W, mu, rs, dz, m.LMLNG.G, m.LMLNB.G)
 	for i, v := range u {
 		dg[i] *= geluGrad(v)
 	}
-	dx := linearBackward(x, k, d, m.LMDense.W.W, d, dg, m.LMDense.W.G, m.LMDense.B.G, nil)
+	dx := linearBackward(m.workers(), x, k, d, m.LMDense.W.W, d, dg, m.LMDense.W.G, m.LMDense.B.G, nil)
 	for r, i := range rows {
 		copy(dh[i*d:(i+1)*d], dx[r*d:(r+1)*d])
 	}
@@ -180,12 +180,12 @@ func (m *Model[T]) ffnBackward(l int, c *layerCache[T], dout []T) []T {
 	d, I := cfg.HiddenSize, cfg.IntermediateSize
 	n := len(c.y1) / d
 	dh2, dffn := m.addNormBackward(c.h2, c.mean2, c.rstd2, ly.LN2G, ly.LN2B, c.drop2, dout)
-	df := linearBackward(c.f, n, I, ly.Out.W.W, d, dffn, ly.Out.W.G, ly.Out.B.G, nil)
+	df := linearBackward(m.workers(), c.f, n, I, ly.Out.W.W, d, dffn, ly.Out.W.G, ly.Out.B.G, nil)
 	for i, v := range c.u {
 		df[i] *= geluGrad(v)
 	}
 	dy1 := dh2 // the residual; dh2 is not used again
-	linearBackward(c.y1, n, d, ly.Inter.W.W, I, df, ly.Inter.W.G, ly.Inter.B.G, dy1)
+	linearBackward(m.workers(), c.y1, n, d, ly.Inter.W.W, I, df, ly.Inter.W.G, ly.Inter.B.G, dy1)
 	return dy1
 }
 
@@ -196,7 +196,7 @@ func (m *Model[T]) attnBackward(l int, c *layerCache[T], mask []int8, dy1 []T, o
 	ly := &m.Layers[l]
 	n, d := len(mask), cfg.HiddenSize
 	dh1, dattn := m.addNormBackward(c.h1, c.mean1, c.rstd1, ly.LN1G, ly.LN1B, c.drop1, dy1)
-	da := linearBackward(c.a, n, d, ly.AttnOut.W.W, d, dattn, ly.AttnOut.W.G, ly.AttnOut.B.G, nil)
+	da := linearBackward(m.workers(), c.a, n, d, ly.AttnOut.W.W, d, dattn, ly.AttnOut.W.G, ly.AttnOut.B.G, nil)
 	g := AttentionBackward(m.attnInput(l, c, mask, opts), c.attn, da)
 	c.attn = nil // consumed; let it go before the projections' gradients
 	separate := ly.QG.W != nil && g.QG != nil && &c.qg[0] != &c.q[0]
@@ -208,13 +208,13 @@ func (m *Model[T]) attnBackward(l int, c *layerCache[T], mask []int8, dy1 []T, o
 		axpy(1, g.VG, g.V)
 	}
 	dx := dh1 // the residual; dh1 is not used again
-	linearBackward(c.x, n, d, ly.Q.W.W, d, g.Q, ly.Q.W.G, ly.Q.B.G, dx)
-	linearBackward(c.x, n, d, ly.K.W.W, d, g.K, ly.K.W.G, ly.K.B.G, dx)
-	linearBackward(c.x, n, d, ly.V.W.W, d, g.V, ly.V.W.G, ly.V.B.G, dx)
+	linearBackward(m.workers(), c.x, n, d, ly.Q.W.W, d, g.Q, ly.Q.W.G, ly.Q.B.G, dx)
+	linearBackward(m.workers(), c.x, n, d, ly.K.W.W, d, g.K, ly.K.W.G, ly.K.B.G, dx)
+	linearBackward(m.workers(), c.x, n, d, ly.V.W.W, d, g.V, ly.V.W.G, ly.V.B.G, dx)
 	if separate {
-		linearBackward(c.x, n, d, ly.QG.W.W, d, g.QG, ly.QG.W.G, ly.QG.B.G, dx)
-		linearBackward(c.x, n, d, ly.KG.W.W, d, g.KG, ly.KG.W.G, ly.KG.B.G, dx)
-		linearBackward(c.x, n, d, ly.VG.W.W, d, g.VG, ly.VG.W.G, ly.VG.B.G, dx)
+		linearBackward(m.workers(), c.x, n, d, ly.QG.W.W, d, g.QG, ly.QG.W.G, ly.QG.B.G, dx)
+		linearBackward(m.workers(), c.x, n, d, ly.KG.W.W, d, g.KG, ly.KG.W.G, ly.KG.B.G, dx)
+		linearBackward(m.workers(), c.x, n, d, ly.VG.W.W, d, g.VG, ly.VG.W.G, ly.VG.B.G, dx)
 	}
 	return dx
 }

@@ -1,6 +1,9 @@
 package model
 
-import "time"
+import (
+	"runtime"
+	"time"
+)
 
 // Backend names the BLAS behind the matrix products: gonum's pure-Go
 // implementation by default, OpenBLAS when built with -tags openblas.
@@ -21,11 +24,11 @@ func GemmGFLOPS(m, n, k int, minTime time.Duration) float64 {
 	for i := range b {
 		b[i] = float32(i%5) / 5
 	}
-	gemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n) // warm up
+	gemm(runtime.GOMAXPROCS(0), false, true, m, n, k, 1, a, k, b, k, 0, c, n) // warm up
 	reps := 0
 	t0 := time.Now()
 	for time.Since(t0) < minTime || reps < 2 {
-		gemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+		gemm(runtime.GOMAXPROCS(0), false, true, m, n, k, 1, a, k, b, k, 0, c, n)
 		reps++
 	}
 	return 2 * float64(m) * float64(n) * float64(k) * float64(reps) / time.Since(t0).Seconds() / 1e9

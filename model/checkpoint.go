@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/olc-toolkit/olc/internal/atomicfile"
 )
 
 // File names of a model folder, as in a Hugging Face model repository.
@@ -19,7 +21,7 @@ const (
 // Save writes the model folder dir: config.json and model.safetensors
 // with the reference parameter names (float32 models as F32, float64 as
 // F64, so that a round trip is exact). Both files are written through
-// temporary files and renamed into place.
+// synced temporary files renamed into place.
 func (m *Model[T]) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save model: %w", err)
@@ -40,11 +42,10 @@ func (m *Model[T]) Save(dir string) error {
 	if err := WriteSafetensorsFile(filepath.Join(dir, WeightsFile), tensors, map[string]string{"format": "pt"}); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
-	tmp := filepath.Join(dir, "."+ConfigFile+".tmp")
-	if err := os.WriteFile(tmp, cfg, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, ConfigFile), cfg); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
-	return os.Rename(tmp, filepath.Join(dir, ConfigFile))
+	return nil
 }
 
 // A LoadError lists everything wrong between a checkpoint and the model

@@ -210,7 +210,7 @@ func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options, keep, re
 	c := &layerCache[T]{x: x}
 	proj := func(p dense[T]) []T {
 		y := make([]T, n*p.Out)
-		linear(x, n, p.In, p.W.W, p.B.W, p.Out, y)
+		linear(m.workers(), x, n, p.In, p.W.W, p.B.W, p.Out, y)
 		return y
 	}
 	c.q, c.k, c.v = proj(ly.Q), proj(ly.K), proj(ly.V)
@@ -222,7 +222,7 @@ func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options, keep, re
 	c.a = make([]T, n*d)
 	c.attn = Attention(in, c.a, keep)
 	h := make([]T, n*d)
-	linear(c.a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h)
+	linear(m.workers(), c.a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h)
 	c.h1 = h
 	c.drop1, c.y1, c.mean1, c.rstd1 = m.addNorm(h, x, ly.LN1G, ly.LN1B, opts, uint64(2*l+1), !recompute)
 	c.out = c.y1
@@ -241,11 +241,11 @@ func (m *Model[T]) ffnForward(l int, c *layerCache[T], opts Options, recompute b
 	d, I := cfg.HiddenSize, cfg.IntermediateSize
 	n := len(c.y1) / d
 	c.u = make([]T, n*I)
-	linear(c.y1, n, d, ly.Inter.W.W, ly.Inter.B.W, I, c.u)
+	linear(m.workers(), c.y1, n, d, ly.Inter.W.W, ly.Inter.B.W, I, c.u)
 	c.f = append([]T(nil), c.u...)
-	geluInPlace(c.f)
+	geluInPlace(m.workers(), c.f)
 	h2 := make([]T, n*d)
-	linear(c.f, n, I, ly.Out.W.W, ly.Out.B.W, d, h2)
+	linear(m.workers(), c.f, n, I, ly.Out.W.W, ly.Out.B.W, d, h2)
 	c.h2 = h2
 	c.drop2, c.out, c.mean2, c.rstd2 = m.addNorm(h2, c.y1, ly.LN2G, ly.LN2B, opts, uint64(2*l+2), !recompute)
 }
@@ -280,7 +280,7 @@ func (m *Model[T]) addNorm(h, residual []T, g, b *Param[T], opts Options, stream
 func (m *Model[T]) attnInput(l int, c *layerCache[T], mask []int8, opts Options) *AttnInput[T] {
 	cfg := &m.Config
 	in := &AttnInput[T]{Q: c.q, K: c.k, V: c.v, QG: c.qg, KG: c.kg, VG: c.vg, Mask: mask,
-		N: len(mask), Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2}
+		N: len(mask), Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads}
 	if opts.Train {
 		in.Dropout, in.Seed, in.Stream = cfg.AttentionProbsDropoutProb, opts.Seed, uint64(1000+l)
 	}
@@ -320,26 +320,26 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 	u := make([]T, inferChunk*I)
 	for l := range m.Layers {
 		ly := &m.Layers[l]
-		linear(x, n, d, ly.Q.W.W, ly.Q.B.W, d, q)
-		linear(x, n, d, ly.K.W.W, ly.K.B.W, d, k)
-		linear(x, n, d, ly.V.W.W, ly.V.B.W, d, v)
+		linear(m.workers(), x, n, d, ly.Q.W.W, ly.Q.B.W, d, q)
+		linear(m.workers(), x, n, d, ly.K.W.W, ly.K.B.W, d, k)
+		linear(m.workers(), x, n, d, ly.V.W.W, ly.V.B.W, d, v)
 		in := &AttnInput[T]{Q: q, K: k, V: v, QG: q, KG: k, VG: v, Mask: st.mask, N: n,
-			Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2}
+			Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads}
 		if qg != nil {
-			linear(x, n, d, ly.KG.W.W, ly.KG.B.W, d, kg)
-			linear(x, n, d, ly.VG.W.W, ly.VG.B.W, d, vg)
+			linear(m.workers(), x, n, d, ly.KG.W.W, ly.KG.B.W, d, kg)
+			linear(m.workers(), x, n, d, ly.VG.W.W, ly.VG.B.W, d, vg)
 			// Global queries only for the global rows.
 			for r, i := range globals {
 				copy(xg[r*d:(r+1)*d], x[i*d:(i+1)*d])
 			}
-			linear(xg, len(globals), d, ly.QG.W.W, ly.QG.B.W, d, yg)
+			linear(m.workers(), xg, len(globals), d, ly.QG.W.W, ly.QG.B.W, d, yg)
 			for r, i := range globals {
 				copy(qg[i*d:(i+1)*d], yg[r*d:(r+1)*d])
 			}
 			in.QG, in.KG, in.VG = qg, kg, vg
 		}
 		Attention(in, a, false)
-		linear(a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h)
+		linear(m.workers(), a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h)
 		axpy(1, x, h)
 		if cfg.LayerNorm {
 			layerNorm(h, n, d, ly.LN1G.W, ly.LN1B.W, cfg.LayerNormEps, h, mu, rs)
@@ -353,10 +353,10 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 			r1 := min(n, r0+inferChunk)
 			rows := r1 - r0
 			uc := u[:rows*I]
-			linear(h[r0*d:r1*d], rows, d, ly.Inter.W.W, ly.Inter.B.W, I, uc)
-			geluInPlace(uc)
+			linear(m.workers(), h[r0*d:r1*d], rows, d, ly.Inter.W.W, ly.Inter.B.W, I, uc)
+			geluInPlace(m.workers(), uc)
 			out := x[r0*d : r1*d]
-			linear(uc, rows, I, ly.Out.W.W, ly.Out.B.W, d, out)
+			linear(m.workers(), uc, rows, I, ly.Out.W.W, ly.Out.B.W, d, out)
 			axpy(1, h[r0*d:r1*d], out)
 			if cfg.LayerNorm {
 				layerNorm(out, rows, d, ly.LN2G.W, ly.LN2B.W, cfg.LayerNormEps, out, mu[r0:r1], rs[r0:r1])

@@ -2,8 +2,9 @@ package model
 
 import (
 	"errors"
-	"github.com/olc-toolkit/olc/internal/tomlconf"
 	"testing"
+
+	"github.com/olc-toolkit/olc/internal/tomlconf"
 )
 
 // FuzzParseConfig: TOML and config.json text gets a valid config or

@@ -2,8 +2,8 @@ package model
 
 import (
 	"math"
-	"runtime"
-	"sync"
+
+	"github.com/olc-toolkit/olc/internal/parallel"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -14,7 +14,7 @@ import (
 // op(X) = Xᵀ when the flag says so, through gonum's BLAS (blas32 or
 // blas64, whichever implementation is registered: pure Go by default,
 // OpenBLAS with the openblas build tag).
-func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+func gemm[T Float](workers int, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if tA {
 		ta = blas.Trans
@@ -25,19 +25,13 @@ func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	if m == 0 || n == 0 {
 		return
 	}
-	if workers := runtime.GOMAXPROCS(0); splitRows && workers > 1 && m >= 128 && !tA {
+	if splitRows && workers > 1 && m >= 128 && !tA {
 		// Rows of C depend only on rows of op(A).
 		chunk := (m + workers - 1) / workers
-		var wg sync.WaitGroup
-		for r0 := 0; r0 < m; r0 += chunk {
-			rows := min(chunk, m-r0)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				gemmOne(ta, tb, rows, n, k, alpha, a[r0*lda:], lda, b, ldb, beta, c[r0*ldc:], ldc)
-			}()
-		}
-		wg.Wait()
+		parallel.ForN(workers, (m+chunk-1)/chunk, func(t int) {
+			r0 := t * chunk
+			gemmOne(ta, tb, min(chunk, m-r0), n, k, alpha, a[r0*lda:], lda, b, ldb, beta, c[r0*ldc:], ldc)
+		})
 		return
 	}
 	gemmOne(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -57,17 +51,17 @@ func gemmOne[T Float](ta, tb blas.Transpose, m, n, k int, alpha T, a []T, lda in
 
 // linear computes y = x·Wᵀ + b for x (n × in), W (out × in, the layout of
 // PyTorch's Linear) and b (out).
-func linear[T Float](x []T, n, in int, w, b []T, out int, y []T) {
+func linear[T Float](workers int, x []T, n, in int, w, b []T, out int, y []T) {
 	for i := range n {
 		copy(y[i*out:(i+1)*out], b)
 	}
-	gemm(false, true, n, out, in, 1, x, in, w, in, 1, y, out)
+	gemm(workers, false, true, n, out, in, 1, x, in, w, in, 1, y, out)
 }
 
 // linearBackward accumulates dW += dyᵀ·x and db += Σ dy, and returns
 // dx = dy·W (or adds it into dx when dx is not nil).
-func linearBackward[T Float](x []T, n, in int, w []T, out int, dy, dw, db, dx []T) []T {
-	gemm(true, false, out, in, n, 1, dy, out, x, in, 1, dw, in)
+func linearBackward[T Float](workers int, x []T, n, in int, w []T, out int, dy, dw, db, dx []T) []T {
+	gemm(workers, true, false, out, in, n, 1, dy, out, x, in, 1, dw, in)
 	for i := range n {
 		row := dy[i*out : (i+1)*out]
 		for j, v := range row {
@@ -79,7 +73,7 @@ func linearBackward[T Float](x []T, n, in int, w []T, out int, dy, dw, db, dx []
 		dx = make([]T, n*in)
 		beta = 0
 	}
-	gemm(false, false, n, in, out, 1, dy, out, w, in, beta, dx, in)
+	gemm(workers, false, false, n, in, out, 1, dy, out, w, in, beta, dx, in)
 	return dx
 }
 
@@ -138,9 +132,9 @@ func layerNormBackward[T Float](x []T, n, d int, g, mean, rstd, dy, dg, db []T) 
 // geluInPlace replaces every x by GELU(x), on all cores. float32 values
 // use erf32, exact to float32's precision and several times faster than
 // math.Erf; float64 values use math.Erf.
-func geluInPlace[T Float](x []T) {
+func geluInPlace[T Float](workers int, x []T) {
 	const chunk = 1 << 14
-	parallel((len(x)+chunk-1)/chunk, func(t int, _ *[]T) {
+	forTasks(workers, (len(x)+chunk-1)/chunk, func(t int, _ *[]T) {
 		part := x[t*chunk : min(len(x), (t+1)*chunk)]
 		if f, ok := any(part).([]float32); ok {
 			gelu32(f)

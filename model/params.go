@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 )
 
 // A Param is one parameter tensor: its checkpoint name, shape, values W
@@ -50,6 +51,18 @@ type Model[T Float] struct {
 	LMBias  *Param[T] // vocab
 	params  []*Param[T]
 	byName  map[string]*Param[T]
+
+	// Threads is how many goroutines one forward or backward pass runs
+	// its kernels on; GOMAXPROCS when 0. Replicas copy it.
+	Threads int
+}
+
+// workers is the goroutines a pass's kernels use.
+func (m *Model[T]) workers() int {
+	if m.Threads > 0 {
+		return m.Threads
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // New returns a model for cfg with every weight zero; Init or Load fill
@@ -170,6 +183,7 @@ func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(s
 // weights of one writes them for all.
 func (m *Model[T]) Replica() *Model[T] {
 	r := New[T](m.Config)
+	r.Threads = m.Threads
 	for i, p := range r.params {
 		p.W = m.params[i].W
 	}

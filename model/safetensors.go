@@ -8,9 +8,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/olc-toolkit/olc/internal/atomicfile"
 )
 
 // A Tensor is a named array read from or written to a safetensors file:
@@ -258,23 +259,10 @@ func WriteSafetensors(w io.Writer, tensors map[string]Tensor, meta map[string]st
 	return bw.Flush()
 }
 
-// WriteSafetensorsFile writes tensors to path through a temporary file, so
-// that a crash never leaves half a checkpoint.
+// WriteSafetensorsFile writes tensors to path through a synced temporary
+// file renamed into place, so that a crash never leaves half a checkpoint.
 func WriteSafetensorsFile(path string, tensors map[string]Tensor, meta map[string]string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	if err := WriteSafetensors(tmp, tensors, meta); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteFunc(path, func(w io.Writer) error { return WriteSafetensors(w, tensors, meta) })
 }
 
 // ReadSafetensorsFile reads a safetensors file.

@@ -12,10 +12,12 @@ import (
 	"sync"
 	"time"
 
+	gonumopt "gonum.org/v1/gonum/optimize"
+
+	"github.com/olc-toolkit/olc/internal/lbfgs"
 	"github.com/olc-toolkit/olc/internal/parallel"
 	"github.com/olc-toolkit/olc/optimize/gp"
 	"github.com/olc-toolkit/olc/optimize/qmc"
-	gonumopt "gonum.org/v1/gonum/optimize"
 )
 
 // The acquisition functions Bayes knows.
@@ -645,42 +647,24 @@ func (b *Bayes) localSearch(acq *acquisition, x0 []float64) ([]float64, float64)
 		for k, i := range cont {
 			z0[k] = math.Asin(min(max(2*x0[i]-1, -1), 1))
 		}
-		var lastZ []float64
-		var lastV float64
-		lastG := make([]float64, len(cont))
-		eval := func(z []float64) {
-			if lastZ != nil && slices.Equal(z, lastZ) {
-				return
-			}
-			lastZ = slices.Clone(z)
+		f := func(z, g []float64) float64 {
 			toX(z)
-			lastV = acq.at(x, grad)
+			v := acq.at(x, grad)
 			for k, i := range cont {
-				lastG[k] = grad[i] * math.Cos(z[k]) / 2
+				g[k] = -grad[i] * math.Cos(z[k]) / 2
 			}
-			if lastV > bestV && !math.IsNaN(lastV) {
-				bestV = lastV
+			if v > bestV && !math.IsNaN(v) {
+				bestV = v
 				copy(best, x)
 			}
-		}
-		problem := gonumopt.Problem{
-			Func: func(z []float64) float64 {
-				eval(z)
-				if math.IsNaN(lastV) {
-					return math.Inf(1)
-				}
-				return -lastV
-			},
-			Grad: func(g, z []float64) {
-				eval(z)
-				for k := range g {
-					g[k] = -lastG[k]
-				}
-			},
+			if math.IsNaN(v) {
+				return math.Inf(1)
+			}
+			return -v
 		}
 		settings := &gonumopt.Settings{GradientThreshold: 1e-7, FuncEvaluations: 150,
 			Converger: &gonumopt.FunctionConverge{Absolute: 1e-9, Relative: 1e-9, Iterations: 10}}
-		gonumopt.Minimize(problem, z0, settings, &gonumopt.LBFGS{})
+		lbfgs.Minimize(f, z0, settings)
 	}
 	// Categorical coordinates: take each improving alternative in turn.
 	for i := range dim {

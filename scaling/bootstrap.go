@@ -6,8 +6,10 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"sync"
-	"sync/atomic"
+
+	"github.com/olc-toolkit/olc/internal/sample"
+
+	"github.com/olc-toolkit/olc/internal/parallel"
 )
 
 // bootstrap refits res's law on opts.Bootstrap resamples of the points
@@ -24,46 +26,27 @@ func bootstrap(ctx context.Context, res *Result, d *Data, p *problem, warm [][]f
 	// line through one distinct size); its fit would be arbitrary, so it
 	// is left out and counted.
 	degenerate := make([]bool, B)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(opts.Workers, B) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				b := int(next.Add(1)) - 1
-				if b >= B || ctx.Err() != nil {
-					return
-				}
-				w := resampleWeights(opts.Seed, b, n)
-				var idx []int
-				for i, wi := range w {
-					if wi > 0 {
-						idx = append(idx, i)
-					}
-				}
-				if len(idx) < n && identifiableWith(p.law, d.subset(idx), 0) != "" {
-					degenerate[b] = true
-					if tick != nil {
-						tick()
-					}
-					continue
-				}
-				best := p.withWeights(w).bestOf(warm, opts)
-				if best.converged {
-					samples[b] = p.law.Natural(best.theta)
-					if !allFinite(samples[b]) {
-						samples[b] = nil
-					}
-				}
-				if tick != nil {
-					tick()
-				}
+	err := parallel.ForContext(ctx, opts.Workers, B, func(b int) {
+		w := resampleWeights(opts.Seed, b, n)
+		var idx []int
+		for i, wi := range w {
+			if wi > 0 {
+				idx = append(idx, i)
 			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+		}
+		if len(idx) < n && identifiableWith(p.law, d.subset(idx), 0) != "" {
+			degenerate[b] = true
+		} else if best := p.withWeights(w).bestOf(warm, opts); best.converged {
+			samples[b] = p.law.Natural(best.theta)
+			if !allFinite(samples[b]) {
+				samples[b] = nil
+			}
+		}
+		if tick != nil {
+			tick()
+		}
+	})
+	if err != nil {
 		return err
 	}
 	info := &BootstrapInfo{Resamples: B, Seed: opts.Seed}
@@ -162,16 +145,5 @@ func withInterval(v float64, xs []float64) Estimate {
 	for _, x := range fin {
 		ss += (x - mean) * (x - mean)
 	}
-	return Estimate{Value: v, SE: math.Sqrt(ss / float64(len(fin)-1)), CI: [2]float64{quantile(fin, 0.025), quantile(fin, 0.975)}}
-}
-
-// quantile returns the q-quantile of sorted xs by linear interpolation
-// between order statistics (Hyndman and Fan's type 7, R's default).
-func quantile(sorted []float64, q float64) float64 {
-	h := q * float64(len(sorted)-1)
-	lo := int(math.Floor(h))
-	if lo >= len(sorted)-1 {
-		return sorted[len(sorted)-1]
-	}
-	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
+	return Estimate{Value: v, SE: math.Sqrt(ss / float64(len(fin)-1)), CI: [2]float64{sample.Quantile(fin, 0.025), sample.Quantile(fin, 0.975)}}
 }

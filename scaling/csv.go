@@ -180,7 +180,7 @@ func readCSV(r io.Reader, vars []string, optional bool, cols Columns) (*Data, er
 		ns := d.Vars["N"]
 		ds := make([]float64, len(ns))
 		for i, n := range ns {
-			ds[i] = d.Compute[i] / (6 * n)
+			ds[i] = TokensFromFLOPs(d.Compute[i], n)
 		}
 		d.Vars["D"] = ds
 	}

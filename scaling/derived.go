@@ -20,8 +20,8 @@ func derive(law Law, p []float64, budgets []float64, t Transform) (derived, bool
 	out.a, out.b, out.g = al.Allocation(p)
 	th := law.Internal(p)
 	for _, c := range budgets {
-		n := out.g * math.Pow(c/6, out.a)
-		d := math.Pow(c/6, out.b) / out.g
+		n := out.g * math.Pow(c/FLOPsPerParamToken, out.a)
+		d := math.Pow(c/FLOPsPerParamToken, out.b) / out.g
 		out.n = append(out.n, n)
 		out.d = append(out.d, d)
 		out.loss = append(out.loss, t.Back(math.Exp(law.LogPredict(th, []float64{math.Log(n), math.Log(d)}, nil))))
@@ -36,7 +36,7 @@ func derive(law Law, p []float64, budgets []float64, t Transform) (derived, bool
 // and D.
 func OptimalN(law Law, p []float64, c float64) float64 {
 	th := law.Internal(p)
-	lc6 := math.Log(c / 6)
+	lc6 := math.Log(c / FLOPsPerParamToken)
 	f := func(ln float64) float64 {
 		return law.LogPredict(th, []float64{ln, lc6 - ln}, nil)
 	}

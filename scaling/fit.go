@@ -8,9 +8,10 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/olc-toolkit/olc/internal/parallel"
 )
 
 // Options configure Fit. The zero value is valid; each field documents its
@@ -162,27 +163,14 @@ type multiStart struct {
 // ties go to the lower start index.
 func runStarts(ctx context.Context, p *problem, starts [][]float64, workers int, gradTol float64, maxIter int, tick func()) (multiStart, error) {
 	locals := make([]local, len(starts))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(workers, len(starts)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(starts) || ctx.Err() != nil {
-					return
-				}
-				locals[i] = p.minimize(starts[i], gradTol, maxIter)
-				locals[i].start = i
-				if tick != nil {
-					tick()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	err := parallel.ForContext(ctx, workers, len(starts), func(i int) {
+		locals[i] = p.minimize(starts[i], gradTol, maxIter)
+		locals[i].start = i
+		if tick != nil {
+			tick()
+		}
+	})
+	if err != nil {
 		return multiStart{}, err
 	}
 	ms := pickBest(locals)

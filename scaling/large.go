@@ -8,9 +8,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/olc-toolkit/olc/internal/parallel"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/olc-toolkit/olc/internal/parallel"
 )
 
 // Large data. The start grid costs starts × points × iterations: Hoffmann's
@@ -285,10 +286,7 @@ func littleBootstrap(ctx context.Context, res *Result, d *Data, warm [][]float64
 	for j := range samples {
 		samples[j] = make([][]float64, per)
 	}
-	parallel.ForN(opts.Workers, plan.Bootstrap, func(job int) {
-		if ctx.Err() != nil {
-			return
-		}
+	err := parallel.ForContext(ctx, opts.Workers, plan.Bootstrap, func(job int) {
 		j, k := job/per, job%per
 		w := multinomialWeights(opts.Seed, uint64(job), n, b)
 		if best := probs[j].withWeights(w).bestOf(warm, opts); best.converged {
@@ -298,7 +296,7 @@ func littleBootstrap(ctx context.Context, res *Result, d *Data, warm [][]float64
 		}
 		tick()
 	})
-	if err := ctx.Err(); err != nil {
+	if err != nil {
 		return err
 	}
 	info := &BootstrapInfo{Resamples: plan.Bootstrap, Seed: opts.Seed, Subsets: s, SubsetPoints: b}

@@ -6,6 +6,8 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/optimize"
+
+	"github.com/olc-toolkit/olc/internal/lbfgs"
 )
 
 // LossKind is the loss applied to the log residuals.
@@ -144,30 +146,15 @@ type local struct {
 // points stalled at 1e-7 to 3e-7 and were taken for unconverged.
 func (p *problem) minimize(th0 []float64, gradTol float64, maxIter int) local {
 	gradTol *= max(1, p.weight()/250)
-	var lastX, lastG []float64
-	var lastF float64
 	scratch := make([]float64, len(th0))
-	evalBoth := func(x []float64) {
-		if lastX != nil && slices.Equal(x, lastX) {
-			return
-		}
-		if lastG == nil {
-			lastG = make([]float64, len(x))
-		}
-		lastF = p.evalScratch(x, lastG, scratch)
-		lastX = append(lastX[:0], x...)
-	}
-	prob := optimize.Problem{
-		Func: func(x []float64) float64 { evalBoth(x); return lastF },
-		Grad: func(grad, x []float64) { evalBoth(x); copy(grad, lastG) },
-	}
+	fg := func(x, grad []float64) float64 { return p.evalScratch(x, grad, scratch) }
 	settings := &optimize.Settings{
 		GradientThreshold: gradTol,
 		MajorIterations:   maxIter,
 		Converger:         &optimize.FunctionConverge{Absolute: 0, Relative: 0, Iterations: 200},
 	}
 	out := local{theta: slices.Clone(th0), f: math.Inf(1), gradNorm: math.Inf(1)}
-	res, _ := optimize.Minimize(prob, th0, settings, &optimize.LBFGS{})
+	res, _ := lbfgs.Minimize(fg, th0, settings)
 	if res == nil {
 		return out
 	}

@@ -2,8 +2,9 @@ package train
 
 import (
 	"errors"
-	"github.com/olc-toolkit/olc/internal/tomlconf"
 	"testing"
+
+	"github.com/olc-toolkit/olc/internal/tomlconf"
 )
 
 // FuzzParseConfig: any text, with or without a --set override, gets a

@@ -33,6 +33,13 @@ type Model interface {
 	MaxTokens() int
 }
 
+// A ThreadSetter is a [Model] whose passes can be held to a number of
+// goroutines; the [Trainer] sets it so that its replicas share the cores
+// of train.threads without changing GOMAXPROCS.
+type ThreadSetter interface {
+	SetThreads(n int)
+}
+
 // Longformer adapts *model.Model[float32] to Model.
 type Longformer struct {
 	M *model.Model[float32]
@@ -41,6 +48,10 @@ type Longformer struct {
 }
 
 var _ Model = (*Longformer)(nil)
+
+// SetThreads implements ThreadSetter: each pass runs its kernels on n
+// goroutines (GOMAXPROCS when 0).
+func (l *Longformer) SetThreads(n int) { l.M.Threads = n }
 
 // QALogits implements Model.
 func (l *Longformer) QALogits(ids []int, mask []int8) ([]float32, []float32, error) {

@@ -3,7 +3,6 @@ package train
 import (
 	"context"
 	"fmt"
-	"github.com/olc-toolkit/olc/internal/bom"
 	"html"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/olc-toolkit/olc/internal/bom"
 
 	"github.com/olc-toolkit/olc/internal/parallel"
 	"github.com/olc-toolkit/olc/model"

@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/olc-toolkit/olc/internal/bom"
 	"os"
 	"unicode/utf8"
+
+	"github.com/olc-toolkit/olc/internal/bom"
 
 	"github.com/olc-toolkit/olc/internal/atomicfile"
 )

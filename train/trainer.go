@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/olc-toolkit/olc/internal/bom"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/olc-toolkit/olc/internal/bom"
 
 	"github.com/olc-toolkit/olc/internal/atomicfile"
 	"github.com/olc-toolkit/olc/model"
@@ -248,6 +249,13 @@ func (t *Trainer) Run(ctx context.Context, resume bool) (*Result, error) {
 	reps := []Model{t.Model}
 	for range R - 1 {
 		reps = append(reps, t.Model.Replica())
+	}
+	// The replicas and the kernels inside them share the train.threads
+	// cores: the replicas that a micro-batch keeps busy split them.
+	for _, r := range reps {
+		if ts, ok := r.(ThreadSetter); ok {
+			ts.SetThreads(max(1, c.Train.Threads/min(R, c.Train.Batch)))
+		}
 	}
 	zero := func() {
 		for _, r := range reps {

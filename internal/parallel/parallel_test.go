@@ -1,6 +1,9 @@
 package parallel_test
 
 import (
+	"context"
+	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -42,6 +45,65 @@ func TestForN(t *testing.T) {
 	})
 	if peak.Load() > 3 {
 		t.Errorf("%d calls at once, want at most 3", peak.Load())
+	}
+	for i, h := range hits {
+		if h != 1 {
+			t.Fatalf("index %d called %d times", i, h)
+		}
+	}
+}
+
+func TestForContextStops(t *testing.T) {
+	for _, workers := range []int{1, 3} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var calls atomic.Int64
+		err := parallel.ForContext(ctx, workers, 1000, func(i int) {
+			if calls.Add(1) == 10 {
+				cancel()
+			}
+		})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("workers=%d: err = %v, want context.Canceled", workers, err)
+		}
+		// Each worker may finish the call it had begun.
+		if c := calls.Load(); c < 10 || c > int64(10+workers) {
+			t.Errorf("workers=%d: %d calls after cancelling at the 10th", workers, c)
+		}
+	}
+	if err := parallel.ForContext(context.Background(), 2, 5, func(int) {}); err != nil {
+		t.Errorf("uncancelled: %v", err)
+	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := parallel.ForContext(done, 2, 0, func(int) {}); err != nil {
+		t.Errorf("no work and a done context: %v, want nil (nothing was left out)", err)
+	}
+}
+
+func TestForScratchIsPerWorker(t *testing.T) {
+	const workers, n = 4, 400
+	var owners sync.Map // scratch pointer → goroutine-exclusive use
+	hits := make([]int32, n)
+	var inUse sync.Map
+	err := parallel.ForScratch(context.Background(), workers, n, func(i int, s *[]float64) {
+		if _, busy := inUse.LoadOrStore(s, true); busy {
+			t.Errorf("scratch %p used by two calls at once", s)
+		}
+		owners.Store(s, true)
+		*s = append((*s)[:0], float64(i)) // reuse the buffer
+		if (*s)[0] != float64(i) {
+			t.Errorf("scratch changed under call %d", i)
+		}
+		atomic.AddInt32(&hits[i], 1)
+		inUse.Delete(s)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := 0
+	owners.Range(func(any, any) bool { count++; return true })
+	if count < 1 || count > workers {
+		t.Errorf("%d scratch values for %d workers", count, workers)
 	}
 	for i, h := range hits {
 		if h != 1 {

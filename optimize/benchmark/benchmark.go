@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/olc-toolkit/olc/internal/sample"
+
 	"github.com/olc-toolkit/olc/internal/parallel"
 	"github.com/olc-toolkit/olc/optimize"
 	"github.com/olc-toolkit/olc/optimize/functions"
@@ -236,7 +238,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		for _, b := range budgets {
 			randomMedian := math.NaN()
 			if vals := bests[key{p.Name, Random.Name, b}]; len(vals) > 0 {
-				randomMedian = quantile(regrets(vals, p.Optimum()), 0.5)
+				randomMedian = sample.Quantile(regrets(vals, p.Optimum()), 0.5)
 			}
 			for _, s := range cfg.Samplers {
 				vals := bests[key{p.Name, s.Name, b}]
@@ -245,7 +247,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 				}
 				r := regrets(vals, p.Optimum())
 				res := Result{Problem: p.Name, Sampler: s.Name, Budget: b, Seeds: len(vals),
-					Median: quantile(r, 0.5), Q1: quantile(r, 0.25), Q3: quantile(r, 0.75), MeanBest: mean(vals), RandomRatio: math.NaN()}
+					Median: sample.Quantile(r, 0.5), Q1: sample.Quantile(r, 0.25), Q3: sample.Quantile(r, 0.75), MeanBest: mean(vals), RandomRatio: math.NaN()}
 				if s.Name != Random.Name {
 					res.RandomRatio = randomMedian / res.Median
 				}
@@ -302,18 +304,6 @@ func regrets(vals []float64, opt float64) []float64 {
 	}
 	sort.Float64s(r)
 	return r
-}
-
-// quantile of sorted values, by linear interpolation (type 7, as numpy's
-// default).
-func quantile(sorted []float64, q float64) float64 {
-	if len(sorted) == 0 {
-		return math.NaN()
-	}
-	h := q * float64(len(sorted)-1)
-	lo := int(math.Floor(h))
-	hi := min(lo+1, len(sorted)-1)
-	return sorted[lo] + (h-float64(lo))*(sorted[hi]-sorted[lo])
 }
 
 func mean(v []float64) float64 {

@@ -6,9 +6,11 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"github.com/olc-toolkit/olc/internal/parallel"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
+
+	"github.com/olc-toolkit/olc/internal/lbfgs"
+	"github.com/olc-toolkit/olc/internal/parallel"
 )
 
 // Prior is the weak prior on the hyperparameters: independent normal
@@ -323,42 +325,26 @@ func Fit(ctx context.Context, x [][]float64, y []float64, cat []bool, opts FitOp
 // maximize runs L-BFGS on the negated objective from x0, and returns the
 // best point it evaluated (which is x0 when nothing better is found).
 func maximize(pr *problem, x0 []float64, maxEval int) ([]float64, float64) {
-	np := pr.nparams()
 	bestV, bestF := slices.Clone(x0), math.Inf(-1)
-	var lastX, lastG []float64
-	lastF := 0.0
-	eval := func(x []float64) {
-		if lastX != nil && slices.Equal(x, lastX) {
-			return
+	f := func(x, grad []float64) float64 {
+		v := pr.objective(x, grad)
+		if v > bestF {
+			bestV, bestF = slices.Clone(x), v
 		}
-		lastX = slices.Clone(x)
-		lastG = make([]float64, np)
-		lastF = pr.objective(x, lastG)
-		if lastF > bestF {
-			bestV, bestF = slices.Clone(x), lastF
+		for i := range grad {
+			grad[i] = -grad[i]
 		}
-	}
-	problem := optimize.Problem{
-		Func: func(x []float64) float64 {
-			eval(x)
-			if math.IsInf(lastF, -1) || math.IsNaN(lastF) {
-				return math.Inf(1)
-			}
-			return -lastF
-		},
-		Grad: func(grad, x []float64) {
-			eval(x)
-			for i := range grad {
-				grad[i] = -lastG[i]
-			}
-		},
+		if math.IsInf(v, -1) || math.IsNaN(v) {
+			return math.Inf(1)
+		}
+		return -v
 	}
 	settings := &optimize.Settings{
 		GradientThreshold: 1e-5,
 		FuncEvaluations:   maxEval,
 		Converger:         &optimize.FunctionConverge{Absolute: 1e-8, Relative: 1e-10, Iterations: 10},
 	}
-	optimize.Minimize(problem, x0, settings, &optimize.LBFGS{})
+	lbfgs.Minimize(f, x0, settings)
 	return bestV, bestF
 }
 

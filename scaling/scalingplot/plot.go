@@ -164,7 +164,7 @@ func twoVar(res *scaling.Result, d *scaling.Data) ([]plotstyle.Panel, error) {
 		for _, n := range scaling.LogSpace(nlo/1.5, nhi*1.5, 60) {
 			dd := g.level
 			if by == "C" {
-				dd = g.level / (6 * n)
+				dd = scaling.TokensFromFLOPs(g.level, n)
 			}
 			curve = append(curve, plotter.XY{X: n, Y: predict(res, vals, []float64{n, dd})})
 		}
@@ -191,7 +191,7 @@ func twoVar(res *scaling.Result, d *scaling.Data) ([]plotstyle.Panel, error) {
 	}
 	comp := make([]float64, len(ns))
 	for i := range ns {
-		comp[i] = 6 * ns[i] * ds[i]
+		comp[i] = scaling.TrainingFLOPs(ns[i], ds[i])
 		if d.Compute != nil {
 			comp[i] = d.Compute[i]
 		}
@@ -212,7 +212,7 @@ func frontier(res *scaling.Result, d *scaling.Data) (*plot.Plot, *plot.Legend, e
 	var runs plotter.XYs
 	clo, chi := math.Inf(1), math.Inf(-1)
 	for i := range ns {
-		c := 6 * ns[i] * ds[i]
+		c := scaling.TrainingFLOPs(ns[i], ds[i])
 		runs = append(runs, plotter.XY{X: c, Y: ns[i]})
 		clo, chi = math.Min(clo, c), math.Max(chi, c)
 	}
@@ -222,7 +222,7 @@ func frontier(res *scaling.Result, d *scaling.Data) (*plot.Plot, *plot.Legend, e
 	grid := scaling.LogSpace(clo, chi*10, 80)
 	nopt := func(params []float64, c float64) float64 {
 		a, _, g := al.Allocation(params)
-		return g * math.Pow(c/6, a)
+		return g * math.Pow(c/scaling.FLOPsPerParamToken, a)
 	}
 	p := plotstyle.New("compute-optimal model size", "compute C = 6ND (FLOPs)", "N (parameters)")
 	legend := plotstyle.NewLegend()

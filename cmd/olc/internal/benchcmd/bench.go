@@ -13,9 +13,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/optimize/benchmark"
-	"github.com/spf13/cobra"
 )
 
 // NewCmdBench returns 'olc bench'.

@@ -8,9 +8,10 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/scaling"
-	"github.com/spf13/cobra"
 )
 
 // ScalingOptions are the options of 'olc bench scaling'.

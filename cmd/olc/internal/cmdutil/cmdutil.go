@@ -16,11 +16,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/olc-toolkit/olc/experiments"
-	"github.com/olc-toolkit/olc/experiments/sqlitestore"
-	"github.com/olc-toolkit/olc/internal/atomicfile"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/experiments/sqlitestore"
 )
 
 // IOStreams are a command's input and outputs. Commands write results to
@@ -188,7 +188,3 @@ func LoadStudy(ctx context.Context, storePath, name string) (*experiments.Study,
 	}
 	return study, trials, nil
 }
-
-// WriteFileAtomic writes data to path through a temporary file, so that a
-// crash never leaves half a file.
-func WriteFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }

@@ -8,10 +8,13 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/olc-toolkit/olc/internal/atomicfile"
+
+	"github.com/spf13/cobra"
+
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/experiments"
 	"github.com/olc-toolkit/olc/experiments/report"
-	"github.com/spf13/cobra"
 )
 
 func newCmdExport(ios *cmdutil.IOStreams, storePath *string) *cobra.Command {
@@ -50,7 +53,7 @@ per parameter and a metrics.<name> column per metric.`,
 			if err != nil {
 				return err
 			}
-			if err := cmdutil.WriteFileAtomic(path, buf.Bytes()); err != nil {
+			if err := atomicfile.Write(path, buf.Bytes()); err != nil {
 				return err
 			}
 			if path != out {
@@ -125,7 +128,7 @@ list), plot their best-so-far curves on one set of axes instead.`,
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 				return err
 			}
-			if err := cmdutil.WriteFileAtomic(out, buf.Bytes()); err != nil {
+			if err := atomicfile.Write(out, buf.Bytes()); err != nil {
 				return err
 			}
 			if asJSON {

@@ -5,8 +5,9 @@ import (
 	"context"
 	"time"
 
-	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/spf13/cobra"
+
+	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 )
 
 // RunOptions are the options of 'olc optimize'.

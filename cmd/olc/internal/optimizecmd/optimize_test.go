@@ -6,8 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/spf13/cobra"
+
+	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 )
 
 func TestFlags(t *testing.T) {

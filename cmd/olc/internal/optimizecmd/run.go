@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -212,16 +214,7 @@ func paramOrder(space *optimize.Space, p optimize.Params) []string {
 	if space != nil {
 		return space.Names()
 	}
-	names := make([]string, 0, len(p))
-	for k := range p {
-		names = append(names, k)
-	}
-	for i := 1; i < len(names); i++ {
-		for j := i; j > 0 && names[j] < names[j-1]; j-- {
-			names[j], names[j-1] = names[j-1], names[j]
-		}
-	}
-	return names
+	return slices.Sorted(maps.Keys(p))
 }
 
 // formatValue writes a metric with 7 significant digits.

@@ -9,10 +9,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/experiments"
 	"github.com/olc-toolkit/olc/optimize"
-	"github.com/spf13/cobra"
 )
 
 // studyBest returns a stored study's best trial, asking its sampler (rebuilt

@@ -9,6 +9,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/spf13/cobra"
+
 	"github.com/olc-toolkit/olc/cmd/olc/internal/benchcmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/modelcmd"
@@ -16,7 +18,6 @@ import (
 	"github.com/olc-toolkit/olc/cmd/olc/internal/scalingcmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/traincmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/versioncmd"
-	"github.com/spf13/cobra"
 )
 
 // version is set at build time with -ldflags "-X …/root.version=…".

@@ -15,13 +15,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/olc-toolkit/olc/internal/atomicfile"
+
+	"github.com/spf13/cobra"
+
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/experiments"
 	"github.com/olc-toolkit/olc/internal/plotstyle"
 	"github.com/olc-toolkit/olc/optimize"
 	"github.com/olc-toolkit/olc/scaling"
 	"github.com/olc-toolkit/olc/scaling/scalingplot"
-	"github.com/spf13/cobra"
 )
 
 // FitOptions are the options of 'olc scaling fit'.
@@ -257,7 +260,7 @@ func runFit(ctx context.Context, opts *FitOptions) error {
 		if err := scalingplot.Draw(&buf, format, res, data); err != nil {
 			return fmt.Errorf("plot: %w", err)
 		}
-		if err := cmdutil.WriteFileAtomic(opts.PlotPath, buf.Bytes()); err != nil {
+		if err := atomicfile.Write(opts.PlotPath, buf.Bytes()); err != nil {
 			return fmt.Errorf("write the plot: %w", err)
 		}
 	}
@@ -266,7 +269,7 @@ func runFit(ctx context.Context, opts *FitOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := cmdutil.WriteFileAtomic(opts.OutPath, append(b, '\n')); err != nil {
+		if err := atomicfile.Write(opts.OutPath, append(b, '\n')); err != nil {
 			return fmt.Errorf("write the fit: %w", err)
 		}
 	}
@@ -450,7 +453,7 @@ func studyData(study *experiments.Study, trials []experiments.Trial, vars []stri
 				var c, n float64
 				if c, err = lookup(t, cols.Compute); err == nil {
 					if n, err = lookup(t, cols.Of("N")); err == nil {
-						x = c / (6 * n)
+						x = scaling.TokensFromFLOPs(c, n)
 					}
 				}
 			}

@@ -7,9 +7,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/olc-toolkit/olc/internal/atomicfile"
+
+	"github.com/spf13/cobra"
+
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/scaling"
-	"github.com/spf13/cobra"
 )
 
 // GenerateOptions are the options of 'olc scaling generate'.
@@ -91,7 +94,7 @@ func runGenerate(opts *GenerateOptions) error {
 		_, err := opts.IO.Out.Write(buf.Bytes())
 		return err
 	}
-	if err := cmdutil.WriteFileAtomic(opts.OutPath, buf.Bytes()); err != nil {
+	if err := atomicfile.Write(opts.OutPath, buf.Bytes()); err != nil {
 		return fmt.Errorf("write %s: %w", opts.OutPath, err)
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "%d runs of %s written to %s\n", d.Len(), law.Name(), opts.OutPath)

@@ -9,9 +9,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/scaling"
-	"github.com/spf13/cobra"
 )
 
 // PredictOptions are the options of 'olc scaling predict'.

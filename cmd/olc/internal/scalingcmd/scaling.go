@@ -3,8 +3,9 @@
 package scalingcmd
 
 import (
-	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/spf13/cobra"
+
+	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 )
 
 // NewCmdScaling returns 'olc scaling'.

@@ -2,8 +2,9 @@ package traincmd
 
 import (
 	"fmt"
-	"github.com/olc-toolkit/olc/internal/bom"
 	"os"
+
+	"github.com/olc-toolkit/olc/internal/bom"
 
 	"github.com/spf13/cobra"
 

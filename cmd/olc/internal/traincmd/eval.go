@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/olc-toolkit/olc/internal/bom"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/olc-toolkit/olc/internal/bom"
 
 	"github.com/spf13/cobra"
 

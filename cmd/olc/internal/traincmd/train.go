@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 
@@ -154,9 +153,6 @@ func runTrain(cmd *cobra.Command, opts *TrainOptions) error {
 	if err != nil {
 		return err
 	}
-	// The trainer's replicas and the model's kernels share the cores
-	// train.threads allows.
-	runtime.GOMAXPROCS(c.Train.Threads)
 	t, err := NewTrainer(c)
 	if err != nil {
 		return err

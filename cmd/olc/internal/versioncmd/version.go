@@ -6,9 +6,10 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/spf13/cobra"
+
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/model"
-	"github.com/spf13/cobra"
 )
 
 // Info is what 'olc version' reports.
