@@ -51,7 +51,7 @@ var Samplers = []string{"grid", "random", "bayes"}
 //	candidates = 2048        # points scored before local refinement
 //
 //	[objective]
-//	kind = "builtin"         # builtin | command
+//	kind = "builtin"         # builtin | command | a registered kind ("train")
 //	function = "branin"
 //	# command = ["python3", "train.py", "--lr", "{lr}"]
 //	# timeout = "30m"; workdir = "."; env = { KEY = "value" }
@@ -68,11 +68,7 @@ type Config struct {
 	// BayesNInitialSet records that the config gives n_initial.
 	BayesNInitialSet bool
 	Objective        ObjectiveConfig
-	// NewTrainObjective builds the objective of kind "train" from the
-	// train config's path; the train package provides it (set by olc's
-	// commands), as experiments cannot import it.
-	NewTrainObjective func(path string, params []string) (Objective, error)
-	doc               *tomlconf.Doc
+	doc              *tomlconf.Doc
 }
 
 // StudyConfig is the [study] table.
@@ -102,13 +98,14 @@ type ObjectiveConfig struct {
 	// Workdir is the working folder as written; Dir resolves it.
 	Workdir string
 	Env     map[string]string
-	// TrainConfig is kind "train"'s train config, as written (relative to
-	// the study config's folder).
+	// TrainConfig is the config file of a registered kind (kind "train":
+	// the train config), as written (relative to the study config's
+	// folder).
 	TrainConfig string
 }
 
-// ParamKeyError is a parameter of a train objective that names no key of
-// the train config.
+// ParamKeyError is a parameter of a registered kind's objective (kind
+// "train") that names no key of its config.
 type ParamKeyError struct{ Param, Msg string }
 
 func (e *ParamKeyError) Error() string { return e.Param + ": " + e.Msg }
@@ -447,17 +444,19 @@ func (c *Config) parseObjective(root tomlconf.Section) {
 	case "command":
 		o.Only("kind", "command", "timeout", "workdir", "env")
 		c.parseCommand(o)
-	case "train":
-		o.Only("kind", "config")
-		c.Objective.TrainConfig = o.Str("config", "")
-		if c.Objective.TrainConfig == "" {
-			d.Fail("objective.config", "missing; the train config whose keys the parameters override, e.g. config = \"train.toml\"")
-		}
 	default:
+		if _, ok := registeredKind(c.Objective.Kind); ok {
+			o.Only("kind", "config")
+			c.Objective.TrainConfig = o.Str("config", "")
+			if c.Objective.TrainConfig == "" {
+				d.Fail("objective.config", "missing; the %s config whose keys the parameters override, e.g. config = \"%s.toml\"", c.Objective.Kind, c.Objective.Kind)
+			}
+			return
+		}
 		if !o.Has("kind") {
-			d.Fail("objective.kind", "missing; allowed: builtin, command, train")
+			d.Fail("objective.kind", "missing; allowed: %s", strings.Join(ObjectiveKinds(), ", "))
 		} else {
-			d.Fail("objective.kind", "unknown kind %q; allowed: builtin, command, train", c.Objective.Kind)
+			d.Fail("objective.kind", "unknown kind %q; allowed: %s", c.Objective.Kind, strings.Join(ObjectiveKinds(), ", "))
 		}
 	}
 }
@@ -600,12 +599,13 @@ func (c *Config) Plan() (*Plan, error) {
 			env[k] = v
 		}
 		id.Objective = map[string]any{"kind": "command", "command": c.Objective.Command, "workdir": c.Objective.Workdir, "env": env}
-	case "train":
-		if c.NewTrainObjective == nil {
-			d.Fail("objective.kind", "kind \"train\" needs olc's trainer, which this program does not include")
+	default:
+		build, ok := registeredKind(c.Objective.Kind)
+		if !ok {
+			d.Fail("objective.kind", "kind %q is not part of this program; allowed: %s", c.Objective.Kind, strings.Join(ObjectiveKinds(), ", "))
 			return nil, d.Err()
 		}
-		o, err := c.NewTrainObjective(c.TrainConfigPath(), c.Space.Names())
+		o, err := build(c.TrainConfigPath(), c.Space.Names())
 		if err != nil {
 			var pe *ParamKeyError
 			if errors.As(err, &pe) {
@@ -616,7 +616,7 @@ func (c *Config) Plan() (*Plan, error) {
 			return nil, d.Err()
 		}
 		p.Objective = o
-		id.Objective = map[string]any{"kind": "train", "config": c.Objective.TrainConfig}
+		id.Objective = map[string]any{"kind": c.Objective.Kind, "config": c.Objective.TrainConfig}
 	}
 	p.Identity = id
 	return p, nil

@@ -2,6 +2,7 @@ package experiments_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/olc-toolkit/olc/internal/supervise"
@@ -11,5 +12,8 @@ import (
 // its tests run, as olc's own executable does.
 func TestMain(m *testing.M) {
 	supervise.Init()
+	// The supervisors are this test binary: built with -race, each would
+	// sleep a second at exit (the race detector's atexit_sleep_ms).
+	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	os.Exit(m.Run())
 }

@@ -180,13 +180,38 @@ func WriteDefaults(w io.Writer) error {
 	return nil
 }
 
-// LoadConfig reads and validates a train config.
-func LoadConfig(path string) (*Config, error) {
+// LoadConfig reads and parses the train config at path, with overrides
+// applied (see ParseConfig).
+func LoadConfig(path string, overrides ...Override) (*Config, error) {
 	data, err := tomlconf.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return ParseConfig(path, data)
+	return ParseConfig(path, data, overrides...)
+}
+
+// ParseOverrides turns command-line assignments section.key=value into
+// overrides, each blamed on "flag assignment" when wrong. Values are TOML
+// (numbers, booleans, quoted strings, arrays); a bare word is a string
+// (see tomlconf.ParseValue). A malformed assignment is a *ConfigError.
+func ParseOverrides(flag string, assignments []string) ([]Override, error) {
+	var out []Override
+	var errs []error
+	for _, s := range assignments {
+		src := flag + " " + s
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			errs = append(errs, &ConfigError{Flag: src, Msg: "want section.key=value, e.g. " + flag + " optimizer.lr=3e-4"})
+			continue
+		}
+		val, err := tomlconf.ParseValue(v)
+		if err != nil {
+			errs = append(errs, &ConfigError{Flag: src, Msg: err.Error()})
+			continue
+		}
+		out = append(out, Override{Key: strings.TrimSpace(k), Value: val, Source: src})
+	}
+	return out, errors.Join(errs...)
 }
 
 // Override sets one key of a train config by its dotted path ("optimizer.lr",

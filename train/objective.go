@@ -59,6 +59,12 @@ type Objective struct {
 	Path string
 }
 
+func init() {
+	experiments.RegisterObjective("train", func(path string, params []string) (experiments.Objective, error) {
+		return NewObjective(path, params)
+	})
+}
+
 // NewObjective checks that the train config at path reads and that every
 // parameter names one of its keys, and returns the objective.
 func NewObjective(path string, params []string) (*Objective, error) {

@@ -12,10 +12,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/olc-toolkit/olc/internal/bom"
+	"github.com/olc-toolkit/olc/internal/parallel"
 
 	"github.com/olc-toolkit/olc/internal/atomicfile"
 	"github.com/olc-toolkit/olc/model"
@@ -440,31 +440,28 @@ func (t *Trainer) microBatch(reps []Model, batch []int, k int) (float64, int, er
 			tokens += len(t.Data.Feats[i].IDs)
 		}
 	}
-	var wg sync.WaitGroup
-	for r := range R {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := r; j < len(batch); j += R {
-				seed := mixSeed(t.Cfg.Train.Seed, uint64(k), uint64(j))
-				var err error
-				if t.Cfg.Train.Task == "mlm" {
-					ids, labels := maskTokens(t.Data.Seqs[batch[j]], t.Tok, t.Cfg.Train.MaskProb, seed)
-					var l float64
-					l, _, err = reps[r].MLMLoss(ids, nil, labels, true, seed)
-					losses[j] = l
-				} else {
-					f := &t.Data.Feats[batch[j]]
-					losses[j], err = reps[r].QAGrad(f.IDs, f.Mask, f.Start, f.End, seed)
-				}
-				if err != nil {
-					errs[r] = err
-					return
-				}
+	// Replica r takes examples r, r+R, …: a fixed split, so that each
+	// replica's gradient sums the same examples in the same order on any
+	// schedule.
+	parallel.ForN(R, R, func(r int) {
+		for j := r; j < len(batch); j += R {
+			seed := mixSeed(t.Cfg.Train.Seed, uint64(k), uint64(j))
+			var err error
+			if t.Cfg.Train.Task == "mlm" {
+				ids, labels := maskTokens(t.Data.Seqs[batch[j]], t.Tok, t.Cfg.Train.MaskProb, seed)
+				var l float64
+				l, _, err = reps[r].MLMLoss(ids, nil, labels, true, seed)
+				losses[j] = l
+			} else {
+				f := &t.Data.Feats[batch[j]]
+				losses[j], err = reps[r].QAGrad(f.IDs, f.Mask, f.Start, f.End, seed)
 			}
-		}()
-	}
-	wg.Wait()
+			if err != nil {
+				errs[r] = err
+				return
+			}
+		}
+	})
 	if err := firstError(errs); err != nil {
 		return 0, 0, err
 	}

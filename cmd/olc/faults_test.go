@@ -89,12 +89,12 @@ func TestKilledOptimizeTakesItsObjectivesAlong(t *testing.T) {
 	}
 
 	// status says the trials that seem to run are lost, and why.
-	r := runOLC(t, dir, "optimize", "status", "--study", "orphans")
+	r := runBinary(t, dir, "optimize", "status", "--study", "orphans")
 	if r.code != 0 || strings.Count(r.stdout, "LOST, process") != 2 || !strings.Contains(r.stdout, "is gone") ||
 		!strings.Contains(r.stdout, "the next run of the study marks them failed and runs them again") {
 		t.Errorf("status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	r = runOLC(t, dir, "optimize", "status", "--study", "orphans", "--json")
+	r = runBinary(t, dir, "optimize", "status", "--study", "orphans", "--json")
 	var st struct {
 		RunningTrials []struct{ Lost string } `json:"running_trials"`
 	}
@@ -127,7 +127,7 @@ func TestConfigFaultsAreRefusedUpFront(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			writeFile(t, filepath.Join(dir, "bad.toml"), c.config, 0o644)
 			store := filepath.Join(t.TempDir(), "s.db")
-			r := runOLC(t, dir, "optimize", "--config", "bad.toml", "--store", store)
+			r := runBinary(t, dir, "optimize", "--config", "bad.toml", "--store", store)
 			if r.code != 2 {
 				t.Errorf("exit %d, want 2\n%s", r.code, r.stderr)
 			}
@@ -158,7 +158,7 @@ echo artifact > "$OLC_TRIAL_DIR/artifact.txt" || exit 1
 echo '{"loss": 1}'
 `, 0o755)
 	writeFile(t, filepath.Join(dir, "sub", "study.toml"), scriptStudy("tdir", 2, 1, `["./obj.sh"]`, ""), 0o644)
-	r := runOLC(t, dir, "optimize", "--config", "sub/study.toml", "--json")
+	r := runBinary(t, dir, "optimize", "--config", "sub/study.toml", "--json")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -183,7 +183,7 @@ echo '{"loss": 1}'
 func TestDamagedStore(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "s.toml"), fmt.Sprintf(branin, "random", 40), 0o644)
-	if r := runOLC(t, dir, "optimize", "--config", "s.toml"); r.code != 0 {
+	if r := runBinary(t, dir, "optimize", "--config", "s.toml"); r.code != 0 {
 		t.Fatalf("optimize: %s", r.stderr)
 	}
 	path := filepath.Join(dir, ".olc", "olc.db")
@@ -201,7 +201,7 @@ func TestDamagedStore(t *testing.T) {
 		{"optimize", "export", "--study", "b"},
 		{"optimize", "--config", "s.toml", "--trials", "50"},
 	} {
-		r := runOLC(t, dir, args...)
+		r := runBinary(t, dir, args...)
 		if r.code != 2 || !strings.Contains(r.stderr, "the store .olc/olc.db is damaged (database disk image is malformed)") || !strings.Contains(r.stderr, ".recover") {
 			t.Errorf("olc %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
 		}
@@ -218,7 +218,7 @@ func TestDamagedStore(t *testing.T) {
 	// An empty file is not turned into a store by a command that reads.
 	empty := filepath.Join(dir, "empty.db")
 	writeFile(t, empty, "", 0o644)
-	r := runOLC(t, dir, "optimize", "status", "--store", "empty.db")
+	r := runBinary(t, dir, "optimize", "status", "--store", "empty.db")
 	if r.code != 2 || !strings.Contains(r.stderr, "empty.db is not an olc store (the file is empty)") {
 		t.Errorf("status on an empty file: exit %d\n%s", r.code, r.stderr)
 	}
@@ -230,7 +230,7 @@ func TestDamagedStore(t *testing.T) {
 func TestExportIntoFolder(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "s.toml"), fmt.Sprintf(branin, "random", 5), 0o644)
-	if r := runOLC(t, dir, "optimize", "--config", "s.toml"); r.code != 0 {
+	if r := runBinary(t, dir, "optimize", "--config", "s.toml"); r.code != 0 {
 		t.Fatalf("optimize: %s", r.stderr)
 	}
 	out := filepath.Join(dir, "out")
@@ -242,7 +242,7 @@ func TestExportIntoFolder(t *testing.T) {
 		{"optimize", "export", "--study", "b", "--format", "csv", "--out", "out"},
 		{"optimize", "plot", "--study", "b", "--out", "out"},
 	} {
-		if r := runOLC(t, dir, args...); r.code != 0 {
+		if r := runBinary(t, dir, args...); r.code != 0 {
 			t.Errorf("olc %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
 		}
 	}
@@ -255,7 +255,7 @@ func TestExportIntoFolder(t *testing.T) {
 		t.Errorf("the folder holds %v, want b.csv b.json b.png and no temporary file", names)
 	}
 	// A file in the way of a folder's name is an error, with nothing left.
-	r := runOLC(t, dir, "optimize", "export", "--study", "b", "--out", "s.toml/x.json")
+	r := runBinary(t, dir, "optimize", "export", "--study", "b", "--out", "s.toml/x.json")
 	if r.code == 0 {
 		t.Errorf("export under a file succeeded")
 	}
@@ -346,7 +346,7 @@ func TestProgressWithoutTerminal(t *testing.T) {
 		t.Errorf("a bar was drawn on a pipe:\n%q", r.stderr)
 	}
 	// The default interval is 10 s: a run of a second prints no line.
-	r = runOLC(t, dir, "train", "--config", "train.toml", "--set", "output.name=quiet", "--set", "train.steps=2")
+	r = runBinary(t, dir, "train", "--config", "train.toml", "--set", "output.name=quiet", "--set", "train.steps=2")
 	if strings.Contains(r.stderr, "train quiet: ") {
 		t.Errorf("progress lines within the first 10 s:\n%s", r.stderr)
 	}
@@ -354,7 +354,7 @@ func TestProgressWithoutTerminal(t *testing.T) {
 	// A failed trial gets a line with its cause and its logs.
 	writeFile(t, filepath.Join(dir, "fail.sh"), "#!/bin/sh\necho 'starting' >&2\necho 'ValueError: lr must be positive' >&2\nexit 3\n", 0o755)
 	writeFile(t, filepath.Join(dir, "s.toml"), scriptStudy("failing", 2, 1, `["./fail.sh"]`, ""), 0o644)
-	r = runOLC(t, dir, "optimize", "--config", "s.toml", "--max-failures", "2")
+	r = runBinary(t, dir, "optimize", "--config", "s.toml", "--max-failures", "2")
 	want := "olc: trial 0 failed: exit status 3: ValueError: lr must be positive (logs: "
 	if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, filepath.Join(".olc", "runs", "failing", "0")+")") {
 		t.Errorf("stderr lacks %q and the log folder:\n%s", want, r.stderr)

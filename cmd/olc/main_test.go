@@ -15,6 +15,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/olc-toolkit/olc/cmd/olc/internal/root"
+	"github.com/olc-toolkit/olc/internal/supervise"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -23,6 +27,12 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 var olc string
 
 func TestMain(m *testing.M) {
+	// Objectives run under a supervisor, olc's own executable run again:
+	// in-process runs re-execute this test binary.
+	supervise.Init()
+	// The supervisors are this test binary: built with -race, each would
+	// sleep a second at exit (the race detector's atexit_sleep_ms).
+	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "olc-test-")
 	if err != nil {
@@ -46,8 +56,32 @@ type result struct {
 	stdout, stderr string
 }
 
-// runOLC runs olc in dir and returns its exit code and output.
+// runOLC runs olc's command tree in this process, in dir, with test
+// streams, and returns its exit code and output: the way output is tested.
+// Tests of signals, of killed processes, of the environment and of the
+// exit status a shell sees use runBinary.
 func runOLC(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := os.Chdir(wd); err != nil {
+			panic(err) // later tests would run in the wrong folder
+		}
+	}()
+	ios, out, errOut := cmdutil.Test()
+	code := root.Execute(context.Background(), ios, args)
+	return result{code, out.String(), errOut.String()}
+}
+
+// runBinary runs the olc binary in dir and returns its exit code and
+// output.
+func runBinary(t *testing.T, dir string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(olc, args...)
 	cmd.Dir = dir
@@ -255,7 +289,7 @@ func TestBadInput(t *testing.T) {
 		{"empty values", strings.Replace(good, "[objective]", "[params.c]\ntype = \"categorical\"\nvalues = []\n\n[objective]", 1), nil, []string{"params.c.values", "at least one value"}},
 		{"log low <= 0", strings.Replace(good, "low = 0.0\n", "low = 0.0\nlog = true\n", 1), nil, []string{"params.x2.log", "low > 0"}},
 		{"bad flag", good, []string{"--trials", "-3"}, []string{"--trials must be positive"}},
-		{"bad sampler flag", good, []string{"--sampler", "tpe"}, []string{"unknown sampler"}},
+		{"bad sampler flag", good, []string{"--sampler", "tpe"}, []string{`invalid argument "tpe" for "--sampler" flag: allowed: grid, random, bayes`}},
 		{"unknown flag", good, []string{"--trails", "3"}, []string{"unknown flag: --trails"}},
 		{"missing config", "", []string{"--config", "nope.toml"}, []string{"nope.toml: cannot read the config"}},
 		{"unwritable store", good, []string{"--store", "/proc/olc/olc.db"}, []string{"/proc/olc/olc.db", "cannot be written", "choose another --store"}},
@@ -267,7 +301,7 @@ func TestBadInput(t *testing.T) {
 				writeFile(t, filepath.Join(dir, "bad.toml"), c.config, 0o644)
 			}
 			args = append(args, c.args...)
-			r := runOLC(t, dir, args...)
+			r := runBinary(t, dir, args...)
 			if r.code != 2 {
 				t.Errorf("exit code %d, want 2; stderr: %s", r.code, r.stderr)
 			}
@@ -281,11 +315,11 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
-	r := runOLC(t, dir, "optimize", "status", "--study", "x", "--store", filepath.Join(dir, "none.db"))
+	r := runBinary(t, dir, "optimize", "status", "--study", "x", "--store", filepath.Join(dir, "none.db"))
 	if r.code != 2 || !strings.Contains(r.stderr, "no store at") {
 		t.Errorf("status on a missing store: exit %d, %s", r.code, r.stderr)
 	}
-	r = runOLC(t, dir, "frobnicate")
+	r = runBinary(t, dir, "frobnicate")
 	if r.code != 2 {
 		t.Errorf("unknown command: exit %d, %s", r.code, r.stderr)
 	}
@@ -396,7 +430,7 @@ func TestKilledRunResumes(t *testing.T) {
 	if st.Running == 0 {
 		t.Logf("no trial was running when the process died (%+v)", st)
 	}
-	r := runOLC(t, dir, "optimize", "--config", "s.toml", "--json")
+	r := runBinary(t, dir, "optimize", "--config", "s.toml", "--json")
 	if r.code != 0 {
 		t.Fatalf("resume: exit %d: %s", r.code, r.stderr)
 	}
@@ -470,7 +504,7 @@ func TestInterruptLeavesNothingRunning(t *testing.T) {
 	}
 	// Resume without hanging: the grid completes, each point once.
 	os.Remove(filepath.Join(dir, "hang"))
-	r := runOLC(t, dir, "optimize", "--config", "s.toml", "--json")
+	r := runBinary(t, dir, "optimize", "--config", "s.toml", "--json")
 	if r.code != 0 {
 		t.Fatalf("resume: %s", r.stderr)
 	}
@@ -529,7 +563,7 @@ timeout = "1s"
 }
 
 func TestVersion(t *testing.T) {
-	r := runOLC(t, t.TempDir(), "version", "--json")
+	r := runBinary(t, t.TempDir(), "version", "--json")
 	v := decode(t, r.stdout)
 	if r.code != 0 || v["go"] != runtime.Version() || v["version"] == "" || v["blas"] != "gonum (pure Go)" {
 		t.Errorf("version: %v", v)

@@ -14,11 +14,11 @@ import (
 // generating parameters; then predicts from the saved fit.
 func TestScalingFitJSON(t *testing.T) {
 	dir := t.TempDir()
-	r := runOLC(t, dir, "scaling", "generate", "--law", "chinchilla", "--noise", "0.01", "--seed", "3", "--out", "runs.csv")
+	r := runBinary(t, dir, "scaling", "generate", "--law", "chinchilla", "--noise", "0.01", "--seed", "3", "--out", "runs.csv")
 	if r.code != 0 {
 		t.Fatalf("generate: exit %d: %s", r.code, r.stderr)
 	}
-	r = runOLC(t, dir, "scaling", "fit", "--data", "runs.csv", "--law", "chinchilla", "--bootstrap", "30",
+	r = runBinary(t, dir, "scaling", "fit", "--data", "runs.csv", "--law", "chinchilla", "--bootstrap", "30",
 		"--compute", "1e21,1e23", "--holdout", "5", "--start-stride", "9", "--json", "--out", "fit.json", "--plot", "fit.svg")
 	if r.code != 0 {
 		t.Fatalf("fit: exit %d: %s", r.code, r.stderr)
@@ -78,7 +78,7 @@ func TestScalingFitJSON(t *testing.T) {
 	}
 
 	// Predict at the fit's own point estimate: the value is the law's.
-	r = runOLC(t, dir, "scaling", "predict", "--fit", "fit.json", "--at", "N=1e9,D=2e10", "--json")
+	r = runBinary(t, dir, "scaling", "predict", "--fit", "fit.json", "--at", "N=1e9,D=2e10", "--json")
 	if r.code != 0 {
 		t.Fatalf("predict: exit %d: %s", r.code, r.stderr)
 	}
@@ -201,7 +201,7 @@ func TestScalingBadInput(t *testing.T) {
 		{[]string{"--data", "lockstep.csv", "--law", "chinchilla"}, []string{"N and D vary together"}},
 		{[]string{"--data", "ok.csv", "--law", "chinchila"}, []string{"unknown law \"chinchila\"; choose one of"}},
 		{[]string{"--data", "ok.csv", "--law", "chinchilla", "--columns", "Q=x"}, []string{"the law chinchilla has the variables N, D, and loss"}},
-		{[]string{"--data", "ok.csv", "--law", "chinchilla", "--loss", "l1"}, []string{"--loss \"l1\": choose huber or ls"}},
+		{[]string{"--data", "ok.csv", "--law", "chinchilla", "--loss", "l1"}, []string{`invalid argument "l1" for "--loss" flag: allowed: huber, ls`}},
 		{[]string{"--data", "ok.csv", "--law", "chinchilla", "--compute", "1e21,x"}, []string{"--compute: \"x\" is not a positive number"}},
 		{[]string{"--data", "missing.csv", "--law", "chinchilla"}, []string{"--data: open missing.csv"}},
 		{[]string{"--law", "chinchilla"}, []string{"--data FILE.csv or --study NAME"}},

@@ -456,3 +456,27 @@ func Describe(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+// ParseValue reads a value given on the command line (--set key=value) as
+// TOML: an integer, a float, true or false, a quoted string or an array;
+// any other bare word is taken as a string.
+func ParseValue(v string) (any, error) {
+	v = strings.TrimSpace(v)
+	if i, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return i, nil
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		return f, nil
+	}
+	if v == "true" || v == "false" {
+		return v == "true", nil
+	}
+	if strings.HasPrefix(v, "[") || strings.HasPrefix(v, `"`) || strings.HasPrefix(v, "'") {
+		d, err := Parse("value", []byte("v = "+v))
+		if err != nil {
+			return nil, fmt.Errorf("not a TOML value: %s", v)
+		}
+		return d.Root().Map()["v"], nil
+	}
+	return v, nil
+}

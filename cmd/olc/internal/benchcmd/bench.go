@@ -26,7 +26,7 @@ func NewCmdBench(ios *cmdutil.IOStreams) *cobra.Command {
 		Short: "Measure olc on reference problems",
 		Args:  cmdutil.NoArgs,
 	}
-	cmd.AddCommand(newCmdOptimize(ios, nil), newCmdScaling(ios), newCmdModel(ios))
+	cmd.AddCommand(newCmdOptimize(ios, nil), newCmdScaling(ios, nil), newCmdModel(ios, nil))
 	return cmd
 }
 
@@ -99,7 +99,7 @@ where the budget gives at least 4 points per dimension).`,
 	f.IntVar(&opts.Seeds, "seeds", 20, "runs per function and sampler")
 	f.StringVar(&opts.timing, "timing", "100,250,500", "history sizes at which to time a Bayesian proposal (none: --timing=)")
 	f.IntVar(&opts.Repeats, "timing-repeats", 3, "repeats of each timing (the median is reported)")
-	f.BoolVar(&opts.JSON, "json", false, "print the tables as one JSON object")
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	f.BoolVar(&opts.Progress, "progress", false, "show a progress bar on stderr even when it is not a terminal")
 	return cmd
 }

@@ -1,6 +1,7 @@
 package benchcmd
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -34,7 +35,7 @@ type ModelOptions struct {
 	JSON         bool
 }
 
-func newCmdModel(ios *cmdutil.IOStreams) *cobra.Command {
+func newCmdModel(ios *cmdutil.IOStreams, runF func(context.Context, *ModelOptions) error) *cobra.Command {
 	opts := &ModelOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "model",
@@ -66,7 +67,10 @@ identical.`,
 			if opts.Hidden%opts.Heads != 0 || opts.Window%2 != 0 || opts.Layers < 1 {
 				return cmdutil.Usagef("--hidden must be a multiple of --heads, --window even, --layers positive")
 			}
-			return runModel(opts)
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runModel(cmd.Context(), opts)
 		},
 	}
 	f := cmd.Flags()
@@ -78,7 +82,7 @@ identical.`,
 	f.BoolVar(&opts.Backward, "backward", true, "also time forward + backward")
 	f.IntVar(&opts.Long, "long", 0, "also run one forward pass over this many tokens with hidden 128 (e.g. 1048576)")
 	f.IntVar(&opts.CheckpointAt, "checkpoint-at", 0, "compare training memory with and without checkpointing at this length")
-	f.BoolVar(&opts.JSON, "json", false, "print the measurements as one JSON object")
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	return cmd
 }
 
@@ -173,7 +177,7 @@ func randomIDs(n int, seed uint64) ([]int, []int8) {
 	return ids, mask
 }
 
-func runModel(opts *ModelOptions) error {
+func runModel(_ context.Context, opts *ModelOptions) error {
 	out := ModelBench{BLAS: model.Backend, Cores: runtime.GOMAXPROCS(0)}
 	maxLen := slices.Max(append(slices.Clone(opts.Lengths), opts.CheckpointAt, 1))
 	cfg := benchConfig(opts.Hidden, opts.Heads, opts.Window, opts.Layers, maxLen)

@@ -28,7 +28,7 @@ type ScalingOptions struct {
 	JSON              bool
 }
 
-func newCmdScaling(ios *cmdutil.IOStreams) *cobra.Command {
+func newCmdScaling(ios *cmdutil.IOStreams, runF func(context.Context, *ScalingOptions) error) *cobra.Command {
 	opts := &ScalingOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "scaling",
@@ -52,6 +52,9 @@ N in [1e7, 1e10] and D in [1e8, 1e12], log noise --noise) and measure:
 			if opts.Bootstrap < 0 || opts.WarmCheck < 0 || opts.Coverage < 0 || opts.CoverageResamples < 10 || opts.CoverageStride < 1 {
 				return cmdutil.Usagef("--bootstrap, --warm-check and --coverage must be 0 or more, --coverage-resamples at least 10, --coverage-stride at least 1")
 			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
 			return runScaling(cmd.Context(), opts)
 		},
 	}
@@ -64,7 +67,7 @@ N in [1e7, 1e10] and D in [1e8, 1e12], log noise --noise) and measure:
 	f.IntVar(&opts.Coverage, "coverage", 0, "synthetic experiments for the interval coverage check (0: skip)")
 	f.IntVar(&opts.CoverageResamples, "coverage-resamples", 200, "bootstrap resamples per coverage experiment")
 	f.IntVar(&opts.CoverageStride, "coverage-stride", 45, "use every k-th grid start in the coverage experiments")
-	f.BoolVar(&opts.JSON, "json", false, "print the measurements as one JSON object")
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	return cmd
 }
 

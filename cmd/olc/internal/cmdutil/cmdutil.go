@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/olc-toolkit/olc/experiments"
@@ -98,25 +97,7 @@ func ExitCode(err error) int {
 	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &ch), errors.As(err, &bad), errors.Is(err, sqlitestore.ErrUnwritable):
 		return ExitUsage
 	}
-	// Cobra's own errors for unknown commands and arguments.
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "invalid argument", "accepts ", "requires at least", "flag needs an argument"} {
-		if strings.HasPrefix(msg, p) {
-			return ExitUsage
-		}
-	}
 	return ExitError
-}
-
-// NoArgs rejects positional arguments with a usage error.
-func NoArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		if cmd.HasSubCommands() {
-			return Usagef("unknown command %q for %q; see '%s --help'", args[0], cmd.CommandPath(), cmd.CommandPath())
-		}
-		return Usagef("%s takes no arguments, got %q", cmd.CommandPath(), args[0])
-	}
-	return nil
 }
 
 // DefaultStore is the store used when --store is not given.

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/experiments"
@@ -27,7 +30,10 @@ func TestExitCode(t *testing.T) {
 		{errors.Join(&experiments.ConfigError{File: "a"}, &experiments.ConfigError{File: "b"}), 2},
 		{&experiments.ChangedError{Study: "s"}, 2},
 		{fmt.Errorf("open: %w", sqlitestore.ErrUnwritable), 2},
-		{errors.New(`unknown command "x" for "olc"`), 2},
+		// Cobra's own messages are no usage errors: every command checks
+		// its arguments with NoArgs or ExactArgs, and root wraps flag
+		// errors.
+		{errors.New(`unknown command "x" for "olc"`), 1},
 	}
 	for _, c := range cases {
 		if got := cmdutil.ExitCode(c.err); got != c.want {
@@ -49,4 +55,63 @@ func TestOpenStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
+}
+
+func TestArgCheckers(t *testing.T) {
+	parent := &cobra.Command{Use: "olc"}
+	leaf := &cobra.Command{Use: "info", Run: func(*cobra.Command, []string) {}}
+	parent.AddCommand(leaf)
+	cases := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"no args on a group", cmdutil.NoArgs(parent, []string{"x"}), `unknown command "x" for "olc"`},
+		{"no args on a leaf", cmdutil.NoArgs(leaf, []string{"x"}), `olc info takes no arguments, got "x"`},
+		{"exact args, too few", cmdutil.ExactArgs(1, "a model folder")(leaf, nil), "olc info takes a model folder, got 0 argument(s)"},
+		{"exact args, too many", cmdutil.ExactArgs(1, "a model folder")(leaf, []string{"a", "b"}), "got 2 argument(s)"},
+	}
+	for _, c := range cases {
+		var ue *cmdutil.UsageError
+		if !errors.As(c.err, &ue) || !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("%s: %v, want a usage error containing %q", c.name, c.err, c.want)
+		}
+	}
+	if err := cmdutil.NoArgs(leaf, nil); err != nil {
+		t.Errorf("NoArgs without arguments: %v", err)
+	}
+	if err := cmdutil.ExactArgs(1, "a folder")(leaf, []string{"a"}); err != nil {
+		t.Errorf("ExactArgs(1) with one: %v", err)
+	}
+}
+
+func TestStringEnumFlag(t *testing.T) {
+	for _, c := range []struct {
+		args    []string
+		want    string
+		wantErr string
+	}{
+		{nil, "json", ""},
+		{[]string{"--format", "csv"}, "csv", ""},
+		{[]string{"--format", "xml"}, "", `invalid argument "xml" for "--format" flag: allowed: json, csv`},
+	} {
+		var got string
+		cmd := &cobra.Command{Use: "export", RunE: func(*cobra.Command, []string) error { return nil }}
+		f := cmdutil.StringEnumFlag(cmd, &got, "format", "json", []string{"json", "csv"}, "the output format")
+		if !strings.HasSuffix(f.Usage, "{json|csv}") {
+			t.Errorf("usage %q does not list the values", f.Usage)
+		}
+		cmd.SetArgs(c.args)
+		cmd.SilenceErrors, cmd.SilenceUsage = true, true
+		err := cmd.Execute()
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%v: error %v, want %q", c.args, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%v: %q, %v; want %q", c.args, got, err, c.want)
+		}
+	}
 }

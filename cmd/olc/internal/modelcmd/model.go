@@ -3,6 +3,7 @@
 package modelcmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -23,7 +24,7 @@ func NewCmdModel(ios *cmdutil.IOStreams) *cobra.Command {
 		Short: "Create and describe Longformer models (config.json + model.safetensors folders)",
 		Args:  cmdutil.NoArgs,
 	}
-	cmd.AddCommand(newCmdInit(ios), newCmdInfo(ios))
+	cmd.AddCommand(newCmdInit(ios, nil), newCmdInfo(ios, nil))
 	return cmd
 }
 
@@ -36,7 +37,7 @@ type InitOptions struct {
 	Force  bool
 }
 
-func newCmdInit(ios *cmdutil.IOStreams) *cobra.Command {
+func newCmdInit(ios *cmdutil.IOStreams, runF func(context.Context, *InitOptions) error) *cobra.Command {
 	opts := &InitOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "init --config model.toml|config.json --out DIR",
@@ -49,7 +50,13 @@ unit LayerNorm gains.`,
 		Example: `  olc model init --config model.toml --out models/tiny --seed 1`,
 		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runInit(opts)
+			if opts.Config == "" || opts.Out == "" {
+				return cmdutil.Usagef("--config and --out are required")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runInit(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Config, "config", "c", "", "the model's configuration, TOML or config.json (required)")
@@ -59,10 +66,7 @@ unit LayerNorm gains.`,
 	return cmd
 }
 
-func runInit(opts *InitOptions) error {
-	if opts.Config == "" || opts.Out == "" {
-		return cmdutil.Usagef("--config and --out are required")
-	}
+func runInit(_ context.Context, opts *InitOptions) error {
 	cfg, err := model.LoadConfig(opts.Config)
 	if err != nil {
 		var ce *model.ConfigError
@@ -92,7 +96,7 @@ type InfoOptions struct {
 	JSON    bool
 }
 
-func newCmdInfo(ios *cmdutil.IOStreams) *cobra.Command {
+func newCmdInfo(ios *cmdutil.IOStreams, runF func(context.Context, *InfoOptions) error) *cobra.Command {
 	opts := &InfoOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "info DIR",
@@ -103,18 +107,21 @@ parameters by group, and the memory one sequence of --seq-len tokens
 (weights, gradients, AdamW's moments, activations and attention
 probabilities), with and without gradient checkpointing.`,
 		Example: `  olc model info models/tiny --seq-len 16384`,
-		Args:    cobra.ExactArgs(1),
+		Args:    cmdutil.ExactArgs(1, "a model folder or a config file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Dir = args[0]
 			if opts.SeqLen < 1 || opts.Globals < 0 || opts.Globals > opts.SeqLen {
 				return cmdutil.Usagef("--seq-len must be positive and --globals between 0 and it")
 			}
-			return runInfo(opts)
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runInfo(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().IntVar(&opts.SeqLen, "seq-len", 4096, "sequence length for the memory estimate")
 	cmd.Flags().IntVar(&opts.Globals, "globals", 0, "global tokens in that sequence")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the description as one JSON object")
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	return cmd
 }
 
@@ -127,7 +134,7 @@ type InfoJSON struct {
 	BLAS   string        `json:"blas"`
 }
 
-func runInfo(opts *InfoOptions) error {
+func runInfo(_ context.Context, opts *InfoOptions) error {
 	path := opts.Dir
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, model.ConfigFile)

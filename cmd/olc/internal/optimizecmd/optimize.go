@@ -5,6 +5,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/olc-toolkit/olc/experiments"
+
 	"github.com/spf13/cobra"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
@@ -50,26 +52,31 @@ target. Ctrl-C stops cleanly.`,
   olc optimize plot --study demo --out demo.png`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return run(cmd, opts, runF)
+			if err := checkRun(cmd, opts); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runOptimize(cmd.Context(), opts)
 		},
 	}
 	addRunFlags(cmd, opts)
-	cmd.Flags().StringVar(&opts.Sampler, "sampler", "", "grid, random or bayes, overriding the config's study.sampler")
-	cmd.PersistentFlags().StringVar(&opts.StorePath, "store", cmdutil.DefaultStore, "the store: a SQLite file (its folder also holds runs/ and plots/)")
-	for _, sampler := range []string{"grid", "random", "bayes"} {
-		cmd.AddCommand(newShortcut(ios, sampler, opts, runF))
+	cmdutil.StringEnumFlag(cmd, &opts.Sampler, "sampler", "", experiments.Samplers, "the sampler, overriding the config's study.sampler")
+	for _, sampler := range experiments.Samplers {
+		cmd.AddCommand(newCmdShortcut(ios, sampler, runF))
 	}
-	cmd.AddCommand(newCmdStatus(ios, &opts.StorePath), newCmdBest(ios, &opts.StorePath),
-		newCmdExport(ios, &opts.StorePath), newCmdPlot(ios, &opts.StorePath))
+	cmd.AddCommand(newCmdStatus(ios, nil), newCmdBest(ios, nil), newCmdExport(ios, nil), newCmdPlot(ios, nil))
 	return cmd
 }
 
 func addRunFlags(cmd *cobra.Command, opts *RunOptions) {
 	f := cmd.Flags()
 	f.StringVarP(&opts.ConfigPath, "config", "c", "", "the study's TOML config (required)")
+	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
 	f.IntVar(&opts.Trials, "trials", 0, "complete trials wanted, overriding the config's study.trials")
 	f.IntVar(&opts.Parallel, "parallel", 0, "trials run at once, overriding the config's study.parallel")
-	f.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object")
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	f.BoolVar(&opts.Progress, "progress", false, "show a progress bar on stderr even when it is not a terminal")
 	f.BoolVar(&opts.New, "new", false, "start a fresh study under the config's name, keeping an existing one as <name>.1, <name>.2, …")
 	f.IntVar(&opts.MaxFailures, "max-failures", 0, "give up after this many failed trials in a row (default 10; -1: never)")
@@ -79,24 +86,29 @@ func addRunFlags(cmd *cobra.Command, opts *RunOptions) {
 	f.MarkHidden("stale-after")
 }
 
-// newShortcut returns 'olc optimize <sampler>', which sets the sampler.
-func newShortcut(ios *cmdutil.IOStreams, sampler string, parent *RunOptions, runF func(context.Context, *RunOptions) error) *cobra.Command {
-	opts := &RunOptions{IO: ios}
+// newCmdShortcut returns 'olc optimize <sampler>', which sets the sampler.
+func newCmdShortcut(ios *cmdutil.IOStreams, sampler string, runF func(context.Context, *RunOptions) error) *cobra.Command {
+	opts := &RunOptions{IO: ios, Sampler: sampler}
 	cmd := &cobra.Command{
 		Use:   sampler + " --config study.toml",
 		Short: "Run the study with the " + sampler + " sampler",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Sampler = sampler
-			opts.StorePath = parent.StorePath
-			return run(cmd, opts, runF)
+			if err := checkRun(cmd, opts); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runOptimize(cmd.Context(), opts)
 		},
 	}
 	addRunFlags(cmd, opts)
 	return cmd
 }
 
-func run(cmd *cobra.Command, opts *RunOptions, runF func(context.Context, *RunOptions) error) error {
+// checkRun checks the flags of a run.
+func checkRun(cmd *cobra.Command, opts *RunOptions) error {
 	if opts.ConfigPath == "" {
 		return cmdutil.Usagef("--config is required: the study's TOML file; see '%s --help'", cmd.CommandPath())
 	}
@@ -106,11 +118,5 @@ func run(cmd *cobra.Command, opts *RunOptions, runF func(context.Context, *RunOp
 	if cmd.Flags().Changed("parallel") && (opts.Parallel < 1 || opts.Parallel > 1024) {
 		return cmdutil.Usagef("--parallel must be from 1 to 1024, not %d", opts.Parallel)
 	}
-	if opts.Sampler != "" && opts.Sampler != "grid" && opts.Sampler != "random" && opts.Sampler != "bayes" {
-		return cmdutil.Usagef("--sampler %q: unknown sampler; allowed: grid, random, bayes", opts.Sampler)
-	}
-	if runF != nil {
-		return runF(cmd.Context(), opts)
-	}
-	return runOptimize(cmd.Context(), opts)
+	return nil
 }

@@ -26,7 +26,7 @@ func TestFlags(t *testing.T) {
 		{"missing config", []string{"--trials", "5"}, RunOptions{}, "--config is required"},
 		{"bad trials", []string{"-c", "s.toml", "--trials", "0"}, RunOptions{}, "--trials must be positive"},
 		{"bad parallel", []string{"-c", "s.toml", "--parallel", "0"}, RunOptions{}, "--parallel must be from 1 to 1024"},
-		{"bad sampler", []string{"-c", "s.toml", "--sampler", "tpe"}, RunOptions{}, `--sampler "tpe": unknown sampler`},
+		{"bad sampler", []string{"-c", "s.toml", "--sampler", "tpe"}, RunOptions{}, `invalid argument "tpe" for "--sampler" flag: allowed: grid, random, bayes`},
 		{"stray argument", []string{"s.toml"}, RunOptions{}, `unknown command "s.toml"`},
 	}
 	for _, c := range cases {

@@ -15,7 +15,7 @@ import (
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/experiments"
 	"github.com/olc-toolkit/olc/optimize"
-	"github.com/olc-toolkit/olc/train"
+	_ "github.com/olc-toolkit/olc/train" // registers the objective kind "train"
 )
 
 // Result is what 'olc optimize --json' prints.
@@ -79,9 +79,6 @@ func runOptimize(ctx context.Context, opts *RunOptions) error {
 	cfg, err := experiments.LoadConfig(opts.ConfigPath)
 	if err != nil {
 		return err
-	}
-	cfg.NewTrainObjective = func(path string, params []string) (experiments.Objective, error) {
-		return train.NewObjective(path, params)
 	}
 	if opts.Sampler != "" {
 		cfg.Study.Sampler = opts.Sampler

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -29,7 +30,7 @@ func studyBest(ctx context.Context, study *experiments.Study, trials []experimen
 	return bestOf(ctx, sampler, study, trials)
 }
 
-func requireStudy(cmd *cobra.Command, name string) error {
+func requireStudy(name string) error {
 	if name == "" {
 		return cmdutil.Usagef("--study is required; 'olc optimize status' lists the studies")
 	}
@@ -76,35 +77,50 @@ type FailureJSON struct {
 	LogPath string `json:"log_path,omitempty"`
 }
 
-func newCmdStatus(ios *cmdutil.IOStreams, storePath *string) *cobra.Command {
-	var name string
-	var asJSON bool
+// StatusOptions are the options of 'olc optimize status'.
+type StatusOptions struct {
+	IO        *cmdutil.IOStreams
+	StorePath string
+	Study     string
+	JSON      bool
+}
+
+func newCmdStatus(ios *cmdutil.IOStreams, runF func(context.Context, *StatusOptions) error) *cobra.Command {
+	opts := &StatusOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "status [--study NAME]",
 		Short: "Show a study's progress, or list the studies of the store",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if name == "" {
-				return listStudies(cmd.Context(), ios, *storePath, asJSON)
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			study, trials, err := cmdutil.LoadStudy(cmd.Context(), *storePath, name)
-			if err != nil {
-				return err
-			}
-			st := status(study, trials, time.Now())
-			if st.Best, err = studyBest(cmd.Context(), study, trials); err != nil {
-				return err
-			}
-			if asJSON {
-				return cmdutil.PrintJSON(ios.Out, st)
-			}
-			printStatus(ios.Out, st, study)
-			return nil
+			return runStatus(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&name, "study", "", "the study (default: list every study)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	cmd.Flags().StringVar(&opts.Study, "study", "", "the study (default: list every study)")
+	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	return cmd
+}
+
+func runStatus(ctx context.Context, opts *StatusOptions) error {
+	if opts.Study == "" {
+		return listStudies(ctx, opts.IO, opts.StorePath, opts.JSON)
+	}
+	study, trials, err := cmdutil.LoadStudy(ctx, opts.StorePath, opts.Study)
+	if err != nil {
+		return err
+	}
+	st := status(study, trials, time.Now())
+	if st.Best, err = studyBest(ctx, study, trials); err != nil {
+		return err
+	}
+	if opts.JSON {
+		return cmdutil.PrintJSON(opts.IO.Out, st)
+	}
+	printStatus(opts.IO.Out, st, study)
+	return nil
 }
 
 func status(study *experiments.Study, trials []experiments.Trial, now time.Time) *StatusJSON {
@@ -247,55 +263,66 @@ type BestOutput struct {
 	Mean      *float64           `json:"mean,omitempty"`
 }
 
-func newCmdBest(ios *cmdutil.IOStreams, storePath *string) *cobra.Command {
-	var name string
-	var asJSON bool
+// BestOptions are the options of 'olc optimize best'.
+type BestOptions struct {
+	IO        *cmdutil.IOStreams
+	StorePath string
+	Study     string
+	JSON      bool
+}
+
+func newCmdBest(ios *cmdutil.IOStreams, runF func(context.Context, *BestOptions) error) *cobra.Command {
+	opts := &BestOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "best --study NAME",
 		Short: "Show a study's best trial",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := requireStudy(cmd, name); err != nil {
+			if err := requireStudy(opts.Study); err != nil {
 				return err
 			}
-			study, trials, err := cmdutil.LoadStudy(cmd.Context(), *storePath, name)
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			if experiments.Best(trials, study.Direction) == nil {
-				return fmt.Errorf("study %q has no complete trial yet", name)
-			}
-			bj, err := studyBest(cmd.Context(), study, trials)
-			if err != nil {
-				return err
-			}
-			b := &trials[bj.Trial]
-			out := BestOutput{Study: study.Name, Direction: study.Direction, Metric: study.Metric, Trial: b.Number, Value: b.Value,
-				Params: b.Params, Metrics: b.Metrics, LogPath: b.LogPath, By: bj.By, Mean: bj.Mean}
-			if asJSON {
-				return cmdutil.PrintJSON(ios.Out, out)
-			}
-			space, _ := experiments.SpaceOf(study)
-			fmt.Fprintf(ios.Out, "study %s, %s %s\n", study.Name, study.Direction, study.Metric)
-			printBest(ios.Out, bj, space)
-			if len(b.Metrics) > 1 {
-				names := make([]string, 0, len(b.Metrics))
-				for k := range b.Metrics {
-					names = append(names, k)
-				}
-				slices.Sort(names)
-				fmt.Fprintln(ios.Out, "metrics:")
-				for _, k := range names {
-					fmt.Fprintf(ios.Out, "  %s = %s\n", k, formatValue(b.Metrics[k]))
-				}
-			}
-			if b.LogPath != "" {
-				fmt.Fprintf(ios.Out, "logs: %s\n", b.LogPath)
-			}
-			return nil
+			return runBest(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&name, "study", "", "the study (required)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	cmd.Flags().StringVar(&opts.Study, "study", "", "the study (required)")
+	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	return cmd
+}
+
+func runBest(ctx context.Context, opts *BestOptions) error {
+	study, trials, err := cmdutil.LoadStudy(ctx, opts.StorePath, opts.Study)
+	if err != nil {
+		return err
+	}
+	if experiments.Best(trials, study.Direction) == nil {
+		return fmt.Errorf("study %q has no complete trial yet", opts.Study)
+	}
+	bj, err := studyBest(ctx, study, trials)
+	if err != nil {
+		return err
+	}
+	b := &trials[bj.Trial]
+	out := BestOutput{Study: study.Name, Direction: study.Direction, Metric: study.Metric, Trial: b.Number, Value: b.Value,
+		Params: b.Params, Metrics: b.Metrics, LogPath: b.LogPath, By: bj.By, Mean: bj.Mean}
+	w := opts.IO.Out
+	if opts.JSON {
+		return cmdutil.PrintJSON(w, out)
+	}
+	space, _ := experiments.SpaceOf(study)
+	fmt.Fprintf(w, "study %s, %s %s\n", study.Name, study.Direction, study.Metric)
+	printBest(w, bj, space)
+	if len(b.Metrics) > 1 {
+		fmt.Fprintln(w, "metrics:")
+		for _, k := range slices.Sorted(maps.Keys(b.Metrics)) {
+			fmt.Fprintf(w, "  %s = %s\n", k, formatValue(b.Metrics[k]))
+		}
+	}
+	if b.LogPath != "" {
+		fmt.Fprintf(w, "logs: %s\n", b.LogPath)
+	}
+	return nil
 }

@@ -64,17 +64,17 @@ by SIGTERM); an interrupted run resumes when the same command runs again.`,
 	sc.GroupID = "experiments"
 	mc := modelcmd.NewCmdModel(ios)
 	mc.GroupID = "experiments"
-	tr := traincmd.NewCmdTrain(ios)
+	tr := traincmd.NewCmdTrain(ios, nil)
 	tr.GroupID = "experiments"
 	data := traincmd.NewCmdData(ios)
 	data.GroupID = "experiments"
-	ev := traincmd.NewCmdEval(ios)
+	ev := traincmd.NewCmdEval(ios, nil)
 	ev.GroupID = "experiments"
-	qa := traincmd.NewCmdQA(ios)
+	qa := traincmd.NewCmdQA(ios, nil)
 	qa.GroupID = "experiments"
 	bench := benchcmd.NewCmdBench(ios)
 	bench.GroupID = "other"
-	ver := versioncmd.NewCmdVersion(ios, version)
+	ver := versioncmd.NewCmdVersion(ios, version, nil)
 	ver.GroupID = "other"
 	cmd.AddCommand(opt, sc, mc, tr, data, ev, qa, bench, ver)
 	return cmd
@@ -101,9 +101,17 @@ func Main() int {
 			os.Exit(128 + int(sig.(syscall.Signal)))
 		}
 	}()
-	ios := cmdutil.System()
+	return Execute(ctx, cmdutil.System(), os.Args[1:])
+}
+
+// Execute runs olc's command tree on args with the given streams, prints
+// an error as "olc: …" on ios.ErrOut, and returns the exit code: that of
+// cmdutil.ExitCode, or 128 + the signal's number when ctx was cancelled
+// with a cmdutil.SignalError as its cause. Tests run commands in process
+// through it.
+func Execute(ctx context.Context, ios *cmdutil.IOStreams, args []string) int {
 	cmd := NewCmdRoot(ios)
-	cmd.SetArgs(os.Args[1:])
+	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
 	if err != nil {
 		fmt.Fprintln(ios.ErrOut, "olc:", err)

@@ -102,20 +102,20 @@ parameter with their intervals.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.DataPath, "data", "", "a CSV table with a header row")
 	f.StringVar(&opts.Study, "study", "", "fit the complete trials of this study instead of a table")
-	f.StringVar(&opts.StorePath, "store", cmdutil.DefaultStore, "the store that holds --study")
+	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
 	f.StringVar(&opts.Law, "law", "", "the law: "+strings.Join(scaling.LawNames(), ", ")+", or auto: every law the data identify (required)")
 	f.StringVar(&columns, "columns", "", "variable=column pairs, e.g. N=params,D=tokens,loss=loss (defaults: the variables' own names and loss)")
 	f.StringVar(&opts.FlopsColumn, "flops-column", "", "a column of training FLOPs (orders --holdout, groups the plot; gives D = C/(6N) when D is missing)")
 	f.IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the intervals (0: none)")
 	f.Uint64Var(&opts.Seed, "seed", 0, "seed of the bootstrap's resampling")
-	f.StringVar(&opts.Loss, "loss", "huber", "loss on log residuals: huber or ls")
+	cmdutil.StringEnumFlag(cmd, &opts.Loss, "loss", string(scaling.Huber), []string{string(scaling.Huber), string(scaling.LeastSquares)}, "the loss on log residuals")
 	f.Float64Var(&opts.Delta, "delta", 1e-3, "the Huber loss's threshold")
 	f.StringVar(&compute, "compute", "", "compute budgets in FLOPs, e.g. 1e21,1e23: report the compute-optimal N and D for each")
 	f.IntVar(&opts.Holdout, "holdout", 0, "also fit without the K largest-compute points and report the error on them")
-	f.StringVar(&opts.Transform, "transform", "none", "none, or complement to fit 1 - metric (accuracy, EM)")
+	cmdutil.StringEnumFlag(cmd, &opts.Transform, "transform", string(scaling.NoTransform), []string{string(scaling.NoTransform), string(scaling.Complement)}, "complement fits 1 - metric (accuracy, EM)")
 	f.StringVar(&opts.PlotPath, "plot", "", "draw the fit to this image (.png, .svg or .pdf)")
 	f.StringVar(&opts.OutPath, "out", "", "write the fit (the --json object) to this file, for 'olc scaling predict'")
-	f.BoolVar(&opts.JSON, "json", false, "print the fit as one JSON object")
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	f.BoolVar(&opts.Progress, "progress", false, "show a progress bar on stderr even when it is not a terminal")
 	f.IntVar(&opts.Workers, "workers", 0, "goroutines for the starts and resamples (default: all cores)")
 	f.IntVar(&opts.StartStride, "start-stride", 1, "use every k-th start of the law's grid (a quick, less thorough fit)")
@@ -149,12 +149,6 @@ func (o *FitOptions) validate() error {
 		}
 	} else if _, err := scaling.LawByName(o.Law); err != nil {
 		return cmdutil.Usagef("--law: %v (or auto)", err)
-	}
-	if o.Loss != string(scaling.Huber) && o.Loss != string(scaling.LeastSquares) {
-		return cmdutil.Usagef("--loss %q: choose huber or ls", o.Loss)
-	}
-	if o.Transform != string(scaling.NoTransform) && o.Transform != string(scaling.Complement) {
-		return cmdutil.Usagef("--transform %q: choose none or complement", o.Transform)
 	}
 	law, _ := scaling.LawByName(o.Law)
 	for k := range o.Columns {

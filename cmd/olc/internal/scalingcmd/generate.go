@@ -2,6 +2,7 @@ package scalingcmd
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -25,7 +26,7 @@ type GenerateOptions struct {
 	OutPath string
 }
 
-func newCmdGenerate(ios *cmdutil.IOStreams) *cobra.Command {
+func newCmdGenerate(ios *cmdutil.IOStreams, runF func(context.Context, *GenerateOptions) error) *cobra.Command {
 	opts := &GenerateOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "generate --law LAW",
@@ -40,7 +41,13 @@ grid of N in [1e7, 1e10] and D in [1e8, 1e12] and get a column C = 6ND.`,
   olc scaling generate --law context --params alpha=30,beta=0.5,gamma=1.4 > ctx.csv`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runGenerate(opts)
+			if opts.Law == "" {
+				return cmdutil.Usagef("--law is required; choose one of %s", strings.Join(scaling.LawNames(), ", "))
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runGenerate(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Law, "law", "", "the law: "+strings.Join(scaling.LawNames(), ", ")+" (required)")
@@ -51,10 +58,7 @@ grid of N in [1e7, 1e10] and D in [1e8, 1e12] and get a column C = 6ND.`,
 	return cmd
 }
 
-func runGenerate(opts *GenerateOptions) error {
-	if opts.Law == "" {
-		return cmdutil.Usagef("--law is required; choose one of %s", strings.Join(scaling.LawNames(), ", "))
-	}
+func runGenerate(_ context.Context, opts *GenerateOptions) error {
 	law, err := scaling.LawByName(opts.Law)
 	if err != nil {
 		return cmdutil.Usagef("--law: %v", err)

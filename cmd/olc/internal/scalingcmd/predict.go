@@ -45,12 +45,12 @@ the run-to-run scatter about it.`,
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return runPredict(opts)
+			return runPredict(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.FitPath, "fit", "", "a fit written by 'olc scaling fit --out' (required)")
 	cmd.Flags().StringArrayVar(&opts.At, "at", nil, "a point, e.g. N=1e9,D=2e10 (repeatable)")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the predictions as one JSON object")
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	return cmd
 }
 
@@ -67,7 +67,7 @@ type PredictJSON struct {
 	Predictions []PredictionJSON `json:"predictions"`
 }
 
-func runPredict(opts *PredictOptions) error {
+func runPredict(_ context.Context, opts *PredictOptions) error {
 	f, err := os.Open(opts.FitPath)
 	if err != nil {
 		return cmdutil.Usagef("--fit: %v", err)

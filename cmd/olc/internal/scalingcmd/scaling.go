@@ -26,6 +26,6 @@ Laws: chinchilla  L(N, D) = E + A/N^alpha + B/D^beta
       context     L(c) = (alpha/c)^beta + gamma  (loss against context length)`,
 		Args: cmdutil.NoArgs,
 	}
-	cmd.AddCommand(newCmdFit(ios, nil), newCmdPredict(ios, nil), newCmdGenerate(ios))
+	cmd.AddCommand(newCmdFit(ios, nil), newCmdPredict(ios, nil), newCmdGenerate(ios, nil))
 	return cmd
 }

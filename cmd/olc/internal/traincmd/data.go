@@ -1,6 +1,7 @@
 package traincmd
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -19,11 +20,12 @@ func NewCmdData(ios *cmdutil.IOStreams) *cobra.Command {
 		Short: "Generate synthetic long-context data sets (SQuAD-format JSON)",
 		Args:  cmdutil.NoArgs,
 	}
-	cmd.AddCommand(newCmdGenerate(ios))
+	cmd.AddCommand(newCmdGenerate(ios, nil))
 	return cmd
 }
 
-type generateOptions struct {
+// GenerateOptions are the options of 'olc data generate'.
+type GenerateOptions struct {
 	IO                  *cmdutil.IOStreams
 	Task, Length, Depth string
 	N, Keys             int
@@ -31,8 +33,8 @@ type generateOptions struct {
 	Out, Filler         string
 }
 
-func newCmdGenerate(ios *cmdutil.IOStreams) *cobra.Command {
-	o := &generateOptions{IO: ios}
+func newCmdGenerate(ios *cmdutil.IOStreams, runF func(context.Context, *GenerateOptions) error) *cobra.Command {
+	o := &GenerateOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "generate --task passkey --length 4096 --out FILE",
 		Short: "Write a synthetic task as SQuAD-format JSON",
@@ -53,7 +55,15 @@ same flags and seed give the same file.`,
 		Example: `  olc data generate --task passkey --length 4096 --depth 0.5 --n 1000 --seed 1 --out passkey.json
   olc data generate --task niah-multikey --keys 4 --length 1024,2048,4096 --depth 0,0.25,0.5,0.75,1 --n 20 --out grid.json`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runGenerate(o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Out == "" {
+				return cmdutil.Usagef("--out is required")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runGenerate(cmd.Context(), o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Task, "task", "passkey", "the task: passkey, niah, niah-multikey, kv, vt")
@@ -67,10 +77,7 @@ same flags and seed give the same file.`,
 	return cmd
 }
 
-func runGenerate(o *generateOptions) error {
-	if o.Out == "" {
-		return cmdutil.Usagef("--out is required")
-	}
+func runGenerate(_ context.Context, o *GenerateOptions) error {
 	lengths, err := train.ParseLengths(o.Length)
 	if err != nil {
 		return cmdutil.Usagef("--length: %v", err)

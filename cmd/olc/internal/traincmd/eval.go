@@ -2,6 +2,7 @@ package traincmd
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -21,7 +22,8 @@ import (
 	"github.com/olc-toolkit/olc/train/trainplot"
 )
 
-type evalOptions struct {
+// EvalOptions are the options of 'olc eval'.
+type EvalOptions struct {
 	IO                      *cmdutil.IOStreams
 	Model, Data, Preds      string
 	Text, CSV               string
@@ -31,9 +33,10 @@ type evalOptions struct {
 	JSON, SkipInvalid, NoGl bool
 }
 
-// NewCmdEval returns 'olc eval'.
-func NewCmdEval(ios *cmdutil.IOStreams) *cobra.Command {
-	o := &evalOptions{IO: ios}
+// NewCmdEval returns 'olc eval'. runF, when not nil, replaces the run (for
+// tests of flag parsing).
+func NewCmdEval(ios *cmdutil.IOStreams, runF func(context.Context, *EvalOptions) error) *cobra.Command {
+	o := &EvalOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "eval (--data FILE (--model DIR | --predictions preds.json) | --model DIR --text FILE --lengths L1,L2)",
 		Short: "Score a model or a predictions file with the official SQuAD metrics",
@@ -57,7 +60,12 @@ table for 'olc scaling fit --law context'.`,
   olc eval --data dev-v2.0.json --predictions preds.json --json
   olc eval --model .olc/runs/mlm/model --text held-out.txt --lengths 128,256,512,1024 --csv ctx.csv`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runEval(cmd, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runEval(cmd.Context(), o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Model, "model", "", "a model folder to answer the questions")
@@ -72,7 +80,7 @@ table for 'olc scaling fit --law context'.`,
 	f.IntVar(&o.Stride, "stride", 128, "overlap of consecutive windows, in tokens")
 	f.IntVar(&o.MaxAnswerLen, "max-answer-length", 30, "longest answer, in tokens")
 	f.IntVar(&o.Threads, "threads", 0, "questions answered at a time (all cores when 0)")
-	f.BoolVar(&o.JSON, "json", false, "print the scores as one JSON document")
+	cmdutil.AddJSONFlag(cmd, &o.JSON)
 	f.BoolVar(&o.SkipInvalid, "skip-invalid", false, "leave invalid questions out instead of failing")
 	return cmd
 }
@@ -84,9 +92,9 @@ type evalOutput struct {
 	Loss *float64    `json:"loss,omitempty"`
 }
 
-func runEval(cmd *cobra.Command, o *evalOptions) error {
+func runEval(ctx context.Context, o *EvalOptions) error {
 	if o.Text != "" {
-		return runPerplexity(cmd, o)
+		return runPerplexity(ctx, o)
 	}
 	if o.Data == "" {
 		return cmdutil.Usagef("--data is required to score questions (or --text to measure perplexity)")
@@ -143,7 +151,7 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 		}
 		w := train.Window{MaxLen: n, Stride: o.Stride, Global: lf.M.Config.GlobalAttention}
 		bar := cmdutil.NewProgress(o.IO, false, "eval "+filepath.Base(o.Data))
-		pr, err := train.Predict(cmd.Context(), lf, model.ByteTokenizer{}, examples, w, train.Decoder{MaxAnswerLen: o.MaxAnswerLen, AllowNoAnswer: v2}, threads,
+		pr, err := train.Predict(ctx, lf, model.ByteTokenizer{}, examples, w, train.Decoder{MaxAnswerLen: o.MaxAnswerLen, AllowNoAnswer: v2}, threads,
 			func(done, total int) { bar.SetCount(done, total, fmt.Sprintf("%d of %d questions", done, total)) })
 		bar.Finish()
 		if err != nil {
@@ -230,7 +238,7 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 	return nil
 }
 
-func runPerplexity(cmd *cobra.Command, o *evalOptions) error {
+func runPerplexity(ctx context.Context, o *EvalOptions) error {
 	if o.Model == "" || o.Lengths == "" || o.Data != "" || o.Preds != "" {
 		return cmdutil.Usagef("--text takes --model and --lengths (and not --data or --predictions)")
 	}
@@ -261,7 +269,7 @@ func runPerplexity(cmd *cobra.Command, o *evalOptions) error {
 	if threads == 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	rows, err := train.PerplexityByLength(cmd.Context(), lf, model.ByteTokenizer{}, string(b), lengths, 0.15, 1, threads)
+	rows, err := train.PerplexityByLength(ctx, lf, model.ByteTokenizer{}, string(b), lengths, 0.15, 1, threads)
 	if err != nil {
 		return &cmdutil.UsageError{Err: err}
 	}

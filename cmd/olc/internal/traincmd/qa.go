@@ -1,6 +1,7 @@
 package traincmd
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"time"
@@ -12,18 +13,22 @@ import (
 	"github.com/olc-toolkit/olc/train"
 )
 
-type qaOptions struct {
-	IO                    *cmdutil.IOStreams
-	Model, Doc, Question  string
-	ContextLength, Stride int
+// QAOptions are the options of 'olc qa'.
+type QAOptions struct {
+	IO                   *cmdutil.IOStreams
+	Model, Doc, Question string
+	ContextLength        int
+	// Stride is the overlap of windows; 0 adapts it to the window.
+	Stride                int
 	MaxAnswerLen, Threads int
 	NullThreshold         float64
 	JSON                  bool
 }
 
-// NewCmdQA returns 'olc qa'.
-func NewCmdQA(ios *cmdutil.IOStreams) *cobra.Command {
-	o := &qaOptions{IO: ios}
+// NewCmdQA returns 'olc qa'. runF, when not nil, replaces the run (for
+// tests of flag parsing).
+func NewCmdQA(ios *cmdutil.IOStreams, runF func(context.Context, *QAOptions) error) *cobra.Command {
+	o := &QAOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "qa --model DIR --doc FILE --question \"…\"",
 		Short: "Answer a question over a long document",
@@ -41,44 +46,15 @@ was trained at: position embeddings it never trained are noise.`,
 			if o.Model == "" || o.Doc == "" || o.Question == "" {
 				return cmdutil.Usagef("--model, --doc and --question are required")
 			}
-			lf, err := train.LoadLongformer(o.Model, true)
-			if err != nil {
-				return &cmdutil.UsageError{Err: err}
+			if !cmd.Flags().Changed("stride") {
+				o.Stride = 0 // the default adapts to the window
+			} else if o.Stride <= 0 {
+				return cmdutil.Usagef("--stride must be positive, not %d", o.Stride)
 			}
-			doc, err := train.ReadDocument(o.Doc)
-			if err != nil {
-				return &cmdutil.UsageError{Err: err}
+			if runF != nil {
+				return runF(cmd.Context(), o)
 			}
-			if o.ContextLength > lf.MaxTokens() {
-				return cmdutil.Usagef("--context-length %d exceeds the model's %d tokens", o.ContextLength, lf.MaxTokens())
-			}
-			threads := o.Threads
-			if threads == 0 {
-				threads = runtime.GOMAXPROCS(0)
-			}
-			stride := 0 // the default adapts to the window
-			if cmd.Flags().Changed("stride") {
-				if o.Stride <= 0 {
-					return cmdutil.Usagef("--stride must be positive, not %d", o.Stride)
-				}
-				stride = o.Stride
-			}
-			a, err := train.AnswerQuestion(cmd.Context(), lf, model.ByteTokenizer{}, doc, o.Question, train.QAOptions{
-				ContextLength: o.ContextLength, Stride: stride, MaxAnswerLen: o.MaxAnswerLen,
-				NullThreshold: o.NullThreshold, Global: lf.M.Config.GlobalAttention, Threads: threads})
-			if err != nil {
-				return &cmdutil.UsageError{Err: err}
-			}
-			if o.JSON {
-				return cmdutil.PrintJSON(o.IO.Out, a)
-			}
-			w := o.IO.Out
-			if a.NoAnswer {
-				fmt.Fprintf(w, "no answer found (no-answer score %.2f, best span %.2f; %d windows, %s)\n", a.NullScore, a.Score, a.Windows, time.Duration(a.ProcessingTime*1e9).Round(time.Millisecond))
-				return nil
-			}
-			fmt.Fprintf(w, "answer: %s\nconfidence: %.3f\ncontext: %s\noffsets: [%d, %d) in %s; %d windows, %s\n", a.Answer, a.Confidence, a.Context, a.Start, a.End, o.Doc, a.Windows, time.Duration(a.ProcessingTime*1e9).Round(time.Millisecond))
-			return nil
+			return runQA(cmd.Context(), o)
 		},
 	}
 	f := cmd.Flags()
@@ -90,6 +66,40 @@ was trained at: position embeddings it never trained are noise.`,
 	f.IntVar(&o.MaxAnswerLen, "max-answer-length", 30, "longest answer, in tokens")
 	f.Float64Var(&o.NullThreshold, "null-threshold", 0, "answer 'none' when the no-answer score beats the best span by more than this")
 	f.IntVar(&o.Threads, "threads", 0, "windows read at a time (all cores when 0)")
-	f.BoolVar(&o.JSON, "json", false, "print the answer as one JSON document")
+	cmdutil.AddJSONFlag(cmd, &o.JSON)
 	return cmd
+}
+
+func runQA(ctx context.Context, o *QAOptions) error {
+	lf, err := train.LoadLongformer(o.Model, true)
+	if err != nil {
+		return &cmdutil.UsageError{Err: err}
+	}
+	doc, err := train.ReadDocument(o.Doc)
+	if err != nil {
+		return &cmdutil.UsageError{Err: err}
+	}
+	if o.ContextLength > lf.MaxTokens() {
+		return cmdutil.Usagef("--context-length %d exceeds the model's %d tokens", o.ContextLength, lf.MaxTokens())
+	}
+	threads := o.Threads
+	if threads == 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	a, err := train.AnswerQuestion(ctx, lf, model.ByteTokenizer{}, doc, o.Question, train.QAOptions{
+		ContextLength: o.ContextLength, Stride: o.Stride, MaxAnswerLen: o.MaxAnswerLen,
+		NullThreshold: o.NullThreshold, Global: lf.M.Config.GlobalAttention, Threads: threads})
+	if err != nil {
+		return &cmdutil.UsageError{Err: err}
+	}
+	if o.JSON {
+		return cmdutil.PrintJSON(o.IO.Out, a)
+	}
+	w := o.IO.Out
+	if a.NoAnswer {
+		fmt.Fprintf(w, "no answer found (no-answer score %.2f, best span %.2f; %d windows, %s)\n", a.NullScore, a.Score, a.Windows, time.Duration(a.ProcessingTime*1e9).Round(time.Millisecond))
+		return nil
+	}
+	fmt.Fprintf(w, "answer: %s\nconfidence: %.3f\ncontext: %s\noffsets: [%d, %d) in %s; %d windows, %s\n", a.Answer, a.Confidence, a.Context, a.Start, a.End, o.Doc, a.Windows, time.Duration(a.ProcessingTime*1e9).Round(time.Millisecond))
+	return nil
 }

@@ -3,17 +3,15 @@
 package traincmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/experiments"
-	"github.com/olc-toolkit/olc/internal/tomlconf"
 	"github.com/olc-toolkit/olc/train"
 )
 
@@ -29,8 +27,9 @@ type TrainOptions struct {
 	PrintDefaults bool
 }
 
-// NewCmdTrain returns 'olc train'.
-func NewCmdTrain(ios *cmdutil.IOStreams) *cobra.Command {
+// NewCmdTrain returns 'olc train'. runF, when not nil, replaces the run
+// (for tests of flag parsing).
+func NewCmdTrain(ios *cmdutil.IOStreams, runF func(context.Context, *TrainOptions) error) *cobra.Command {
 	opts := &TrainOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "train --config train.toml",
@@ -58,104 +57,53 @@ same losses as an uninterrupted run. Ctrl-C saves a checkpoint and exits.
   olc train --config train.toml --resume --json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runTrain(cmd, opts)
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runTrain(cmd.Context(), opts)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.Config, "config", "c", "", "the train config (TOML, required)")
 	f.BoolVar(&opts.Resume, "resume", false, "continue from the run's checkpoint")
-	f.BoolVar(&opts.JSON, "json", false, "print the summary as one JSON document")
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	f.BoolVar(&opts.Progress, "progress", false, "show the progress bar even when stderr is not a terminal")
 	f.StringArrayVar(&opts.Set, "set", nil, "override a config key: section.key=value (TOML value)")
-	f.StringVar(&opts.Store, "store", cmdutil.DefaultStore, "the experiment store that records the run (study train.NAME)")
+	cmdutil.AddStoreFlag(cmd, &opts.Store)
 	f.BoolVar(&opts.PrintDefaults, "print-defaults", false, "print every section and key of a train config with its default and meaning, and exit")
 	return cmd
 }
 
-// ParseSets turns section.key=value flags into overrides; values are
-// TOML (numbers, booleans, quoted strings, arrays); a bare word is a
-// string. Problems with a key or a value are blamed on its flag.
-func ParseSets(sets []string) ([]train.Override, error) {
-	var out []train.Override
-	for _, s := range sets {
-		k, v, ok := strings.Cut(s, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return nil, cmdutil.Usagef("--set %q: want section.key=value, e.g. --set optimizer.lr=3e-4", s)
-		}
-		val, err := ParseValue(v)
-		if err != nil {
-			return nil, cmdutil.Usagef("--set %q: %v", s, err)
-		}
-		out = append(out, train.Override{Key: strings.TrimSpace(k), Value: val, Source: "--set " + s})
+// usageError makes the errors of a train config, its data and a resume
+// that cannot continue usage errors (exit code 2): they are the user's to
+// fix, and nothing ran.
+func usageError(err error) error {
+	var de *train.DataError
+	var re *train.ResumeError
+	if errors.As(err, &de) || errors.As(err, &re) {
+		return &cmdutil.UsageError{Err: err}
 	}
-	return out, nil
+	return err
 }
 
-// ParseValue reads a TOML value; a bare word that is not one is a string.
-func ParseValue(v string) (any, error) {
-	v = strings.TrimSpace(v)
-	if i, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return i, nil
-	}
-	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		return f, nil
-	}
-	if b, err := strconv.ParseBool(v); err == nil {
-		return b, nil
-	}
-	if strings.HasPrefix(v, "[") || strings.HasPrefix(v, `"`) || strings.HasPrefix(v, "'") {
-		d, err := tomlconf.Parse("value", []byte("v = "+v))
-		if err != nil {
-			return nil, fmt.Errorf("not a TOML value: %s", v)
-		}
-		return d.Root().Map()["v"], nil
-	}
-	return v, nil
-}
-
-// LoadTrainConfig loads a config with overrides; config errors (each a
-// *train.ConfigError) exit with code 2.
-func LoadTrainConfig(path string, overrides []train.Override) (*train.Config, error) {
-	data, err := tomlconf.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return train.ParseConfig(path, data, overrides...)
-}
-
-// NewTrainer builds a trainer for a config; configuration and data
-// errors are usage errors (exit code 2).
-func NewTrainer(c *train.Config) (*train.Trainer, error) {
-	t, err := train.NewTrainer(c)
-	if err != nil {
-		var de *train.DataError
-		var ce *train.ConfigError
-		if errors.As(err, &de) || errors.As(err, &ce) {
-			return nil, &cmdutil.UsageError{Err: err}
-		}
-		return nil, err
-	}
-	return t, nil
-}
-
-func runTrain(cmd *cobra.Command, opts *TrainOptions) error {
+func runTrain(ctx context.Context, opts *TrainOptions) error {
 	if opts.PrintDefaults {
 		return train.WriteDefaults(opts.IO.Out)
 	}
 	if opts.Config == "" {
 		return cmdutil.Usagef("--config is required (olc train --print-defaults shows every key)")
 	}
-	sets, err := ParseSets(opts.Set)
+	sets, err := train.ParseOverrides("--set", opts.Set)
 	if err != nil {
 		return err
 	}
-	c, err := LoadTrainConfig(opts.Config, sets)
+	c, err := train.LoadConfig(opts.Config, sets...)
 	if err != nil {
 		return err
 	}
-	t, err := NewTrainer(c)
+	t, err := train.NewTrainer(c)
 	if err != nil {
-		return err
+		return usageError(err)
 	}
 	bar := cmdutil.NewProgress(opts.IO, opts.Progress, "train "+c.Output.Name)
 	defer bar.Finish()
@@ -178,23 +126,19 @@ func runTrain(cmd *cobra.Command, opts *TrainOptions) error {
 	step := t.Hooks.Step
 	t.Hooks.Step = func(s train.StepInfo) {
 		if rec == nil && recErr == nil {
-			rec, recErr = startRecord(cmd.Context(), opts.Store, c, opts.Resume)
+			rec, recErr = startRecord(ctx, opts.Store, c, opts.Resume)
 		}
 		step(s)
 	}
-	res, err := t.Run(cmd.Context(), opts.Resume)
+	res, err := t.Run(ctx, opts.Resume)
 	if rec != nil {
 		recErr = errors.Join(recErr, rec.finish(res, evals, err))
 	}
 	if recErr != nil && err == nil {
 		err = recErr
 	}
-	var re *train.ResumeError
-	if errors.As(err, &re) {
-		return &cmdutil.UsageError{Err: err}
-	}
 	if err != nil {
-		return err
+		return usageError(err)
 	}
 	bar.Finish()
 	interrupted := error(nil)

@@ -2,6 +2,7 @@
 package versioncmd
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -23,34 +24,50 @@ type Info struct {
 	BLAS string `json:"blas"`
 }
 
-// NewCmdVersion returns the version command.
-func NewCmdVersion(ios *cmdutil.IOStreams, version string) *cobra.Command {
-	var asJSON bool
+// VersionOptions are the options of 'olc version'.
+type VersionOptions struct {
+	IO      *cmdutil.IOStreams
+	Version string
+	JSON    bool
+}
+
+// NewCmdVersion returns the version command. runF, when not nil, replaces
+// the run (for tests of flag parsing).
+func NewCmdVersion(ios *cmdutil.IOStreams, version string, runF func(context.Context, *VersionOptions) error) *cobra.Command {
+	opts := &VersionOptions{IO: ios, Version: version}
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print olc's version, its Go version, platform and BLAS backend",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			info := Info{Version: version, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, BLAS: model.Backend}
-			if bi, ok := debug.ReadBuildInfo(); ok {
-				for _, s := range bi.Settings {
-					if s.Key == "vcs.revision" {
-						info.Commit = s.Value
-					}
-				}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			if asJSON {
-				return cmdutil.PrintJSON(ios.Out, info)
-			}
-			fmt.Fprintf(ios.Out, "olc %s\n", info.Version)
-			if info.Commit != "" {
-				fmt.Fprintf(ios.Out, "commit: %s\n", info.Commit)
-			}
-			fmt.Fprintf(ios.Out, "go: %s %s/%s\n", info.Go, info.OS, info.Arch)
-			fmt.Fprintf(ios.Out, "blas: %s\n", info.BLAS)
-			return nil
+			return runVersion(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the version as JSON")
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	return cmd
+}
+
+func runVersion(_ context.Context, opts *VersionOptions) error {
+	info := Info{Version: opts.Version, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, BLAS: model.Backend}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				info.Commit = s.Value
+			}
+		}
+	}
+	w := opts.IO.Out
+	if opts.JSON {
+		return cmdutil.PrintJSON(w, info)
+	}
+	fmt.Fprintf(w, "olc %s\n", info.Version)
+	if info.Commit != "" {
+		fmt.Fprintf(w, "commit: %s\n", info.Commit)
+	}
+	fmt.Fprintf(w, "go: %s %s/%s\n", info.Go, info.OS, info.Arch)
+	fmt.Fprintf(w, "blas: %s\n", info.BLAS)
+	return nil
 }
