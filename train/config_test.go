@@ -223,3 +223,30 @@ func TestSchedule(t *testing.T) {
 		}
 	}
 }
+
+func TestParseOverrides(t *testing.T) {
+	got, err := ParseOverrides("--set", []string{"optimizer.lr=3e-4", " train.steps = 7", "output.name=run-1", "model.global_attention=false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Override{
+		{Key: "optimizer.lr", Value: 3e-4, Source: "--set optimizer.lr=3e-4"},
+		{Key: "train.steps", Value: int64(7), Source: "--set  train.steps = 7"},
+		{Key: "output.name", Value: "run-1", Source: "--set output.name=run-1"},
+		{Key: "model.global_attention", Value: false, Source: "--set model.global_attention=false"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ParseOverrides = %#v\nwant %#v", got, want)
+	}
+	_, err = ParseOverrides("--set", []string{"optimizer.lr", "=3", `data.train_file="x`})
+	errs := tomlconf.Unjoin(err)
+	if len(errs) != 3 {
+		t.Fatalf("%d errors, want 3: %v", len(errs), err)
+	}
+	for i, want := range []string{"--set optimizer.lr: want section.key=value", "--set =3: want section.key=value", `--set data.train_file="x: not a TOML value`} {
+		var ce *ConfigError
+		if !errors.As(errs[i], &ce) || !strings.HasPrefix(errs[i].Error(), want) {
+			t.Errorf("error %d = %v, want a ConfigError starting %q", i, errs[i], want)
+		}
+	}
+}

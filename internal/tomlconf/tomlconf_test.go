@@ -104,3 +104,25 @@ func TestWriteTable(t *testing.T) {
 		t.Errorf("round trip: %+v, %v", v, d.Err())
 	}
 }
+
+func TestParseValue(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want any
+	}{
+		{"3", int64(3)}, {" -7 ", int64(-7)}, {"3e-4", 3e-4}, {"0.5", 0.5}, {"true", true}, {"false", false},
+		{"t", "t"}, {"T", "T"}, {"1x", "1x"}, {"adam", "adam"}, {`"two words"`, "two words"}, {"'lit'", "lit"},
+	} {
+		got, err := ParseValue(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("ParseValue(%q) = %#v, %v; want %#v", c.in, got, err, c.want)
+		}
+	}
+	got, err := ParseValue("[1, 2, 3]")
+	if arr, ok := got.([]any); err != nil || !ok || len(arr) != 3 || arr[2] != int64(3) {
+		t.Errorf("ParseValue of an array = %#v, %v", got, err)
+	}
+	if _, err := ParseValue(`"unterminated`); err == nil || !strings.Contains(err.Error(), "not a TOML value") {
+		t.Errorf("unterminated string: %v", err)
+	}
+}

@@ -25,6 +25,7 @@ func NewCmdBench(ios *cmdutil.IOStreams) *cobra.Command {
 		Use:   "bench",
 		Short: "Measure olc on reference problems",
 		Args:  cmdutil.NoArgs,
+		RunE:  cmdutil.ShowHelp,
 	}
 	cmd.AddCommand(newCmdOptimize(ios, nil), newCmdScaling(ios, nil), newCmdModel(ios, nil))
 	return cmd

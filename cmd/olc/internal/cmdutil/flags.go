@@ -71,3 +71,8 @@ func ExactArgs(n int, what string) cobra.PositionalArgs {
 		return nil
 	}
 }
+
+// ShowHelp is the RunE of a command that only groups others: alone it
+// prints its help; with an argument, NoArgs has refused it as an unknown
+// command (a command without RunE would print its help and exit 0).
+func ShowHelp(cmd *cobra.Command, _ []string) error { return cmd.Help() }

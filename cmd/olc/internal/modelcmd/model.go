@@ -23,6 +23,7 @@ func NewCmdModel(ios *cmdutil.IOStreams) *cobra.Command {
 		Use:   "model",
 		Short: "Create and describe Longformer models (config.json + model.safetensors folders)",
 		Args:  cmdutil.NoArgs,
+		RunE:  cmdutil.ShowHelp,
 	}
 	cmd.AddCommand(newCmdInit(ios, nil), newCmdInfo(ios, nil))
 	return cmd

@@ -43,9 +43,7 @@ by SIGTERM); an interrupted run resumes when the same command runs again.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmd.Help()
-		},
+		RunE:          cmdutil.ShowHelp,
 	}
 	cmd.SetOut(ios.Out)
 	cmd.SetErr(ios.ErrOut)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"os"
 	"runtime"
@@ -20,9 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
-	"github.com/olc-toolkit/olc/experiments"
 	"github.com/olc-toolkit/olc/internal/plotstyle"
-	"github.com/olc-toolkit/olc/optimize"
 	"github.com/olc-toolkit/olc/scaling"
 	"github.com/olc-toolkit/olc/scaling/scalingplot"
 )
@@ -388,90 +385,15 @@ func loadData(ctx context.Context, opts *FitOptions, vars []string, optional boo
 	if err != nil {
 		return nil, source, err
 	}
-	d, err := studyData(study, trials, vars, optional, cols)
+	var d *scaling.Data
+	if optional {
+		d, err = scaling.ReadTrialsAll(study.Name, trials, cols)
+	} else {
+		law, _ := scaling.LawByName(opts.Law)
+		d, err = scaling.ReadTrials(study.Name, trials, law, cols)
+	}
 	if err != nil {
 		return nil, source, cmdutil.Usagef("%s: %v", source, err)
 	}
 	return d, source, nil
-}
-
-// studyData takes the points from a study's complete trials: each column is
-// a numeric parameter or a metric of the trial.
-func studyData(study *experiments.Study, trials []experiments.Trial, vars []string, optional bool, cols scaling.Columns) (*scaling.Data, error) {
-	d := &scaling.Data{Vars: map[string][]float64{}}
-	lookup := func(t *experiments.Trial, name string) (float64, error) {
-		if v, ok := t.Params[name]; ok {
-			switch x := v.(type) {
-			case float64:
-				return x, nil
-			case int64:
-				return float64(x), nil
-			}
-			return 0, &scaling.DataError{Label: fmt.Sprintf("trial %d", t.Number), Column: name, Msg: fmt.Sprintf("the parameter's value %v is not a number", v)}
-		}
-		if v, ok := t.Metrics[name]; ok {
-			return v, nil
-		}
-		params := slices.Sorted(maps.Keys(t.Params))
-		metrics := slices.Sorted(maps.Keys(t.Metrics))
-		return 0, &scaling.DataError{Label: fmt.Sprintf("trial %d", t.Number), Column: name, Msg: fmt.Sprintf("no such parameter or metric; the trial has parameters %s and metrics %s", strings.Join(params, ", "), strings.Join(metrics, ", "))}
-	}
-	if optional {
-		// Keep the variables the first complete trial has.
-		var kept []string
-		for i := range trials {
-			t := &trials[i]
-			if t.State != optimize.Complete {
-				continue
-			}
-			for _, v := range vars {
-				_, mapped := cols.Vars[v]
-				_, err := lookup(t, cols.Of(v))
-				if err == nil || mapped || (v == "D" && cols.Compute != "") {
-					kept = append(kept, v)
-				}
-			}
-			break
-		}
-		vars = kept
-	}
-	for i := range trials {
-		t := &trials[i]
-		if t.State != optimize.Complete {
-			continue
-		}
-		for _, v := range vars {
-			name := cols.Of(v)
-			x, err := lookup(t, name)
-			if err != nil && v == "D" && cols.Compute != "" {
-				var c, n float64
-				if c, err = lookup(t, cols.Compute); err == nil {
-					if n, err = lookup(t, cols.Of("N")); err == nil {
-						x = scaling.TokensFromFLOPs(c, n)
-					}
-				}
-			}
-			if err != nil {
-				return nil, err
-			}
-			d.Vars[v] = append(d.Vars[v], x)
-		}
-		y, err := lookup(t, cols.Of("loss"))
-		if err != nil {
-			return nil, err
-		}
-		d.Loss = append(d.Loss, y)
-		if cols.Compute != "" {
-			c, err := lookup(t, cols.Compute)
-			if err != nil {
-				return nil, err
-			}
-			d.Compute = append(d.Compute, c)
-		}
-		d.Labels = append(d.Labels, fmt.Sprintf("trial %d", t.Number))
-	}
-	if d.Len() == 0 {
-		return nil, fmt.Errorf("the study %s has no complete trial", study.Name)
-	}
-	return d, nil
 }

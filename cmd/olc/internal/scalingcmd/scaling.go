@@ -25,6 +25,7 @@ Laws: chinchilla  L(N, D) = E + A/N^alpha + B/D^beta
       power       L(x) = E + A*x^(-alpha)       power2    L(x) = A*x^(-alpha)
       context     L(c) = (alpha/c)^beta + gamma  (loss against context length)`,
 		Args: cmdutil.NoArgs,
+		RunE: cmdutil.ShowHelp,
 	}
 	cmd.AddCommand(newCmdFit(ios, nil), newCmdPredict(ios, nil), newCmdGenerate(ios, nil))
 	return cmd

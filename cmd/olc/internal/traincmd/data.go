@@ -19,6 +19,7 @@ func NewCmdData(ios *cmdutil.IOStreams) *cobra.Command {
 		Use:   "data",
 		Short: "Generate synthetic long-context data sets (SQuAD-format JSON)",
 		Args:  cmdutil.NoArgs,
+		RunE:  cmdutil.ShowHelp,
 	}
 	cmd.AddCommand(newCmdGenerate(ios, nil))
 	return cmd
