@@ -64,11 +64,14 @@ type Config struct {
 	Study      StudyConfig
 	Space      *optimize.Space
 	Random     RandomConfig
-	Bayes      optimize.BayesOptions
-	// BayesNInitialSet records that the config gives n_initial.
-	BayesNInitialSet bool
-	Objective        ObjectiveConfig
-	doc              *tomlconf.Doc
+	// Bayes are [sampler.bayes]'s options: optimize.DefaultBayesOptions
+	// for the space, with the keys the config gives.
+	Bayes optimize.BayesOptions
+	// nInitialSet records that the config gives n_initial (which may then
+	// not exceed the trials).
+	nInitialSet bool
+	Objective   ObjectiveConfig
+	doc         *tomlconf.Doc
 }
 
 // StudyConfig is the [study] table.
@@ -222,8 +225,13 @@ func (c *Config) parseBayes(samplers tomlconf.Section) {
 	d := c.doc
 	b, _ := samplers.Table("bayes")
 	b.Only("acquisition", "n_initial", "xi", "kappa", "deterministic", "candidates")
+	d0 := 0
+	if c.Space != nil {
+		d0 = c.Space.Len()
+	}
+	c.Bayes = optimize.DefaultBayesOptions(d0)
 	o := &c.Bayes
-	o.Acquisition = b.Str("acquisition", "")
+	o.Acquisition = b.Str("acquisition", o.Acquisition)
 	if b.Has("acquisition") && o.Acquisition != optimize.AcquisitionUCB && o.Acquisition != optimize.AcquisitionEI && o.Acquisition != optimize.AcquisitionPI {
 		d.Fail("sampler.bayes.acquisition", "unknown acquisition %q; allowed: ucb, ei, pi", o.Acquisition)
 	}
@@ -233,21 +241,21 @@ func (c *Config) parseBayes(samplers tomlconf.Section) {
 			d.Fail("sampler.bayes.n_initial", "must be a positive integer (got %d)", n)
 		}
 		o.NInitial = int(min(max(n, 1), 1_000_000))
-		c.BayesNInitialSet = true
+		c.nInitialSet = true
 	}
 	if b.Has("xi") {
 		xi, _ := b.Number("xi")
 		if !(xi >= 0) || math.IsInf(xi, 0) {
 			d.Fail("sampler.bayes.xi", "must be a non-negative number (got %v)", xi)
 		}
-		o.Xi, o.XiZero = max(xi, 0), xi == 0
+		o.Xi = max(xi, 0)
 	}
 	if b.Has("kappa") {
 		k, _ := b.Number("kappa")
 		if !(k >= 0) || math.IsInf(k, 0) {
 			d.Fail("sampler.bayes.kappa", "must be a non-negative number (got %v)", k)
 		}
-		o.Kappa, o.KappaZero = max(k, 0), k == 0
+		o.Kappa = max(k, 0)
 	}
 	o.Deterministic = b.Bool("deterministic")
 	if b.Has("candidates") {
@@ -551,7 +559,7 @@ func (c *Config) Plan() (*Plan, error) {
 		p.Sampler = r
 		id.SamplerOptions = map[string]any{"random": map[string]any{"qmc": c.Random.QMC}}
 	case "bayes":
-		if c.BayesNInitialSet && p.Trials > 0 && c.Bayes.NInitial > p.Trials {
+		if c.nInitialSet && p.Trials > 0 && c.Bayes.NInitial > p.Trials {
 			d.Fail("sampler.bayes.n_initial", "%d start-up points exceed the %d trials wanted; the model would never be used", c.Bayes.NInitial, p.Trials)
 			return nil, d.Err()
 		}

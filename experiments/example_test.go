@@ -31,7 +31,7 @@ func ExampleOptimize() {
 	if err != nil {
 		panic(err)
 	}
-	res, err := experiments.Optimize(context.Background(), space, f, experiments.Settings{
+	res, err := experiments.Optimize(context.Background(), space, f, experiments.OptimizeOptions{
 		Trials:   grid.Size(),
 		Sampler:  grid,
 		Parallel: 4,
@@ -55,8 +55,8 @@ func ExampleOptimize_random() {
 		lr := p["lr"].(float64)
 		return (lr - 3e-3) * (lr - 3e-3), nil
 	}
-	a, _ := experiments.Optimize(context.Background(), space, f, experiments.Settings{Trials: 50, Seed: 42})
-	b, _ := experiments.Optimize(context.Background(), space, f, experiments.Settings{Trials: 50, Seed: 42})
+	a, _ := experiments.Optimize(context.Background(), space, f, experiments.OptimizeOptions{Trials: 50, Seed: 42})
+	b, _ := experiments.Optimize(context.Background(), space, f, experiments.OptimizeOptions{Trials: 50, Seed: 42})
 	fmt.Println(a.BestTrial == b.BestTrial, a.BestParams.Equal(b.BestParams))
 	fmt.Printf("best lr within 20%% of 3e-3: %v\n", a.BestParams["lr"].(float64) > 2.4e-3 && a.BestParams["lr"].(float64) < 3.6e-3)
 	// Output:

@@ -12,9 +12,9 @@ import (
 // Func is a function for Optimize to optimize.
 type Func func(ctx context.Context, p optimize.Params) (float64, error)
 
-// Settings configure Optimize. The zero value of every field but Trials is
+// OptimizeOptions configure Optimize. The zero value of every field but Trials is
 // valid.
-type Settings struct {
+type OptimizeOptions struct {
 	// Trials is the number of complete evaluations wanted.
 	Trials int
 	// Direction defaults to optimize.Minimize.
@@ -50,7 +50,7 @@ type Result struct {
 // objective, reporting the metric "value". It returns the result together
 // with the runner's error when the run stopped early (ErrInterrupted, a
 // *FailuresError) after some trials completed.
-func Optimize(ctx context.Context, space *optimize.Space, f Func, s Settings) (*Result, error) {
+func Optimize(ctx context.Context, space *optimize.Space, f Func, s OptimizeOptions) (*Result, error) {
 	if s.Trials <= 0 {
 		return nil, fmt.Errorf("optimize: Trials must be positive, not %d", s.Trials)
 	}

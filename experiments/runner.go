@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -70,7 +71,12 @@ type Runner struct {
 	// goroutine at a time. It must return quickly.
 	OnEvent func(Event)
 
-	// State of a run, guarded by mu.
+	// State of a run, guarded by mu. A worker holds mu from the proposal
+	// of a trial to its creation in the store (next): the sampler must see
+	// every trial this process has started, the one just proposed by
+	// another worker included, or two workers would propose the same point
+	// (Bayes takes running trials as fantasies). A proposal can take
+	// seconds, so the heartbeat does not take mu: it reads beating.
 	mu        sync.Mutex
 	cond      *sync.Cond
 	trials    []*Trial
@@ -87,6 +93,11 @@ type Runner struct {
 	started   int
 	stopped   int
 	owner     string
+
+	// beating holds the IDs of ours, for the heartbeat; guarded by
+	// beatMu, which is taken under mu, never the other way round.
+	beatMu  sync.Mutex
+	beating map[int64]bool
 }
 
 // EventKind says what happened to a trial.
@@ -166,6 +177,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	r.owner = host + ":" + strconv.Itoa(os.Getpid())
 	r.cond = sync.NewCond(&r.mu)
 	r.ours = map[int64]*Trial{}
+	r.beating = map[int64]bool{}
 	r.retryQ, r.best, r.streak, r.exhausted, r.gaveUp, r.fatal, r.started, r.stopped = nil, nil, 0, false, false, nil, 0, 0
 
 	expired, err := r.load(ctx, staleAfter)
@@ -436,6 +448,7 @@ func (r *Runner) next(ctx context.Context) *Trial {
 			r.append(t)
 		}
 		r.ours[t.ID] = t
+		r.setBeating(t.ID, true)
 		r.started++
 		r.emit(TrialStarted, t)
 		return t
@@ -471,6 +484,7 @@ func (r *Runner) finish(ctx context.Context, t *Trial, out Outcome, runErr error
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.ours, t.ID)
+	r.setBeating(t.ID, false)
 	switch {
 	case errors.Is(err, ErrNotRunning):
 		// Another process took the trial for lost; the store says failed.
@@ -509,6 +523,18 @@ func (r *Runner) maxFailures() int {
 	return r.MaxFailures
 }
 
+// setBeating adds a running trial of this run to the heartbeat's list, or
+// takes it off.
+func (r *Runner) setBeating(id int64, on bool) {
+	r.beatMu.Lock()
+	defer r.beatMu.Unlock()
+	if on {
+		r.beating[id] = true
+	} else {
+		delete(r.beating, id)
+	}
+}
+
 // heartbeat refreshes the heartbeat of this run's running trials until
 // stop is closed.
 func (r *Runner) heartbeat(ctx context.Context, interval time.Duration, stop <-chan struct{}, done chan<- struct{}) {
@@ -521,12 +547,9 @@ func (r *Runner) heartbeat(ctx context.Context, interval time.Duration, stop <-c
 			return
 		case <-tick.C:
 		}
-		r.mu.Lock()
-		ids := make([]int64, 0, len(r.ours))
-		for id := range r.ours {
-			ids = append(ids, id)
-		}
-		r.mu.Unlock()
+		r.beatMu.Lock()
+		ids := slices.Collect(maps.Keys(r.beating))
+		r.beatMu.Unlock()
 		if len(ids) > 0 {
 			// A failed heartbeat is retried at the next tick; a trial
 			// whose heartbeats keep failing may be taken for lost, and its

@@ -387,3 +387,68 @@ func TestRunnerHeartbeats(t *testing.T) {
 		t.Errorf("the heartbeat advanced %d times while the trial ran, want 3", advanced)
 	}
 }
+
+// slowSampler makes its second proposal take a while, as a Bayesian
+// proposal on a long history does.
+type slowSampler struct {
+	optimize.Sampler
+	calls      int
+	from, till time.Time
+	mu         sync.Mutex
+}
+
+func (s *slowSampler) Propose(ctx context.Context, h *optimize.History) (optimize.Proposal, error) {
+	s.mu.Lock()
+	s.calls++
+	slow := s.calls == 2
+	s.mu.Unlock()
+	if slow {
+		from := time.Now()
+		time.Sleep(400 * time.Millisecond)
+		s.mu.Lock()
+		s.from, s.till = from, time.Now()
+		s.mu.Unlock()
+	}
+	return s.Sampler.Propose(ctx, h)
+}
+
+// TestHeartbeatsGoOnDuringAProposal: the runner holds its lock while a
+// worker proposes; the heartbeat of the other workers' trials must not wait
+// for it, or a slow proposal would make them look lost.
+func TestHeartbeatsGoOnDuringAProposal(t *testing.T) {
+	f := newFixture(t, experiments.NewMemoryStore(), "random")
+	slow := &slowSampler{Sampler: f.sampler(t)}
+	var beats []time.Time
+	obj := experiments.ObjectiveFunc(func(ctx context.Context, r experiments.TrialRun) (experiments.Outcome, error) {
+		if r.Number == 0 {
+			last := time.Time{}
+			for end := time.Now().Add(700 * time.Millisecond); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
+				tr, _ := f.store.Trials(ctx, f.study.ID, 0)
+				if hb := tr[0].Heartbeat; hb.After(last) {
+					last = hb
+					beats = append(beats, hb)
+				}
+			}
+		}
+		return sphere(ctx, r)
+	})
+	r := f.runner(t, obj, 2)
+	r.Sampler, r.Parallel, r.HeartbeatInterval = slow, 2, 20*time.Millisecond
+	if _, err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if slow.till.IsZero() {
+		t.Fatal("the second proposal never ran")
+	}
+	during := 0
+	for _, b := range beats {
+		if b.After(slow.from) && b.Before(slow.till) {
+			during++
+		}
+	}
+	// 400 ms at one beat per 20 ms: 20; a heartbeat blocked on the lock
+	// gives none.
+	if during < 5 {
+		t.Errorf("%d heartbeats of trial 0 during the 400 ms proposal, want at least 5", during)
+	}
+}

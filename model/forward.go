@@ -54,8 +54,36 @@ type State[T Float] struct {
 // padding gets pad_token_id. The sequence needs no padding to a multiple
 // of the window: the attention kernel handles any length.
 func (m *Model[T]) Forward(ids []int, mask []int8, opts Options) (*State[T], error) {
+	st, err := m.newState(ids, mask, opts)
+	if err != nil {
+		return nil, err
+	}
+	d := m.Config.HiddenSize
+	return m.forwardEmbeddings(st, m.embed(st, func(i int) []T { return m.Word.W[ids[i]*d : (ids[i]+1)*d] }))
+}
+
+// ForwardEmbeds is Forward from given input embeddings (n × d, the word
+// embeddings' place), for probing gradients with respect to them. The
+// sequence counts as n tokens of bos_token_id for validation.
+func (m *Model[T]) ForwardEmbeds(embeds []T, mask []int8, opts Options) (*State[T], error) {
+	d := m.Config.HiddenSize
+	n := len(embeds) / d
+	ids := make([]int, n)
+	for i := range ids {
+		ids[i] = m.Config.BosTokenID
+	}
+	st, err := m.newState(ids, mask, opts)
+	if err != nil {
+		return nil, err
+	}
+	return m.forwardEmbeddings(st, m.embed(st, func(i int) []T { return embeds[i*d : (i+1)*d] }))
+}
+
+// newState checks one input sequence and sets up its state: the mask after
+// the global-attention switch, and the position ids.
+func (m *Model[T]) newState(ids []int, mask []int8, opts Options) (*State[T], error) {
 	cfg := &m.Config
-	n, d := len(ids), cfg.HiddenSize
+	n := len(ids)
 	if mask == nil {
 		mask = make([]int8, n)
 		for i := range mask {
@@ -85,39 +113,21 @@ func (m *Model[T]) Forward(ids []int, mask []int8, opts Options) (*State[T], err
 			return nil, fmt.Errorf("model: %d tokens exceed the %d positions of max_position_embeddings", real, cfg.MaxTokens())
 		}
 	}
-	emb := make([]T, n*d)
-	for i, id := range ids {
-		row := emb[i*d : (i+1)*d]
-		copy(row, m.Word.W[id*d:(id+1)*d])
-		axpy(1, m.Pos.W[st.pos[i]*d:(st.pos[i]+1)*d], row)
-		axpy(1, m.Type.W[:d], row)
-	}
-	return m.forwardEmbeddings(st, emb)
+	return st, nil
 }
 
-// ForwardEmbeds is Forward from given input embeddings (n × d, the word
-// embeddings' place), for probing gradients with respect to them.
-func (m *Model[T]) ForwardEmbeds(embeds []T, mask []int8, opts Options) (*State[T], error) {
+// embed returns the embedding sums (n × d) of st's tokens: word(i), the
+// word embedding's place, plus the position and token-type embeddings.
+func (m *Model[T]) embed(st *State[T], word func(i int) []T) []T {
 	d := m.Config.HiddenSize
-	n := len(embeds) / d
-	ids := make([]int, n)
-	for i := range ids {
-		ids[i] = m.Config.BosTokenID
-	}
-	st, err := m.Forward(ids, mask, opts)
-	if err != nil {
-		return nil, err
-	}
-	// Redo the sum with the given embeddings.
-	emb := make([]T, n*d)
-	for i := range n {
+	emb := make([]T, st.N*d)
+	for i := range st.N {
 		row := emb[i*d : (i+1)*d]
-		copy(row, embeds[i*d:(i+1)*d])
+		copy(row, word(i))
 		axpy(1, m.Pos.W[st.pos[i]*d:(st.pos[i]+1)*d], row)
 		axpy(1, m.Type.W[:d], row)
 	}
-	st.layers = nil
-	return m.forwardEmbeddings(st, emb)
+	return emb
 }
 
 func (m *Model[T]) forwardEmbeddings(st *State[T], emb []T) (*State[T], error) {

@@ -47,13 +47,11 @@ type BayesOptions struct {
 	NInitial int
 	// Xi is the margin by which EI and PI ask a point to beat the
 	// incumbent, in standard deviations of the values so far (default
-	// 0.01). Set XiZero to use 0.
-	Xi     float64
-	XiZero bool
-	// Kappa weighs the standard deviation in UCB (default 2). Set
-	// KappaZero to use 0 (pure exploitation of the posterior mean).
-	Kappa     float64
-	KappaZero bool
+	// 0.01).
+	Xi float64
+	// Kappa weighs the standard deviation in UCB (default 2; 0 is pure
+	// exploitation of the posterior mean).
+	Kappa float64
 	// Deterministic fixes the model's noise at gp.MinNoise, for
 	// objectives that give the same value at the same point.
 	Deterministic bool
@@ -66,42 +64,36 @@ type BayesOptions struct {
 	LocalStarts int
 }
 
-// withDefaults fills the defaults for a d-dimensional space.
-func (o BayesOptions) withDefaults(d int) BayesOptions {
-	if o.Acquisition == "" {
-		o.Acquisition = AcquisitionUCB
+// DefaultBayesOptions returns the default options for a d-dimensional
+// space, each as its field documents; change fields of the result to
+// depart from them. Every field is used as it is: a zero Kappa or Xi is
+// zero.
+func DefaultBayesOptions(d int) BayesOptions {
+	return BayesOptions{
+		Acquisition: AcquisitionUCB,
+		NInitial:    max(10, 2*d),
+		Xi:          0.01,
+		Kappa:       2,
+		Candidates:  2048,
+		LocalStarts: 5,
 	}
-	if o.NInitial <= 0 {
-		o.NInitial = max(10, 2*d)
-	}
-	if o.Xi == 0 && !o.XiZero {
-		o.Xi = 0.01
-	}
-	if o.Kappa == 0 && !o.KappaZero {
-		o.Kappa = 2
-	}
-	if o.Candidates <= 0 {
-		o.Candidates = 2048
-	}
-	if o.LocalStarts <= 0 {
-		o.LocalStarts = 5
-	}
-	return o
 }
 
 // Validate reports a bad option, naming it as configs spell it.
 func (o BayesOptions) Validate() error {
 	switch {
-	case o.Acquisition != "" && o.Acquisition != AcquisitionEI && o.Acquisition != AcquisitionUCB && o.Acquisition != AcquisitionPI:
+	case o.Acquisition != AcquisitionEI && o.Acquisition != AcquisitionUCB && o.Acquisition != AcquisitionPI:
 		return &ParamError{Key: "acquisition", Msg: fmt.Sprintf("unknown acquisition %q; allowed: ei, ucb, pi", o.Acquisition)}
-	case o.NInitial < 0:
+	case o.NInitial < 1:
 		return &ParamError{Key: "n_initial", Msg: fmt.Sprintf("must be positive (got %d)", o.NInitial)}
 	case o.Xi < 0 || math.IsNaN(o.Xi) || math.IsInf(o.Xi, 0):
 		return &ParamError{Key: "xi", Msg: fmt.Sprintf("must be a non-negative number (got %v)", o.Xi)}
 	case o.Kappa < 0 || math.IsNaN(o.Kappa) || math.IsInf(o.Kappa, 0):
 		return &ParamError{Key: "kappa", Msg: fmt.Sprintf("must be a non-negative number (got %v)", o.Kappa)}
-	case o.Candidates < 0 || o.Candidates > 1<<20:
+	case o.Candidates < 1 || o.Candidates > 1<<20:
 		return &ParamError{Key: "candidates", Msg: fmt.Sprintf("must be from 1 to %d (got %d)", 1<<20, o.Candidates)}
+	case o.LocalStarts < 0:
+		return &ParamError{Key: "local_starts", Msg: fmt.Sprintf("must not be negative (got %d)", o.LocalStarts)}
 	}
 	return nil
 }
@@ -169,7 +161,8 @@ type Bayes struct {
 
 var _ Sampler = (*Bayes)(nil)
 
-// NewBayes returns Bayesian optimization over space.
+// NewBayes returns Bayesian optimization over space with opts, which
+// start from DefaultBayesOptions(space.Len()).
 func NewBayes(space *Space, seed uint64, opts BayesOptions) (*Bayes, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -179,7 +172,7 @@ func NewBayes(space *Space, seed uint64, opts BayesOptions) (*Bayes, error) {
 	}
 	d := space.Len()
 	return &Bayes{
-		space: space, seed: seed, opts: opts.withDefaults(d), enc: newEncoder(space),
+		space: space, seed: seed, opts: opts, enc: newEncoder(space),
 		start: qmc.NewHalton(d, rand.NewPCG(mix(seed), mix(seed^0x51afd6ed4f7b9a1b))),
 		cands: qmc.NewHalton(d, rand.NewPCG(mix(seed^0x2545f4914f6cdd1d), mix(seed+7))),
 	}, nil
@@ -188,7 +181,7 @@ func NewBayes(space *Space, seed uint64, opts BayesOptions) (*Bayes, error) {
 // Name returns "bayes".
 func (b *Bayes) Name() string { return "bayes" }
 
-// Options returns the options in use, defaults filled in.
+// Options returns the options in use.
 func (b *Bayes) Options() BayesOptions { return b.opts }
 
 // Timings returns how the last model-based proposal spent its time.

@@ -46,14 +46,14 @@ func forrester(p optimize.Params) float64 {
 func TestBayesFindsOptimum1D(t *testing.T) {
 	space := mustSpace(t, optimize.Param{Name: "x", Kind: optimize.Float, Low: 0, High: 1})
 	for _, acq := range []string{"ucb", "ei", "pi"} {
-		s := must(optimize.NewBayes(space, 1, optimize.BayesOptions{Acquisition: acq}))
+		s := must(optimize.NewBayes(space, 1, bayesOpts(space, func(o *optimize.BayesOptions) { o.Acquisition = acq })))
 		h := run(t, s, forrester, 20, optimize.Minimize)
 		if b := best(h); b > -6.0207+1e-3 {
 			t.Errorf("%s: best after 20 evaluations %.6f, want within 1e-3 of -6.020740", acq, b)
 		}
 	}
 	// Maximizing −f finds the same point.
-	s := must(optimize.NewBayes(space, 1, optimize.BayesOptions{}))
+	s := must(optimize.NewBayes(space, 1, optimize.DefaultBayesOptions(space.Len())))
 	h := run(t, s, func(p optimize.Params) float64 { return -forrester(p) }, 20, optimize.Maximize)
 	if b := best(h); b < 6.0207-1e-3 {
 		t.Errorf("maximize: best %.6f, want within 1e-3 of 6.020740", b)
@@ -68,9 +68,9 @@ func TestBayesDeterministic(t *testing.T) {
 	f := func(p optimize.Params) float64 {
 		return functions.Branin([]float64{p["x1"].(float64), p["x2"].(float64)})
 	}
-	a := run(t, must(optimize.NewBayes(space, 7, optimize.BayesOptions{})), f, 18, optimize.Minimize)
-	b := run(t, must(optimize.NewBayes(space, 7, optimize.BayesOptions{})), f, 18, optimize.Minimize)
-	c := run(t, must(optimize.NewBayes(space, 8, optimize.BayesOptions{})), f, 18, optimize.Minimize)
+	a := run(t, must(optimize.NewBayes(space, 7, optimize.DefaultBayesOptions(space.Len()))), f, 18, optimize.Minimize)
+	b := run(t, must(optimize.NewBayes(space, 7, optimize.DefaultBayesOptions(space.Len()))), f, 18, optimize.Minimize)
+	c := run(t, must(optimize.NewBayes(space, 8, optimize.DefaultBayesOptions(space.Len()))), f, 18, optimize.Minimize)
 	differ := false
 	for i := range a.Trials {
 		if !a.Trials[i].Params.Equal(b.Trials[i].Params) {
@@ -82,8 +82,8 @@ func TestBayesDeterministic(t *testing.T) {
 		t.Error("seeds 7 and 8 gave the same proposals")
 	}
 	// A fresh sampler on the same history proposes the same next point.
-	p1, _ := must(optimize.NewBayes(space, 7, optimize.BayesOptions{})).Propose(context.Background(), a)
-	s := must(optimize.NewBayes(space, 7, optimize.BayesOptions{}))
+	p1, _ := must(optimize.NewBayes(space, 7, optimize.DefaultBayesOptions(space.Len()))).Propose(context.Background(), a)
+	s := must(optimize.NewBayes(space, 7, optimize.DefaultBayesOptions(space.Len())))
 	p2, _ := s.Propose(context.Background(), a)
 	if !p1.Params.Equal(p2.Params) {
 		t.Errorf("resumed proposals differ: %v vs %v", p1.Params, p2.Params)
@@ -106,7 +106,7 @@ func TestBayesDiscreteSpaces(t *testing.T) {
 		}
 		return v
 	}
-	s := must(optimize.NewBayes(space, 3, optimize.BayesOptions{NInitial: 4}))
+	s := must(optimize.NewBayes(space, 3, bayesOpts(space, func(o *optimize.BayesOptions) { o.NInitial = 4 })))
 	h := &optimize.History{Direction: optimize.Minimize}
 	seen := map[string]bool{}
 	for i := range 36 {
@@ -129,7 +129,7 @@ func TestBayesDiscreteSpaces(t *testing.T) {
 	}
 	// Log-scaled integers stay in range too.
 	logSpace := mustSpace(t, optimize.Param{Name: "batch", Kind: optimize.Int, Low: 1, High: 1024, Log: true})
-	h2 := run(t, must(optimize.NewBayes(logSpace, 1, optimize.BayesOptions{NInitial: 3})), func(p optimize.Params) float64 {
+	h2 := run(t, must(optimize.NewBayes(logSpace, 1, bayesOpts(logSpace, func(o *optimize.BayesOptions) { o.NInitial = 3 }))), func(p optimize.Params) float64 {
 		return math.Abs(math.Log2(float64(p["batch"].(int64))) - 6)
 	}, 15, optimize.Minimize)
 	if b := best(h2); b != 0 {
@@ -148,7 +148,7 @@ func TestBayesParallelProposals(t *testing.T) {
 	f := func(p optimize.Params) float64 {
 		return functions.Branin([]float64{p["x1"].(float64), p["x2"].(float64)})
 	}
-	s := must(optimize.NewBayes(space, 2, optimize.BayesOptions{}))
+	s := must(optimize.NewBayes(space, 2, optimize.DefaultBayesOptions(space.Len())))
 	h := run(t, s, f, 15, optimize.Minimize)
 	var batch []optimize.Params
 	for i := range 4 {
@@ -193,7 +193,7 @@ func TestBayesRecommend(t *testing.T) {
 	if best(h) != -0.08 {
 		t.Fatalf("the lucky draw %d is not the best observed", lucky)
 	}
-	s := must(optimize.NewBayes(space, 1, optimize.BayesOptions{}))
+	s := must(optimize.NewBayes(space, 1, optimize.DefaultBayesOptions(space.Len())))
 	rec, ok, err := s.Recommend(context.Background(), h)
 	if err != nil || !ok {
 		t.Fatalf("Recommend: %v, %v", ok, err)
@@ -204,7 +204,7 @@ func TestBayesRecommend(t *testing.T) {
 	if math.Abs(rec.Mean) > 0.05 {
 		t.Errorf("posterior mean at the recommended trial %.3f, want near 0", rec.Mean)
 	}
-	det := must(optimize.NewBayes(space, 1, optimize.BayesOptions{Deterministic: true}))
+	det := must(optimize.NewBayes(space, 1, bayesOpts(space, func(o *optimize.BayesOptions) { o.Deterministic = true })))
 	if _, ok, _ := det.Recommend(context.Background(), h); ok {
 		t.Error("a deterministic model recommended by posterior mean")
 	}
@@ -220,15 +220,22 @@ func TestBayesRecommend(t *testing.T) {
 }
 
 func TestBayesOptionsValidate(t *testing.T) {
+	with := func(set func(*optimize.BayesOptions)) optimize.BayesOptions {
+		o := optimize.DefaultBayesOptions(2)
+		set(&o)
+		return o
+	}
 	cases := []struct {
 		o   optimize.BayesOptions
 		key string
 	}{
-		{optimize.BayesOptions{Acquisition: "ts"}, "acquisition"},
-		{optimize.BayesOptions{Kappa: -1}, "kappa"},
-		{optimize.BayesOptions{Xi: -0.1}, "xi"},
-		{optimize.BayesOptions{NInitial: -2}, "n_initial"},
-		{optimize.BayesOptions{Candidates: -5}, "candidates"},
+		{with(func(o *optimize.BayesOptions) { o.Acquisition = "ts" }), "acquisition"},
+		{optimize.BayesOptions{}, "acquisition"}, // the zero value is no set of options
+		{with(func(o *optimize.BayesOptions) { o.Kappa = -1 }), "kappa"},
+		{with(func(o *optimize.BayesOptions) { o.Xi = -0.1 }), "xi"},
+		{with(func(o *optimize.BayesOptions) { o.NInitial = 0 }), "n_initial"},
+		{with(func(o *optimize.BayesOptions) { o.Candidates = -5 }), "candidates"},
+		{with(func(o *optimize.BayesOptions) { o.LocalStarts = -1 }), "local_starts"},
 	}
 	for _, c := range cases {
 		var pe *optimize.ParamError
@@ -236,16 +243,23 @@ func TestBayesOptionsValidate(t *testing.T) {
 			t.Errorf("Validate(%+v) = %v, want an error on %s", c.o, err, c.key)
 		}
 	}
-	space := mustSpace(t, optimize.Param{Name: "x", Kind: optimize.Float, Low: 0, High: 1})
-	b := must(optimize.NewBayes(space, 0, optimize.BayesOptions{}))
-	if o := b.Options(); o.Acquisition != "ucb" || o.NInitial != 10 || o.Xi != 0.01 || o.Kappa != 2 || o.Candidates != 2048 {
+	if o := optimize.DefaultBayesOptions(1); o.Acquisition != "ucb" || o.NInitial != 10 || o.Xi != 0.01 || o.Kappa != 2 || o.Candidates != 2048 || o.LocalStarts != 5 {
 		t.Errorf("defaults = %+v", o)
 	}
-	eight := make([]optimize.Param, 8)
-	for i := range eight {
-		eight[i] = optimize.Param{Name: string(rune('a' + i)), Kind: optimize.Float, Low: 0, High: 1}
-	}
-	if o := must(optimize.NewBayes(mustSpace(t, eight...), 0, optimize.BayesOptions{})).Options(); o.NInitial != 16 {
+	if o := optimize.DefaultBayesOptions(8); o.NInitial != 16 {
 		t.Errorf("n_initial default in 8-d = %d, want 2·d = 16", o.NInitial)
 	}
+	// Zero is a value, not a request for the default.
+	space := mustSpace(t, optimize.Param{Name: "x", Kind: optimize.Float, Low: 0, High: 1})
+	zero := with(func(o *optimize.BayesOptions) { o.Kappa, o.Xi = 0, 0 })
+	if o := must(optimize.NewBayes(space, 0, zero)).Options(); o.Kappa != 0 || o.Xi != 0 {
+		t.Errorf("kappa and xi 0 became %v and %v", o.Kappa, o.Xi)
+	}
+}
+
+// bayesOpts returns the default options for space with set applied.
+func bayesOpts(space *optimize.Space, set func(*optimize.BayesOptions)) optimize.BayesOptions {
+	o := optimize.DefaultBayesOptions(space.Len())
+	set(&o)
+	return o
 }

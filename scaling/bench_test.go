@@ -24,7 +24,7 @@ func benchmarkGrid(b *testing.B, workers int) {
 	starts := sparseStarts(Chinchilla{}, 10)
 	b.ResetTimer()
 	for range b.N {
-		if _, err := Fit(context.Background(), Chinchilla{}, d, Options{Bootstrap: -1, Starts: starts, Workers: workers}); err != nil {
+		if _, err := Fit(context.Background(), Chinchilla{}, d, optsWith(func(o *Options) { o.Bootstrap = 0; o.Starts = starts; o.Workers = workers })); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -42,7 +42,7 @@ func BenchmarkBootstrap100(b *testing.B) {
 	d := hoffmannData(b, 0.02, 1)
 	starts := sparseStarts(Chinchilla{}, 45)
 	for range b.N {
-		res, err := Fit(context.Background(), Chinchilla{}, d, Options{Bootstrap: 100, Starts: starts})
+		res, err := Fit(context.Background(), Chinchilla{}, d, optsWith(func(o *Options) { o.Bootstrap = 100; o.Starts = starts }))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -3,7 +3,7 @@
 //
 // # Laws
 //
-// A Law is a parametric model of the loss as a function of one or two
+// A [Law] is a parametric model of the loss as a function of one or two
 // variables (model size N, data D, compute, context length c). Each law is
 // fitted in log space: the residual of point i is log L̂(x_i; θ) − log L_i,
 // and θ holds the positive parameters as logarithms, so that sums of power
@@ -21,7 +21,7 @@
 //
 // # Fitting
 //
-// Fit follows Hoffmann et al.'s Approach 3 as Besiroglu et al. 2024
+// [Fit] follows Hoffmann et al.'s Approach 3 as Besiroglu et al. 2024
 // ("Chinchilla Scaling: A replication attempt") redid it: the Huber loss
 // (δ = 1e-3 by default) of the log residuals, or plain least squares,
 // minimized by L-BFGS from every point of a grid of starts (for chinchilla
@@ -32,7 +32,9 @@
 // bootstrap over rows (1,000 resamples by default), each refitted from the
 // full-data estimate and the best distinct optima of the grid: standard
 // errors and 95% percentile intervals for every parameter and every derived
-// quantity (compute-optimal exponents and allocations).
+// quantity (compute-optimal exponents and allocations). [DefaultOptions]
+// holds these defaults; [ReadCSV] and [ReadTrials] read the points from a
+// table or a study, and [TrainingFLOPs] is the one conversion C = 6·N·D.
 //
 // Costs: one objective evaluation is O(n) for n points; a grid fit is
 // O(starts × iterations × n), spread over all cores.

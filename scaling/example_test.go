@@ -18,10 +18,13 @@ func Example() {
 		Vars: map[string][]float64{"N": {1e6, 1e7, 1e8}, "D": {1e9, 1e10, 1e11}},
 		Loss: []float64{0.80, 0.85, 0.90},
 	}
-	_, err := scaling.Fit(ctx, scaling.Chinchilla{}, d, scaling.Options{Transform: scaling.Complement})
+	opts := scaling.DefaultOptions()
+	opts.Transform = scaling.Complement // fit 1 − accuracy
+	opts.Seed = 1
+	_, err := scaling.Fit(ctx, scaling.Chinchilla{}, d, opts)
 	fmt.Println(err)
 
-	res, err := scaling.Fit(ctx, scaling.KaplanN{}, d, scaling.Options{Transform: scaling.Complement, Seed: 1})
+	res, err := scaling.Fit(ctx, scaling.KaplanN{}, d, opts)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -50,7 +53,9 @@ func ExampleFit() {
 			starts = append(starts, s)
 		}
 	}
-	res, err := scaling.Fit(context.Background(), law, d, scaling.Options{Starts: starts, Bootstrap: 50, Compute: []float64{1e21}})
+	opts := scaling.DefaultOptions()
+	opts.Starts, opts.Bootstrap, opts.Compute = starts, 50, []float64{1e21}
+	res, err := scaling.Fit(context.Background(), law, d, opts)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -77,7 +82,9 @@ func ExampleAnalyze() {
 		Vars: map[string][]float64{"N": {1e6, 1e7, 1e8}, "D": {1e9, 1e10, 1e11}},
 		Loss: []float64{0.80, 0.85, 0.90},
 	}
-	a, err := scaling.Analyze(context.Background(), d, scaling.Options{Transform: scaling.Complement, Bootstrap: -1})
+	opts := scaling.DefaultOptions()
+	opts.Transform, opts.Bootstrap = scaling.Complement, 0
+	a, err := scaling.Analyze(context.Background(), d, opts)
 	if err != nil {
 		fmt.Println(err)
 		return

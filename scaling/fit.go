@@ -14,8 +14,9 @@ import (
 	"github.com/olc-toolkit/olc/internal/parallel"
 )
 
-// Options configure Fit. The zero value is valid; each field documents its
-// default.
+// Options configure Fit. Start from DefaultOptions, which sets every field
+// to the default its comment gives, and change what you need: each field is
+// used as it is (a Bootstrap of 0 is no bootstrap).
 type Options struct {
 	// Loss is the loss on log residuals; default Huber.
 	Loss LossKind
@@ -24,10 +25,10 @@ type Options struct {
 	// Transform maps the metric to the fitted loss; default NoTransform.
 	Transform Transform
 	// Starts are the initial internal parameter vectors of the multi-start
-	// fit; default the law's grid (Law.Starts).
+	// fit; nil (the default) is the law's grid (Law.Starts).
 	Starts [][]float64
-	// Workers bounds the goroutines that run starts and resamples; default
-	// GOMAXPROCS.
+	// Workers bounds the goroutines that run starts and resamples; 0 (the
+	// default) is GOMAXPROCS.
 	Workers int
 	// MaxIterations bounds the L-BFGS iterations of one start; default
 	// 5000. A winning start that hits it is reported (Result.Warnings).
@@ -37,8 +38,8 @@ type Options struct {
 	// limit of floating-point precision) counts as converged when its
 	// gradient norm is below 1000·GradTol.
 	GradTol float64
-	// Bootstrap is the number of bootstrap resamples; default 1000, and a
-	// negative number turns the bootstrap off.
+	// Bootstrap is the number of bootstrap resamples; default 1000, 0 for
+	// no bootstrap.
 	Bootstrap int
 	// WarmStarts is the number of the grid's best distinct optima (besides
 	// the estimate itself) each bootstrap resample starts from, each with
@@ -49,20 +50,20 @@ type Options struct {
 	// ScreenRows points (drawn from Seed), and the subsample's optimum is
 	// refitted on all the points, with those of its WarmStarts best other
 	// optima whose excess objective is within the subsample's noise.
-	// Default 500; negative: the whole grid on all the points whatever
-	// their number.
+	// Default 500; 0: the whole grid on all the points whatever their
+	// number.
 	ScreenRows int
 	// LittleBootstrapAbove is the number of points above which the
 	// bootstrap is Kleiner et al.'s bag of little bootstraps (2014):
 	// LittleSubsets subsets of ⌈n^0.7⌉ points (at least 5,000), each
 	// resampled with multinomial weights summing to n, so that a resample
 	// costs the subset's size instead of n; the standard errors and
-	// interval ends are averaged over the subsets. Default 20,000;
-	// negative: never.
+	// interval ends are averaged over the subsets. Default 20,000; 0:
+	// never.
 	LittleBootstrapAbove int
 	// LittleSubsets is the number of subsets of the little bootstrap;
-	// default 10. LittleSubsetPoints is their size; default ⌈n^0.7⌉, at
-	// least 5,000 (at most n).
+	// default 10. LittleSubsetPoints is their size; 0 (the default) is
+	// ⌈n^0.7⌉, at least 5,000 (at most n).
 	LittleSubsets, LittleSubsetPoints int
 	// Seed seeds the bootstrap's resampling.
 	Seed uint64
@@ -80,42 +81,27 @@ type Options struct {
 	Progress func(done, total int)
 }
 
-func (o Options) withDefaults(law Law) Options {
-	if o.Loss == "" {
-		o.Loss = Huber
+// DefaultOptions returns the options of the method as published and
+// measured: the Huber loss with δ = 1e-3 on untransformed losses, 1000
+// bootstrap resamples from 3 warm starts, and the screening and little
+// bootstrap that keep large data affordable.
+func DefaultOptions() Options {
+	return Options{
+		Loss: Huber, Delta: 1e-3, Transform: NoTransform,
+		MaxIterations: 5000, GradTol: 1e-10,
+		Bootstrap: 1000, WarmStarts: 3,
+		ScreenRows: 500, LittleBootstrapAbove: 20_000, LittleSubsets: 10,
 	}
-	if o.Delta == 0 {
-		o.Delta = 1e-3
-	}
-	if o.Transform == "" {
-		o.Transform = NoTransform
-	}
+}
+
+// resolve fills in what the options leave to the law and the machine: the
+// law's start grid and all cores.
+func (o Options) resolve(law Law) Options {
 	if o.Starts == nil {
 		o.Starts = law.Starts()
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
-	}
-	if o.MaxIterations <= 0 {
-		o.MaxIterations = 5000
-	}
-	if o.GradTol <= 0 {
-		o.GradTol = 1e-10
-	}
-	if o.Bootstrap == 0 {
-		o.Bootstrap = 1000
-	}
-	if o.WarmStarts <= 0 {
-		o.WarmStarts = 3
-	}
-	if o.ScreenRows == 0 {
-		o.ScreenRows = 500
-	}
-	if o.LittleBootstrapAbove == 0 {
-		o.LittleBootstrapAbove = 20_000
-	}
-	if o.LittleSubsets <= 0 {
-		o.LittleSubsets = 10
 	}
 	return o
 }
@@ -141,6 +127,18 @@ func (o Options) validate() error {
 	}
 	if o.Holdout < 0 {
 		return fmt.Errorf("holdout must not be negative, not %d", o.Holdout)
+	}
+	for _, c := range []struct {
+		name     string
+		v, least int
+	}{{"MaxIterations", o.MaxIterations, 1}, {"Bootstrap", o.Bootstrap, 0}, {"WarmStarts", o.WarmStarts, 0},
+		{"ScreenRows", o.ScreenRows, 0}, {"LittleBootstrapAbove", o.LittleBootstrapAbove, 0}, {"LittleSubsets", o.LittleSubsets, 1}, {"LittleSubsetPoints", o.LittleSubsetPoints, 0}} {
+		if c.v < c.least {
+			return fmt.Errorf("%s must be at least %d, not %d (start from DefaultOptions)", c.name, c.least, c.v)
+		}
+	}
+	if !(o.GradTol > 0) {
+		return fmt.Errorf("GradTol must be positive, not %v (start from DefaultOptions)", o.GradTol)
 	}
 	return nil
 }
@@ -263,7 +261,7 @@ func near(a, b []float64) bool {
 // data cannot determine the law's parameters, and an error wrapping
 // ErrNoConvergence when no start converged.
 func Fit(ctx context.Context, law Law, d *Data, opts Options) (*Result, error) {
-	opts = opts.withDefaults(law)
+	opts = opts.resolve(law)
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}

@@ -65,7 +65,7 @@ func relErr(a, b float64) float64 { return math.Abs(a-b) / math.Abs(b) }
 func TestChinchillaExact(t *testing.T) {
 	d := hoffmannData(t, 0, 1)
 	for _, loss := range []LossKind{Huber, LeastSquares} {
-		res, err := Fit(context.Background(), Chinchilla{}, d, Options{Loss: loss, Bootstrap: -1, Starts: sparseStarts(Chinchilla{}, 45)})
+		res, err := Fit(context.Background(), Chinchilla{}, d, optsWith(func(o *Options) { o.Loss = loss; o.Bootstrap = 0; o.Starts = sparseStarts(Chinchilla{}, 45) }))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func TestChinchillaExact(t *testing.T) {
 // errors must be small enough to mean something.
 func TestChinchillaNoisy(t *testing.T) {
 	d := hoffmannData(t, 0.02, 7)
-	res, err := Fit(context.Background(), Chinchilla{}, d, Options{Bootstrap: 50, Seed: 1, Starts: sparseStarts(Chinchilla{}, 90)})
+	res, err := Fit(context.Background(), Chinchilla{}, d, optsWith(func(o *Options) { o.Bootstrap = 50; o.Seed = 1; o.Starts = sparseStarts(Chinchilla{}, 90) }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestRecovery(t *testing.T) {
 			}
 			// Every law's own grid, thinned to at most about 200 starts.
 			starts := sparseStarts(c.law, max(1, len(c.law.Starts())/200))
-			res, err := Fit(context.Background(), c.law, d, Options{Bootstrap: -1, Starts: starts})
+			res, err := Fit(context.Background(), c.law, d, optsWith(func(o *Options) { o.Bootstrap = 0; o.Starts = starts }))
 			if err != nil {
 				t.Fatalf("%s: %v", c.law.Name(), err)
 			}
@@ -199,7 +199,7 @@ func TestDocExample(t *testing.T) {
 		Vars: map[string][]float64{"N": {1e6, 1e7, 1e8}, "D": {1e9, 1e10, 1e11}},
 		Loss: []float64{0.80, 0.85, 0.90},
 	}
-	_, err := Fit(context.Background(), Chinchilla{}, d, Options{Transform: Complement, Bootstrap: -1})
+	_, err := Fit(context.Background(), Chinchilla{}, d, optsWith(func(o *Options) { o.Transform = Complement; o.Bootstrap = 0 }))
 	var ie *IdentifiabilityError
 	if !errors.As(err, &ie) {
 		t.Fatalf("chinchilla on 3 points: %v, want an IdentifiabilityError", err)
@@ -209,7 +209,7 @@ func TestDocExample(t *testing.T) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
 	}
-	res, err := Fit(context.Background(), KaplanN{}, d, Options{Transform: Complement, Bootstrap: 50})
+	res, err := Fit(context.Background(), KaplanN{}, d, optsWith(func(o *Options) { o.Transform = Complement; o.Bootstrap = 50 }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,30 +242,30 @@ func TestBadData(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{"negative loss", Chinchilla{}, func(d *Data) { d.Loss[3] = -1 }, Options{}, "point 4, column \"loss\": -1 is not positive"},
-		{"NaN size", Chinchilla{}, func(d *Data) { d.Vars["N"][7] = math.NaN() }, Options{}, "point 8, column \"N\": NaN is not a finite number"},
-		{"zero size", Chinchilla{}, func(d *Data) { d.Vars["D"][0] = 0 }, Options{}, "point 1, column \"D\": 0 is not positive"},
-		{"missing variable", Context{}, func(d *Data) {}, Options{}, "needs the variable c"},
+		{"negative loss", Chinchilla{}, func(d *Data) { d.Loss[3] = -1 }, DefaultOptions(), "point 4, column \"loss\": -1 is not positive"},
+		{"NaN size", Chinchilla{}, func(d *Data) { d.Vars["N"][7] = math.NaN() }, DefaultOptions(), "point 8, column \"N\": NaN is not a finite number"},
+		{"zero size", Chinchilla{}, func(d *Data) { d.Vars["D"][0] = 0 }, DefaultOptions(), "point 1, column \"D\": 0 is not positive"},
+		{"missing variable", Context{}, func(d *Data) {}, DefaultOptions(), "needs the variable c"},
 		{"collinear", Chinchilla{}, func(d *Data) {
 			for i := range d.Loss {
 				d.Vars["D"][i] = 20 * d.Vars["N"][i]
 			}
-		}, Options{}, "vary together"},
+		}, DefaultOptions(), "vary together"},
 		{"complement above 1", Power2{}, func(d *Data) {
 			d.Vars["x"] = d.Vars["N"]
 			d.Loss[2] = 1.5
-		}, Options{Transform: Complement}, "is not below 1"},
-		{"holdout too large", Chinchilla{}, func(d *Data) {}, Options{Holdout: 246}, "leaves 4"},
+		}, optsWith(func(o *Options) { o.Transform = Complement }), "is not below 1"},
+		{"holdout too large", Chinchilla{}, func(d *Data) {}, optsWith(func(o *Options) { o.Holdout = 246 }), "leaves 4"},
 		{"labels", Chinchilla{}, func(d *Data) {
 			d.Labels = make([]string, d.Len())
 			d.Labels[5] = "row 7"
 			d.Loss[5] = math.Inf(1)
-		}, Options{}, "row 7, column \"loss\": +Inf is not a finite number"},
+		}, DefaultOptions(), "row 7, column \"loss\": +Inf is not a finite number"},
 	}
 	for _, c := range cases {
 		d := good()
 		c.edit(d)
-		c.opts.Bootstrap = -1
+		c.opts.Bootstrap = 0
 		c.opts.Starts = [][]float64{c.law.Internal(Hoffmann[:len(c.law.Params())])}
 		_, err := Fit(context.Background(), c.law, d, c.opts)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -276,7 +276,7 @@ func TestBadData(t *testing.T) {
 
 func TestNoConvergence(t *testing.T) {
 	d := hoffmannData(t, 0.01, 1)
-	_, err := Fit(context.Background(), Chinchilla{}, d, Options{Bootstrap: -1, MaxIterations: 2, Starts: sparseStarts(Chinchilla{}, 500)})
+	_, err := Fit(context.Background(), Chinchilla{}, d, optsWith(func(o *Options) { o.Bootstrap = 0; o.MaxIterations = 2; o.Starts = sparseStarts(Chinchilla{}, 500) }))
 	if !errors.Is(err, ErrNoConvergence) {
 		t.Fatalf("err = %v, want ErrNoConvergence", err)
 	}
@@ -286,7 +286,7 @@ func TestNoConvergence(t *testing.T) {
 // points predicts them exactly.
 func TestHoldout(t *testing.T) {
 	d := hoffmannData(t, 0, 1)
-	res, err := Fit(context.Background(), Chinchilla{}, d, Options{Bootstrap: -1, Holdout: 10, Starts: sparseStarts(Chinchilla{}, 90)})
+	res, err := Fit(context.Background(), Chinchilla{}, d, optsWith(func(o *Options) { o.Bootstrap = 0; o.Holdout = 10; o.Starts = sparseStarts(Chinchilla{}, 90) }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +308,12 @@ func TestHoldout(t *testing.T) {
 // one worker or several.
 func TestBootstrapDeterministic(t *testing.T) {
 	d := hoffmannData(t, 0.02, 2)
-	opts := Options{Bootstrap: 20, Seed: 9, Compute: []float64{1e21}, Starts: sparseStarts(Chinchilla{}, 150)}
+	opts := optsWith(func(o *Options) {
+		o.Bootstrap = 20
+		o.Seed = 9
+		o.Compute = []float64{1e21}
+		o.Starts = sparseStarts(Chinchilla{}, 150)
+	})
 	var prev *Result
 	for _, w := range []int{1, 3} {
 		opts.Workers = w
@@ -338,7 +343,7 @@ func TestBootstrapDeterministic(t *testing.T) {
 // warm starts reach the same optimum as the whole grid.
 func TestWarmStartsFindGridOptimum(t *testing.T) {
 	d := hoffmannData(t, 0.02, 5)
-	checks, err := CheckWarmStarts(context.Background(), Chinchilla{}, d, Options{Starts: sparseStarts(Chinchilla{}, 45)}, []int{0, 1, 2})
+	checks, err := CheckWarmStarts(context.Background(), Chinchilla{}, d, optsWith(func(o *Options) { o.Starts = sparseStarts(Chinchilla{}, 45) }), []int{0, 1, 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +376,7 @@ func TestCoveragePower2(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Fit(context.Background(), law, d, Options{Bootstrap: 100, Seed: uint64(r)})
+		res, err := Fit(context.Background(), law, d, optsWith(func(o *Options) { o.Bootstrap = 100; o.Seed = uint64(r) }))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -386,6 +391,39 @@ func TestCoveragePower2(t *testing.T) {
 		t.Logf("%s: coverage %.0f%%", n, 100*rate)
 		if rate < 0.85 || rate > 0.995 {
 			t.Errorf("%s: 95%% intervals held the truth in %.0f%% of %d experiments", n, 100*rate, experiments)
+		}
+	}
+}
+
+// optsWith returns DefaultOptions with set applied.
+func optsWith(set func(*Options)) Options {
+	o := DefaultOptions()
+	set(&o)
+	return o
+}
+
+func TestOptionsAreUsedAsGiven(t *testing.T) {
+	d := &Data{Vars: map[string][]float64{"x": {1, 2, 4, 8, 16}}, Loss: []float64{1, 0.8, 0.65, 0.55, 0.5}}
+	// A zero is a value: no bootstrap at all, not the default 1000.
+	res, err := Fit(context.Background(), Power{}, d, optsWith(func(o *Options) { o.Bootstrap = 0 }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Bootstrap != nil {
+		t.Errorf("Bootstrap 0 ran %d resamples", res.Bootstrap.Resamples)
+	}
+	for _, c := range []struct {
+		set  func(*Options)
+		want string
+	}{
+		{func(o *Options) { *o = Options{} }, `unknown loss ""`},
+		{func(o *Options) { o.Bootstrap = -1 }, "Bootstrap must be at least 0, not -1"},
+		{func(o *Options) { o.MaxIterations = 0 }, "MaxIterations must be at least 1"},
+		{func(o *Options) { o.GradTol = 0 }, "GradTol must be positive"},
+		{func(o *Options) { o.LittleSubsets = 0 }, "LittleSubsets must be at least 1"},
+	} {
+		if _, err := Fit(context.Background(), Power{}, d, optsWith(c.set)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want %q", err, c.want)
 		}
 	}
 }

@@ -161,7 +161,7 @@ const (
 // PlanFit returns what Fit(ctx, law, d, opts) will do, with a forecast of
 // its time from the measured cost of the objective on d.
 func PlanFit(law Law, d *Data, opts Options) FitPlan {
-	opts = opts.withDefaults(law)
+	opts = opts.resolve(law)
 	pl := planFit(d, opts)
 	n := d.Len()
 	rows := n

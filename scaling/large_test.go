@@ -31,18 +31,22 @@ func manyPoints(t testing.TB, n int, seed uint64) *Data {
 func TestScreenedFitFindsTheGridsOptimum(t *testing.T) {
 	d := manyPoints(t, 1200, 7)
 	starts := sparseStarts(Chinchilla{}, 90)
-	full, err := Fit(context.Background(), Chinchilla{}, d, Options{Starts: starts, Bootstrap: -1, ScreenRows: -1})
+	full, err := Fit(context.Background(), Chinchilla{}, d, optsWith(func(o *Options) { o.Starts = starts; o.Bootstrap = 0; o.ScreenRows = 0 }))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
 	var units, total int
-	screened, err := Fit(context.Background(), Chinchilla{}, d, Options{Starts: starts, Bootstrap: -1, ScreenRows: 200,
-		Progress: func(done, tot int) {
+	screened, err := Fit(context.Background(), Chinchilla{}, d, optsWith(func(o *Options) {
+		o.Starts = starts
+		o.Bootstrap = 0
+		o.ScreenRows = 200
+		o.Progress = func(done, tot int) {
 			mu.Lock()
 			units, total = max(units, done), tot
 			mu.Unlock()
-		}})
+		}
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,11 +78,16 @@ func TestLittleBootstrap(t *testing.T) {
 		t.Skip("fits 300 resamples")
 	}
 	d := manyPoints(t, 2400, 3)
-	base := Options{Starts: sparseStarts(Chinchilla{}, 180), Bootstrap: 100, ScreenRows: 300, Seed: 5}
+	base := optsWith(func(o *Options) {
+		o.Starts = sparseStarts(Chinchilla{}, 180)
+		o.Bootstrap = 100
+		o.ScreenRows = 300
+		o.Seed = 5
+	})
 	little := base
 	little.LittleBootstrapAbove, little.LittleSubsets, little.LittleSubsetPoints = 1000, 5, 600
 	std := base
-	std.LittleBootstrapAbove = -1
+	std.LittleBootstrapAbove = 0
 	rl, err := Fit(context.Background(), Chinchilla{}, d, little)
 	if err != nil {
 		t.Fatal(err)
@@ -136,12 +145,12 @@ func TestMultinomialWeights(t *testing.T) {
 
 func TestPlanFit(t *testing.T) {
 	small := hoffmannData(t, 0.02, 1)
-	pl := PlanFit(Chinchilla{}, small, Options{})
+	pl := PlanFit(Chinchilla{}, small, DefaultOptions())
 	if pl.ScreenPoints != 0 || pl.Subsets != 0 || pl.Bootstrap != 1000 || pl.Starts != 4500 || !(pl.Seconds > 0) {
 		t.Errorf("250 points: %+v", pl)
 	}
 	big := manyPoints(t, 24000, 1)
-	pl = PlanFit(Chinchilla{}, big, Options{Holdout: 5})
+	pl = PlanFit(Chinchilla{}, big, optsWith(func(o *Options) { o.Holdout = 5 }))
 	if pl.ScreenPoints != 500 || pl.Subsets != 10 || pl.SubsetPoints != 5000 || pl.holdoutRefits != 4 {
 		t.Errorf("24,000 points: %+v", pl)
 	}

@@ -27,7 +27,7 @@ type WarmCheck struct {
 // reports both optima. It is what 'olc bench scaling' runs to show that the
 // warm starts find the grid's optimum.
 func CheckWarmStarts(ctx context.Context, law Law, d *Data, opts Options, resamples []int) ([]WarmCheck, error) {
-	opts = opts.withDefaults(law)
+	opts = opts.resolve(law)
 	if err := d.check(law, opts.Transform, opts.Columns); err != nil {
 		return nil, err
 	}

@@ -134,7 +134,7 @@ func (o *Objective) Run(ctx context.Context, r experiments.TrialRun) (experiment
 	if err != nil {
 		return out, err
 	}
-	if res.Stopped == "interrupted" {
+	if res.Stopped == StopInterrupted {
 		return out, errors.Join(context.Canceled, ctx.Err())
 	}
 	out.Metrics = map[string]float64{"final_loss": res.FinalLoss, "tokens_per_s": res.TokensPerS, "steps": float64(res.Steps)}

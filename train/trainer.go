@@ -43,21 +43,38 @@ type EvalInfo struct {
 	Seconds    float64 `json:"eval_seconds"`
 }
 
+// StopReason says why a run stopped; JSON and the store carry its text.
+type StopReason string
+
+// Why runs stop.
+const (
+	// StopDone: the run took all of train.steps.
+	StopDone StopReason = "done"
+	// StopEarly: the evaluation metric did not improve for
+	// train.patience evaluations (the best model is kept).
+	StopEarly StopReason = "early-stop"
+	// StopTimeLimit: train.time_limit ran out.
+	StopTimeLimit StopReason = "time-limit"
+	// StopInterrupted: the context was cancelled (Ctrl-C, SIGTERM); a
+	// checkpoint was saved and the run resumes from it.
+	StopInterrupted StopReason = "interrupted"
+)
+
 // Result is a run's summary.
 type Result struct {
-	Name       string    `json:"name"`
-	RunDir     string    `json:"run_dir"`
-	Steps      int       `json:"steps"`
-	Stopped    string    `json:"stopped"` // done, early-stop, time-limit, interrupted
-	Resumed    bool      `json:"resumed"`
-	Seconds    float64   `json:"seconds"`
-	Tokens     int       `json:"tokens"`
-	TokensPerS float64   `json:"tokens_per_s"`
-	FinalLoss  float64   `json:"final_loss"`
-	Eval       *EvalInfo `json:"eval,omitempty"`
-	Best       *EvalInfo `json:"best_eval,omitempty"`
-	Losses     []float64 `json:"-"` // per step, this session's
-	ModelDir   string    `json:"model_dir"`
+	Name       string     `json:"name"`
+	RunDir     string     `json:"run_dir"`
+	Steps      int        `json:"steps"`
+	Stopped    StopReason `json:"stopped"`
+	Resumed    bool       `json:"resumed"`
+	Seconds    float64    `json:"seconds"`
+	Tokens     int        `json:"tokens"`
+	TokensPerS float64    `json:"tokens_per_s"`
+	FinalLoss  float64    `json:"final_loss"`
+	Eval       *EvalInfo  `json:"eval,omitempty"`
+	Best       *EvalInfo  `json:"best_eval,omitempty"`
+	Losses     []float64  `json:"-"` // per step, this session's
+	ModelDir   string     `json:"model_dir"`
 }
 
 // Hooks observe a run.
@@ -298,14 +315,14 @@ func (t *Trainer) Run(ctx context.Context, resume bool) (*Result, error) {
 	}
 	start := time.Now()
 	base := st.Seconds
-	res.Stopped = "done"
+	res.Stopped = StopDone
 	for st.Step < c.Train.Steps {
 		if ctx.Err() != nil {
-			res.Stopped = "interrupted"
+			res.Stopped = StopInterrupted
 			break
 		}
 		if c.Train.TimeLimit > 0 && base+time.Since(start).Seconds() >= c.Train.TimeLimit {
-			res.Stopped = "time-limit"
+			res.Stopped = StopTimeLimit
 			break
 		}
 		zero()
@@ -366,7 +383,7 @@ func (t *Trainer) Run(ctx context.Context, resume bool) (*Result, error) {
 		if e := c.Train.EvalEvery; e > 0 && st.Step%e == 0 && st.Step < c.Train.Steps {
 			ev, err := evaluate()
 			if errors.Is(err, context.Canceled) {
-				res.Stopped = "interrupted"
+				res.Stopped = StopInterrupted
 				break
 			}
 			if err != nil {
@@ -379,19 +396,19 @@ func (t *Trainer) Run(ctx context.Context, resume bool) (*Result, error) {
 				st.BadEvals++
 			}
 			if c.Train.Patience > 0 && st.BadEvals >= c.Train.Patience {
-				res.Stopped = "early-stop"
+				res.Stopped = StopEarly
 			}
 		}
-		if e := c.Train.CkptEvery; (e > 0 && st.Step%e == 0) || res.Stopped == "early-stop" {
+		if e := c.Train.CkptEvery; (e > 0 && st.Step%e == 0) || res.Stopped == StopEarly {
 			if err := saveCheckpoint(filepath.Join(dir, "checkpoint"), t.Model, opt, &st); err != nil {
 				return nil, err
 			}
 		}
-		if res.Stopped == "early-stop" {
+		if res.Stopped == StopEarly {
 			break
 		}
 		if t.Hooks.StopAfter > 0 && st.Step >= t.Hooks.StopAfter {
-			res.Stopped = "interrupted"
+			res.Stopped = StopInterrupted
 			break
 		}
 	}
@@ -402,7 +419,7 @@ func (t *Trainer) Run(ctx context.Context, resume bool) (*Result, error) {
 	if st.Seconds > 0 {
 		res.TokensPerS = float64(st.Tokens) / st.Seconds
 	}
-	if res.Stopped == "interrupted" {
+	if res.Stopped == StopInterrupted {
 		return res, nil
 	}
 	// The final evaluation (uninterruptible by the run's own context: an
@@ -410,7 +427,7 @@ func (t *Trainer) Run(ctx context.Context, resume bool) (*Result, error) {
 	ev, err := evaluate()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			res.Stopped = "interrupted"
+			res.Stopped = StopInterrupted
 			return res, nil
 		}
 		return nil, err

@@ -79,14 +79,14 @@ func TestResumeIsExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ra.Stopped != "done" || ra.Steps != 6 || len(ra.Losses) != 6 {
+	if ra.Stopped != StopDone || ra.Steps != 6 || len(ra.Losses) != 6 {
 		t.Fatalf("uninterrupted run: %+v", ra)
 	}
 	dir := t.TempDir()
 	b := tinyRun(t, dir, "")
 	b.Hooks.StopAfter = 3
 	rb, err := b.Run(ctx, false)
-	if err != nil || rb.Stopped != "interrupted" || rb.Steps != 3 {
+	if err != nil || rb.Stopped != StopInterrupted || rb.Steps != 3 {
 		t.Fatalf("stopped run: %+v, %v", rb, err)
 	}
 	if _, err := tinyRun(t, dir, "").Run(ctx, false); err == nil || !strings.Contains(err.Error(), "--resume") {
@@ -123,7 +123,7 @@ func TestResumeIsExact(t *testing.T) {
 		}
 	}
 	rd, err := d.Run(cctx, false)
-	if err != nil || rd.Stopped != "interrupted" || rd.Steps != 2 {
+	if err != nil || rd.Stopped != StopInterrupted || rd.Steps != 2 {
 		t.Fatalf("interrupted run: %+v, %v", rd, err)
 	}
 	e := tinyRun(t, dir, "")

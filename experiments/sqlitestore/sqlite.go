@@ -1,4 +1,4 @@
-// Package sqlitestore is the SQLite implementation of experiments.Store, on
+// Package sqlitestore is the SQLite implementation of [experiments.Store], on
 // the pure-Go modernc.org/sqlite driver: no cgo, one file, WAL journaling.
 //
 // Every state change is one transaction. Writers within a process are

@@ -1,4 +1,4 @@
-// Package storetest is the conformance suite every experiments.Store
+// Package storetest is the conformance suite every [experiments.Store]
 // backend must pass.
 package storetest
 

@@ -14,7 +14,7 @@
 //
 // On other systems there is no such notice: a program whose olc is killed
 // keeps running until it ends on its own, and the next run of the study
-// marks its trial lost (see experiments.Runner).
+// marks its trial lost (see the experiments package's Runner).
 package supervise
 
 import (

@@ -88,7 +88,9 @@ type Sampler struct {
 // Bayes returns the Bayesian sampler with an acquisition.
 func Bayes(acquisition string) Sampler {
 	return Sampler{Name: "bayes-" + acquisition, New: func(space *optimize.Space, seed uint64, budget int) (optimize.Sampler, error) {
-		return optimize.NewBayes(space, seed, optimize.BayesOptions{Acquisition: acquisition})
+		o := optimize.DefaultBayesOptions(space.Len())
+		o.Acquisition = acquisition
+		return optimize.NewBayes(space, seed, o)
 	}}
 }
 
@@ -166,8 +168,8 @@ type Result struct {
 	RandomRatio float64 `json:"random_over_this"`
 }
 
-// Config selects what Run measures.
-type Config struct {
+// Options select what Run measures.
+type Options struct {
 	Problems []*Problem
 	Samplers []Sampler
 	Budgets  []int
@@ -185,7 +187,7 @@ type job struct {
 
 // Run measures every problem × sampler over Seeds seeds, each run to the
 // largest budget, runs spread over the cores.
-func Run(ctx context.Context, cfg Config) ([]Result, error) {
+func Run(ctx context.Context, cfg Options) ([]Result, error) {
 	budgets := slices.Clone(cfg.Budgets)
 	slices.Sort(budgets)
 	var jobs []job
@@ -361,7 +363,9 @@ func ProposeTimes(ctx context.Context, ns []int, repeats int) ([]Timing, error) 
 }
 
 func proposeTime(ctx context.Context, p *Problem, n int, seed uint64) (Timing, error) {
-	s, err := optimize.NewBayes(p.Space, seed, optimize.BayesOptions{NInitial: 1})
+	o := optimize.DefaultBayesOptions(p.Space.Len())
+	o.NInitial = 1
+	s, err := optimize.NewBayes(p.Space, seed, o)
 	if err != nil {
 		return Timing{}, err
 	}

@@ -16,7 +16,7 @@ import (
 // over 5 seeds (the full benchmark: 20).
 func TestBraninShort(t *testing.T) {
 	p, _ := benchmark.NewProblem("branin", 0)
-	res, err := benchmark.Run(context.Background(), benchmark.Config{
+	res, err := benchmark.Run(context.Background(), benchmark.Options{
 		Problems: []*benchmark.Problem{p}, Samplers: []benchmark.Sampler{benchmark.Bayes(optimize.AcquisitionUCB), benchmark.Random},
 		Budgets: []int{30}, Seeds: 5,
 	})
@@ -43,7 +43,7 @@ func TestBeatsRandomShort(t *testing.T) {
 		t.Skip("runs in the full test suite; -short leaves out the 5-d regret check")
 	}
 	p, _ := benchmark.NewProblem("rosenbrock", 5)
-	res, err := benchmark.Run(context.Background(), benchmark.Config{
+	res, err := benchmark.Run(context.Background(), benchmark.Options{
 		Problems: []*benchmark.Problem{p}, Samplers: []benchmark.Sampler{benchmark.Bayes(optimize.AcquisitionUCB), benchmark.Random},
 		Budgets: []int{60}, Seeds: 3,
 	})
@@ -72,7 +72,7 @@ func find(t *testing.T, res []benchmark.Result, sampler string, budget int) benc
 // is (±1.7067, ±1.7067), regret 2·1.7067².
 func TestRunStatistics(t *testing.T) {
 	p, _ := benchmark.NewProblem("sphere", 2)
-	res, err := benchmark.Run(context.Background(), benchmark.Config{
+	res, err := benchmark.Run(context.Background(), benchmark.Options{
 		Problems: []*benchmark.Problem{p}, Samplers: []benchmark.Sampler{benchmark.Grid}, Budgets: []int{16, 10}, Seeds: 3,
 	})
 	if err != nil {

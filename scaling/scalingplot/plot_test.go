@@ -17,10 +17,10 @@ func TestDraw(t *testing.T) {
 		compute bool
 		opts    scaling.Options
 	}{
-		{scaling.Chinchilla{}, false, scaling.Options{Compute: []float64{1e21}}},
-		{scaling.Chinchilla{}, true, scaling.Options{}},
-		{scaling.Context{}, false, scaling.Options{}},
-		{scaling.Power2{}, false, scaling.Options{Transform: scaling.Complement}},
+		{scaling.Chinchilla{}, false, optsWith(func(o *scaling.Options) { o.Compute = []float64{1e21} })},
+		{scaling.Chinchilla{}, true, scaling.DefaultOptions()},
+		{scaling.Context{}, false, scaling.DefaultOptions()},
+		{scaling.Power2{}, false, optsWith(func(o *scaling.Options) { o.Transform = scaling.Complement })},
 	}
 	for _, c := range cases {
 		params, design := scaling.Reference(c.law)
@@ -64,4 +64,11 @@ func TestDraw(t *testing.T) {
 	if err := scalingplot.Draw(&bytes.Buffer{}, "gif", &scaling.Result{Law: scaling.Power2{}}, &scaling.Data{Vars: map[string][]float64{"x": {1, 2}}, Loss: []float64{1, 2}}); err == nil {
 		t.Error("an unknown format was accepted")
 	}
+}
+
+// optsWith returns scaling.DefaultOptions with set applied.
+func optsWith(set func(*scaling.Options)) scaling.Options {
+	o := scaling.DefaultOptions()
+	set(&o)
+	return o
 }

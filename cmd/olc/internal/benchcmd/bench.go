@@ -199,7 +199,7 @@ func runOptimize(ctx context.Context, opts *OptimizeOptions) error {
 		return err
 	}
 	start := time.Now()
-	cfg := benchmark.Config{Problems: probs, Samplers: samps, Budgets: opts.Budgets, Seeds: opts.Seeds}
+	cfg := benchmark.Options{Problems: probs, Samplers: samps, Budgets: opts.Budgets, Seeds: opts.Seeds}
 	bar := cmdutil.NewProgress(opts.IO, opts.Progress, "bench optimize")
 	cfg.Progress = func(done, total int) {
 		bar.SetCount(done, total, fmt.Sprintf("%d of %d runs", done, total))

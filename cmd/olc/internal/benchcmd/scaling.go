@@ -115,7 +115,9 @@ func runScaling(ctx context.Context, opts *ScalingOptions) error {
 	}
 	say("Chinchilla fit on %d runs generated from Hoffmann et al.'s law (log noise %g), %d cores\n", d.Len(), opts.Noise, out.Cores)
 
-	res, err := scaling.Fit(ctx, law, d, scaling.Options{Bootstrap: -1})
+	noBoot := scaling.DefaultOptions()
+	noBoot.Bootstrap = 0
+	res, err := scaling.Fit(ctx, law, d, noBoot)
 	if err != nil {
 		return err
 	}
@@ -127,7 +129,9 @@ func runScaling(ctx context.Context, opts *ScalingOptions) error {
 	say("full grid, %d starts on %d workers: %.2f s (winning start: %d iterations, gradient norm %.2g; %d starts converged)\n",
 		out.Starts, out.Cores, out.GridSeconds, res.Iterations, res.GradNorm, res.StartsConverged)
 	if opts.Serial {
-		ser, err := scaling.Fit(ctx, law, d, scaling.Options{Bootstrap: -1, Workers: 1})
+		serial := noBoot
+		serial.Workers = 1
+		ser, err := scaling.Fit(ctx, law, d, serial)
 		if err != nil {
 			return err
 		}
@@ -138,7 +142,9 @@ func runScaling(ctx context.Context, opts *ScalingOptions) error {
 			out.Starts, out.SerialSeconds, 1e3*out.OneStartSeconds, out.SpeedUp)
 	}
 	if opts.Bootstrap > 0 {
-		b, err := scaling.Fit(ctx, law, d, scaling.Options{Bootstrap: opts.Bootstrap, Seed: opts.Seed})
+		bo := scaling.DefaultOptions()
+		bo.Bootstrap, bo.Seed = opts.Bootstrap, opts.Seed
+		b, err := scaling.Fit(ctx, law, d, bo)
 		if err != nil {
 			return err
 		}
@@ -151,7 +157,9 @@ func runScaling(ctx context.Context, opts *ScalingOptions) error {
 		for i := range idx {
 			idx[i] = i * max(1, opts.Bootstrap/opts.WarmCheck)
 		}
-		checks, err := scaling.CheckWarmStarts(ctx, law, d, scaling.Options{Seed: opts.Seed}, idx)
+		wo := scaling.DefaultOptions()
+		wo.Seed = opts.Seed
+		checks, err := scaling.CheckWarmStarts(ctx, law, d, wo, idx)
 		if err != nil {
 			return err
 		}
@@ -200,7 +208,9 @@ func coverage(ctx context.Context, law scaling.Chinchilla, truth []float64, desi
 		if err != nil {
 			return nil, err
 		}
-		res, err := scaling.Fit(ctx, law, d, scaling.Options{Bootstrap: opts.CoverageResamples, Seed: uint64(r), Starts: starts})
+		co := scaling.DefaultOptions()
+		co.Bootstrap, co.Seed, co.Starts = opts.CoverageResamples, uint64(r), starts
+		res, err := scaling.Fit(ctx, law, d, co)
 		if err != nil {
 			return nil, fmt.Errorf("coverage experiment %d: %w", r, err)
 		}

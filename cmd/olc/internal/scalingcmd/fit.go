@@ -279,14 +279,10 @@ func runFit(ctx context.Context, opts *FitOptions) error {
 
 // fitOptions maps the flags to scaling.Options.
 func fitOptions(opts *FitOptions) scaling.Options {
-	fo := scaling.Options{
-		Loss: scaling.LossKind(opts.Loss), Delta: opts.Delta, Transform: scaling.Transform(opts.Transform),
-		Bootstrap: opts.Bootstrap, Seed: opts.Seed, Compute: opts.Compute, Holdout: opts.Holdout,
-		Workers: opts.Workers,
-	}
-	if opts.Bootstrap == 0 {
-		fo.Bootstrap = -1
-	}
+	fo := scaling.DefaultOptions()
+	fo.Loss, fo.Delta, fo.Transform = scaling.LossKind(opts.Loss), opts.Delta, scaling.Transform(opts.Transform)
+	fo.Bootstrap, fo.Seed, fo.Compute, fo.Holdout = opts.Bootstrap, opts.Seed, opts.Compute, opts.Holdout
+	fo.Workers = opts.Workers
 	return fo
 }
 

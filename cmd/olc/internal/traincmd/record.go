@@ -77,7 +77,7 @@ func (r *recorder) finish(res *train.Result, evals []train.EvalInfo, runErr erro
 	switch {
 	case runErr != nil:
 		t.State, t.Error, t.Reason = optimize.Failed, runErr.Error(), experiments.ReasonError
-	case res.Stopped == "interrupted":
+	case res.Stopped == train.StopInterrupted:
 		t.State, t.Error, t.Reason = optimize.Failed, "interrupted; resume with --resume", experiments.ReasonInterrupted
 	default:
 		t.State = optimize.Complete

@@ -142,7 +142,7 @@ func runTrain(ctx context.Context, opts *TrainOptions) error {
 	}
 	bar.Finish()
 	interrupted := error(nil)
-	if res.Stopped == "interrupted" {
+	if res.Stopped == train.StopInterrupted {
 		interrupted = fmt.Errorf("%w: checkpoint saved in %s; continue with --resume", experiments.ErrInterrupted, filepath.Join(res.RunDir, "checkpoint"))
 	}
 	if opts.JSON {
@@ -157,7 +157,7 @@ func runTrain(ctx context.Context, opts *TrainOptions) error {
 			fmt.Fprintf(out, "eval: exact %.2f, f1 %.2f (loss %.4f)\n", e.Exact, e.F1, e.Loss)
 		}
 	}
-	if res.Stopped == "interrupted" {
+	if res.Stopped == train.StopInterrupted {
 		fmt.Fprintf(out, "checkpoint saved in %s/checkpoint; continue with --resume\n", res.RunDir)
 	} else {
 		fmt.Fprintf(out, "model: %s\nmetrics: %s/metrics.jsonl, study train.%s in %s\n", res.ModelDir, res.RunDir, res.Name, opts.Store)
