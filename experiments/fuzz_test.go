@@ -3,9 +3,10 @@ package experiments
 import (
 	"bytes"
 	"errors"
-	"github.com/olc-toolkit/olc/internal/tomlconf"
 	"math"
 	"testing"
+
+	"github.com/olc-toolkit/olc/internal/tomlconf"
 )
 
 // FuzzParseConfig: any text gets a config or *ConfigErrors that name the

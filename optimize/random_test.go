@@ -6,8 +6,9 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/olc-toolkit/olc/optimize"
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/olc-toolkit/olc/optimize"
 )
 
 func mixedSpace(t testing.TB) *optimize.Space {

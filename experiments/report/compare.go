@@ -5,11 +5,12 @@ import (
 	"io"
 	"math"
 
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
 	"github.com/olc-toolkit/olc/experiments"
 	"github.com/olc-toolkit/olc/internal/plotstyle"
 	"github.com/olc-toolkit/olc/optimize"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
 )
 
 // PlotCompare draws the best value so far against the number of complete

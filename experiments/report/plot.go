@@ -7,13 +7,14 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"github.com/olc-toolkit/olc/experiments"
-	"github.com/olc-toolkit/olc/internal/plotstyle"
-	"github.com/olc-toolkit/olc/optimize"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/internal/plotstyle"
+	"github.com/olc-toolkit/olc/optimize"
 )
 
 // PlotFormats lists the formats Plot writes, by file extension.

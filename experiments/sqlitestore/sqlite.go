@@ -23,10 +23,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/olc-toolkit/olc/experiments"
-	"github.com/olc-toolkit/olc/optimize"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/optimize"
 )
 
 // Store is a SQLite store. It is safe for concurrent use.

@@ -7,8 +7,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/olc-toolkit/olc/optimize/gp"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/olc-toolkit/olc/optimize/gp"
 )
 
 // data draws n points in d dimensions (the last one categorical with 3

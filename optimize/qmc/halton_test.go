@@ -4,10 +4,11 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/olc-toolkit/olc/optimize/qmc"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distmv"
 	"gonum.org/v1/gonum/stat/samplemv"
+
+	"github.com/olc-toolkit/olc/optimize/qmc"
 )
 
 // TestHaltonMatchesGonum checks every point against gonum's batch Halton

@@ -9,12 +9,13 @@ import (
 	"math"
 	"sort"
 
-	"github.com/olc-toolkit/olc/internal/plotstyle"
-	"github.com/olc-toolkit/olc/scaling"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/olc-toolkit/olc/internal/plotstyle"
+	"github.com/olc-toolkit/olc/scaling"
 )
 
 var (

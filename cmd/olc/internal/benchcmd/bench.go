@@ -157,18 +157,13 @@ type Report struct {
 	Elapsed float64     `json:"elapsed_s"`
 }
 
-// RegretRow is one line of the regret table.
+// RegretRow is one line of the regret table: a benchmark result with the
+// function's optimum, and random search's ratio as a number or null (for
+// random search itself; JSON has no NaN).
 type RegretRow struct {
-	Function string   `json:"function"`
-	Optimum  float64  `json:"optimum"`
-	Sampler  string   `json:"sampler"`
-	Budget   int      `json:"budget"`
-	Seeds    int      `json:"seeds"`
-	Median   float64  `json:"median_regret"`
-	Q1       float64  `json:"q1_regret"`
-	Q3       float64  `json:"q3_regret"`
-	MeanBest float64  `json:"mean_best"`
-	Ratio    *float64 `json:"random_over_this"`
+	benchmark.Result
+	Optimum float64  `json:"optimum"`
+	Ratio   *float64 `json:"random_over_this"`
 }
 
 // TimingRow is one line of the timing table.
@@ -216,8 +211,7 @@ func runOptimize(ctx context.Context, opts *OptimizeOptions) error {
 		optimum[p.Name] = p.Optimum()
 	}
 	for _, r := range results {
-		row := RegretRow{Function: r.Problem, Optimum: optimum[r.Problem], Sampler: r.Sampler, Budget: r.Budget, Seeds: r.Seeds,
-			Median: r.Median, Q1: r.Q1, Q3: r.Q3, MeanBest: r.MeanBest}
+		row := RegretRow{Result: r, Optimum: optimum[r.Problem]}
 		if !math.IsNaN(r.RandomRatio) && !math.IsInf(r.RandomRatio, 0) {
 			v := r.RandomRatio
 			row.Ratio = &v
@@ -250,7 +244,7 @@ func printReport(w io.Writer, rep *Report) error {
 		if r.Ratio != nil {
 			ratio = strconv.FormatFloat(*r.Ratio, 'g', 3, 64)
 		}
-		fmt.Fprintf(tw, "%s\t%.6g\t%s\t%d\t%.3g\t%.3g\t%.3g\t%.6g\t%s\t\n", r.Function, r.Optimum, r.Sampler, r.Budget, r.Median, r.Q1, r.Q3, r.MeanBest, ratio)
+		fmt.Fprintf(tw, "%s\t%.6g\t%s\t%d\t%.3g\t%.3g\t%.3g\t%.6g\t%s\t\n", r.Problem, r.Optimum, r.Sampler, r.Budget, r.Median, r.Q1, r.Q3, r.MeanBest, ratio)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

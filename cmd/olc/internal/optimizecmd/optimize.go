@@ -51,15 +51,7 @@ target. Ctrl-C stops cleanly.`,
   olc optimize export --study demo --format csv > demo.csv
   olc optimize plot --study demo --out demo.png`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkRun(cmd, opts); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runOptimize(cmd.Context(), opts)
-		},
+		RunE: runE(opts, runF),
 	}
 	addRunFlags(cmd, opts)
 	cmdutil.StringEnumFlag(cmd, &opts.Sampler, "sampler", "", experiments.Samplers, "the sampler, overriding the config's study.sampler")
@@ -93,18 +85,24 @@ func newCmdShortcut(ios *cmdutil.IOStreams, sampler string, runF func(context.Co
 		Use:   sampler + " --config study.toml",
 		Short: "Run the study with the " + sampler + " sampler",
 		Args:  cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkRun(cmd, opts); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runOptimize(cmd.Context(), opts)
-		},
+		RunE:  runE(opts, runF),
 	}
 	addRunFlags(cmd, opts)
 	return cmd
+}
+
+// runE is the RunE of 'olc optimize' and its shortcuts: check the flags,
+// then run (or runF).
+func runE(opts *RunOptions, runF func(context.Context, *RunOptions) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := checkRun(cmd, opts); err != nil {
+			return err
+		}
+		if runF != nil {
+			return runF(cmd.Context(), opts)
+		}
+		return runOptimize(cmd.Context(), opts)
+	}
 }
 
 // checkRun checks the flags of a run.
