@@ -33,8 +33,8 @@
 // full-data estimate and the best distinct optima of the grid: standard
 // errors and 95% percentile intervals for every parameter and every derived
 // quantity (compute-optimal exponents and allocations). [DefaultOptions]
-// holds these defaults; [ReadCSV] and [ReadTrials] read the points from a
-// table or a study, and [TrainingFLOPs] is the one conversion C = 6·N·D.
+// holds these defaults; [ReadCSV] and [ReadRecords] read the points from
+// a table or a study's runs, and [TrainingFLOPs] is the one conversion C = 6·N·D.
 //
 // Costs: one objective evaluation is O(n) for n points; a grid fit is
 // O(starts × iterations × n), spread over all cores.

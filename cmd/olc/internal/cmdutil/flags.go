@@ -76,3 +76,20 @@ func ExactArgs(n int, what string) cobra.PositionalArgs {
 // prints its help; with an argument, NoArgs has refused it as an unknown
 // command (a command without RunE would print its help and exit 0).
 func ShowHelp(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+
+// FlagError is the root command's flag error function: a wrong flag is a
+// usage error that points to the command's help.
+func FlagError(c *cobra.Command, err error) error {
+	return &UsageError{Err: fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
+}
+
+// Run executes cmd alone on args, as the root command would (errors
+// returned, not printed; flag errors as usage errors): for tests of one
+// command's flags, with a runF that captures its options.
+func Run(cmd *cobra.Command, args ...string) error {
+	cmd.SetArgs(args)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	cmd.SetFlagErrorFunc(FlagError)
+	_, err := cmd.ExecuteC()
+	return err
+}

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
-
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 )
 
@@ -37,10 +35,7 @@ func TestFlags(t *testing.T) {
 				got = o
 				return nil
 			})
-			cmd.SetArgs(c.args)
-			cmd.SilenceErrors, cmd.SilenceUsage = true, true
-			cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.UsageError{Err: err} }) // as root does
-			err := cmd.Execute()
+			err := cmdutil.Run(cmd, c.args...)
 			if c.wantErr != "" {
 				var ue *cmdutil.UsageError
 				if !errors.As(err, &ue) || !strings.Contains(err.Error(), c.wantErr) {

@@ -47,9 +47,7 @@ by SIGTERM); an interrupted run resumes when the same command runs again.`,
 	}
 	cmd.SetOut(ios.Out)
 	cmd.SetErr(ios.ErrOut)
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &cmdutil.UsageError{Err: fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
-	})
+	cmd.SetFlagErrorFunc(cmdutil.FlagError)
 	cmd.AddGroup(
 		&cobra.Group{ID: "experiments", Title: "Experiments:"},
 		&cobra.Group{ID: "other", Title: "Other commands:"},

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/olc-toolkit/olc/internal/atomicfile"
+	"github.com/olc-toolkit/olc/optimize"
 
 	"github.com/spf13/cobra"
 
@@ -381,12 +382,21 @@ func loadData(ctx context.Context, opts *FitOptions, vars []string, optional boo
 	if err != nil {
 		return nil, source, err
 	}
+	var runs []scaling.Record
+	for _, t := range trials {
+		if t.State == optimize.Complete {
+			runs = append(runs, scaling.Record{Label: fmt.Sprintf("trial %d", t.Number), Kind: "trial", Params: t.Params, Metrics: t.Metrics})
+		}
+	}
+	if len(runs) == 0 {
+		return nil, source, cmdutil.Usagef("%s: the study %s has no complete trial", source, study.Name)
+	}
 	var d *scaling.Data
 	if optional {
-		d, err = scaling.ReadTrialsAll(study.Name, trials, cols)
+		d, err = scaling.ReadRecordsAll(source, runs, cols)
 	} else {
 		law, _ := scaling.LawByName(opts.Law)
-		d, err = scaling.ReadTrials(study.Name, trials, law, cols)
+		d, err = scaling.ReadRecords(source, runs, law, cols)
 	}
 	if err != nil {
 		return nil, source, cmdutil.Usagef("%s: %v", source, err)

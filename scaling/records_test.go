@@ -3,23 +3,19 @@ package scaling
 import (
 	"strings"
 	"testing"
-
-	"github.com/olc-toolkit/olc/experiments"
-	"github.com/olc-toolkit/olc/optimize"
 )
 
-func TestReadTrials(t *testing.T) {
-	trials := []experiments.Trial{
-		{Number: 0, State: optimize.Complete, Params: optimize.Params{"n": int64(1e6)}, Metrics: map[string]float64{"eval_loss": 3.5, "flops": 6e15}},
-		{Number: 1, State: optimize.Failed, Params: optimize.Params{"n": int64(2e6)}},
-		{Number: 2, State: optimize.Complete, Params: optimize.Params{"n": 4e6}, Metrics: map[string]float64{"eval_loss": 3.1, "flops": 4.8e16}},
+func TestReadRecords(t *testing.T) {
+	trials := []Record{
+		{Label: "trial 0", Kind: "trial", Params: map[string]any{"n": int64(1e6)}, Metrics: map[string]float64{"eval_loss": 3.5, "flops": 6e15}},
+		{Label: "trial 2", Kind: "trial", Params: map[string]any{"n": 4e6}, Metrics: map[string]float64{"eval_loss": 3.1, "flops": 4.8e16}},
 	}
 	law, err := LawByName("chinchilla")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cols := Columns{Vars: map[string]string{"N": "n"}, Loss: "eval_loss", Compute: "flops"}
-	d, err := ReadTrials("sweep", trials, law, cols)
+	d, err := ReadRecords("the study sweep", trials, law, cols)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +27,7 @@ func TestReadTrials(t *testing.T) {
 		t.Errorf("D = %v, want %v", d.Vars["D"][0], want)
 	}
 
-	all, err := ReadTrialsAll("sweep", trials, Columns{Vars: map[string]string{"N": "n"}, Loss: "eval_loss"})
+	all, err := ReadRecordsAll("the study sweep", trials, Columns{Vars: map[string]string{"N": "n"}, Loss: "eval_loss"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,15 +36,16 @@ func TestReadTrials(t *testing.T) {
 	}
 
 	for _, c := range []struct {
-		trials []experiments.Trial
+		trials []Record
 		cols   Columns
 		want   string
 	}{
 		{trials, Columns{Vars: map[string]string{"N": "n"}, Loss: "val", Compute: "flops"}, `trial 0, column "val": no such parameter or metric; the trial has parameters n and metrics eval_loss, flops`},
-		{[]experiments.Trial{{Number: 3, State: optimize.Complete, Params: optimize.Params{"n": "big"}, Metrics: map[string]float64{"loss": 1}}}, Columns{Vars: map[string]string{"N": "n"}}, "not a number"},
-		{trials[1:2], cols, "the study sweep has no complete trial"},
+		{[]Record{{Label: "trial 3", Params: map[string]any{"n": "big"}, Metrics: map[string]float64{"loss": 1}}}, Columns{Vars: map[string]string{"N": "n"}}, `trial 3, column "n": the parameter's value big is not a number`},
+		{[]Record{{Label: "run 1", Params: map[string]any{"n": 1.0}}}, Columns{Vars: map[string]string{"N": "n"}}, "the run has parameters n and metrics"},
+		{nil, cols, "the study sweep has no runs to fit"},
 	} {
-		_, err := ReadTrials("sweep", c.trials, law, c.cols)
+		_, err := ReadRecords("the study sweep", c.trials, law, c.cols)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("error %v, want %q", err, c.want)
 		}
