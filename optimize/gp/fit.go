@@ -115,15 +115,6 @@ func newProblem(x [][]float64, y []float64, cat []bool, prior Prior, determinist
 	return pr
 }
 
-// nparams is the length of the parameter vector: d log lengthscales, the
-// log signal variance and, unless deterministic, the log noise.
-func (pr *problem) nparams() int {
-	if pr.deterministic {
-		return pr.d + 1
-	}
-	return pr.d + 2
-}
-
 func (pr *problem) vector(p Params) []float64 {
 	v := append(slices.Clone(p.LogLengthscales), p.LogSignal)
 	if !pr.deterministic {
