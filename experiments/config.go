@@ -582,15 +582,28 @@ func (c *Config) Plan() (*Plan, error) {
 		d.Fail("study.trials", "missing; say how many complete trials the %s sampler should run (or pass --trials)", c.Study.Sampler)
 		return nil, d.Err()
 	}
+	obj, oid, ok := c.objective()
+	if !ok {
+		return nil, d.Err()
+	}
+	p.Objective, id.Objective = obj, oid
+	p.Identity = id
+	return p, nil
+}
+
+// objective builds the objective of the parsed [objective] table and the
+// identity it gives a study; problems go to the document, and ok is then
+// false.
+func (c *Config) objective() (Objective, map[string]any, bool) {
+	d := c.doc
 	switch c.Objective.Kind {
 	case "builtin":
 		b, err := NewBuiltin(c.Objective.Function, c.Space)
 		if err != nil {
 			d.Fail("objective.function", "%v", err)
-			return nil, d.Err()
+			return nil, nil, false
 		}
-		p.Objective = b
-		id.Objective = map[string]any{"kind": "builtin", "function": c.Objective.Function}
+		return b, map[string]any{"kind": "builtin", "function": c.Objective.Function}, true
 	case "command":
 		cmd := &Command{Argv: c.Objective.Command, Timeout: c.Objective.Timeout, Dir: c.Dir(), Env: c.Objective.Env}
 		if err := cmd.CheckProgram(); err != nil {
@@ -599,35 +612,54 @@ func (c *Config) Plan() (*Plan, error) {
 				key = "objective.workdir"
 			}
 			d.Fail(key, "%v", err)
-			return nil, d.Err()
+			return nil, nil, false
 		}
-		p.Objective = cmd
 		env := map[string]any{}
 		for k, v := range c.Objective.Env {
 			env[k] = v
 		}
-		id.Objective = map[string]any{"kind": "command", "command": c.Objective.Command, "workdir": c.Objective.Workdir, "env": env}
+		return cmd, map[string]any{"kind": "command", "command": c.Objective.Command, "workdir": c.Objective.Workdir, "env": env}, true
 	default:
 		build, ok := registeredKind(c.Objective.Kind)
 		if !ok {
 			d.Fail("objective.kind", "kind %q is not part of this program; allowed: %s", c.Objective.Kind, strings.Join(ObjectiveKinds(), ", "))
-			return nil, d.Err()
+			return nil, nil, false
 		}
 		o, err := build(c.TrainConfigPath(), c.Space.Names())
 		if err != nil {
 			var pe *ParamKeyError
 			if errors.As(err, &pe) {
 				d.Fail("params."+pe.Param, "%s", pe.Msg)
-				return nil, d.Err()
+				return nil, nil, false
 			}
 			d.Fail("objective.config", "%v", err)
-			return nil, d.Err()
+			return nil, nil, false
 		}
-		p.Objective = o
-		id.Objective = map[string]any{"kind": c.Objective.Kind, "config": c.Objective.TrainConfig}
+		return o, map[string]any{"kind": c.Objective.Kind, "config": c.Objective.TrainConfig}, true
 	}
-	p.Identity = id
-	return p, nil
+}
+
+// ObjectiveTable reads and builds the [objective] table of a config that
+// is not a study's (an ablation's) with the code that reads a study's, so
+// that every kind, and every check of it, is the same: root is the
+// document's root, space the parameters the objective will be given (for
+// placeholders, builtin functions and a registered kind's keys) and metric
+// the metric it must report. Problems are added to root's document (with
+// file and line, as for a study); obj is nil when there were any. ident
+// describes the objective by its keys, as a study's identity does.
+func ObjectiveTable(file string, root tomlconf.Section, space *optimize.Space, metric string) (obj Objective, ident map[string]any, cfg ObjectiveConfig) {
+	c := &Config{File: file, Space: space, doc: root.Doc()}
+	c.Study.Metric = metric
+	before := c.doc.Failed()
+	c.parseObjective(root)
+	if c.doc.Failed() > before {
+		return nil, nil, c.Objective
+	}
+	obj, ident, ok := c.objective()
+	if !ok {
+		return nil, nil, c.Objective
+	}
+	return obj, ident, c.Objective
 }
 
 func (c *Config) paramError(err error, what string) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/internal/tomlconf"
 	"github.com/olc-toolkit/olc/optimize"
 )
 
@@ -103,5 +104,44 @@ func TestRegisterObjectiveTwicePanics(t *testing.T) {
 			}()
 			experiments.RegisterObjective(kind, func(string, []string) (experiments.Objective, error) { return nil, nil })
 		}()
+	}
+}
+
+// TestObjectiveTable: another config (an ablation's) reads its [objective]
+// table with the study's code and checks, against its own parameters.
+func TestObjectiveTable(t *testing.T) {
+	space, err := optimize.NewSpace(
+		optimize.Param{Name: "lr", Kind: optimize.Categorical, Values: optimize.Values{0.1, 0.01}},
+		optimize.Param{Name: "seed", Kind: optimize.Int, Low: 1, High: 5},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	parse := func(text string) (experiments.Objective, map[string]any, error) {
+		d, err := tomlconf.Parse(filepath.Join(dir, "abl.toml"), []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, id, _ := experiments.ObjectiveTable(filepath.Join(dir, "abl.toml"), d.Root(), space, "loss")
+		return obj, id, d.Err()
+	}
+	obj, id, err := parse("[objective]\nkind = \"command\"\ncommand = [\"sh\", \"-c\", \"echo {lr} {seed}\"]\n")
+	if err != nil || obj == nil || id["kind"] != "command" {
+		t.Fatalf("command objective: %v, %v, %v", obj, id, err)
+	}
+	if cmd, ok := obj.(*experiments.Command); !ok || cmd.Dir != dir {
+		t.Errorf("objective %#v, want a command run in the config's folder", obj)
+	}
+	for _, c := range []struct{ text, key, msg string }{
+		{"[objective]\nkind = \"command\"\ncommand = [\"sh\", \"{steps}\"]\n", "objective.command", "placeholder {steps} names no parameter"},
+		{"[objective]\nkind = \"shell\"\n", "objective.kind", "unknown kind \"shell\""},
+		{"[other]\nx = 1\n", "objective", "missing"},
+	} {
+		obj, _, err := parse(c.text)
+		var ce *experiments.ConfigError
+		if obj != nil || !errors.As(err, &ce) || ce.Key != c.key || !strings.Contains(ce.Msg, c.msg) || ce.File != filepath.Join(dir, "abl.toml") {
+			t.Errorf("%q: %v, %v; want %s: …%s…", c.text, obj, err, c.key, c.msg)
+		}
 	}
 }
