@@ -79,14 +79,17 @@ type Doc struct {
 	lines map[string]int      // key path → line of its first mention
 	order map[string][]string // table path → its keys in document order
 	flags map[string]string   // key path → the flag that set it
-	errs  []error
+	// arrays counts the elements of each array of tables ([[key]]) seen
+	// so far; element i has the path key[i].
+	arrays map[string]int
+	errs   []error
 }
 
 // Parse decodes a TOML document; file names it in errors. A UTF-8
 // byte-order mark is accepted. Invalid TOML is an *Error with the line.
 func Parse(file string, data []byte) (*Doc, error) {
 	data = bom.Trim(data)
-	d := &Doc{file: file, lines: map[string]int{}, order: map[string][]string{}, flags: map[string]string{}}
+	d := &Doc{file: file, lines: map[string]int{}, order: map[string][]string{}, flags: map[string]string{}, arrays: map[string]int{}}
 	if err := toml.Unmarshal(data, &d.root); err != nil {
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
@@ -104,8 +107,21 @@ func Parse(file string, data []byte) (*Doc, error) {
 	for p.NextExpression() {
 		e := p.Expression()
 		switch e.Kind {
-		case unstable.Table, unstable.ArrayTable:
+		case unstable.Table:
 			table = d.keyPath(&p, nil, e.Key())
+		case unstable.ArrayTable:
+			// [[key]] opens element i of the array: its keys live under
+			// key[i], on their own lines.
+			table = d.keyPath(&p, nil, e.Key())
+			name := strings.Join(table, ".")
+			i := d.arrays[name]
+			d.arrays[name]++
+			table[len(table)-1] += fmt.Sprintf("[%d]", i)
+			line := 0
+			for it := e.Key(); it.Next(); {
+				line = p.Shape(it.Node().Raw).Start.Line
+			}
+			d.note(table, line)
 		case unstable.KeyValue:
 			path := d.keyPath(&p, table, e.Key())
 			d.inline(&p, path, e.Value())
@@ -206,10 +222,10 @@ func (d *Doc) Fail(key, format string, args ...any) {
 // of its nearest enclosing table) or the flag that gave it.
 func (d *Doc) Errorf(key, format string, args ...any) *Error {
 	e := &Error{File: d.file, Key: key, Msg: fmt.Sprintf(format, args...)}
+	// The key itself, or its nearest enclosing key or table that has a
+	// line: an element of an inline array (key[2]) has its array's line,
+	// a key of an array of tables (key[1].name) its own.
 	k := key
-	if i := strings.IndexByte(k, '['); i > 0 {
-		k = k[:i] // an element of an array: the array's line
-	}
 	for k != "" {
 		if f, ok := d.flags[k]; ok {
 			e.File, e.Flag = "", f
@@ -218,6 +234,12 @@ func (d *Doc) Errorf(key, format string, args ...any) *Error {
 		if l, ok := d.lines[k]; ok {
 			e.Line = l
 			return e
+		}
+		if strings.HasSuffix(k, "]") {
+			if i := strings.LastIndexByte(k, '['); i > 0 {
+				k = k[:i]
+				continue
+			}
 		}
 		i := strings.LastIndexByte(k, '.')
 		if i < 0 {
@@ -313,6 +335,33 @@ func (s Section) Table(key string) (Section, bool) {
 		return Section{d: s.d, path: path, m: map[string]any{}}, false
 	}
 	return Section{d: s.d, path: path, m: m}, true
+}
+
+// Tables returns the elements of the array of tables key of s ([[key]]),
+// each a section whose path is key[i], so that problems name the element
+// and its line. ok is false when the key is absent (no elements) or not an
+// array of tables (which is reported).
+func (s Section) Tables(key string) ([]Section, bool) {
+	path := join(s.path, key)
+	v, present := s.m[key]
+	if !present {
+		return nil, false
+	}
+	list, isList := v.([]any)
+	if !isList {
+		s.d.Fail(path, "must be an array of tables ([[%s]]), got %s", key, Describe(v))
+		return nil, false
+	}
+	out := make([]Section, 0, len(list))
+	for i, x := range list {
+		m, isTable := x.(map[string]any)
+		if !isTable {
+			s.d.Fail(fmt.Sprintf("%s[%d]", path, i), "must be a table, got %s", Describe(x))
+			return nil, false
+		}
+		out = append(out, Section{d: s.d, path: fmt.Sprintf("%s[%d]", path, i), m: m})
+	}
+	return out, true
 }
 
 // Required returns the sub-table key of s, reporting it missing with a

@@ -126,3 +126,46 @@ func TestParseValue(t *testing.T) {
 		t.Errorf("unterminated string: %v", err)
 	}
 }
+
+func TestArrayOfTables(t *testing.T) {
+	text := "[ablation]\nname = \"x\"\n\n[[components]]\nname = \"a\"\nablate = { \"model.x\" = false }\n\n[[components]]\nname = \"b\"\nablate = {}\n\n[[components]]\nnombre = \"c\"\n"
+	d, err := Parse("abl.toml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	comps, ok := d.Root().Tables("components")
+	if !ok || len(comps) != 3 {
+		t.Fatalf("Tables = %d sections, %v", len(comps), ok)
+	}
+	if comps[1].Path() != "components[1]" || comps[1].Str("name", "") != "b" {
+		t.Errorf("element 1: path %q, name %q", comps[1].Path(), comps[1].Str("name", ""))
+	}
+	if keys := comps[0].Keys(); len(keys) != 2 || keys[0] != "name" || keys[1] != "ablate" {
+		t.Errorf("keys of element 0: %v", keys)
+	}
+	ab, _ := comps[0].Table("ablate")
+	if ab.Map()["model.x"] != false {
+		t.Errorf("ablate of element 0: %v", ab.Map())
+	}
+	comps[1].Fail("ablate", "sets no key")
+	comps[2].Only("name", "ablate")
+	errs := Unjoin(d.Err())
+	if len(errs) != 2 {
+		t.Fatalf("%d errors: %v", len(errs), d.Err())
+	}
+	for i, want := range []string{"abl.toml:10: components[1].ablate: sets no key", "abl.toml:13: components[2].nombre: unknown key"} {
+		if !strings.HasPrefix(errs[i].Error(), want) {
+			t.Errorf("error %d = %q, want %q…", i, errs[i], want)
+		}
+	}
+	// An element that names no line of its own falls back to its header.
+	if e := d.Errorf("components[2].ablate", "missing"); e.Line != 12 {
+		t.Errorf("line of a missing key of element 2: %d, want 12 (its [[components]])", e.Line)
+	}
+	if _, ok := d.Root().Tables("ablation"); ok {
+		t.Error("a plain table taken for an array of tables")
+	}
+	if _, ok := d.Root().Tables("nothing"); ok {
+		t.Error("an absent key gave tables")
+	}
+}
