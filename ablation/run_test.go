@@ -1,0 +1,86 @@
+package ablation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/olc-toolkit/olc/experiments"
+)
+
+// plantedObjective is the config's objective replaced by a Go function:
+// accuracy 0.8, 0.10 less without a, b worth nothing, noise shared by the
+// variants of a seed (sd 0.1) and a little of each run (sd 0.01).
+func plantedObjective(calls *atomic.Int64) experiments.Objective {
+	return experiments.ObjectiveFunc(func(ctx context.Context, r experiments.TrialRun) (experiments.Outcome, error) {
+		calls.Add(1)
+		seed := uint64(r.Params["seed"].(int64))
+		shared := 0.1 * rand.New(rand.NewPCG(seed, 0)).NormFloat64()
+		own := 0.01 * rand.New(rand.NewPCG(seed, uint64(r.Number)+1)).NormFloat64()
+		acc := 0.8 + shared + own
+		if r.Params["a"] == false {
+			acc -= 0.10
+		}
+		return experiments.Outcome{Metrics: map[string]float64{"acc": acc, "loss": 1 - acc}}, nil
+	})
+}
+
+func TestRunResumeReport(t *testing.T) {
+	text := strings.Replace(goodConfig, "seeds = [1, 2, 3]", "seeds = [1, 2, 3, 4, 5, 6, 7, 8]", 1)
+	c, err := LoadConfig(writeConfig(t, text), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	c.Objective = plantedObjective(&calls)
+	store := experiments.NewMemoryStore()
+	ctx := context.Background()
+	res, err := Run(ctx, store, c, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Complete != 24 || res.Failed != 0 || calls.Load() != 24 {
+		t.Fatalf("complete %d, failed %d, %d calls; want 24 of each", res.Complete, res.Failed, calls.Load())
+	}
+	acc := res.Metrics[0]
+	if a := acc.Effects[0]; !a.Significant || a.CI[0] > -0.10 || a.CI[1] < -0.10 {
+		t.Errorf("a: %+v", a)
+	}
+	if b := acc.Effects[1]; b.Significant {
+		t.Errorf("b: %+v", b)
+	}
+	if loss := res.Metrics[1]; loss.Goal != "minimize" || loss.Effects[0].Diff < 0.05 {
+		t.Errorf("loss rises without a: %+v", loss.Effects[0])
+	}
+	// A rerun resumes: nothing runs again, and the analysis is the same.
+	again, err := Run(ctx, store, c, RunOptions{})
+	if err != nil || calls.Load() != 24 {
+		t.Fatalf("rerun: %d calls, %v", calls.Load(), err)
+	}
+	j1, _ := json.Marshal(res)
+	j2, _ := json.Marshal(again)
+	rep, err := Report(ctx, store, c, res.Study, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j3, _ := json.Marshal(rep)
+	if string(j1) != string(j2) || string(j1) != string(j3) {
+		t.Errorf("run, rerun and report differ:\n%s\n%s\n%s", j1, j2, j3)
+	}
+	// Another ablation under the same name is refused, not mixed in.
+	c2, _ := LoadConfig(writeConfig(t, strings.Replace(text, "steps = 600", "steps = 700", 1)), false)
+	c2.Objective = plantedObjective(&calls)
+	var changed *experiments.ChangedError
+	if _, err := Run(ctx, store, c2, RunOptions{}); !errors.As(err, &changed) {
+		t.Errorf("a changed ablation: %v, want a ChangedError", err)
+	}
+	// A metric the objective never reports is named with those it did.
+	c.Metrics = append(c.Metrics, Metric{Name: "f1", Goal: "maximize"})
+	if _, err := Report(ctx, store, c, res.Study, 0); err == nil || !strings.Contains(err.Error(), `no complete trial reported the metric "f1"; the trials reported acc, loss`) {
+		t.Errorf("missing metric: %v", err)
+	}
+}
