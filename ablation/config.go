@@ -74,6 +74,18 @@ func LoadConfig(path string, allowLarge bool) (*Config, error) {
 // Every problem found is returned, joined, each a *tomlconf.Error (the
 // type of experiments.ConfigError) with the file, the line and the key.
 func ParseConfig(file string, data []byte, allowLarge bool) (*Config, error) {
+	return parse(file, data, allowLarge, true)
+}
+
+// ParseStored reads the config an ablation's study stores, to analyse its
+// results again: everything but the objective, which may no longer be
+// buildable where the report runs (its program, its train config). Large
+// factorial designs are allowed: they ran.
+func ParseStored(name, text string) (*Config, error) {
+	return parse(name, []byte(text), true, false)
+}
+
+func parse(file string, data []byte, allowLarge, objective bool) (*Config, error) {
 	d, err := tomlconf.Parse(file, data)
 	if err != nil {
 		return nil, err
@@ -133,11 +145,10 @@ func ParseConfig(file string, data []byte, allowLarge bool) (*Config, error) {
 		d.Fail("components", "%v", err)
 		return nil, d.Err()
 	}
-	metric := ""
-	if len(c.Metrics) > 0 {
-		metric = c.Metrics[0].Name
+	if !objective {
+		return c, nil
 	}
-	c.Objective, c.ObjectiveIdentity, _ = experiments.ObjectiveTable(file, root, c.Space, metric)
+	c.Objective, c.ObjectiveIdentity, _ = experiments.ObjectiveTable(file, root, c.Space, c.Metrics[0].Name)
 	if err := d.Err(); err != nil {
 		return nil, err
 	}

@@ -45,9 +45,9 @@ type Component struct {
 // the parameters it passes to the objective (the base with the ablate
 // values of Off applied).
 type Variant struct {
-	Name   string
-	Off    []string
-	Values map[string]any
+	Name   string         `json:"name"`
+	Off    []string       `json:"off"`
+	Values map[string]any `json:"values"`
 }
 
 // Has reports whether component c is on (not ablated) in v.

@@ -98,13 +98,17 @@ func Run(ctx context.Context, store experiments.Store, c *Config, opts RunOption
 }
 
 // Report analyses what the study of ablation c holds, running nothing.
-// It refuses metrics that no complete trial reported, naming those they
-// did report.
 func Report(ctx context.Context, store experiments.Store, c *Config, study *experiments.Study, minEffect float64) (*Result, error) {
 	trials, err := store.Trials(ctx, study.ID, 0)
 	if err != nil {
 		return nil, err
 	}
+	return ReportTrials(c, study, trials, minEffect)
+}
+
+// ReportTrials analyses an ablation study's trials. It refuses metrics
+// that no complete trial reported, naming those they did report.
+func ReportTrials(c *Config, study *experiments.Study, trials []experiments.Trial, minEffect float64) (*Result, error) {
 	obs, complete, failed := Observations(trials)
 	res := &Result{Name: c.Name, Design: c.Design, Seeds: c.Seeds, Complete: complete, Failed: failed, Study: study}
 	if complete > 0 {
@@ -120,6 +124,7 @@ func Report(ctx context.Context, store experiments.Store, c *Config, study *expe
 			}
 		}
 	}
+	var err error
 	if res.Metrics, err = Analyze(c.Design, c.Components, c.Variants, c.Metrics, obs, minEffect); err != nil {
 		return nil, err
 	}

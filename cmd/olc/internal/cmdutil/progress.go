@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/optimize"
 )
 
 // DefaultProgressInterval is how often long work prints a line when stderr
@@ -154,4 +157,12 @@ func Duration(d time.Duration) string {
 		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
 	}
 	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// NoteFailedTrial prints a line for a trial whose objective failed (not one
+// that was interrupted or lost), for the runner's events.
+func (p *Progress) NoteFailedTrial(e experiments.Event) {
+	if e.Kind == experiments.TrialFinished && e.Trial.State == optimize.Failed && e.Trial.Reason == experiments.ReasonError {
+		p.Note("olc: trial %d failed: %s", e.Trial.Number, e.Trial.ErrorSummary())
+	}
 }

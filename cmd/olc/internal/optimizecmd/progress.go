@@ -5,7 +5,6 @@ import (
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/experiments"
-	"github.com/olc-toolkit/olc/optimize"
 )
 
 // progress reports a study's progress on stderr: complete trials against
@@ -21,9 +20,7 @@ func newProgress(ios *cmdutil.IOStreams, bar bool, study *experiments.Study) *pr
 
 // event is the runner's OnEvent.
 func (p *progress) event(e experiments.Event) {
-	if e.Kind == experiments.TrialFinished && e.Trial.State == optimize.Failed && e.Trial.Reason == experiments.ReasonError {
-		p.p.Note("olc: trial %d failed: %s", e.Trial.Number, e.Trial.ErrorSummary())
-	}
+	p.p.NoteFailedTrial(e)
 	detail := fmt.Sprintf("%d of %d complete", min(e.Counts.Complete, e.Target), e.Target)
 	if e.Best != nil {
 		detail += ", best " + formatValue(e.Best.Value)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/olc-toolkit/olc/cmd/olc/internal/ablatecmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/benchcmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/modelcmd"
@@ -32,8 +33,8 @@ func NewCmdRoot(ios *cmdutil.IOStreams) *cobra.Command {
 one record of everything that ran: hyperparameter search over any objective
 (Bayesian optimization, random and grid search), scaling-law fits with
 honest intervals, a Longformer trained on the CPU with the official SQuAD
-evaluation and question answering over long documents, with ablations to
-come.
+evaluation and question answering over long documents, and ablation
+studies over seeds with the statistics a reviewer asks for.
 
 Results live in a SQLite store (.olc/olc.db by default); every command that
 produces results takes --json and then prints exactly one JSON document.
@@ -56,6 +57,8 @@ by SIGTERM); an interrupted run resumes when the same command runs again.`,
 	cmd.SetCompletionCommandGroupID("other")
 	opt := optimizecmd.NewCmdOptimize(ios, nil)
 	opt.GroupID = "experiments"
+	abl := ablatecmd.NewCmdAblate(ios, nil)
+	abl.GroupID = "experiments"
 	sc := scalingcmd.NewCmdScaling(ios)
 	sc.GroupID = "experiments"
 	mc := modelcmd.NewCmdModel(ios)
@@ -72,7 +75,7 @@ by SIGTERM); an interrupted run resumes when the same command runs again.`,
 	bench.GroupID = "other"
 	ver := versioncmd.NewCmdVersion(ios, version, nil)
 	ver.GroupID = "other"
-	cmd.AddCommand(opt, sc, mc, tr, data, ev, qa, bench, ver)
+	cmd.AddCommand(opt, abl, sc, mc, tr, data, ev, qa, bench, ver)
 	return cmd
 }
 
