@@ -67,6 +67,8 @@ type Effect struct {
 	// Note says why tests are missing (fewer than 2 paired seeds) or that
 	// the effect is not distinguishable from zero.
 	Note string `json:"note,omitempty"`
+
+	sd float64 // standard deviation of the differences, for the power analysis
 }
 
 // MetricAnalysis is the analysis of one metric.
@@ -163,7 +165,7 @@ func effectOf(name string, d []float64) Effect {
 		e.Note = fmt.Sprintf("%d paired seed(s): the tests need at least 2", len(d))
 		return e
 	}
-	e.CI, e.PT, e.PWilcoxon, e.DZ = p.CI, p.PT, p.PW, p.DZ
+	e.CI, e.PT, e.PWilcoxon, e.DZ, e.sd = p.CI, p.PT, p.PW, p.DZ, p.SD
 	return e
 }
 
@@ -260,8 +262,7 @@ func adjust(effects []Effect, minEffect float64) {
 		e.Significant = adj[i] < Alpha
 		e.MinEffect = target
 		if e.N >= 2 && target > 0 {
-			sd := e.Diff / e.DZ
-			if n, err := SeedsNeeded(target, math.Abs(sd), Alpha, Power); err == nil {
+			if n, err := SeedsNeeded(target, e.sd, Alpha, Power); err == nil {
 				e.SeedsNeeded = n
 			}
 		}

@@ -408,7 +408,7 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 	return gr
 }
 
-// forTasks runs fn(task) for every task on GOMAXPROCS goroutines, each
+// forTasks runs fn(task) for every task on at most workers goroutines, each
 // with a scratch slice of its own.
 func forTasks[T Float](workers, tasks int, fn func(task int, scratch *[]T)) {
 	parallel.ForScratch(context.Background(), workers, tasks, fn)

@@ -9,7 +9,7 @@ import (
 // implementation by default, OpenBLAS when built with -tags openblas.
 var Backend = "gonum (pure Go)"
 
-// splitRows makes gemm split large products by rows over GOMAXPROCS
+// splitRows makes gemm split large products by rows over the pass's workers
 // goroutines (for single-threaded backends).
 var splitRows = false
 
