@@ -1,6 +1,7 @@
 package ablation
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -58,6 +59,10 @@ type Config struct {
 	// ObjectiveIdentity its description by its keys.
 	Objective         experiments.Objective
 	ObjectiveIdentity map[string]any
+
+	// metricErr returns a problem with metrics[i] of the file, with its
+	// line, for a metric found missing while running.
+	metricErr func(i int, msg string) error
 }
 
 // LoadConfig reads and checks the ablation config at path; allowLarge
@@ -91,6 +96,7 @@ func parse(file string, data []byte, allowLarge, objective bool) (*Config, error
 		return nil, err
 	}
 	c := &Config{File: file, Text: string(data), Base: map[string]any{}}
+	c.metricErr = func(i int, msg string) error { return d.Errorf(fmt.Sprintf("ablation.metrics[%d].name", i), "%s", msg) }
 	root := d.Root()
 	root.Only("ablation", "objective", "base", "components")
 	a, _ := root.Required("ablation", "an ablation config starts with an [ablation] table holding at least name, seeds and metrics")
@@ -146,11 +152,58 @@ func parse(file string, data []byte, allowLarge, objective bool) (*Config, error
 	if !objective {
 		return c, nil
 	}
-	c.Objective, c.ObjectiveIdentity, _ = experiments.ObjectiveTable(file, root, c.Space, c.Metrics[0].Name)
+	c.Objective, c.ObjectiveIdentity, _ = experiments.ObjectiveTable(file, root, c.Space, c.Metrics[0].Name, c.keyOf)
+	if vc, ok := c.Objective.(experiments.ValueChecker); ok {
+		c.checkValues(d, vc)
+	}
+	if ml, ok := c.Objective.(experiments.MetricLister); ok && d.Failed() == 0 {
+		c.checkMetrics(d, ml)
+	}
 	if err := d.Err(); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// checkValues asks the objective whether it takes every variant's values
+// (with each seed), and blames what it refuses on the key that gives the
+// value, once per key and problem.
+func (c *Config) checkValues(d *tomlconf.Doc, vc experiments.ValueChecker) {
+	seen := map[string]bool{}
+	check := func(v Variant, seed int64) {
+		params := maps.Clone(v.Values)
+		if c.SeedKey != "" {
+			params[c.SeedKey] = seed
+		}
+		err := vc.CheckValues(params)
+		if err == nil {
+			return
+		}
+		errs := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			errs = j.Unwrap()
+		}
+		for _, e := range errs {
+			key, msg := "objective.config", e.Error()
+			var pe *experiments.ParamKeyError
+			if errors.As(e, &pe) {
+				key, msg = c.keyOf(pe.Param), pe.Msg
+				if pe.Param == c.SeedKey {
+					key = "ablation.seeds"
+				}
+			}
+			if !seen[key+"\x00"+msg] {
+				seen[key+"\x00"+msg] = true
+				d.Fail(key, "%s (variant %q, seed %d)", msg, v.Name, seed)
+			}
+		}
+	}
+	for _, v := range c.Variants {
+		check(v, c.Seeds[0])
+	}
+	for _, seed := range c.Seeds[1:] {
+		check(c.Variants[0], seed)
+	}
 }
 
 func (c *Config) parseAblation(a tomlconf.Section) {
@@ -272,6 +325,35 @@ func (c *Config) parseComponents(root tomlconf.Section) {
 		}
 		c.Components = append(c.Components, comp)
 	}
+}
+
+// checkMetrics refuses a metric that the objective does not report for
+// some variant.
+func (c *Config) checkMetrics(d *tomlconf.Doc, ml experiments.MetricLister) {
+	for i, m := range c.Metrics {
+		for _, v := range c.Variants {
+			names, err := ml.ListMetrics(v.Values)
+			if err != nil || slices.Contains(names, m.Name) {
+				continue
+			}
+			d.Fail(fmt.Sprintf("ablation.metrics[%d].name", i), "the objective does not report %q (variant %q); it reports %s", m.Name, v.Name, strings.Join(names, ", "))
+			break
+		}
+	}
+}
+
+// keyOf names the key of the config that gives a parameter: the first
+// component that sets it, else the base.
+func (c *Config) keyOf(param string) string {
+	for i, comp := range c.Components {
+		if _, ok := comp.Ablate[param]; ok {
+			return fmt.Sprintf("components[%d].ablate.%s", i, param)
+		}
+	}
+	if _, ok := c.Base[param]; ok {
+		return "base." + param
+	}
+	return "objective"
 }
 
 // scalar reads a parameter value: a string, an integer, a float or a

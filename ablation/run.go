@@ -82,19 +82,56 @@ func Run(ctx context.Context, store experiments.Store, c *Config, opts RunOption
 	if err != nil {
 		return nil, err
 	}
+	// A trial that does not report every metric stops the run at once
+	// (its pair stays to run again), rather than after every pair.
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	objective := experiments.ObjectiveFunc(func(ctx context.Context, r experiments.TrialRun) (experiments.Outcome, error) {
+		out, err := c.Objective.Run(ctx, r)
+		if err != nil {
+			return out, err
+		}
+		if err := c.missingMetric(out.Metrics); err != nil {
+			stop(err)
+			return out, err
+		}
+		return out, nil
+	})
 	runner := &experiments.Runner{
 		Store: store, Study: study, Space: c.Space,
 		Sampler:   &Sampler{Variants: c.Variants, Seeds: c.Seeds, SeedKey: c.SeedKey},
-		Objective: c.Objective, Trials: len(c.Variants) * len(c.Seeds),
+		Objective: objective, Trials: len(c.Variants) * len(c.Seeds),
 		Parallel: c.Parallel, MaxRetries: c.MaxRetries, MaxFailures: opts.MaxFailures, RunsDir: opts.RunsDir,
 		HeartbeatInterval: opts.HeartbeatInterval, StaleAfter: opts.StaleAfter, OnEvent: opts.OnEvent,
 	}
-	_, runErr := runner.Run(ctx)
+	_, runErr := runner.Run(runCtx)
+	if cause := context.Cause(runCtx); runCtx.Err() != nil && ctx.Err() == nil && cause != nil {
+		return nil, cause
+	}
 	res, err := Report(context.WithoutCancel(ctx), store, c, study, opts.MinEffect)
 	if err != nil {
 		return nil, errors.Join(runErr, err)
 	}
 	return res, runErr
+}
+
+// missingMetric returns the problem with the first metric of c that
+// metrics lacks, naming those it has, or nil.
+func (c *Config) missingMetric(metrics map[string]float64) error {
+	for i, m := range c.Metrics {
+		if _, ok := metrics[m.Name]; ok {
+			continue
+		}
+		msg := fmt.Sprintf("the objective did not report %q; it reported %s", m.Name, strings.Join(slices.Sorted(maps.Keys(metrics)), ", "))
+		if len(metrics) == 0 {
+			msg = fmt.Sprintf("the objective did not report %q; it reported no metric", m.Name)
+		}
+		if c.metricErr != nil {
+			return c.metricErr(i, msg)
+		}
+		return errors.New(msg)
+	}
+	return nil
 }
 
 // Report analyses what the study of ablation c holds, running nothing.

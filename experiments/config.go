@@ -72,6 +72,9 @@ type Config struct {
 	nInitialSet bool
 	Objective   ObjectiveConfig
 	doc         *tomlconf.Doc
+	// paramKey, when set, names the key of the document that gives a
+	// parameter (ObjectiveTable's callers have no [params] table).
+	paramKey func(param string) string
 }
 
 // StudyConfig is the [study] table.
@@ -108,8 +111,25 @@ type ObjectiveConfig struct {
 }
 
 // ParamKeyError is a parameter of a registered kind's objective (kind
-// "train") that names no key of its config.
+// "train") that names no key of its config, or (from a [ValueChecker])
+// whose value the config refuses.
 type ParamKeyError struct{ Param, Msg string }
+
+// A ValueChecker is an objective that can tell, before any trial runs,
+// whether it accepts a set of parameter values (kind "train": the train
+// config with them applied validates). The problems it finds are
+// *[ParamKeyError] values, joined.
+type ValueChecker interface {
+	CheckValues(params map[string]any) error
+}
+
+// A MetricLister is an objective that can tell, before any trial runs,
+// which metrics it reports when given a set of parameter values (kind
+// "train": the evaluation's metrics of its task, the final loss and the
+// throughput), so that a config asking for another is refused at once.
+type MetricLister interface {
+	ListMetrics(params map[string]any) ([]string, error)
+}
 
 func (e *ParamKeyError) Error() string { return e.Param + ": " + e.Msg }
 
@@ -629,11 +649,22 @@ func (c *Config) objective() (Objective, map[string]any, bool) {
 		if err != nil {
 			var pe *ParamKeyError
 			if errors.As(err, &pe) {
-				d.Fail("params."+pe.Param, "%s", pe.Msg)
+				key := "params." + pe.Param
+				if c.paramKey != nil {
+					key = c.paramKey(pe.Param)
+				}
+				d.Fail(key, "%s", pe.Msg)
 				return nil, nil, false
 			}
 			d.Fail("objective.config", "%v", err)
 			return nil, nil, false
+		}
+		if ml, ok := o.(MetricLister); ok && c.paramKey == nil {
+			// A study: its metric must be one the objective reports.
+			if names, err := ml.ListMetrics(nil); err == nil && !slices.Contains(names, c.Study.Metric) {
+				d.Fail("study.metric", "the objective (kind %q, %s) does not report %q; it reports %s", c.Objective.Kind, c.Objective.TrainConfig, c.Study.Metric, strings.Join(names, ", "))
+				return nil, nil, false
+			}
 		}
 		return o, map[string]any{"kind": c.Objective.Kind, "config": c.Objective.TrainConfig}, true
 	}
@@ -647,8 +678,10 @@ func (c *Config) objective() (Objective, map[string]any, bool) {
 // the metric it must report. Problems are added to root's document (with
 // file and line, as for a study); obj is nil when there were any. ident
 // describes the objective by its keys, as a study's identity does.
-func ObjectiveTable(file string, root tomlconf.Section, space *optimize.Space, metric string) (obj Objective, ident map[string]any, cfg ObjectiveConfig) {
-	c := &Config{File: file, Space: space, doc: root.Doc()}
+// paramKey names the key that gives a parameter, for an objective that
+// refuses one (nil: params.<name>).
+func ObjectiveTable(file string, root tomlconf.Section, space *optimize.Space, metric string, paramKey func(param string) string) (obj Objective, ident map[string]any, cfg ObjectiveConfig) {
+	c := &Config{File: file, Space: space, doc: root.Doc(), paramKey: paramKey}
 	c.Study.Metric = metric
 	before := c.doc.Failed()
 	c.parseObjective(root)

@@ -123,7 +123,7 @@ func TestObjectiveTable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		obj, id, _ := experiments.ObjectiveTable(filepath.Join(dir, "abl.toml"), d.Root(), space, "loss")
+		obj, id, _ := experiments.ObjectiveTable(filepath.Join(dir, "abl.toml"), d.Root(), space, "loss", nil)
 		return obj, id, d.Err()
 	}
 	obj, id, err := parse("[objective]\nkind = \"command\"\ncommand = [\"sh\", \"-c\", \"echo {lr} {seed}\"]\n")

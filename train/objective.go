@@ -97,18 +97,69 @@ func CheckKey(path string) error {
 	return nil
 }
 
+// config reads the train config with the parameters applied.
+func (o *Objective) config(params map[string]any) (*Config, error) {
+	data, err := os.ReadFile(o.Path)
+	if err != nil {
+		return nil, err
+	}
+	var over []Override
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		over = append(over, Override{Key: k, Value: params[k], Source: fmt.Sprintf("parameter %s = %s", k, optimize.FormatValue(params[k]))})
+	}
+	return ParseConfig(o.Path, data, over...)
+}
+
+// CheckValues implements experiments.ValueChecker: the train config with
+// params applied must validate. A problem at a parameter's key (its type,
+// its range, or what it implies for another key) is blamed on that
+// parameter.
+func (o *Objective) CheckValues(params map[string]any) error {
+	_, err := o.config(params)
+	if err == nil {
+		return nil
+	}
+	var errs []error
+	for _, e := range unjoin(err) {
+		var ce *ConfigError
+		if errors.As(e, &ce) {
+			if _, ok := params[ce.Key]; ok {
+				errs = append(errs, &experiments.ParamKeyError{Param: ce.Key, Msg: ce.Msg})
+				continue
+			}
+		}
+		errs = append(errs, e)
+	}
+	return errors.Join(errs...)
+}
+
+// ListMetrics implements experiments.MetricLister: what Run reports for
+// a trial with these parameters.
+func (o *Objective) ListMetrics(params map[string]any) ([]string, error) {
+	c, err := o.config(params)
+	if err != nil {
+		return nil, err
+	}
+	names := []string{"final_loss", "steps", "tokens_per_s"}
+	for k := range evalMetrics(c, &EvalInfo{}) {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// unjoin lists the errors an errors.Join holds (err itself otherwise).
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
 // Run implements experiments.Objective.
 func (o *Objective) Run(ctx context.Context, r experiments.TrialRun) (experiments.Outcome, error) {
 	var out experiments.Outcome
-	data, err := os.ReadFile(o.Path)
-	if err != nil {
-		return out, err
-	}
-	var over []Override
-	for _, k := range slices.Sorted(maps.Keys(r.Params)) {
-		over = append(over, Override{Key: k, Value: r.Params[k], Source: fmt.Sprintf("parameter %s = %s", k, optimize.FormatValue(r.Params[k]))})
-	}
-	c, err := ParseConfig(o.Path, data, over...)
+	c, err := o.config(r.Params)
 	if err != nil {
 		return out, err
 	}

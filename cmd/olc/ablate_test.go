@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -142,5 +143,122 @@ func TestAblateBadInput(t *testing.T) {
 	r := runOLC(t, dir, "ablate", "report", "--name", "nothing", "--store", filepath.Join(dir, "none.db"))
 	if r.code != 2 || !strings.Contains(r.stderr, "no store at") {
 		t.Errorf("report on a missing store: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// TestAblateTrainObjective runs a leave-one-out ablation of kind train:
+// the seed reaches the trainer as train.seed and each component's keys as
+// train-config overrides, and the train config's checks run before
+// anything does.
+func TestAblateTrainObjective(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "train.toml"), strings.Replace(tinyTrain, "steps = 4", "steps = 2", 1), 0o644)
+	const abl = `[ablation]
+name = "tiny-components"
+seeds = [1, 2]
+metrics = [ { name = "final_loss", goal = "minimize" }, { name = "eval_f1", goal = "maximize" } ]
+
+[objective]
+kind = "train"
+config = "train.toml"
+
+[base]
+"train.steps" = 3
+
+[[components]]
+name = "global_attention"
+ablate = { "model.global_attention" = false }
+
+[[components]]
+name = "feedforward"
+ablate = { "model.feedforward" = false }
+`
+	writeFile(t, filepath.Join(dir, "abl.toml"), abl, 0o644)
+	r := runOLC(t, dir, "ablate", "--config", "abl.toml", "--json")
+	if r.code != 0 {
+		t.Fatalf("ablate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var res ablateJSON
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if res.Complete != 6 || res.Failed != 0 || len(res.Metrics) != 2 || len(res.Metrics[0].Effects) != 2 {
+		t.Fatalf("result %+v", res)
+	}
+	// The trials' stored parameters and losses: the seed and the
+	// component's key reached the trainer (each changes the loss); the
+	// full variant leaves the components' keys to the train config.
+	r = runOLC(t, dir, "optimize", "export", "--study", "tiny-components", "--format", "csv")
+	rows, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if r.code != 0 || err != nil || len(rows) != 7 {
+		t.Fatalf("export: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	for _, k := range []string{"params.train.seed", "params.model.feedforward", "params.model.global_attention", "params.train.steps", "metrics.final_loss", "metrics.steps"} {
+		if _, ok := col[k]; !ok {
+			t.Fatalf("the export lacks %s: %v", k, rows[0])
+		}
+	}
+	loss := map[string]string{}
+	for _, row := range rows[1:] {
+		if row[col["metrics.steps"]] != "3" {
+			t.Errorf("a trial ran %s steps, not the base's 3", row[col["metrics.steps"]])
+		}
+		loss[row[col["params.train.seed"]]+"/"+row[col["params.model.feedforward"]]+"/"+row[col["params.model.global_attention"]]] = row[col["metrics.final_loss"]]
+	}
+	if len(loss) != 6 {
+		t.Fatalf("want 6 distinct (seed, feedforward, global attention) cells: %v", loss)
+	}
+	if loss["1//"] == loss["2//"] || loss["1//"] == loss["1/false/"] || loss["1//"] == loss["1//false"] {
+		t.Errorf("the seed or the feed-forward switch did not reach the trainer: %v", loss)
+	}
+
+	// The train config's own checks, blamed on the ablation's keys.
+	for _, c := range []struct{ from, to, want string }{
+		{`"model.feedforward" = false`, `"model.feedforwrd" = false`, `abl.toml:19: components[1].ablate.model.feedforwrd: no key "feedforwrd" in [model]`},
+		{`"model.feedforward" = false`, `"model.feedforward" = "off"`, `abl.toml:19: components[1].ablate.model.feedforward: must be true or false`},
+		{`"train.steps" = 3`, `"train.steps" = 0`, `abl.toml:11: base.train.steps: must be at least 1`},
+		{`name = "eval_f1"`, `name = "eval_exakt"`, `abl.toml:4: ablation.metrics[1].name: the objective does not report "eval_exakt" (variant "full"); it reports eval_exact, eval_f1, eval_loss, final_loss`},
+	} {
+		bad := strings.Replace(abl, c.from, c.to, 1)
+		if bad == abl {
+			t.Fatalf("%q is not in the config", c.from)
+		}
+		writeFile(t, filepath.Join(dir, "bad.toml"), strings.ReplaceAll(bad, `name = "tiny-components"`, `name = "bad"`), 0o644)
+		r := runOLC(t, dir, "ablate", "--config", "bad.toml")
+		want := strings.Replace(c.want, "abl.toml", "bad.toml", 1)
+		if r.code != 2 || !strings.Contains(r.stderr, want) || r.stdout != "" {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", c.to, r.code, r.stderr, want)
+		}
+	}
+	if st := runOLC(t, dir, "optimize", "status", "--study", "bad"); st.code == 0 {
+		t.Errorf("a refused ablation left a study:\n%s", st.stdout)
+	}
+}
+
+// TestAblateMissingMetric: a command objective that does not report a
+// metric stops the run after its first trial, naming what it did report,
+// and leaves that pair to run again.
+func TestAblateMissingMetric(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "planted.sh"), plantedScript, 0o755)
+	cfg := strings.Replace(strings.Replace(plantedAblation, `name = "loss"`, `name = "los"`, 1), "parallel = 2", "parallel = 1", 1)
+	writeFile(t, filepath.Join(dir, "abl.toml"), cfg, 0o644)
+	r := runOLC(t, dir, "ablate", "--config", "abl.toml", "--json")
+	if r.code != 2 || !strings.Contains(r.stderr, `abl.toml:6: ablation.metrics[1].name: the objective did not report "los"; it reported acc, loss`) || r.stdout != "" {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	st := runOLC(t, dir, "optimize", "status", "--study", "planted", "--json")
+	if st.code != 0 || !strings.Contains(st.stdout, `"complete": 0`) {
+		t.Errorf("status after the refusal: exit %d\n%s%s", st.code, st.stdout, st.stderr)
+	}
+	// Fixed, the same ablation resumes and completes every pair.
+	writeFile(t, filepath.Join(dir, "abl.toml"), strings.Replace(cfg, `name = "los"`, `name = "loss"`, 1), 0o644)
+	r = runOLC(t, dir, "ablate", "--config", "abl.toml", "--json", "--new")
+	if r.code != 0 || !strings.Contains(r.stdout, `"complete": 24`) {
+		t.Errorf("after the fix: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -217,6 +217,11 @@ config = "train.toml"
 	if r.code != 2 || !strings.Contains(r.stderr, `bad.toml:5: params.optimizer.lrr: no key "lrr" in [optimizer]`) {
 		t.Errorf("an unknown train key as a parameter: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	writeFile(t, filepath.Join(dir, "bad.toml"), "[study]\nname = \"b\"\nmetric = \"eval_perplexity\"\nsampler = \"grid\"\n[params.\"optimizer.lr\"]\ntype = \"categorical\"\nvalues = [0.1]\n[objective]\nkind = \"train\"\nconfig = \"train.toml\"\n", 0o644)
+	r = runOLC(t, dir, "optimize", "--config", "bad.toml", "--store", "olc.db")
+	if r.code != 2 || !strings.Contains(r.stderr, `bad.toml:3: study.metric: the objective (kind "train", train.toml) does not report "eval_perplexity"; it reports eval_exact, eval_f1`) {
+		t.Errorf("a metric the train objective does not report: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }
 
 // TestTrainOnOwnFile: data.train_file alone trains on the file, and
