@@ -1,8 +1,10 @@
 package main_test
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,6 +118,13 @@ func TestAblatePlantedEffects(t *testing.T) {
 	text := runOLC(t, dir, "ablate", "report", "--name", "planted")
 	if text.code != 0 || !strings.Contains(text.stdout, "significant") || !strings.Contains(text.stdout, "not distinguishable from zero") {
 		t.Errorf("text report:\n%s%s", text.stdout, text.stderr)
+	}
+	pl := runOLC(t, dir, "ablate", "report", "--name", "planted", "--plot", "effects.png")
+	if png, err := os.ReadFile(filepath.Join(dir, "effects.png")); pl.code != 0 || err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) || !strings.Contains(pl.stderr, "wrote the effects plot to effects.png") {
+		t.Errorf("report --plot: exit %d, %v\n%s", pl.code, err, pl.stderr)
+	}
+	if pl := runOLC(t, dir, "ablate", "report", "--name", "planted", "--plot", "effects.gif"); pl.code != 2 || !strings.Contains(pl.stderr, "--plot: cannot tell the plot format") {
+		t.Errorf("report --plot effects.gif: exit %d\n%s", pl.code, pl.stderr)
 	}
 	md := runOLC(t, dir, "ablate", "report", "--name", "planted", "--format", "md")
 	if md.code != 0 || !strings.Contains(md.stdout, "| component | Δ acc |") {

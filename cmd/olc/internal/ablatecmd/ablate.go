@@ -3,6 +3,7 @@
 package ablatecmd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,8 +15,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/olc-toolkit/olc/ablation"
+	"github.com/olc-toolkit/olc/ablation/ablationplot"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/internal/atomicfile"
+	"github.com/olc-toolkit/olc/internal/plotstyle"
 	"github.com/olc-toolkit/olc/optimize"
 	_ "github.com/olc-toolkit/olc/train" // registers the objective kind "train"
 )
@@ -30,6 +34,7 @@ type AblateOptions struct {
 	AllowLarge bool
 	New        bool
 	MinEffect  float64
+	PlotPath   string
 }
 
 // NewCmdAblate returns 'olc ablate' with its subcommands. runF, when not
@@ -62,6 +67,9 @@ resumes it without repeating finished variant × seed pairs, and
 			if opts.MinEffect < 0 {
 				return cmdutil.Usagef("--min-effect must not be negative, not %v", opts.MinEffect)
 			}
+			if err := checkPlot(opts.PlotPath); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -76,6 +84,7 @@ resumes it without repeating finished variant × seed pairs, and
 	f.BoolVar(&opts.AllowLarge, "allow-large", false, fmt.Sprintf("allow factorial designs of more than %d components", ablation.MaxFactorialComponents))
 	f.BoolVar(&opts.New, "new", false, "start the ablation afresh, keeping an existing one as <name>.1, <name>.2, …")
 	f.Float64Var(&opts.MinEffect, "min-effect", 0, "the effect the power analysis sizes for (default: half the largest observed effect)")
+	f.StringVar(&opts.PlotPath, "plot", "", "draw each metric's effects with their intervals to this image (.png, .svg or .pdf)")
 	cmd.AddCommand(newCmdPlan(ios, nil), newCmdReport(ios, nil))
 	return cmd
 }
@@ -109,10 +118,42 @@ func runAblate(ctx context.Context, opts *AblateOptions) error {
 	if err := write(opts.IO, res, opts.JSON, "text"); err != nil {
 		return err
 	}
+	if err := drawPlot(opts.IO, opts.PlotPath, res); err != nil {
+		return err
+	}
 	if errors.Is(runErr, experiments.ErrInterrupted) {
 		return fmt.Errorf("%w: run the same command again to resume the ablation", runErr)
 	}
 	return runErr
+}
+
+// checkPlot refuses a --plot path whose format is unknown, before
+// anything runs.
+func checkPlot(path string) error {
+	if path == "" {
+		return nil
+	}
+	if _, err := plotstyle.FormatOf(path); err != nil {
+		return cmdutil.Usagef("--plot: %v", err)
+	}
+	return nil
+}
+
+// drawPlot draws the effects of res to path (atomically), when given.
+func drawPlot(ios *cmdutil.IOStreams, path string, res *ablation.Result) error {
+	if path == "" {
+		return nil
+	}
+	format, _ := plotstyle.FormatOf(path)
+	var buf bytes.Buffer
+	if err := ablationplot.Draw(&buf, format, res); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	if err := atomicfile.Write(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	fmt.Fprintf(ios.ErrOut, "wrote the effects plot to %s\n", path)
+	return nil
 }
 
 func write(ios *cmdutil.IOStreams, res *ablation.Result, asJSON bool, format string) error {
@@ -205,17 +246,21 @@ type ReportOptions struct {
 	Name      string
 	Format    string
 	MinEffect float64
+	PlotPath  string
 }
 
 func newCmdReport(ios *cmdutil.IOStreams, runF func(context.Context, *ReportOptions) error) *cobra.Command {
 	opts := &ReportOptions{IO: ios}
 	cmd := &cobra.Command{
-		Use:   "report --name NAME [--format text|md|csv|json]",
+		Use:   "report --name NAME [--format text|md|csv|json] [--plot FILE]",
 		Short: "Analyse a stored ablation again, running nothing",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Name == "" {
 				return cmdutil.Usagef("--name is required: the ablation's name ('olc optimize status' lists the studies)")
+			}
+			if err := checkPlot(opts.PlotPath); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -226,6 +271,7 @@ func newCmdReport(ios *cmdutil.IOStreams, runF func(context.Context, *ReportOpti
 	cmd.Flags().StringVar(&opts.Name, "name", "", "the ablation (required)")
 	cmdutil.StringEnumFlag(cmd, &opts.Format, "format", "text", append(slices.Clone(ablation.Formats), "json"), "the output format")
 	cmd.Flags().Float64Var(&opts.MinEffect, "min-effect", 0, "the effect the power analysis sizes for (default: half the largest observed effect)")
+	cmd.Flags().StringVar(&opts.PlotPath, "plot", "", "draw each metric's effects with their intervals to this image (.png, .svg or .pdf)")
 	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
 	return cmd
 }
@@ -246,5 +292,8 @@ func runReport(ctx context.Context, opts *ReportOptions) error {
 	if err != nil {
 		return err
 	}
-	return write(opts.IO, res, false, opts.Format)
+	if err := write(opts.IO, res, false, opts.Format); err != nil {
+		return err
+	}
+	return drawPlot(opts.IO, opts.PlotPath, res)
 }
