@@ -68,7 +68,8 @@ type Effect struct {
 	// the effect is not distinguishable from zero.
 	Note string `json:"note,omitempty"`
 
-	sd float64 // standard deviation of the differences, for the power analysis
+	sd       float64 // standard deviation of the differences, for the power analysis
+	constant bool    // every seed gave the same difference
 }
 
 // MetricAnalysis is the analysis of one metric.
@@ -163,6 +164,15 @@ func effectOf(name string, d []float64) Effect {
 	p, err := PairedTest(d)
 	if err != nil {
 		e.Note = fmt.Sprintf("%d paired seed(s): the tests need at least 2", len(d))
+		return e
+	}
+	if p.SD <= 1e-12*math.Max(math.Abs(e.Diff), math.SmallestNonzeroFloat64) {
+		// Every seed gave the same difference (a deterministic
+		// objective, or a seed that does not reach it): the difference
+		// is exact and no test applies (t would be infinite).
+		e.constant = true
+		e.CI = [2]float64{e.Diff, e.Diff}
+		e.Note = "the same difference on every seed: exact, no test applies (does the seed reach the objective?)"
 		return e
 	}
 	e.CI, e.PT, e.PWilcoxon, e.DZ, e.sd = p.CI, p.PT, p.PW, p.DZ, p.SD
@@ -261,7 +271,7 @@ func adjust(effects []Effect, minEffect float64) {
 		e.PAdjusted = adj[i]
 		e.Significant = adj[i] < Alpha
 		e.MinEffect = target
-		if e.N >= 2 && target > 0 {
+		if e.N >= 2 && target > 0 && e.sd > 0 {
 			if n, err := SeedsNeeded(target, e.sd, Alpha, Power); err == nil {
 				e.SeedsNeeded = n
 			}

@@ -127,3 +127,20 @@ func TestAnalyzeTooFewSeeds(t *testing.T) {
 		}
 	}
 }
+
+// TestConstantDifferences: differences equal on every seed (a
+// deterministic objective) are exact; no test applies and nothing is
+// called significant, where a t statistic would be infinite.
+func TestConstantDifferences(t *testing.T) {
+	for _, d := range [][]float64{{0.25, 0.25, 0.25}, {0, 0}} {
+		e := effectOf("c", d)
+		if !e.constant || e.CI != [2]float64{d[0], d[0]} || !math.IsNaN(e.PT) || !math.IsNaN(e.PWilcoxon) || !strings.Contains(e.Note, "exact, no test applies") {
+			t.Errorf("%v: %+v", d, e)
+		}
+		es := []Effect{e, effectOf("d", []float64{0.1, 0.3, 0.2})}
+		adjust(es, 0)
+		if es[0].Significant || es[0].SeedsNeeded != 0 || verdict(es[0]) != "exact: the same on every seed" {
+			t.Errorf("%v after adjust: %+v, verdict %q", d, es[0], verdict(es[0]))
+		}
+	}
+}

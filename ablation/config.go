@@ -179,11 +179,7 @@ func (c *Config) checkValues(d *tomlconf.Doc, vc experiments.ValueChecker) {
 		if err == nil {
 			return
 		}
-		errs := []error{err}
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			errs = j.Unwrap()
-		}
-		for _, e := range errs {
+		for _, e := range unjoin(err) {
 			key, msg := "objective.config", e.Error()
 			var pe *experiments.ParamKeyError
 			if errors.As(e, &pe) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -56,6 +57,8 @@ func verdict(e Effect) string {
 	switch {
 	case e.N < 2:
 		return "too few seeds"
+	case e.constant:
+		return "exact: the same on every seed"
 	case e.Significant:
 		return "significant"
 	}
@@ -82,7 +85,7 @@ func writeText(w io.Writer, r *Result) error {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Component, f(e.Diff, 4), ci(e.CI, 4), p(e.PT), p(e.PWilcoxon), p(e.PAdjusted), f(e.DZ, 2), e.N, need, verdict(e))
 		}
 		tw.Flush()
-		if len(m.Effects) > 0 && m.Effects[0].MinEffect > 0 {
+		if slices.ContainsFunc(m.Effects, func(e Effect) bool { return e.SeedsNeeded > 0 && !e.Significant }) {
 			fmt.Fprintf(w, "  seeds needed: for a paired t-test to detect a difference of %s with %.0f%% power, from each component's spread\n", f(m.Effects[0].MinEffect, 4), 100*Power)
 		}
 		if len(m.Anova) > 0 {

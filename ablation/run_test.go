@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -82,5 +83,55 @@ func TestRunResumeReport(t *testing.T) {
 	c.Metrics = append(c.Metrics, Metric{Name: "f1", Goal: "maximize"})
 	if _, err := Report(ctx, store, c, res.Study, 0); err == nil || !strings.Contains(err.Error(), `no complete trial reported the metric "f1"; the trials reported acc, loss`) {
 		t.Errorf("missing metric: %v", err)
+	}
+}
+
+// TestNewConfigChecks: a Spec is checked with a config file's rules, its
+// errors naming the key without the generated text's lines, and its
+// text is a config that ParseStored reads back to the same plan.
+func TestNewConfigChecks(t *testing.T) {
+	obj := experiments.ObjectiveFunc(func(context.Context, experiments.TrialRun) (experiments.Outcome, error) {
+		return experiments.Outcome{}, nil
+	})
+	good := Spec{
+		Name: "s", Seeds: []int64{1, 2}, SeedKey: "seed", Metrics: []Metric{{Name: "acc", Goal: "maximize"}},
+		Base:       map[string]any{"model.ff": true, "lr": 0.1},
+		Components: []Component{{Name: "ff", Ablate: map[string]any{"model.ff": false}}},
+	}
+	c, err := NewConfig(good, obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseStored("stored", c.Text)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, c.Text)
+	}
+	if len(back.Variants) != 2 || back.Variants[1].Values["model.ff"] != false || back.Variants[1].Values["lr"] != 0.1 || c.Design != LeaveOneOut {
+		t.Errorf("the stored text plans %+v", back.Variants)
+	}
+	if !slices.Contains(c.Space.Names(), "seed") || len(c.Space.Names()) != 3 {
+		t.Errorf("space %v", c.Space.Names())
+	}
+	for _, tc := range []struct {
+		edit func(*Spec)
+		want string
+	}{
+		{func(s *Spec) { s.Seeds = []int64{1, 1} }, "ablation spec: ablation.seeds[1]: seed 1 is listed twice"},
+		{func(s *Spec) { s.Seeds = nil }, "ablation spec: ablation.seeds: must be a non-empty array"},
+		{func(s *Spec) { s.Design = "loo" }, `ablation spec: ablation.design: unknown design "loo"`},
+		{func(s *Spec) { s.Components = append(s.Components, Component{Name: "ff", Ablate: map[string]any{"lr": 0.0}}) }, `ablation spec: components[1].name: component "ff" is already components[0]`},
+		{func(s *Spec) { s.Components = []Component{{Name: "x"}} }, "ablation spec: components[0].ablate: sets no key"},
+		{func(s *Spec) { s.Metrics[0].Goal = "up" }, `ablation spec: ablation.metrics[0].goal: must be "maximize" or "minimize"`},
+	} {
+		s := good
+		s.Metrics = slices.Clone(good.Metrics)
+		tc.edit(&s)
+		_, err := NewConfig(s, obj)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %v, want %q", err, tc.want)
+		}
+	}
+	if _, err := NewConfig(good, nil); err == nil {
+		t.Error("no objective was accepted")
 	}
 }

@@ -2,7 +2,6 @@ package ablation
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"strconv"
 	"strings"
@@ -22,7 +21,9 @@ type Sampler struct {
 	Variants []Variant
 	Seeds    []int64
 	// SeedKey is the parameter that carries the seed: "seed" for command
-	// objectives, "train.seed" for kind "train".
+	// objectives, "train.seed" for kind "train", "" for an objective that
+	// takes none (a builtin function: every seed then gives the same
+	// value, and the analysis says so).
 	SeedKey string
 
 	mu    sync.Mutex
@@ -64,9 +65,6 @@ func (s *Sampler) Propose(ctx context.Context, h *optimize.History) (optimize.Pr
 	if err := ctx.Err(); err != nil {
 		return optimize.Proposal{}, err
 	}
-	if s.SeedKey == "" {
-		return optimize.Proposal{}, fmt.Errorf("ablation sampler: no SeedKey")
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.taken == nil {
@@ -88,7 +86,9 @@ func (s *Sampler) Propose(ctx context.Context, h *optimize.History) (optimize.Pr
 		if params == nil {
 			params = optimize.Params{}
 		}
-		params[s.SeedKey] = seed
+		if s.SeedKey != "" {
+			params[s.SeedKey] = seed
+		}
 		return optimize.Proposal{Params: params, Key: k}, nil
 	}
 	return optimize.Proposal{}, optimize.ErrExhausted

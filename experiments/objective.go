@@ -66,11 +66,25 @@ func NewBuiltin(name string, space *optimize.Space) (*Builtin, error) {
 		return nil, fmt.Errorf("%s takes %s parameters, the search space has %d", name, f.DimString(), space.Len())
 	}
 	for _, p := range space.Params() {
-		if p.Kind == optimize.Categorical {
-			return nil, fmt.Errorf("builtin functions take float and int parameters; %q is categorical", p.Name)
+		if p.Kind == optimize.Categorical && !numbers(p.Values) {
+			return nil, fmt.Errorf("builtin functions take numbers; %q is a categorical of other values", p.Name)
 		}
 	}
 	return &Builtin{Function: f, Args: space.Names()}, nil
+}
+
+// numbers reports whether every value is a number (an ablation gives a
+// builtin function its parameters as the categoricals of the values its
+// variants set).
+func numbers(vs optimize.Values) bool {
+	for _, v := range vs {
+		switch v.(type) {
+		case float64, int64:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Run evaluates the function.

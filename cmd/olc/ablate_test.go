@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -269,5 +272,66 @@ func TestAblateMissingMetric(t *testing.T) {
 	r = runOLC(t, dir, "ablate", "--config", "abl.toml", "--json", "--new")
 	if r.code != 0 || !strings.Contains(r.stdout, `"complete": 24`) {
 		t.Errorf("after the fix: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestKilledAblationResumes kills olc ablate with SIGKILL part way and
+// runs it again: every variant × seed pair completes exactly once, the
+// pairs finished before the kill are not run again, and the trials the
+// kill cut short are marked lost.
+func TestKilledAblationResumes(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "planted.sh"), strings.Replace(plantedScript, "a=$1;", "sleep 0.2; a=$1;", 1), 0o755)
+	writeFile(t, filepath.Join(dir, "abl.toml"), plantedAblation, 0o644)
+	cmd := exec.Command(olc, "ablate", "--config", "abl.toml")
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	trials := func() exported {
+		r := runOLC(t, dir, "optimize", "export", "--study", "planted")
+		var e exported
+		json.Unmarshal([]byte(r.stdout), &e)
+		return e
+	}
+	complete := func(e exported) map[string]int {
+		done := map[string]int{}
+		for _, tr := range e.Trials {
+			if tr.State == "complete" {
+				done[fmt.Sprint(tr.Params["a"], tr.Params["b"], tr.Params["seed"])]++
+			}
+		}
+		return done
+	}
+	waitFor(t, "6 complete pairs", func() bool { return len(complete(trials())) >= 6 })
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	before := trials()
+	r := runBinary(t, dir, "ablate", "--config", "abl.toml", "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"complete": 24`) {
+		t.Fatalf("resume: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	after := trials()
+	done := complete(after)
+	if len(done) != 24 {
+		t.Errorf("%d distinct pairs complete, want 24: %v", len(done), done)
+	}
+	for k, n := range done {
+		if n != 1 {
+			t.Errorf("pair %s completed %d times", k, n)
+		}
+	}
+	// The trials complete before the kill are the same trials after it.
+	states := map[int]string{}
+	for _, tr := range after.Trials {
+		states[tr.Number] = tr.State
+		if tr.State == "failed" && tr.Reason != "lost" {
+			t.Errorf("trial %d failed with %q: %s", tr.Number, tr.Reason, tr.Error)
+		}
+	}
+	for _, tr := range before.Trials {
+		if tr.State == "complete" && states[tr.Number] != "complete" {
+			t.Errorf("trial %d was complete before the kill and is %s after", tr.Number, states[tr.Number])
+		}
 	}
 }
