@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -333,5 +334,36 @@ func TestKilledAblationResumes(t *testing.T) {
 		if tr.State == "complete" && states[tr.Number] != "complete" {
 			t.Errorf("trial %d was complete before the kill and is %s after", tr.Number, states[tr.Number])
 		}
+	}
+}
+
+// TestAblateBuiltin: a builtin function takes the numbers the variants
+// give it and no seed; each difference is exact (the same on every seed)
+// and is reported so, untested.
+func TestAblateBuiltin(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "b.toml"), `[ablation]
+name = "branin-parts"
+seeds = [1, 2, 3]
+metrics = [ { name = "value", goal = "minimize" } ]
+[objective]
+kind = "builtin"
+function = "branin"
+[base]
+x1 = 3.0
+x2 = 2.0
+[[components]]
+name = "x1"
+ablate = { x1 = 0.0 }
+`, 0o644)
+	r := runOLC(t, dir, "ablate", "--config", "b.toml", "--json")
+	var res ablateJSON
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &res) != nil || res.Complete != 6 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// branin(0, 2) − branin(3, 2), by hand from its formula.
+	e := res.Metrics[0].Effects[0]
+	if math.Abs(e.Diff-34.957578572796834) > 1e-9 || e.CI[0] != e.Diff || e.PT != nil || e.Significant {
+		t.Errorf("effect %+v", e)
 	}
 }
