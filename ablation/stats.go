@@ -67,9 +67,12 @@ func PairedTest(d []float64) (Paired, error) {
 // differences d against zero, as R's wilcox.test(paired = TRUE) computes
 // it: zeros are dropped, tied absolute values get their mean rank, and V
 // is the sum of the ranks of the positive differences. With at most 25
-// nonzero differences and no ties the p-value is exact (the distribution
-// of V over the 2^n sign patterns, the tables' method); otherwise it is
-// the normal approximation with the variance corrected for ties and a
+// nonzero differences the p-value is exact: the distribution of V over the
+// 2^n equally likely sign patterns (the tables' method), given the ranks
+// as they are, tied mean ranks included (the exact conditional test of
+// exactRankTests' wilcox.exact and coin's wilcoxsign_test, where R's
+// wilcox.test falls back to the normal approximation). Above 25 it is the
+// normal approximation with the variance corrected for ties and a
 // continuity correction of 1/2. With no nonzero difference the p-value is
 // 1.
 func WilcoxonSignedRank(d []float64) (v, p float64, exact bool) {
@@ -83,14 +86,14 @@ func WilcoxonSignedRank(d []float64) (v, p float64, exact bool) {
 	if n == 0 {
 		return 0, 1, true
 	}
-	ranks, ties := absRanks(nz)
+	ranks, _ := absRanks(nz)
 	for i, x := range nz {
 		if x > 0 {
 			v += ranks[i]
 		}
 	}
-	if n <= 25 && !ties {
-		return v, wilcoxonExact(n, v), true
+	if n <= 25 {
+		return v, wilcoxonExact(ranks, v), true
 	}
 	return v, wilcoxonNormal(n, v, ranks), false
 }
@@ -122,20 +125,29 @@ func absRanks(x []float64) ([]float64, bool) {
 	return ranks, ties
 }
 
-// wilcoxonExact is the exact two-sided p-value of V for n untied nonzero
-// differences: 2·min(P(V ≤ v), P(V ≥ v)), capped at 1, from the count of
-// subsets of {1, …, n} with each sum.
-func wilcoxonExact(n int, v float64) float64 {
-	max := n * (n + 1) / 2
-	count := make([]float64, max+1)
+// wilcoxonExact is the exact two-sided p-value of V given the ranks of
+// the nonzero differences: 2·min(P(V ≤ v), P(V ≥ v)), capped at 1, from
+// the count of sign patterns with each sum. Ranks are whole or halves
+// (mean ranks of ties), so twice each is an integer and the counts are a
+// subset-sum table over the doubled ranks.
+func wilcoxonExact(ranks []float64, v float64) float64 {
+	twice := make([]int, len(ranks))
+	top := 0
+	for i, r := range ranks {
+		twice[i] = int(math.Round(2 * r))
+		top += twice[i]
+	}
+	count := make([]float64, top+1)
 	count[0] = 1
-	for k := 1; k <= n; k++ {
-		for s := max; s >= k; s-- {
-			count[s] += count[s-k]
+	sum := 0
+	for _, r := range twice {
+		sum += r
+		for s := sum; s >= r; s-- {
+			count[s] += count[s-r]
 		}
 	}
-	total := math.Ldexp(1, n)
-	vi := int(math.Round(v))
+	total := math.Ldexp(1, len(ranks))
+	vi := int(math.Round(2 * v))
 	var le, ge float64
 	for s, c := range count {
 		if s <= vi {

@@ -55,26 +55,89 @@ func TestWilcoxonExact(t *testing.T) {
 	}
 	// The tables' critical value for n = 10 at two-sided 0.05 is 8:
 	// P(V ≤ 8) = 25/1024 (the subsets of {1, …, 10} summing to 8 or less).
-	if p := wilcoxonExact(10, 8); !near(p, 2*25.0/1024, 1e-15) {
+	if p := wilcoxonExact(seq(10), 8); !near(p, 2*25.0/1024, 1e-15) {
 		t.Errorf("n = 10, V = 8: p = %v, want %v", p, 2*25.0/1024)
 	}
-	if p := wilcoxonExact(10, 27.5); p != 1 {
+	if p := wilcoxonExact(seq(10), 27.5); p != 1 {
 		t.Errorf("V at the centre: p = %v, want 1", p)
 	}
 }
 
-// TestWilcoxonTies: the sleep data have a zero difference and a tie, so R
-// uses the normal approximation with the tie-corrected variance and the
-// continuity correction: wilcox.test(extra ~ group, data = sleep, paired =
-// TRUE) gives V = 0, p-value = 0.009091.
+// TestWilcoxonTies: the sleep data have a zero difference and a tie. R's
+// wilcox.test(extra ~ group, data = sleep, paired = TRUE) uses the normal
+// approximation there, with the tie-corrected variance and the continuity
+// correction: V = 0, p-value = 0.009091, which wilcoxonNormal must give.
+// With 9 nonzero differences the test is exact instead: all 9 are
+// negative, V = 0, the one pattern of 2^9 with the smallest sum, so
+// p = 2/2^9 whatever the ties.
 func TestWilcoxonTies(t *testing.T) {
-	v, p, exact := WilcoxonSignedRank(diffs(sleep1, sleep2))
-	if v != 0 || exact || !near(p, 0.009091, 5e-7) {
-		t.Errorf("V = %v, p = %v, exact %v; want 0, 0.009091, approximate", v, p, exact)
+	d := diffs(sleep1, sleep2)
+	v, p, exact := WilcoxonSignedRank(d)
+	if v != 0 || !exact || !near(p, 2.0/512, 1e-15) {
+		t.Errorf("V = %v, p = %v, exact %v; want 0, 2/512, exact", v, p, exact)
+	}
+	var nz []float64
+	for _, x := range d {
+		if x != 0 {
+			nz = append(nz, x)
+		}
+	}
+	ranks, ties := absRanks(nz)
+	if p := wilcoxonNormal(len(nz), 0, ranks); !ties || !near(p, 0.009091, 5e-7) {
+		t.Errorf("normal approximation: p = %v (ties %v), want R's 0.009091", p, ties)
 	}
 	if v, p, _ := WilcoxonSignedRank([]float64{0, 0}); v != 0 || p != 1 {
 		t.Errorf("all zero: V = %v, p = %v", v, p)
 	}
+}
+
+// TestWilcoxonExactTies checks the exact p-value with tied ranks against
+// brute force: every one of the 2^n sign patterns of the ranks, counted.
+func TestWilcoxonExactTies(t *testing.T) {
+	for _, d := range [][]float64{
+		{5, 5, -2.5},
+		{1, -1, 1, 2, -2, 3, 3, 3},
+		{0.5, 1.5, -1.5, 2.5, 2.5, -2.5, 4, 4, -7, 8, 8, 8},
+		{-1, -1, -1, -1, 2},
+	} {
+		v, p, exact := WilcoxonSignedRank(d)
+		ranks, _ := absRanks(d)
+		var le, ge int
+		for mask := 0; mask < 1<<len(d); mask++ {
+			s := 0.0
+			for i, r := range ranks {
+				if mask&(1<<i) != 0 {
+					s += r
+				}
+			}
+			if s <= v+1e-9 {
+				le++
+			}
+			if s >= v-1e-9 {
+				ge++
+			}
+		}
+		want := math.Min(1, 2*float64(min(le, ge))/float64(int(1)<<len(d)))
+		if !exact || !near(p, want, 1e-14) {
+			t.Errorf("%v: V = %v, p = %v (exact %v); brute force %v", d, v, p, exact, want)
+		}
+	}
+	// Above 25 nonzero differences: the normal approximation.
+	d := make([]float64, 30)
+	for i := range d {
+		d[i] = float64(i%7) - 2.5
+	}
+	if _, _, exact := WilcoxonSignedRank(d); exact {
+		t.Error("30 differences: exact, want the normal approximation")
+	}
+}
+
+func seq(n int) []float64 {
+	r := make([]float64, n)
+	for i := range r {
+		r[i] = float64(i + 1)
+	}
+	return r
 }
 
 // TestHolm: Holm's step-down adjustment, from its definition (R's
