@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -365,5 +366,38 @@ ablate = { x1 = 0.0 }
 	e := res.Metrics[0].Effects[0]
 	if math.Abs(e.Diff-34.957578572796834) > 1e-9 || e.CI[0] != e.Diff || e.PT != nil || e.Significant {
 		t.Errorf("effect %+v", e)
+	}
+}
+
+// TestInterruptedAblation: Ctrl-C stops olc ablate with exit status 130,
+// its running trials recorded as interrupted, the analysis of what is
+// complete printed, and the same command resumes to every pair.
+func TestInterruptedAblation(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "planted.sh"), strings.Replace(plantedScript, "a=$1;", "sleep 0.5; a=$1;", 1), 0o755)
+	writeFile(t, filepath.Join(dir, "abl.toml"), plantedAblation, 0o644)
+	cmd := exec.Command(olc, "ablate", "--config", "abl.toml")
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "2 complete trials", func() bool {
+		r := runOLC(t, dir, "optimize", "status", "--study", "planted", "--json")
+		var st statusJSON
+		json.Unmarshal([]byte(r.stdout), &st)
+		return st.Complete >= 2 && st.Running > 0
+	})
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 || !strings.Contains(stderr.String(), "run the same command again to resume the ablation") || !strings.Contains(stdout.String(), "ablation planted: leave-one-out") {
+		t.Fatalf("interrupted: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	writeFile(t, filepath.Join(dir, "planted.sh"), plantedScript, 0o755) // the rest without the wait
+	r := runBinary(t, dir, "ablate", "--config", "abl.toml", "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"complete": 24`) {
+		t.Fatalf("resume: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
