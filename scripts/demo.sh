@@ -24,7 +24,7 @@ step "grid search over a command objective (examples/toy-train.sh), 30 points, 4
 "$OLC" optimize --config examples/toy-grid.toml --store "$STORE"
 
 step "an ablation over 8 seeds on a synthetic objective with planted effects (examples/ablation-planted.toml): removing attention costs 0.10, removing dropout nothing"
-"$OLC" ablate --config examples/ablation-planted.toml --store "$STORE"
+"$OLC" ablate --config examples/ablation-planted.toml --store "$STORE" --plot .olc/demo/plots/ablation-planted.png
 
 step "the studies in the store"
 "$OLC" optimize status --store "$STORE"

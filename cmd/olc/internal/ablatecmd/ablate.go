@@ -213,6 +213,9 @@ func runPlan(_ context.Context, opts *PlanOptions) error {
 	}
 	w := opts.IO.Out
 	fmt.Fprintf(w, "ablation %s: %s, %d variants × %d seeds = %d trials\n", c.Name, c.Design, len(c.Variants), len(c.Seeds), len(c.Variants)*len(c.Seeds))
+	if c.SeedKey == "" {
+		fmt.Fprintln(w, "the objective takes no seed: every seed gives the same values, and each difference is exact")
+	}
 	var keys []string
 	for _, v := range c.Variants {
 		for k := range v.Values {
