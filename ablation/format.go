@@ -123,7 +123,7 @@ func writeMarkdown(w io.Writer, r *Result) error {
 
 func writeCSV(w io.Writer, r *Result) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"metric", "goal", "component", "diff", "ci_low", "ci_high", "p_t", "p_wilcoxon", "p_adjusted", "significant", "d_z", "n", "seeds_needed"})
+	cw.Write([]string{"metric", "goal", "component", "diff", "ci_low", "ci_high", "p_t", "p_wilcoxon", "p_adjusted", "significant", "d_z", "n", "seeds_needed", "min_effect", "verdict"})
 	g := func(x float64) string {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return ""
@@ -133,7 +133,7 @@ func writeCSV(w io.Writer, r *Result) error {
 	for _, m := range r.Metrics {
 		for _, e := range m.Effects {
 			cw.Write([]string{m.Name, m.Goal, e.Component, g(e.Diff), g(e.CI[0]), g(e.CI[1]), g(e.PT), g(e.PWilcoxon), g(e.PAdjusted),
-				strconv.FormatBool(e.Significant), g(e.DZ), strconv.Itoa(e.N), strconv.Itoa(e.SeedsNeeded)})
+				strconv.FormatBool(e.Significant), g(e.DZ), strconv.Itoa(e.N), strconv.Itoa(e.SeedsNeeded), g(e.MinEffect), verdict(e)})
 		}
 	}
 	cw.Flush()
