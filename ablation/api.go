@@ -44,6 +44,16 @@ func NewConfig(s Spec, objective experiments.Objective) (*Config, error) {
 	if objective == nil {
 		return nil, errors.New("ablation: no objective")
 	}
+	if s.SeedKey != "" {
+		if _, ok := s.Base[s.SeedKey]; ok {
+			return nil, tomlconf.Errorf("ablation spec", "base."+s.SeedKey, "the seed comes from Seeds; remove it from Base")
+		}
+		for i, c := range s.Components {
+			if _, ok := c.Ablate[s.SeedKey]; ok {
+				return nil, tomlconf.Errorf("ablation spec", fmt.Sprintf("components[%d].ablate.%s", i, s.SeedKey), "the seed comes from Seeds; a component cannot set it")
+			}
+		}
+	}
 	text, err := s.toml()
 	if err != nil {
 		return nil, fmt.Errorf("ablation spec: %w", err)

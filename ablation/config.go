@@ -123,6 +123,15 @@ func parse(file string, data []byte, allowLarge, objective bool) (*Config, error
 	default:
 		c.SeedKey = "seed"
 	}
+	// The seed is the ablation's own parameter.
+	if _, ok := c.Base[c.SeedKey]; ok && c.SeedKey != "" {
+		d.Fail("base."+c.SeedKey, "the seed comes from ablation.seeds (every variant runs with each); remove %s from [base]", c.SeedKey)
+	}
+	for i, comp := range c.Components {
+		if _, ok := comp.Ablate[c.SeedKey]; ok && c.SeedKey != "" {
+			d.Fail(fmt.Sprintf("components[%d].ablate.%s", i, c.SeedKey), "the seed comes from ablation.seeds; a component cannot set %s", c.SeedKey)
+		}
+	}
 	if kind == "command" {
 		// A command gets every key of every variant: the keys only
 		// components set need a base value for the full variant.

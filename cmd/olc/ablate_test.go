@@ -147,6 +147,7 @@ func TestAblateBadInput(t *testing.T) {
 		{"seeds = [1, 2, 3, 4, 5, 6, 7, 8]", "seeds = [1, 1]", "ablation.seeds[1]: seed 1 is listed twice"},
 		{"seeds = [1, 2, 3, 4, 5, 6, 7, 8]", "seeds = []", "ablation.seeds: must be a non-empty array"},
 		{`"{seed}"]`, `"{seed}", "{lr}"]`, "placeholder {lr} names no parameter; allowed: {a}, {b}, {seed}"},
+		{"b = 1\n", "b = 1\nseed = 3\n", "bad.toml:15: base.seed: the seed comes from ablation.seeds"},
 	} {
 		writeFile(t, filepath.Join(dir, "bad.toml"), strings.Replace(plantedAblation, c.from, c.to, 1), 0o644)
 		r := runOLC(t, dir, "ablate", "--config", "bad.toml", "--store", filepath.Join(dir, "s.db"))
