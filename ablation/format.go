@@ -53,6 +53,15 @@ func ci(c [2]float64, prec int) string {
 	return "[" + f(c[0], prec) + ", " + f(c[1], prec) + "]"
 }
 
+// oneLine shortens an error to its first line, at most 160 characters.
+func oneLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 160 {
+		s = s[:157] + "..."
+	}
+	return s
+}
+
 func verdict(e Effect) string {
 	switch {
 	case e.N < 2:
@@ -67,6 +76,12 @@ func verdict(e Effect) string {
 
 func writeText(w io.Writer, r *Result) error {
 	fmt.Fprintf(w, "ablation %s: %s, %d seeds, %d complete, %d failed\n", r.Name, r.Design, len(r.Seeds), r.Complete, r.Failed)
+	if len(r.Failures) > 0 {
+		fmt.Fprintln(w, "failed pairs (no attempt completed):")
+		for _, f := range r.Failures {
+			fmt.Fprintf(w, "  %s, seed %d: %s\n", f.Variant, f.Seed, oneLine(f.Error))
+		}
+	}
 	for _, m := range r.Metrics {
 		fmt.Fprintf(w, "\n%s (%s)\n", m.Name, m.Goal)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -103,6 +118,12 @@ func writeText(w io.Writer, r *Result) error {
 
 func writeMarkdown(w io.Writer, r *Result) error {
 	fmt.Fprintf(w, "**Ablation %s** (%s, %d seeds; %d complete, %d failed)\n", r.Name, r.Design, len(r.Seeds), r.Complete, r.Failed)
+	for _, f := range r.Failures {
+		fmt.Fprintf(w, "\n- failed: %s, seed %d: %s", f.Variant, f.Seed, oneLine(f.Error))
+	}
+	if len(r.Failures) > 0 {
+		fmt.Fprintln(w)
+	}
 	for _, m := range r.Metrics {
 		fmt.Fprintf(w, "\n| %s (%s) | n | mean | 95%% CI |\n|---|---:|---:|---|\n", m.Name, m.Goal)
 		for _, v := range m.Variants {

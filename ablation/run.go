@@ -39,8 +39,19 @@ type Result struct {
 	Complete int              `json:"complete"`
 	Failed   int              `json:"failed"`
 	Metrics  []MetricAnalysis `json:"metrics"`
+	// Failures are the pairs that failed and that no retry completed,
+	// with the last attempt's error (a diverged run's non-finite metric,
+	// a crash), so that a variant that cannot train is seen as such.
+	Failures []Failure `json:"failures,omitempty"`
 	// Study is the ablation's study in the experiment record.
 	Study *experiments.Study `json:"-"`
+}
+
+// A Failure is a variant × seed pair that failed on every attempt.
+type Failure struct {
+	Variant string `json:"variant"`
+	Seed    int64  `json:"seed"`
+	Error   string `json:"error"`
 }
 
 // Identity is the ablation's identity in the experiment record: a rerun
@@ -146,8 +157,15 @@ func Report(ctx context.Context, store experiments.Store, c *Config, study *expe
 // ReportTrials analyses an ablation study's trials. It refuses metrics
 // that no complete trial reported, naming those they did report.
 func ReportTrials(c *Config, study *experiments.Study, trials []experiments.Trial, minEffect float64) (*Result, error) {
-	obs, complete, failed := Observations(trials)
-	res := &Result{Name: c.Name, Design: c.Design, Seeds: c.Seeds, Complete: complete, Failed: failed, Study: study}
+	obs, complete, failures := Observations(trials)
+	res := &Result{Name: c.Name, Design: c.Design, Seeds: c.Seeds, Complete: complete, Failed: len(failures), Study: study}
+	for _, f := range failures {
+		name := fmt.Sprint(f.Variant)
+		if f.Variant >= 0 && f.Variant < len(c.Variants) {
+			name = c.Variants[f.Variant].Name
+		}
+		res.Failures = append(res.Failures, Failure{Variant: name, Seed: f.Seed, Error: f.Error})
+	}
 	if complete > 0 {
 		reported := map[string]bool{}
 		for _, o := range obs {
@@ -171,8 +189,10 @@ func ReportTrials(c *Config, study *experiments.Study, trials []experiments.Tria
 // Observations turns an ablation study's trials into observations: one
 // per complete trial, its variant and seed read from its proposal key (a
 // retry from the key of the trial it runs again). It also counts the
-// complete trials and the failed ones that no retry completed.
-func Observations(trials []experiments.Trial) (obs []Observation, complete, failed int) {
+// complete trials and returns the pairs that failed with no retry
+// completing them (Metrics nil, Error the last attempt's), in the order of
+// their first trial.
+func Observations(trials []experiments.Trial) (obs []Observation, complete int, failed []FailedPair) {
 	byNumber := map[int]*experiments.Trial{}
 	for i := range trials {
 		byNumber[trials[i].Number] = &trials[i]
@@ -194,14 +214,28 @@ func Observations(trials []experiments.Trial) (obs []Observation, complete, fail
 		done[Key(v, seed)] = true
 		obs = append(obs, Observation{Variant: v, Seed: seed, Metrics: t.Metrics})
 	}
+	at := map[string]int{}
 	for i := range trials {
 		t := &trials[i]
-		if t.State == optimize.Failed && !done[keyOf(t)] {
-			if _, _, ok := ParseKey(keyOf(t)); ok {
-				done[keyOf(t)] = true // count a pair once however often it failed
-				failed++
-			}
+		k := keyOf(t)
+		v, seed, ok := ParseKey(k)
+		if !ok || t.State != optimize.Failed || done[k] {
+			continue
 		}
+		// A pair counts once however often it failed; its last error.
+		if j, seen := at[k]; seen {
+			failed[j].Error = t.Error
+			continue
+		}
+		at[k] = len(failed)
+		failed = append(failed, FailedPair{Variant: v, Seed: seed, Error: t.Error})
 	}
 	return obs, complete, failed
+}
+
+// A FailedPair is a variant × seed pair no attempt of which completed.
+type FailedPair struct {
+	Variant int
+	Seed    int64
+	Error   string
 }

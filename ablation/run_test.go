@@ -136,3 +136,29 @@ func TestNewConfigChecks(t *testing.T) {
 		t.Error("no objective was accepted")
 	}
 }
+
+// TestRunFailures: a pair that fails on every attempt is counted once and
+// listed with its last error, and the analysis pairs the seeds left.
+func TestRunFailures(t *testing.T) {
+	obj := experiments.ObjectiveFunc(func(ctx context.Context, r experiments.TrialRun) (experiments.Outcome, error) {
+		seed := r.Params["seed"].(int64)
+		if r.Params["a"] == false && seed == 2 {
+			return experiments.Outcome{}, errors.New("diverged")
+		}
+		return experiments.Outcome{Metrics: map[string]float64{"acc": float64(seed) / 10}}, nil
+	})
+	res, err := Ablate(context.Background(), obj, Spec{
+		Name: "f", Seeds: []int64{1, 2, 3}, SeedKey: "seed", MaxRetries: 2,
+		Metrics: []Metric{{Name: "acc", Goal: "maximize"}}, Base: map[string]any{"a": true},
+		Components: []Component{{Name: "a", Ablate: map[string]any{"a": false}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Complete != 5 || res.Failed != 1 || len(res.Failures) != 1 || res.Failures[0] != (Failure{Variant: "no a", Seed: 2, Error: "diverged"}) {
+		t.Errorf("complete %d, failed %d, failures %+v", res.Complete, res.Failed, res.Failures)
+	}
+	if e := res.Metrics[0].Effects[0]; e.N != 2 {
+		t.Errorf("effect over %d seeds, want 2", e.N)
+	}
+}
