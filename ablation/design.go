@@ -25,6 +25,19 @@ const (
 	Factorial Design = "factorial"
 )
 
+// Difference says what a component's effect is in design d: the
+// difference it takes, paired by seed.
+func (d Design) Difference() string {
+	switch d {
+	case LeaveOneOut:
+		return "without it − full"
+	case AddOneIn:
+		return "only it − minimal"
+	default:
+		return "off − on, main effect"
+	}
+}
+
 // Designs lists the designs, as configs name them.
 var Designs = []Design{LeaveOneOut, AddOneIn, Factorial}
 

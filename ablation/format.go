@@ -112,7 +112,7 @@ func writeText(w io.Writer, r *Result) error {
 			tw.Flush()
 		}
 	}
-	fmt.Fprintf(w, "\ndiff: the variant without the component minus its reference, paired by seed; significant: Holm-adjusted t-test p < %.2f\n", Alpha)
+	fmt.Fprintf(w, "\ndiff = %s, paired by seed; 95%% CI: not adjusted; significant: Holm-adjusted t-test p < %.2f\n", r.Design.Difference(), Alpha)
 	return nil
 }
 

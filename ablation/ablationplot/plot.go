@@ -47,25 +47,13 @@ func Draw(w io.Writer, format string, r *ablation.Result) error {
 	return f.Write(w, format)
 }
 
-// reference says what each design's difference is taken against.
-func reference(d ablation.Design) string {
-	switch d {
-	case ablation.LeaveOneOut:
-		return "without it − full"
-	case ablation.AddOneIn:
-		return "only it − minimal"
-	default:
-		return "off − on, main effect"
-	}
-}
-
 func panel(r *ablation.Result, m ablation.MetricAnalysis) (*plot.Plot, *plot.Legend, error) {
 	n := len(m.Effects)
 	better := "higher is better"
 	if m.Goal == "minimize" {
 		better = "lower is better"
 	}
-	p := plotstyle.New(fmt.Sprintf("%s (%s)", m.Name, better), fmt.Sprintf("Δ %s (%s), 95%% CI", m.Name, reference(r.Design)), "")
+	p := plotstyle.New(fmt.Sprintf("%s (%s)", m.Name, better), fmt.Sprintf("Δ %s (%s), unadjusted 95%% CI", m.Name, r.Design.Difference()), "")
 	// The first component at the top.
 	names := make([]string, n)
 	for i, e := range m.Effects {
@@ -147,7 +135,7 @@ func panel(r *ablation.Result, m ablation.MetricAnalysis) (*plot.Plot, *plot.Leg
 	if err := add(sig, fmt.Sprintf("significant\n(Holm, α = %g)", ablation.Alpha), draw.CircleGlyph{}, "sig"); err != nil {
 		return nil, nil, err
 	}
-	if err := add(plain, "not significant", draw.RingGlyph{}, "plain"); err != nil {
+	if err := add(plain, "not significant\n(Holm)", draw.RingGlyph{}, "plain"); err != nil {
 		return nil, nil, err
 	}
 	if err := add(unknown, "no interval\n(< 2 paired seeds)", draw.CrossGlyph{}, "unknown"); err != nil {
