@@ -190,7 +190,7 @@ func ReportTrials(c *Config, study *experiments.Study, trials []experiments.Tria
 // per complete trial, its variant and seed read from its proposal key (a
 // retry from the key of the trial it runs again). It also counts the
 // complete trials and returns the pairs that failed with no retry
-// completing them (Metrics nil, Error the last attempt's), in the order of
+// completing them, each with its last attempt's error, in the order of
 // their first trial.
 func Observations(trials []experiments.Trial) (obs []Observation, complete int, failed []FailedPair) {
 	byNumber := map[int]*experiments.Trial{}

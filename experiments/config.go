@@ -115,6 +115,8 @@ type ObjectiveConfig struct {
 // whose value the config refuses.
 type ParamKeyError struct{ Param, Msg string }
 
+func (e *ParamKeyError) Error() string { return e.Param + ": " + e.Msg }
+
 // A ValueChecker is an objective that can tell, before any trial runs,
 // whether it accepts a set of parameter values (kind "train": the train
 // config with them applied validates). The problems it finds are
@@ -130,8 +132,6 @@ type ValueChecker interface {
 type MetricLister interface {
 	ListMetrics(params map[string]any) ([]string, error)
 }
-
-func (e *ParamKeyError) Error() string { return e.Param + ": " + e.Msg }
 
 // TrainConfigPath resolves the train config's path.
 func (c *Config) TrainConfigPath() string {

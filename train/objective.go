@@ -112,8 +112,8 @@ func (o *Objective) config(params map[string]any) (*Config, error) {
 
 // CheckValues implements experiments.ValueChecker: the train config with
 // params applied must validate. A problem at a parameter's key (its type,
-// its range, or what it implies for another key) is blamed on that
-// parameter.
+// its range) is blamed on that parameter; any other (a key of the file
+// that the values make invalid) is returned as the config reports it.
 func (o *Objective) CheckValues(params map[string]any) error {
 	_, err := o.config(params)
 	if err == nil {
