@@ -57,7 +57,7 @@ The ablation is a study in the store: running the same command again
 resumes it without repeating finished variant × seed pairs, and
 'olc ablate report' analyses it again without running anything.`,
 		Example: `  olc ablate plan --config ablation.toml
-  olc ablate --config ablation.toml --json
+  olc ablate --config ablation.toml --json --plot effects.png
   olc ablate report --name longformer-components --format md`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
