@@ -53,6 +53,14 @@ func ci(c [2]float64, prec int) string {
 	return "[" + f(c[0], prec) + ", " + f(c[1], prec) + "]"
 }
 
+// pending says how many pairs a rerun would run again, if any.
+func pending(r *Result) string {
+	if r.Pending == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d interrupted (run the ablation again to resume them)", r.Pending)
+}
+
 // oneLine shortens an error to its first line, at most 160 characters.
 func oneLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
@@ -75,7 +83,7 @@ func verdict(e Effect) string {
 }
 
 func writeText(w io.Writer, r *Result) error {
-	fmt.Fprintf(w, "ablation %s: %s, %d seeds, %d complete, %d failed\n", r.Name, r.Design, len(r.Seeds), r.Complete, r.Failed)
+	fmt.Fprintf(w, "ablation %s: %s, %d seeds, %d complete, %d failed%s\n", r.Name, r.Design, len(r.Seeds), r.Complete, r.Failed, pending(r))
 	if len(r.Failures) > 0 {
 		fmt.Fprintln(w, "failed pairs (no attempt completed):")
 		for _, f := range r.Failures {
@@ -117,7 +125,7 @@ func writeText(w io.Writer, r *Result) error {
 }
 
 func writeMarkdown(w io.Writer, r *Result) error {
-	fmt.Fprintf(w, "**Ablation %s** (%s, %d seeds; %d complete, %d failed)\n", r.Name, r.Design, len(r.Seeds), r.Complete, r.Failed)
+	fmt.Fprintf(w, "**Ablation %s** (%s, %d seeds; %d complete, %d failed%s)\n", r.Name, r.Design, len(r.Seeds), r.Complete, r.Failed, pending(r))
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "\n- failed: %s, seed %d: %s", f.Variant, f.Seed, oneLine(f.Error))
 	}

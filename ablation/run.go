@@ -33,12 +33,15 @@ type RunOptions struct {
 
 // Result is a run's outcome: the study, the counts and the analysis.
 type Result struct {
-	Name     string           `json:"name"`
-	Design   Design           `json:"design"`
-	Seeds    []int64          `json:"seeds"`
-	Complete int              `json:"complete"`
-	Failed   int              `json:"failed"`
-	Metrics  []MetricAnalysis `json:"metrics"`
+	Name     string  `json:"name"`
+	Design   Design  `json:"design"`
+	Seeds    []int64 `json:"seeds"`
+	Complete int     `json:"complete"`
+	Failed   int     `json:"failed"`
+	// Pending counts the pairs whose last attempt was interrupted or
+	// lost (a killed process): running the ablation again runs them.
+	Pending int              `json:"pending,omitempty"`
+	Metrics []MetricAnalysis `json:"metrics"`
 	// Failures are the pairs that failed and that no retry completed,
 	// with the last attempt's error (a diverged run's non-finite metric,
 	// a crash), so that a variant that cannot train is seen as such.
@@ -158,8 +161,13 @@ func Report(ctx context.Context, store experiments.Store, c *Config, study *expe
 // that no complete trial reported, naming those they did report.
 func ReportTrials(c *Config, study *experiments.Study, trials []experiments.Trial, minEffect float64) (*Result, error) {
 	obs, complete, failures := Observations(trials)
-	res := &Result{Name: c.Name, Design: c.Design, Seeds: c.Seeds, Complete: complete, Failed: len(failures), Study: study}
+	res := &Result{Name: c.Name, Design: c.Design, Seeds: c.Seeds, Complete: complete, Study: study}
 	for _, f := range failures {
+		if f.Requeue {
+			res.Pending++
+			continue
+		}
+		res.Failed++
 		name := fmt.Sprint(f.Variant)
 		if f.Variant >= 0 && f.Variant < len(c.Variants) {
 			name = c.Variants[f.Variant].Name
@@ -224,18 +232,21 @@ func Observations(trials []experiments.Trial) (obs []Observation, complete int, 
 		}
 		// A pair counts once however often it failed; its last error.
 		if j, seen := at[k]; seen {
-			failed[j].Error = t.Error
+			failed[j].Error, failed[j].Requeue = t.Error, t.Reason.Requeue()
 			continue
 		}
 		at[k] = len(failed)
-		failed = append(failed, FailedPair{Variant: v, Seed: seed, Error: t.Error})
+		failed = append(failed, FailedPair{Variant: v, Seed: seed, Error: t.Error, Requeue: t.Reason.Requeue()})
 	}
 	return obs, complete, failed
 }
 
 // A FailedPair is a variant × seed pair no attempt of which completed.
+// Requeue says its last attempt was interrupted or lost, so that the
+// next run of the ablation runs it again.
 type FailedPair struct {
 	Variant int
 	Seed    int64
 	Error   string
+	Requeue bool
 }

@@ -393,7 +393,7 @@ func TestInterruptedAblation(t *testing.T) {
 	cmd.Process.Signal(os.Interrupt)
 	err := cmd.Wait()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 130 || !strings.Contains(stderr.String(), "run the same command again to resume the ablation") || !strings.Contains(stdout.String(), "ablation planted: leave-one-out") {
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 || !strings.Contains(stderr.String(), "run the same command again to resume the ablation") || !strings.Contains(stdout.String(), "ablation planted: leave-one-out") || !strings.Contains(stdout.String(), "0 failed, ") || !strings.Contains(stdout.String(), "interrupted (run the ablation again to resume them)") {
 		t.Fatalf("interrupted: %v\n%s%s", err, stdout.String(), stderr.String())
 	}
 	writeFile(t, filepath.Join(dir, "planted.sh"), plantedScript, 0o755) // the rest without the wait
