@@ -119,7 +119,9 @@ func TestNewConfigChecks(t *testing.T) {
 		{func(s *Spec) { s.Seeds = []int64{1, 1} }, "ablation spec: ablation.seeds[1]: seed 1 is listed twice"},
 		{func(s *Spec) { s.Seeds = nil }, "ablation spec: ablation.seeds: must be a non-empty array"},
 		{func(s *Spec) { s.Design = "loo" }, `ablation spec: ablation.design: unknown design "loo"`},
-		{func(s *Spec) { s.Components = append(s.Components, Component{Name: "ff", Ablate: map[string]any{"lr": 0.0}}) }, `ablation spec: components[1].name: component "ff" is already components[0]`},
+		{func(s *Spec) {
+			s.Components = append(s.Components, Component{Name: "ff", Ablate: map[string]any{"lr": 0.0}})
+		}, `ablation spec: components[1].name: component "ff" is already components[0]`},
 		{func(s *Spec) { s.Components = []Component{{Name: "x"}} }, "ablation spec: components[0].ablate: sets no key"},
 		{func(s *Spec) { s.Metrics[0].Goal = "up" }, `ablation spec: ablation.metrics[0].goal: must be "maximize" or "minimize"`},
 		{func(s *Spec) { s.Base = map[string]any{"seed": int64(3)} }, "ablation spec: base.seed: the seed comes from Seeds"},
