@@ -62,7 +62,7 @@ func NewConfig(s Spec, objective experiments.Objective) (*Config, error) {
 	c, err := parse(file, text, s.AllowLarge, false)
 	if err != nil {
 		// The lines are those of the generated text: drop them.
-		for _, e := range unjoin(err) {
+		for _, e := range tomlconf.Unjoin(err) {
 			var te *tomlconf.Error
 			if errors.As(e, &te) {
 				te.Line = 0
@@ -122,12 +122,4 @@ func (s Spec) toml() ([]byte, error) {
 		doc["base"] = s.Base
 	}
 	return toml.Marshal(doc)
-}
-
-// unjoin lists the errors an errors.Join holds (err itself otherwise).
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }

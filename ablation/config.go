@@ -188,7 +188,7 @@ func (c *Config) checkValues(d *tomlconf.Doc, vc experiments.ValueChecker) {
 		if err == nil {
 			return
 		}
-		for _, e := range unjoin(err) {
+		for _, e := range tomlconf.Unjoin(err) {
 			key, msg := "objective.config", e.Error()
 			var pe *experiments.ParamKeyError
 			if errors.As(e, &pe) {

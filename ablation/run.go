@@ -119,8 +119,8 @@ func Run(ctx context.Context, store experiments.Store, c *Config, opts RunOption
 		HeartbeatInterval: opts.HeartbeatInterval, StaleAfter: opts.StaleAfter, OnEvent: opts.OnEvent,
 	}
 	_, runErr := runner.Run(runCtx)
-	if cause := context.Cause(runCtx); runCtx.Err() != nil && ctx.Err() == nil && cause != nil {
-		return nil, cause
+	if runCtx.Err() != nil && ctx.Err() == nil {
+		return nil, context.Cause(runCtx) // a metric was missing
 	}
 	res, err := Report(context.WithoutCancel(ctx), store, c, study, opts.MinEffect)
 	if err != nil {

@@ -120,7 +120,7 @@ func (o *Objective) CheckValues(params map[string]any) error {
 		return nil
 	}
 	var errs []error
-	for _, e := range unjoin(err) {
+	for _, e := range tomlconf.Unjoin(err) {
 		var ce *ConfigError
 		if errors.As(e, &ce) {
 			if _, ok := params[ce.Key]; ok {
@@ -146,14 +146,6 @@ func (o *Objective) ListMetrics(params map[string]any) ([]string, error) {
 	}
 	slices.Sort(names)
 	return names, nil
-}
-
-// unjoin lists the errors an errors.Join holds (err itself otherwise).
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 // Run implements experiments.Objective.

@@ -6,6 +6,7 @@ package ablationplot
 
 import (
 	"fmt"
+	"image/color"
 	"io"
 	"math"
 
@@ -112,7 +113,7 @@ func panel(r *ablation.Result, m ablation.MetricAnalysis) (*plot.Plot, *plot.Leg
 		}
 	}
 	legend := plotstyle.NewLegend()
-	add := func(pts plotter.XYs, label string, shape draw.GlyphDrawer, c any) error {
+	add := func(pts plotter.XYs, label string, shape draw.GlyphDrawer, c color.Color) error {
 		if len(pts) == 0 {
 			return nil
 		}
@@ -120,25 +121,18 @@ func panel(r *ablation.Result, m ablation.MetricAnalysis) (*plot.Plot, *plot.Leg
 		if err != nil {
 			return err
 		}
-		s.GlyphStyle.Shape, s.GlyphStyle.Radius = shape, vg.Points(4.5)
-		s.GlyphStyle.Color = plotstyle.Blue
-		switch c {
-		case "sig":
-			s.GlyphStyle.Color = plotstyle.Vermillion
-		case "unknown":
-			s.GlyphStyle.Color = plotstyle.Gray
-		}
+		s.GlyphStyle.Shape, s.GlyphStyle.Radius, s.GlyphStyle.Color = shape, vg.Points(4.5), c
 		p.Add(s)
 		legend.Add(label, s)
 		return nil
 	}
-	if err := add(sig, fmt.Sprintf("significant\n(Holm, α = %g)", ablation.Alpha), draw.CircleGlyph{}, "sig"); err != nil {
+	if err := add(sig, fmt.Sprintf("significant\n(Holm, α = %g)", ablation.Alpha), draw.CircleGlyph{}, plotstyle.Vermillion); err != nil {
 		return nil, nil, err
 	}
-	if err := add(plain, "not significant\n(Holm)", draw.RingGlyph{}, "plain"); err != nil {
+	if err := add(plain, "not significant\n(Holm)", draw.RingGlyph{}, plotstyle.Blue); err != nil {
 		return nil, nil, err
 	}
-	if err := add(unknown, "no interval\n(< 2 paired seeds)", draw.CrossGlyph{}, "unknown"); err != nil {
+	if err := add(unknown, "no interval\n(< 2 paired seeds)", draw.CrossGlyph{}, plotstyle.Gray); err != nil {
 		return nil, nil, err
 	}
 	// Room around the whiskers, zero always in view.

@@ -278,19 +278,30 @@ func TestAblateMissingMetric(t *testing.T) {
 	}
 }
 
+// startSlowAblation starts the olc binary on the planted ablation, each
+// trial first sleeping for the given seconds, in a new folder.
+func startSlowAblation(t *testing.T, sleep string, stdout, stderr *bytes.Buffer) (string, *exec.Cmd) {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "planted.sh"), strings.Replace(plantedScript, "a=$1;", "sleep "+sleep+"; a=$1;", 1), 0o755)
+	writeFile(t, filepath.Join(dir, "abl.toml"), plantedAblation, 0o644)
+	cmd := exec.Command(olc, "ablate", "--config", "abl.toml")
+	cmd.Dir = dir
+	if stdout != nil {
+		cmd.Stdout, cmd.Stderr = stdout, stderr
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return dir, cmd
+}
+
 // TestKilledAblationResumes kills olc ablate with SIGKILL part way and
 // runs it again: every variant × seed pair completes exactly once, the
 // pairs finished before the kill are not run again, and the trials the
 // kill cut short are marked lost.
 func TestKilledAblationResumes(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "planted.sh"), strings.Replace(plantedScript, "a=$1;", "sleep 0.2; a=$1;", 1), 0o755)
-	writeFile(t, filepath.Join(dir, "abl.toml"), plantedAblation, 0o644)
-	cmd := exec.Command(olc, "ablate", "--config", "abl.toml")
-	cmd.Dir = dir
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	dir, cmd := startSlowAblation(t, "0.2", nil, nil)
 	trials := func() exported {
 		r := runOLC(t, dir, "optimize", "export", "--study", "planted")
 		var e exported
@@ -374,16 +385,8 @@ ablate = { x1 = 0.0 }
 // its running trials recorded as interrupted, the analysis of what is
 // complete printed, and the same command resumes to every pair.
 func TestInterruptedAblation(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "planted.sh"), strings.Replace(plantedScript, "a=$1;", "sleep 0.5; a=$1;", 1), 0o755)
-	writeFile(t, filepath.Join(dir, "abl.toml"), plantedAblation, 0o644)
-	cmd := exec.Command(olc, "ablate", "--config", "abl.toml")
-	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	dir, cmd := startSlowAblation(t, "0.5", &stdout, &stderr)
 	waitFor(t, "2 complete trials", func() bool {
 		r := runOLC(t, dir, "optimize", "status", "--study", "planted", "--json")
 		var st statusJSON
