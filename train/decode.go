@@ -28,6 +28,13 @@ type Decoder struct {
 	// it exceeds the best span's score by more than NullThreshold.
 	AllowNoAnswer bool
 	NullThreshold float64
+	// SkipCutSpans leaves out the spans that touch an edge where a window
+	// cuts the document (its first context token when it starts after the
+	// document's start, its last when it ends before the document's end):
+	// such a span may be the tail or head of a longer answer, cut mid-word,
+	// which an overlapping window holds whole. It matters for tokenizers
+	// that cut words (bytes); the reference decoding keeps them.
+	SkipCutSpans bool
 }
 
 // Best returns the best span over an example's windows: start ≤ end, at
@@ -45,9 +52,18 @@ func (d Decoder) Best(windows []Feature, logits [][2][]float32) Span {
 		st, en := logits[k][0], logits[k][1]
 		null := float64(st[0]) + float64(en[0])
 		n := len(f.Offsets)
+		first, last := 0, n-1 // the span starts and ends allowed
+		if d.SkipCutSpans && n > 0 {
+			if f.Offsets[0][0] > 0 || k > 0 {
+				first = 1
+			}
+			if k < len(windows)-1 && windows[k+1].Example == f.Example {
+				last = n - 2
+			}
+		}
 		wbest, wi, wj := math.Inf(-1), 0, 0
-		for i := range n {
-			for j := i; j < min(n, i+maxLen); j++ {
+		for i := first; i < n; i++ {
+			for j := i; j < min(last+1, i+maxLen); j++ {
 				if s := float64(st[f.CtxStart+i]) + float64(en[f.CtxStart+j]); s > wbest {
 					wbest, wi, wj = s, i, j
 				}
@@ -60,8 +76,8 @@ func (d Decoder) Best(windows []Feature, logits [][2][]float32) Span {
 			m = math.Max(m, null)
 		}
 		var sum float64
-		for i := range n {
-			for j := i; j < min(n, i+maxLen); j++ {
+		for i := first; i < n; i++ {
+			for j := i; j < min(last+1, i+maxLen); j++ {
 				sum += math.Exp(float64(st[f.CtxStart+i]) + float64(en[f.CtxStart+j]) - m)
 			}
 		}
@@ -72,7 +88,7 @@ func (d Decoder) Best(windows []Feature, logits [][2][]float32) Span {
 		if null < best.NullScore {
 			best.NullScore, nullLSE = null, lse
 		}
-		if n > 0 && wbest > best.Score {
+		if wbest > best.Score {
 			best.Score, best.Start, best.End = wbest, f.Offsets[wi][0], f.Offsets[wj][1]
 			bestLSE = lse
 		}

@@ -60,3 +60,50 @@ func TestDecoderBruteForce(t *testing.T) {
 		}
 	}
 }
+
+// TestDecoderSkipCutSpans: two windows overlap over "key 40917 end";
+// the second starts inside the number, and its logits favour the cut "917"
+// at its first token. The reference decoding takes it; SkipCutSpans takes
+// the whole number from the first window.
+func TestDecoderSkipCutSpans(t *testing.T) {
+	doc := "key 40917 end"
+	win := func(lo, hi int) Feature {
+		f := Feature{CtxStart: 2}
+		for i := lo; i < hi; i++ {
+			f.Offsets = append(f.Offsets, [2]int{i, i + 1})
+		}
+		return f
+	}
+	w1, w2 := win(0, 9), win(6, 13) // w1 ends after "40917"; w2 starts at "917"
+	logits := func(f Feature, s, e int, v float32) [2][]float32 {
+		st, en := make([]float32, len(f.Offsets)+3), make([]float32, len(f.Offsets)+3)
+		st[f.CtxStart+s], en[f.CtxStart+e] = v, v
+		return [2][]float32{st, en}
+	}
+	fs := []Feature{w1, w2}
+	lg := [][2][]float32{logits(w1, 4, 8, 5), logits(w2, 0, 2, 6)}
+	ref := Decoder{}.Best(fs, lg)
+	if got := doc[ref.Start:ref.End]; got != "917" {
+		t.Fatalf("reference decoding: %q", got)
+	}
+	// w1's span ends at its last token, which cuts the document too: with
+	// SkipCutSpans, only a span inside both edges counts.
+	lg[0] = logits(w1, 4, 8, 5)
+	sk := Decoder{SkipCutSpans: true}.Best(fs, lg)
+	if got := doc[sk.Start:sk.End]; got == "917" {
+		t.Fatalf("SkipCutSpans took the cut span %q", got)
+	}
+	w1 = win(0, 10) // now w1 holds "40917 " whole, its cut edge after the blank
+	fs[0] = w1
+	lg[0] = logits(w1, 4, 8, 5)
+	sk = Decoder{SkipCutSpans: true}.Best(fs, lg)
+	if got := doc[sk.Start:sk.End]; got != "40917" || sk.Prob <= 0 || sk.Prob > 1 {
+		t.Errorf("SkipCutSpans: %q (prob %g), want 40917", got, sk.Prob)
+	}
+	// One window covering the whole document has no cut edge.
+	one := win(0, len(doc))
+	sk = Decoder{SkipCutSpans: true}.Best([]Feature{one}, [][2][]float32{logits(one, 0, 2, 5)})
+	if got := doc[sk.Start:sk.End]; got != "key" {
+		t.Errorf("a single window: %q, want key", got)
+	}
+}

@@ -107,7 +107,7 @@ func AnswerQuestion(ctx context.Context, m Model, tok model.Tokenizer, doc, ques
 	if err := firstError(errs); err != nil {
 		return nil, err
 	}
-	sp := Decoder{MaxAnswerLen: o.MaxAnswerLen, AllowNoAnswer: true, NullThreshold: o.NullThreshold}.Best(feats, logits)
+	sp := Decoder{MaxAnswerLen: o.MaxAnswerLen, AllowNoAnswer: true, NullThreshold: o.NullThreshold, SkipCutSpans: true}.Best(feats, logits)
 	a := &QAAnswer{Confidence: sp.Prob, Score: sp.Score, NullScore: sp.NullScore, Windows: len(feats), NoAnswer: sp.NoAnswer}
 	if !sp.NoAnswer {
 		a.Answer = doc[sp.Start:sp.End]

@@ -718,3 +718,73 @@ func (s *Store) Trials(ctx context.Context, studyID int64, from int) ([]experime
 	}
 	return out, irows.Err()
 }
+
+// Extend brings the tables of another part of olc kept in this store's
+// file (the server's users and documents, say) up to date: migrations[i]
+// upgrades the component's tables from version i to i+1, each statement
+// separated by ';', all in one transaction. The component's version is kept
+// in the table component_versions, apart from the experiment record's own.
+// A file whose component is newer than migrations is refused.
+func (s *Store) Extend(ctx context.Context, component string, migrations []string) error {
+	if s.readOnly {
+		return fmt.Errorf("extend store %s with %s: the store is open read-only", s.path, component)
+	}
+	err := s.Write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS component_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)`); err != nil {
+			return err
+		}
+		var version int
+		err := tx.QueryRowContext(ctx, `SELECT version FROM component_versions WHERE name = ?`, component).Scan(&version)
+		if errors.Is(err, sql.ErrNoRows) {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO component_versions (name, version) VALUES (?, 0)`, component); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		if version > len(migrations) {
+			return fmt.Errorf("its %s tables have schema version %d; this olc knows versions up to %d (upgrade olc)", component, version, len(migrations))
+		}
+		for v := version; v < len(migrations); v++ {
+			for _, stmt := range strings.Split(migrations[v], ";") {
+				if strings.TrimSpace(stmt) == "" {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("migrate %s tables to version %d: %w", component, v+1, err)
+				}
+			}
+		}
+		if version < len(migrations) {
+			_, err = tx.ExecContext(ctx, `UPDATE component_versions SET version = ? WHERE name = ?`, len(migrations), component)
+		}
+		return err
+	})
+	if err != nil {
+		return s.fail("extend store "+s.path+" with "+component, err)
+	}
+	return nil
+}
+
+// DB returns the database, for the reads of a component's own tables
+// (see [Store.Extend]). Writes go through [Store.Write].
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Write runs fn in a write transaction, committing when fn returns nil,
+// serialized with the store's own writes. It is for a component's own
+// tables (see [Store.Extend]); a damaged file gives a *CorruptError.
+func (s *Store) Write(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.readOnly {
+		return fmt.Errorf("write to store %s: the store is open read-only", s.path)
+	}
+	return s.write(ctx, fn)
+}
+
+// Ping checks that the store's file can still be read.
+func (s *Store) Ping(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&n); err != nil {
+		return s.fail("read store "+s.path, err)
+	}
+	return nil
+}

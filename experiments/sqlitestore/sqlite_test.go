@@ -91,3 +91,55 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 		t.Errorf("Open of a newer store = %v", err)
 	}
 }
+
+// TestExtend: a component's tables are created once, upgraded by the
+// migrations added later, versioned apart from the record's own schema; a
+// component newer than this code is refused; a read-only store takes no
+// extension; the experiment record still opens read-only beside them.
+func TestExtend(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "olc.db")
+	s := open(t, path)
+	v1 := []string{`CREATE TABLE c_items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)`}
+	for range 2 { // twice: the second is a no-op
+		if err := s.Extend(ctx, "c", v1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO c_items (name) VALUES ('a')`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v2 := append(v1, `ALTER TABLE c_items ADD COLUMN size INTEGER NOT NULL DEFAULT 7; CREATE INDEX c_items_name ON c_items (name)`)
+	if err := s.Extend(ctx, "c", v2); err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	var size, version int
+	if err := s.DB().QueryRow(`SELECT name, size FROM c_items`).Scan(&name, &size); err != nil || name != "a" || size != 7 {
+		t.Errorf("after the upgrade: %q %d %v", name, size, err)
+	}
+	if err := s.DB().QueryRow(`SELECT version FROM component_versions WHERE name = 'c'`).Scan(&version); err != nil || version != 2 {
+		t.Errorf("version %d, %v", version, err)
+	}
+	if err := s.Extend(ctx, "c", v1); err == nil || !strings.Contains(err.Error(), "upgrade olc") {
+		t.Errorf("an older olc extended a newer component: %v", err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Error(err)
+	}
+	s.Close()
+	ro, err := sqlitestore.OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatalf("the record beside a component: %v", err)
+	}
+	defer ro.Close()
+	if err := ro.Extend(ctx, "c", v2); err == nil {
+		t.Error("a read-only store was extended")
+	}
+	if err := ro.Write(ctx, func(*sql.Tx) error { return nil }); err == nil {
+		t.Error("a read-only store took a write")
+	}
+}
