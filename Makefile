@@ -29,6 +29,7 @@ lint: ## go vet and staticcheck
 	$(GO) tool staticcheck ./...
 
 demo: build ## a showcase on the embedded defaults (about 4 minutes on 2 cores)
+	@command -v curl >/dev/null || (command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq curl >/dev/null) || true
 	./scripts/demo.sh
 
 clean: ## remove build outputs and the demo's store

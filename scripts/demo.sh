@@ -60,3 +60,30 @@ step "question answering over a 6,000-byte document, window by window (512 token
   while [ $i -lt 20 ]; do printf 'The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. '; i=$((i+1)); done
 } > .olc/demo/long.txt
 "$OLC" qa --model .olc/demo/runs/passkey-demo/model --doc .olc/demo/long.txt --question "What is the pass key?" --context-length 512
+
+step "olc serve: the REST API on a free loopback port with the model just trained; one question through it, then SIGTERM"
+LOG=.olc/demo/serve.log
+: >"$LOG"
+"$OLC" serve --addr 127.0.0.1:0 --store "$STORE" --model .olc/demo/runs/passkey-demo/model 2>"$LOG" &
+PID=$!
+BASE=
+i=0
+while [ -z "$BASE" ] && [ $i -lt 100 ]; do
+  BASE=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$LOG")
+  i=$((i+1)); sleep 0.1
+done
+[ -n "$BASE" ] || { cat "$LOG"; kill "$PID"; exit 1; }
+echo "server at $BASE"
+curl -sS -X POST "$BASE/api/v1/auth/register" -H 'Content-Type: application/json' \
+  -d '{"username":"demo","email":"demo@example.org","password":"demo-password","full_name":"make demo"}'
+TOKEN=$(curl -sS -X POST "$BASE/api/v1/auth/login" -H 'Content-Type: application/json' \
+  -d '{"username":"demo","password":"demo-password"}' | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+UP=$(curl -sS -X POST "$BASE/api/v1/documents/upload" -H "Authorization: Bearer $TOKEN" -F file=@.olc/demo/long.txt)
+echo "$UP"
+DOC=$(echo "$UP" | sed -n 's/.*"doc_id":"\([^"]*\)".*/\1/p')
+curl -sS -X POST "$BASE/api/v1/qa/ask" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d "{\"question\":\"What is the pass key?\",\"doc_id\":\"$DOC\",\"context_length\":512}"
+kill -TERM "$PID"
+wait "$PID"
+echo "the server's access log ($LOG), last lines:"
+tail -3 "$LOG"

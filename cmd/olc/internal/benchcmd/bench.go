@@ -27,7 +27,7 @@ func NewCmdBench(ios *cmdutil.IOStreams) *cobra.Command {
 		Args:  cmdutil.NoArgs,
 		RunE:  cmdutil.ShowHelp,
 	}
-	cmd.AddCommand(newCmdOptimize(ios, nil), newCmdScaling(ios, nil), newCmdModel(ios, nil))
+	cmd.AddCommand(newCmdOptimize(ios, nil), newCmdScaling(ios, nil), newCmdModel(ios, nil), newCmdServe(ios, nil))
 	return cmd
 }
 

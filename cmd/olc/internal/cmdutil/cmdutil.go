@@ -79,12 +79,28 @@ type SignalError struct{ Signal syscall.Signal }
 
 func (e SignalError) Error() string { return "interrupted by " + e.Signal.String() }
 
-// ExitCode maps an error to olc's exit code: 0 for nil, 130 for an
-// interrupted command, 2 for bad usage or a bad config, 1 for everything
-// else.
+// CodeError is an error with its own exit code, for commands that other
+// programs (olc itself) run and read by their exit code.
+type CodeError struct {
+	Code int
+	Err  error
+}
+
+func (e *CodeError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the error.
+func (e *CodeError) Unwrap() error { return e.Err }
+
+// ExitCode maps an error to olc's exit code: 0 for nil, a *CodeError's
+// code, 130 for an interrupted command, 2 for bad usage or a bad config,
+// 1 for everything else.
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
+	}
+	var code *CodeError
+	if errors.As(err, &code) {
+		return code.Code
 	}
 	if errors.Is(err, experiments.ErrInterrupted) || errors.Is(err, context.Canceled) {
 		return ExitInterrupted

@@ -17,6 +17,7 @@ import (
 	"github.com/olc-toolkit/olc/cmd/olc/internal/modelcmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/optimizecmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/scalingcmd"
+	"github.com/olc-toolkit/olc/cmd/olc/internal/servecmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/traincmd"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/versioncmd"
 )
@@ -71,11 +72,13 @@ by SIGTERM); an interrupted run resumes when the same command runs again.`,
 	ev.GroupID = "experiments"
 	qa := traincmd.NewCmdQA(ios, nil)
 	qa.GroupID = "experiments"
+	srv := servecmd.NewCmdServe(ios, nil)
+	srv.GroupID = "experiments"
 	bench := benchcmd.NewCmdBench(ios)
 	bench.GroupID = "other"
 	ver := versioncmd.NewCmdVersion(ios, version, nil)
 	ver.GroupID = "other"
-	cmd.AddCommand(opt, abl, sc, mc, tr, data, ev, qa, bench, ver)
+	cmd.AddCommand(opt, abl, sc, mc, tr, data, ev, qa, srv, bench, ver)
 	return cmd
 }
 

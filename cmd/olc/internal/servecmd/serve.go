@@ -1,0 +1,191 @@
+// Package servecmd implements 'olc serve', the REST API.
+package servecmd
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/olc-toolkit/olc/serve"
+	"github.com/olc-toolkit/olc/train"
+)
+
+// Options are the options of 'olc serve'.
+type Options struct {
+	IO          *cmdutil.IOStreams
+	Addr        string
+	Store       string
+	Model       string
+	Workers     int
+	Queue       int
+	MaxUpload   int64
+	maxUpload   string
+	CORSOrigins []string
+	LogFormat   string
+	TokenTTL    time.Duration
+	LoginRate   float64
+	// Getenv reads OLC_JWT_SECRET (os.Getenv when nil).
+	Getenv func(string) string
+}
+
+// NewCmdServe returns 'olc serve'. runF, when not nil, replaces the run
+// (for tests of flag parsing).
+func NewCmdServe(ios *cmdutil.IOStreams, runF func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "serve [--model DIR] [--addr HOST:PORT]",
+		Short: "Serve the REST API: accounts, documents, question answering, the experiment record",
+		Long: `Serve olc's REST API on --addr (loopback by default): users register and log
+in for a bearer token, upload documents (plain text, Markdown, HTML or PDF),
+ask questions of them with the question-answering model of --model (a
+folder written by 'olc train'), and read the studies of the store.
+
+Users and documents are kept in the store's SQLite file (--store), beside
+the experiment record, in tables of their own. Tokens are signed with
+OLC_JWT_SECRET (at least 32 bytes) or with a secret generated on first
+start and kept, mode 0600, in STORE.jwt-secret. The API is described at
+/api/v1/openapi.json. SIGINT or SIGTERM stops the server after the requests
+in flight finish.`,
+		Example: `  olc serve --model .olc/runs/passkey/model
+  curl -s localhost:8000/readyz`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := ParseSize(o.maxUpload)
+			if err != nil || n <= 0 {
+				return cmdutil.Usagef("--max-upload %q: give a positive size such as 20MiB, 500KB or 1048576", o.maxUpload)
+			}
+			o.MaxUpload = n
+			if o.Workers < 0 {
+				return cmdutil.Usagef("--workers must be positive, not %d", o.Workers)
+			}
+			if o.Queue < 0 {
+				return cmdutil.Usagef("--queue must be 0 or more, not %d", o.Queue)
+			}
+			if o.TokenTTL < time.Minute {
+				return cmdutil.Usagef("--token-ttl must be at least 1m, not %v", o.TokenTTL)
+			}
+			if o.LoginRate < 0 {
+				return cmdutil.Usagef("--login-rate must be 0 (no limit) or more, not %g", o.LoginRate)
+			}
+			if _, _, err := net.SplitHostPort(o.Addr); err != nil {
+				return cmdutil.Usagef("--addr %q: give HOST:PORT, such as 127.0.0.1:8000", o.Addr)
+			}
+			for _, c := range o.CORSOrigins {
+				if c != "*" && !strings.HasPrefix(c, "http://") && !strings.HasPrefix(c, "https://") {
+					return cmdutil.Usagef("--cors-origin %q: give an origin such as https://lab.example.org, or *", c)
+				}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return Run(cmd.Context(), o)
+		},
+	}
+	cmd.AddCommand(newCmdPDFText(ios))
+	f := cmd.Flags()
+	f.StringVar(&o.Addr, "addr", "127.0.0.1:8000", "the address to listen on (0.0.0.0:8000 for every interface)")
+	cmdutil.AddStoreFlag(cmd, &o.Store)
+	f.StringVar(&o.Model, "model", "", "a question-answering model folder written by 'olc train' (without one, questions get 503)")
+	f.IntVar(&o.Workers, "workers", runtime.NumCPU(), "questions answered at a time")
+	f.IntVar(&o.Queue, "queue", 64, "questions that may wait for a worker; beyond them, 429")
+	f.StringVar(&o.maxUpload, "max-upload", "20MiB", "largest uploaded file (bytes, or with KB, MB, KiB, MiB, GiB)")
+	f.StringSliceVar(&o.CORSOrigins, "cors-origin", nil, "an origin allowed to call the API from a browser (repeatable; * for any); CORS is off without it")
+	cmdutil.StringEnumFlag(cmd, &o.LogFormat, "log-format", "text", []string{"text", "json"}, "the access log's format, on stderr")
+	f.DurationVar(&o.TokenTTL, "token-ttl", time.Hour, "how long a login's token lives")
+	f.Float64Var(&o.LoginRate, "login-rate", 10, "login attempts per minute per username (five times as many per client address); 0: no limit")
+	return cmd
+}
+
+// Run serves until ctx is done.
+func Run(ctx context.Context, o *Options) error {
+	var h slog.Handler = slog.NewTextHandler(o.IO.ErrOut, nil)
+	if o.LogFormat == "json" {
+		h = slog.NewJSONHandler(o.IO.ErrOut, nil)
+	}
+	log := slog.New(h)
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find olc's own binary (it reads PDFs in a child process): %w", err)
+	}
+	so := serve.Options{PDF: sandboxedPDF(exe, runtime.NumCPU()), Workers: o.Workers, Queue: o.Queue, MaxUpload: o.MaxUpload, CORSOrigins: o.CORSOrigins,
+		Log: log, TokenTTL: o.TokenTTL, LoginPerMinute: o.LoginRate}
+	if o.LoginRate == 0 {
+		so.LoginPerMinute, so.AddressPerMinute = -1, -1
+	}
+	if o.Queue == 0 {
+		so.Queue = -1
+	}
+	if o.Model != "" {
+		lf, err := train.LoadLongformer(o.Model, true)
+		if err != nil {
+			return &cmdutil.UsageError{Err: fmt.Errorf("--model: %w", err)}
+		}
+		so.Model, so.ModelPath = lf, o.Model
+	}
+	st, err := cmdutil.OpenStore(ctx, o.Store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	secret, err := serve.LoadSecret(getenv("OLC_JWT_SECRET"), o.Store+".jwt-secret")
+	if err != nil {
+		return &cmdutil.UsageError{Err: err}
+	}
+	so.Secret = secret
+	users, err := serve.NewSQLite(ctx, st)
+	if err != nil {
+		return err
+	}
+	so.Users, so.Record = users, st
+	srv, err := serve.New(so)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return &cmdutil.UsageError{Err: fmt.Errorf("--addr: %w", err)}
+	}
+	model := "none (questions get 503; start with --model DIR)"
+	if o.Model != "" {
+		model = o.Model
+	}
+	fmt.Fprintf(o.IO.ErrOut, "olc serve: listening on http://%s (store %s, model %s); Ctrl-C stops\n", ln.Addr(), o.Store, model)
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	fmt.Fprintln(o.IO.ErrOut, "olc serve: stopped")
+	return nil
+}
+
+// ParseSize reads a size in bytes: a number, optionally with a unit (B,
+// KB, MB, GB in powers of 1000; KiB, MiB, GiB in powers of 1024).
+func ParseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := s, ""
+	if i >= 0 {
+		num, unit = s[:i], strings.TrimSpace(s[i:])
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return 0, fmt.Errorf("size %q: %w", s, err)
+	}
+	mult := map[string]float64{"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[strings.ToLower(unit)]
+	if mult == 0 {
+		return 0, fmt.Errorf("size %q: unknown unit %q", s, unit)
+	}
+	return int64(v * mult), nil
+}
