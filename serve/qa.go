@@ -103,6 +103,9 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request, u *User) error {
 	if err != nil {
 		return err
 	}
+	if d.Chars > s.o.MaxAskChars {
+		return errorf(http.StatusUnprocessableEntity, "the document has %d characters; this server answers questions over documents of up to %d (olc serve --max-ask-chars)", d.Chars, s.o.MaxAskChars)
+	}
 	if s.o.Model == nil {
 		return errorf(http.StatusServiceUnavailable, "no model is loaded: start the server with --model DIR (a question-answering model folder written by 'olc train')")
 	}

@@ -40,6 +40,10 @@ type Options struct {
 	Workers, Queue int
 	// MaxUpload bounds an uploaded file, in bytes (20 MiB when 0).
 	MaxUpload int64
+	// MaxAskChars bounds the documents questions are asked of, in
+	// characters (DefaultMaxAskChars when 0): a question reads every
+	// window of its document, and holds them all in memory.
+	MaxAskChars int
 	// LoginPerMinute bounds login attempts per username (10 when 0;
 	// negative: no bound). AddressPerMinute bounds logins and
 	// registrations per client address (five times LoginPerMinute when 0;
@@ -73,6 +77,11 @@ const (
 	// in flight.
 	ShutdownTimeout = 30 * time.Second
 )
+
+// DefaultMaxAskChars is the longest document a question is answered over
+// by default: two million characters, about two minutes of a tiny model
+// on two cores and a few hundred MB of windows.
+const DefaultMaxAskChars = 2_000_000
 
 // Server is the REST API. Its zero value is not usable: use [New].
 type Server struct {
@@ -120,6 +129,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.MaxUpload <= 0 {
 		o.MaxUpload = 20 << 20
+	}
+	if o.MaxAskChars <= 0 {
+		o.MaxAskChars = DefaultMaxAskChars
 	}
 	if o.Argon2 == (Argon2Params{}) {
 		o.Argon2 = DefaultArgon2

@@ -17,8 +17,9 @@ import (
 // TestErrorStatuses: every error status of the API, each answered as JSON
 // {"detail": "..."} with the security headers.
 func TestErrorStatuses(t *testing.T) {
-	ts := newServer(t, serve.Options{MaxUpload: 1000, LoginPerMinute: 3, AddressPerMinute: 1000})
+	ts := newServer(t, serve.Options{MaxUpload: 1000, MaxAskChars: 100, LoginPerMinute: 3, AddressPerMinute: 1000})
 	tok := ts.user("alice")
+	_, long := ts.upload(tok, "long.txt", []byte(strings.Repeat("Long text. ", 20)))
 	var doc uploaded
 	if r, u := ts.upload(tok, "a.txt", []byte("The code is 4242.")); r.Status != 201 {
 		t.Fatalf("upload: %d %s", r.Status, r.Body)
@@ -61,6 +62,7 @@ func TestErrorStatuses(t *testing.T) {
 		{"bad username", "POST", "/api/v1/auth/register", "", map[string]string{"username": "../root", "email": "c@example.org", "password": "12345678"}, nil, 422, "username"},
 		{"bad email", "POST", "/api/v1/auth/register", "", map[string]string{"username": "carol", "email": "Carol <c@example.org>", "password": "12345678"}, nil, 422, "email"},
 		{"no question", "POST", "/api/v1/qa/ask", tok, map[string]any{"doc_id": doc.DocID}, nil, 422, `"question" is required`},
+		{"document too long to ask", "POST", "/api/v1/qa/ask", tok, map[string]any{"question": "Which?", "doc_id": "LONGDOC"}, nil, 422, "up to 100"},
 		{"tiny window", "POST", "/api/v1/qa/ask", tok, map[string]any{"question": "Which?", "doc_id": doc.DocID, "context_length": 8}, nil, 422, "at least 64"},
 		{"bad page", "GET", "/api/v1/studies/x/trials?limit=0", tok, nil, nil, 422, `"limit"`},
 		{"empty upload", "POST", "/api/v1/documents/upload", tok, "empty", nil, 422, "no text"},
@@ -80,7 +82,11 @@ func TestErrorStatuses(t *testing.T) {
 				if c.status == 413 && c.path == "/api/v1/documents/upload" {
 					r, _ = ts.upload(c.token, "big.txt", []byte(strings.Repeat("a", 1001)))
 				} else {
-					r = ts.do(c.method, c.path, c.token, c.body, c.headers...)
+					body := c.body
+					if m, ok := body.(map[string]any); ok && m["doc_id"] == "LONGDOC" {
+						m["doc_id"] = long.DocID
+					}
+					r = ts.do(c.method, c.path, c.token, body, c.headers...)
 				}
 			}
 			if r.Status != c.status {

@@ -28,6 +28,7 @@ type Options struct {
 	Workers     int
 	Queue       int
 	MaxUpload   int64
+	MaxAskChars int
 	maxUpload   string
 	CORSOrigins []string
 	LogFormat   string
@@ -67,6 +68,9 @@ in flight finish.`,
 			if o.Workers < 0 {
 				return cmdutil.Usagef("--workers must be positive, not %d", o.Workers)
 			}
+			if o.MaxAskChars <= 0 {
+				return cmdutil.Usagef("--max-ask-chars must be positive, not %d", o.MaxAskChars)
+			}
 			if o.Queue < 0 {
 				return cmdutil.Usagef("--queue must be 0 or more, not %d", o.Queue)
 			}
@@ -98,6 +102,7 @@ in flight finish.`,
 	f.IntVar(&o.Workers, "workers", runtime.NumCPU(), "questions answered at a time")
 	f.IntVar(&o.Queue, "queue", 64, "questions that may wait for a worker; beyond them, 429")
 	f.StringVar(&o.maxUpload, "max-upload", "20MiB", "largest uploaded file (bytes, or with KB, MB, KiB, MiB, GiB)")
+	f.IntVar(&o.MaxAskChars, "max-ask-chars", serve.DefaultMaxAskChars, "longest document questions are answered over, in characters")
 	f.StringSliceVar(&o.CORSOrigins, "cors-origin", nil, "an origin allowed to call the API from a browser (repeatable; * for any); CORS is off without it")
 	cmdutil.StringEnumFlag(cmd, &o.LogFormat, "log-format", "text", []string{"text", "json"}, "the access log's format, on stderr")
 	f.DurationVar(&o.TokenTTL, "token-ttl", time.Hour, "how long a login's token lives")
@@ -120,7 +125,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return fmt.Errorf("find olc's own binary (it reads PDFs in a child process): %w", err)
 	}
-	so := serve.Options{PDF: sandboxedPDF(exe, runtime.NumCPU()), Workers: o.Workers, Queue: o.Queue, MaxUpload: o.MaxUpload, CORSOrigins: o.CORSOrigins,
+	so := serve.Options{PDF: sandboxedPDF(exe, runtime.NumCPU()), Workers: o.Workers, Queue: o.Queue, MaxUpload: o.MaxUpload, MaxAskChars: o.MaxAskChars, CORSOrigins: o.CORSOrigins,
 		Log: log, TokenTTL: o.TokenTTL, LoginPerMinute: o.LoginRate}
 	if o.LoginRate == 0 {
 		so.LoginPerMinute, so.AddressPerMinute = -1, -1
