@@ -30,7 +30,7 @@ type registerRequest struct {
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request, _ *User) error {
 	// Registering costs a hash too: it shares the address's login budget.
-	if ok, wait := s.byIP.allow(clientIP(r)); !ok {
+	if ok, wait := s.byIP.allow(s.clientIP(r)); !ok {
 		return tooMany(wait, "too many attempts from this address")
 	}
 	var req registerRequest
@@ -100,7 +100,7 @@ type loginResponse struct {
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *User) error {
-	if ok, wait := s.byIP.allow(clientIP(r)); !ok {
+	if ok, wait := s.byIP.allow(s.clientIP(r)); !ok {
 		return tooMany(wait, "too many login attempts from this address")
 	}
 	var req loginRequest

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -49,6 +50,9 @@ type Options struct {
 	// registrations per client address (five times LoginPerMinute when 0;
 	// negative: no bound).
 	LoginPerMinute, AddressPerMinute float64
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (for the address limits and the log); none when empty.
+	TrustedProxies []netip.Prefix
 	// CORSOrigins are the origins allowed to call the API from a browser
 	// ("*" for any); none when empty.
 	CORSOrigins []string
@@ -355,7 +359,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), userKey{}, li)))
 		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"duration_ms", float64(time.Since(t0).Microseconds()) / 1000, "bytes", sw.bytes, "remote", clientIP(r)}
+			"duration_ms", float64(time.Since(t0).Microseconds()) / 1000, "bytes", sw.bytes, "remote", s.clientIP(r)}
 		if li.user != 0 {
 			attrs = append(attrs, "user_id", li.user)
 		}
@@ -416,12 +420,44 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// clientIP is the peer's address without its port (proxies' headers are
-// not trusted: they can be forged).
-func clientIP(r *http.Request) string {
+// clientIP is the client's address: the peer's, without its port; when the
+// peer is one of the trusted proxies, the right-most address of
+// X-Forwarded-For that is not a trusted proxy (the one the first trusted
+// proxy saw). Headers from any other peer are ignored: they can be forged.
+func (s *Server) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if len(s.o.TrustedProxies) == 0 || !s.trusted(host) {
+		return host
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a forged or broken list: stop at what the proxies vouch for
+		}
+		if !s.trusted(a.String()) {
+			return a.Unmap().String()
+		}
 	}
 	return host
+}
+
+func (s *Server) trusted(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range s.o.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

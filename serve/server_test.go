@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -134,6 +135,33 @@ func TestAddressLimit(t *testing.T) {
 	}
 	if r := ts.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "user0", "password": "12345678"}); r.Status != 429 {
 		t.Errorf("a login after the address's budget: %d", r.Status)
+	}
+}
+
+// TestTrustedProxies: X-Forwarded-For names the client only when the peer
+// is a trusted proxy; otherwise a forged header cannot buy a new budget.
+func TestTrustedProxies(t *testing.T) {
+	reg := func(ts *testServer, i int, xff string) int {
+		return ts.do("POST", "/api/v1/auth/register", "", map[string]string{"username": "user" + itoa(i), "email": "u" + itoa(i) + "@example.org", "password": "12345678"}, "X-Forwarded-For", xff).Status
+	}
+	direct := newServer(t, serve.Options{AddressPerMinute: 1})
+	if a, b := reg(direct, 0, "203.0.113.5"), reg(direct, 1, "203.0.113.6"); a != 201 || b != 429 {
+		t.Errorf("without trusted proxies, a forged X-Forwarded-For: %d then %d, want 201 then 429", a, b)
+	}
+	proxied := newServer(t, serve.Options{AddressPerMinute: 1, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	for i, c := range []struct {
+		xff  string
+		want int
+	}{
+		{"203.0.113.5", 201},
+		{"203.0.113.5", 429},               // the same client again
+		{"198.51.100.7, 203.0.113.6", 201}, // a new client; the left entry is the client's claim, not trusted
+		{"203.0.113.6", 429},
+		{"203.0.113.5, 127.0.0.1", 429}, // a trusted hop on the right is skipped
+	} {
+		if got := reg(proxied, 10+i, c.xff); got != c.want {
+			t.Errorf("X-Forwarded-For %q: %d, want %d", c.xff, got, c.want)
+		}
 	}
 }
 

@@ -235,6 +235,8 @@ func TestServeBadFlags(t *testing.T) {
 		{"serve", "--token-ttl", "1s"},
 		{"serve", "--cors-origin", "lab.example.org"},
 		{"serve", "--log-format", "xml"},
+		{"serve", "--trusted-proxy", "proxy.local"},
+		{"serve", "--max-ask-chars", "0"},
 	} {
 		r := runOLC(t, dir, args...)
 		if r.code != 2 || !strings.Contains(r.stderr, "--") {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"runtime"
 	"strconv"
@@ -31,9 +32,12 @@ type Options struct {
 	MaxAskChars int
 	maxUpload   string
 	CORSOrigins []string
-	LogFormat   string
-	TokenTTL    time.Duration
-	LoginRate   float64
+	// TrustedProxies are the reverse proxies' addresses (CIDR or IP).
+	TrustedProxies []netip.Prefix
+	trustedProxies []string
+	LogFormat      string
+	TokenTTL       time.Duration
+	LoginRate      float64
 	// Getenv reads OLC_JWT_SECRET (os.Getenv when nil).
 	Getenv func(string) string
 }
@@ -83,6 +87,18 @@ in flight finish.`,
 			if _, _, err := net.SplitHostPort(o.Addr); err != nil {
 				return cmdutil.Usagef("--addr %q: give HOST:PORT, such as 127.0.0.1:8000", o.Addr)
 			}
+			o.TrustedProxies = nil
+			for _, p := range o.trustedProxies {
+				pfx, err := netip.ParsePrefix(p)
+				if err != nil {
+					a, err2 := netip.ParseAddr(p)
+					if err2 != nil {
+						return cmdutil.Usagef("--trusted-proxy %q: give an address or a CIDR block, such as 10.0.0.5 or 10.0.0.0/8", p)
+					}
+					pfx = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+				}
+				o.TrustedProxies = append(o.TrustedProxies, pfx.Masked())
+			}
 			for _, c := range o.CORSOrigins {
 				if c != "*" && !strings.HasPrefix(c, "http://") && !strings.HasPrefix(c, "https://") {
 					return cmdutil.Usagef("--cors-origin %q: give an origin such as https://lab.example.org, or *", c)
@@ -104,6 +120,7 @@ in flight finish.`,
 	f.StringVar(&o.maxUpload, "max-upload", "20MiB", "largest uploaded file (bytes, or with KB, MB, KiB, MiB, GiB)")
 	f.IntVar(&o.MaxAskChars, "max-ask-chars", serve.DefaultMaxAskChars, "longest document questions are answered over, in characters")
 	f.StringSliceVar(&o.CORSOrigins, "cors-origin", nil, "an origin allowed to call the API from a browser (repeatable; * for any); CORS is off without it")
+	f.StringSliceVar(&o.trustedProxies, "trusted-proxy", nil, "a reverse proxy (address or CIDR; repeatable) whose X-Forwarded-For names the client, for the login limits and the log")
 	cmdutil.StringEnumFlag(cmd, &o.LogFormat, "log-format", "text", []string{"text", "json"}, "the access log's format, on stderr")
 	f.DurationVar(&o.TokenTTL, "token-ttl", time.Hour, "how long a login's token lives")
 	f.Float64Var(&o.LoginRate, "login-rate", 10, "login attempts per minute per username (five times as many per client address); 0: no limit")
@@ -125,7 +142,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return fmt.Errorf("find olc's own binary (it reads PDFs in a child process): %w", err)
 	}
-	so := serve.Options{PDF: sandboxedPDF(exe, runtime.NumCPU()), Workers: o.Workers, Queue: o.Queue, MaxUpload: o.MaxUpload, MaxAskChars: o.MaxAskChars, CORSOrigins: o.CORSOrigins,
+	so := serve.Options{PDF: sandboxedPDF(exe, runtime.NumCPU()), Workers: o.Workers, Queue: o.Queue, MaxUpload: o.MaxUpload, MaxAskChars: o.MaxAskChars, CORSOrigins: o.CORSOrigins, TrustedProxies: o.TrustedProxies,
 		Log: log, TokenTTL: o.TokenTTL, LoginPerMinute: o.LoginRate}
 	if o.LoginRate == 0 {
 		so.LoginPerMinute, so.AddressPerMinute = -1, -1
