@@ -74,7 +74,11 @@ func extract(ctx context.Context, name string, data []byte, readPDF PDFReader) (
 		return "", "", &UnsupportedError{Reason: fmt.Sprintf("the content is not UTF-8 text (it looks like %s)", http.DetectContentType(data))}
 	}
 	if binaryText(data) {
-		return "", "", &UnsupportedError{Reason: fmt.Sprintf("the content holds control characters, not text (it looks like %s)", http.DetectContentType(data))}
+		reason := "the content holds control characters (NUL, escape codes) that text does not"
+		if ct := http.DetectContentType(data); !strings.HasPrefix(ct, "text/") {
+			reason += " (it looks like " + ct + ")"
+		}
+		return "", "", &UnsupportedError{Reason: reason}
 	}
 	s := string(data)
 	switch {
@@ -109,19 +113,13 @@ func isHTML(s string) bool {
 	return false
 }
 
-// binaryText reports whether UTF-8 data holds control characters other
-// than white space (NUL, escape codes), as binary formats do.
+// binaryText reports whether UTF-8 text holds control characters other
+// than white space (NUL, escape codes), as binary formats do, anywhere in
+// it: a NUL would also cut the text short in the store.
 func binaryText(b []byte) bool {
-	n := 0
-	for _, r := range string(b[:min(len(b), 8192)]) {
-		if r == utf8.RuneError {
-			continue // a character cut at the end of the sample
-		}
-		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' && r != '\f' && r != '\v' {
-			n++
-		}
-	}
-	return n > 0
+	return strings.ContainsFunc(string(b), func(r rune) bool {
+		return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' && r != '\f' && r != '\v'
+	})
 }
 
 // maxPDFObjects bounds the object numbers a PDF may declare, by its size:

@@ -71,6 +71,7 @@ func TestExtract(t *testing.T) {
 		{"PNG named .txt", "a.txt", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")},
 		{"zip", "a.docx", []byte("PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00")},
 		{"NUL bytes in UTF-8", "a.txt", []byte("abc\x00\x00\x00def")},
+		{"a NUL after 8 kB of text", "a.txt", append([]byte(strings.Repeat("text ", 4000)), 0)},
 		{"Latin-1", "a.txt", []byte("caf\xe9 cr\xe8me")},
 		{"text named .pdf", "a.pdf", []byte("not a pdf")},
 		{"broken PDF", "a.pdf", []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF")},
