@@ -96,6 +96,17 @@ func (m *MemoryStore) CreateTrial(ctx context.Context, t *Trial) error {
 	if !ok {
 		return fmt.Errorf("create trial: study %d: %w", t.StudyID, ErrNotFound)
 	}
+	if t.Cap > 0 {
+		held := 0
+		for _, u := range m.trials[t.StudyID] {
+			if u.State == optimize.Complete || u.State == optimize.Running {
+				held++
+			}
+		}
+		if held >= t.Cap {
+			return fmt.Errorf("create trial: %d trials complete or running: %w", held, ErrStudyFull)
+		}
+	}
 	if t.Claim != "" {
 		if claims[t.Claim] {
 			return fmt.Errorf("create trial: claim %q: %w", t.Claim, ErrClaimed)

@@ -93,6 +93,11 @@ type Runner struct {
 	started   int
 	stopped   int
 	owner     string
+	// retried holds the numbers of the trials a later trial runs again.
+	retried map[int]bool
+	// staleAfter and pollEvery: when other processes' trials count as
+	// lost, and how often the store is read while only they run.
+	staleAfter, pollEvery time.Duration
 
 	// beating holds the IDs of ours, for the heartbeat; guarded by
 	// beatMu, which is taken under mu, never the other way round.
@@ -179,6 +184,8 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	r.ours = map[int64]*Trial{}
 	r.beating = map[int64]bool{}
 	r.retryQ, r.best, r.streak, r.exhausted, r.gaveUp, r.fatal, r.started, r.stopped = nil, nil, 0, false, false, nil, 0, 0
+	r.retried = map[int]bool{}
+	r.staleAfter, r.pollEvery = staleAfter, min(interval, time.Second)
 
 	expired, err := r.load(ctx, staleAfter)
 	if err != nil {
@@ -209,6 +216,11 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// Other processes may have finished trials since: the summary is the
+	// study's.
+	if err := r.refresh(context.WithoutCancel(ctx)); err != nil && r.fatal == nil && ctx.Err() == nil {
+		r.fatal = fmt.Errorf("read study %q: %w", r.Study.Name, err)
+	}
 	sum := &Summary{Counts: r.counts, Target: r.Trials, Started: r.started, Resumed: resumed, Expired: expired, Interrupted: r.stopped, Exhausted: r.exhausted}
 	if r.best != nil {
 		b := *r.best
@@ -261,16 +273,8 @@ func (r *Runner) load(ctx context.Context, staleAfter time.Duration) (int, error
 	for i := range trials {
 		r.append(&trials[i])
 	}
-	successor := map[int]bool{}
 	for _, t := range r.trials {
-		if t.RetryOf >= 0 {
-			successor[t.RetryOf] = true
-		}
-	}
-	for _, t := range r.trials {
-		if t.State == optimize.Failed && !successor[t.Number] && r.shouldRetry(t) {
-			r.retryQ = append(r.retryQ, t.Number)
-		}
+		r.queueRetry(t)
 	}
 	for n := range expired {
 		r.emit(TrialExpired, r.trials[n])
@@ -329,6 +333,9 @@ func (r *Runner) shouldRetry(t *Trial) bool {
 // append adds a trial loaded from or created in the store; r.mu is held or
 // the run has not started.
 func (r *Runner) append(t *Trial) {
+	if t.RetryOf >= 0 {
+		r.retried[t.RetryOf] = true
+	}
 	r.trials = append(r.trials, t)
 	r.hist.Trials = append(r.hist.Trials, t.observation())
 	r.counts.Add(t.State, 1)
@@ -341,16 +348,92 @@ func (r *Runner) noteBest(t *Trial) {
 	}
 }
 
-// sync appends the trials other processes added to the store.
-func (r *Runner) sync(ctx context.Context) error {
-	more, err := r.Store.Trials(ctx, r.Study.ID, len(r.trials))
+// queueRetry queues a failed trial to run again when it should be and no
+// trial runs it again yet; r.mu is held or the run has not started.
+func (r *Runner) queueRetry(t *Trial) {
+	if t.State == optimize.Failed && !r.retried[t.Number] && !slices.Contains(r.retryQ, t.Number) && r.shouldRetry(t) {
+		r.retryQ = append(r.retryQ, t.Number)
+	}
+}
+
+// refresh brings this run's view of the study up to date with the store:
+// the trials other processes added, and what became of those they were
+// running (complete; failed, then queued to run again; or lost: their
+// process died or fell silent for staleAfter, expired here and queued).
+// Without it, processes sharing a study would each count only their own
+// trials and overshoot its target. r.mu is held.
+func (r *Runner) refresh(ctx context.Context) error {
+	from := len(r.trials)
+	for _, t := range r.trials {
+		if t.State == optimize.Running && r.ours[t.ID] == nil {
+			from = t.Number
+			break
+		}
+	}
+	fresh, err := r.Store.Trials(ctx, r.Study.ID, from)
 	if err != nil {
 		return err
 	}
-	for i := range more {
-		r.append(&more[i])
+	now := time.Now().UTC()
+	for i := range fresh {
+		u := &fresh[i]
+		if u.Number >= len(r.trials) {
+			r.append(u)
+		} else if t := r.trials[u.Number]; r.ours[t.ID] == nil && t.State != u.State {
+			r.replace(t, u)
+		}
+		t := r.trials[u.Number]
+		if r.ours[t.ID] != nil || t.State != optimize.Running {
+			continue
+		}
+		why := LostReason(t, now, r.staleAfter)
+		if why == "" {
+			continue
+		}
+		err := r.Store.ExpireTrial(ctx, t.ID, t.Heartbeat, now, why)
+		if errors.Is(err, ErrNotRunning) {
+			continue // it finished or heartbeated meanwhile: the next read tells
+		}
+		if err != nil {
+			return err
+		}
+		lost := *t
+		lost.State, lost.Reason, lost.Error, lost.Finished = optimize.Failed, ReasonLost, why, now
+		r.replace(t, &lost)
+		r.emit(TrialExpired, t)
 	}
 	return nil
+}
+
+// replace sets a trial of another process to what the store now says.
+func (r *Runner) replace(t, u *Trial) {
+	r.counts.Add(t.State, -1)
+	r.counts.Add(u.State, 1)
+	*t = *u
+	r.hist.Trials[t.Number] = t.observation()
+	r.noteBest(t)
+	r.queueRetry(t)
+}
+
+// poll waits a while for other processes' trials, then reads the store;
+// it returns false when ctx ends first. r.mu is held, and released while
+// waiting.
+func (r *Runner) poll(ctx context.Context) bool {
+	r.mu.Unlock()
+	select {
+	case <-ctx.Done():
+	case <-time.After(r.pollEvery):
+	}
+	r.mu.Lock()
+	if ctx.Err() != nil {
+		return false
+	}
+	if err := r.refresh(ctx); err != nil {
+		r.fatal = fmt.Errorf("read study %q: %w", r.Study.Name, err)
+		r.cond.Broadcast()
+		return false
+	}
+	return true
 }
 
 func (r *Runner) emit(kind EventKind, t *Trial) {
@@ -389,19 +472,41 @@ func (r *Runner) next(ctx context.Context) *Trial {
 		if ctx.Err() != nil || r.fatal != nil || r.gaveUp || r.counts.Complete >= r.Trials {
 			return nil
 		}
-		busy := len(r.ours)
-		if r.counts.Complete+busy >= r.Trials || (r.exhausted && len(r.retryQ) == 0) {
+		// What other processes sharing the study did since (a no-op read
+		// when none does).
+		if err := r.refresh(ctx); err != nil {
+			if ctx.Err() == nil {
+				r.fatal = fmt.Errorf("read study %q: %w", r.Study.Name, err)
+				r.cond.Broadcast()
+			}
+			return nil
+		}
+		if r.counts.Complete >= r.Trials {
+			return nil
+		}
+		if r.counts.Complete+r.counts.Running >= r.Trials || (r.exhausted && len(r.retryQ) == 0) {
 			// Wait: a running trial may fail and need a replacement.
-			if busy == 0 {
+			switch {
+			case len(r.ours) > 0:
+				r.cond.Wait()
+			case r.counts.Running > 0:
+				// Only other processes' trials run: read the store
+				// now and then.
+				if !r.poll(ctx) {
+					return nil
+				}
+			default:
 				return nil
 			}
-			r.cond.Wait()
 			continue
 		}
-		t := &Trial{StudyID: r.Study.ID, Attempt: 1, RetryOf: -1}
+		t := &Trial{StudyID: r.Study.ID, Attempt: 1, RetryOf: -1, Cap: r.Trials}
 		if len(r.retryQ) > 0 {
 			orig := r.trials[r.retryQ[0]]
 			r.retryQ = r.retryQ[1:]
+			if r.retried[orig.Number] {
+				continue // another process runs it again already
+			}
 			t.Params, t.Attempt, t.RetryOf = orig.Params.Clone(), orig.Attempt+1, orig.Number
 			t.Claim = "retry:" + strconv.Itoa(orig.Number)
 		} else {
@@ -422,10 +527,11 @@ func (r *Runner) next(ctx context.Context) *Trial {
 		now := time.Now().UTC()
 		t.State, t.Started, t.Heartbeat, t.Owner, t.Value = optimize.Running, now, now, r.owner, math.NaN()
 		err := r.Store.CreateTrial(ctx, t)
-		if errors.Is(err, ErrClaimed) {
-			// Another process took it; learn what it did and go on.
-			if err := r.sync(ctx); err != nil && ctx.Err() == nil {
-				r.fatal = fmt.Errorf("read study %q: %w", r.Study.Name, err)
+		if errors.Is(err, ErrClaimed) || errors.Is(err, ErrStudyFull) {
+			// Another process took it, or filled the study up to its
+			// target: the next turn reads what they did.
+			if errors.Is(err, ErrClaimed) && t.RetryOf >= 0 {
+				r.retried[t.RetryOf] = true
 			}
 			continue
 		}
@@ -438,7 +544,7 @@ func (r *Runner) next(ctx context.Context) *Trial {
 		}
 		if t.Number != len(r.trials) {
 			// Other processes added trials; read them, this one included.
-			if err := r.sync(ctx); err != nil {
+			if err := r.refresh(ctx); err != nil {
 				r.fatal = fmt.Errorf("read study %q: %w", r.Study.Name, err)
 				r.cond.Broadcast()
 				return nil

@@ -2,6 +2,7 @@ package experiments_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -323,7 +324,6 @@ func TestRunnerExpiresLostTrials(t *testing.T) {
 	}{
 		{"stale heartbeat", "elsewhere:1", now.Add(-time.Hour), true},
 		{"dead process on this host", fmt.Sprintf("%s:%d", host, dead.Process.Pid), now, true},
-		{"live process elsewhere", "elsewhere:1", now, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -354,8 +354,126 @@ func TestRunnerExpiresLostTrials(t *testing.T) {
 				if trials[1].RetryOf != 0 || !trials[1].Params.Equal(got.Params) || trials[1].State != optimize.Complete {
 					t.Errorf("trial 1 = %+v, want the re-run of trial 0", trials[1])
 				}
-			} else if got.State != optimize.Running || sum.Expired != 0 || sum.Running != 1 {
-				t.Errorf("a live trial of another process was touched: %s, summary %+v", got.State, sum)
+			}
+		})
+	}
+}
+
+// TestRunnerWaitsForOtherProcesses: a trial that another, live process
+// runs (it heartbeats) is neither touched nor run again; the runner counts
+// it towards the target and waits for it rather than overshoot, and stops
+// when it completes: 3 complete, 2 of them its own.
+func TestRunnerWaitsForOtherProcesses(t *testing.T) {
+	f := newFixture(t, experiments.NewMemoryStore(), "random")
+	ctx := context.Background()
+	now := time.Now().UTC()
+	other := &experiments.Trial{StudyID: f.study.ID, Params: optimize.Params{"x1": 1.0, "x2": 2.0}, State: optimize.Running,
+		Attempt: 1, RetryOf: -1, Started: now, Heartbeat: now, Owner: "elsewhere:1", Value: math.NaN()}
+	if err := f.store.CreateTrial(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	go func() { // the other process: heartbeats, then completes its trial
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			if i == 25 {
+				fin := *other
+				fin.State, fin.Value, fin.Finished, fin.Metrics = optimize.Complete, 5, time.Now().UTC(), map[string]float64{"value": 5}
+				if err := f.store.FinishTrial(ctx, &fin); err != nil {
+					t.Error(err)
+				}
+				return
+			}
+			f.store.Heartbeat(ctx, time.Now().UTC(), other.ID)
+		}
+	}()
+	defer close(stop)
+	r := f.runner(t, experiments.ObjectiveFunc(sphere), 3)
+	r.HeartbeatInterval = 20 * time.Millisecond // stale after 120 ms of silence
+	sum, err := r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials := f.trials(t)
+	if trials[0].State != optimize.Complete || trials[0].Owner != "elsewhere:1" {
+		t.Errorf("the other process's trial: %s by %s", trials[0].State, trials[0].Owner)
+	}
+	if len(trials) != 3 || sum.Complete != 3 || sum.Running != 0 || sum.Expired != 0 || sum.Started != 2 {
+		t.Errorf("%d trials, summary %+v; want 3 complete, 2 of them started here", len(trials), sum)
+	}
+}
+
+// TestRunnersShareAStudy: runners sharing one study and store, as
+// processes on several machines do, stop at its target exactly and each
+// reports the whole study: random, Bayesian and grid (each point once).
+func TestRunnersShareAStudy(t *testing.T) {
+	for _, sampler := range []string{"random", "bayes", "grid"} {
+		t.Run(sampler, func(t *testing.T) {
+			st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "olc.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			f := newFixture(t, st, sampler)
+			target := 12
+			if sampler == "grid" {
+				g, _ := optimize.NewGrid(f.space)
+				target = g.Size()
+			}
+			slow := experiments.ObjectiveFunc(func(ctx context.Context, r experiments.TrialRun) (experiments.Outcome, error) {
+				time.Sleep(5 * time.Millisecond)
+				return sphere(ctx, r)
+			})
+			sums := make([]*experiments.Summary, 3)
+			var wg sync.WaitGroup
+			for i := range sums {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := f.runner(t, slow, target)
+					r.Parallel = 2
+					r.HeartbeatInterval = 20 * time.Millisecond
+					var err error
+					if sums[i], err = r.Run(context.Background()); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			complete, seen := 0, map[string]bool{}
+			for _, tr := range f.trials(t) {
+				if tr.State == optimize.Running {
+					t.Errorf("trial %d left running", tr.Number)
+				}
+				if tr.State == optimize.Complete {
+					complete++
+					k, _ := json.Marshal(tr.Params)
+					if sampler == "grid" && seen[string(k)] {
+						t.Errorf("grid point %v completed twice", tr.Params)
+					} else {
+						seen[string(k)] = true
+					}
+				}
+			}
+			if complete != target {
+				t.Errorf("%d complete trials for a target of %d", complete, target)
+			}
+			started := 0
+			for i, sum := range sums {
+				if sum == nil {
+					continue
+				}
+				started += sum.Started
+				if sum.Complete != target || sum.Running != 0 {
+					t.Errorf("runner %d reports %+v", i, sum)
+				}
+			}
+			if started != target {
+				t.Errorf("the runners started %d trials for %d", started, target)
 			}
 		})
 	}

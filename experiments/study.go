@@ -70,7 +70,11 @@ type Trial struct {
 	// Claim, when not empty, is unique within the study: the store refuses
 	// a second trial with the same claim. Grid points and retries are
 	// claimed, so processes sharing a study never duplicate them.
-	Claim  string
+	Claim string
+	// Cap, when positive, is read by Store.CreateTrial only: the study's
+	// target, which complete and running trials together may not exceed,
+	// so that processes sharing a study stop at its target exactly.
+	Cap    int
 	Params optimize.Params
 	State  optimize.State
 	// Metrics are what the objective reported.

@@ -506,9 +506,14 @@ func (s *Store) CreateTrial(ctx context.Context, t *experiments.Trial) error {
 		claim = t.Claim
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		var next int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?`, t.StudyID).Scan(&next); err != nil {
+		var next, held int
+		if err := tx.QueryRowContext(ctx,
+			`SELECT COALESCE(MAX(number), -1) + 1, COUNT(*) FILTER (WHERE state = ? OR state = ?) FROM trials WHERE study_id = ?`,
+			string(optimize.Complete), string(optimize.Running), t.StudyID).Scan(&next, &held); err != nil {
 			return err
+		}
+		if t.Cap > 0 && held >= t.Cap {
+			return experiments.ErrStudyFull
 		}
 		res, err := tx.ExecContext(ctx,
 			`INSERT INTO trials (study_id, number, claim, state, params, attempt, retry_of, started, heartbeat, error, reason, log_path, owner)
@@ -525,6 +530,8 @@ func (s *Store) CreateTrial(ctx context.Context, t *experiments.Trial) error {
 		return nil
 	})
 	switch {
+	case errors.Is(err, experiments.ErrStudyFull):
+		return fmt.Errorf("create trial: %d trials complete or running: %w", t.Cap, err)
 	case isUnique(err):
 		return fmt.Errorf("create trial: claim %q: %w", t.Claim, experiments.ErrClaimed)
 	case isForeignKey(err):

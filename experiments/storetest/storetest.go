@@ -36,6 +36,7 @@ func Run(t *testing.T, b Backend) {
 		{"TrialRoundTrip", testTrialRoundTrip},
 		{"Numbering", testNumbering},
 		{"Claims", testClaims},
+		{"Cap", testCap},
 		{"Heartbeat", testHeartbeat},
 		{"Finish", testFinish},
 		{"Expire", testExpire},
@@ -208,6 +209,66 @@ func testClaims(t *testing.T, b Backend) {
 	newTrial(t, s, c.ID, "grid:0") // claims are per study
 	newTrial(t, s, a.ID, "")
 	newTrial(t, s, a.ID, "") // empty claims never conflict
+}
+
+// testCap: a trial with a Cap is refused (ErrStudyFull, no number used)
+// once the study holds Cap trials complete or running; failed trials do
+// not count, so a retry fits again; concurrent creators never exceed it.
+func testCap(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := b.Open(t)
+	a := newStudy(t, s, "a")
+	capped := func(claim string) (*experiments.Trial, error) {
+		tr := &experiments.Trial{StudyID: a.ID, Claim: claim, Cap: 2, State: optimize.Running, Attempt: 1, RetryOf: -1,
+			Params: optimize.Params{"x": 1.5}, Started: now(), Heartbeat: now(), Owner: "host:1", Value: math.NaN()}
+		return tr, s.CreateTrial(ctx, tr)
+	}
+	first, err := capped("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := capped(""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := capped("grid:9"); !errors.Is(err, experiments.ErrStudyFull) {
+		t.Fatalf("a third trial with Cap 2 = %v, want ErrStudyFull", err)
+	}
+	first.State, first.Finished, first.Error, first.Reason = optimize.Failed, now(), "boom", experiments.ReasonError
+	if err := s.FinishTrial(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	retry, err := capped("retry:0") // the failed trial freed its place
+	if err != nil || retry.Number != 2 {
+		t.Fatalf("a retry after a failure: number %d, %v (the refused trial must not use a number)", retry.Number, err)
+	}
+	if _, err := capped("grid:9"); !errors.Is(err, experiments.ErrStudyFull) {
+		t.Errorf("full again: %v", err)
+	}
+	newTrial(t, s, a.ID, "") // no Cap, no limit
+	// Concurrent creators with Cap 5 in a fresh study: exactly 5 succeed.
+	c := newStudy(t, s, "c")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tr := &experiments.Trial{StudyID: c.ID, Cap: 5, State: optimize.Running, Attempt: 1, RetryOf: -1,
+				Params: optimize.Params{}, Started: now(), Heartbeat: now(), Owner: "host:1", Value: math.NaN()}
+			if err := s.CreateTrial(ctx, tr); err == nil {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			} else if !errors.Is(err, experiments.ErrStudyFull) {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok != 5 {
+		t.Errorf("%d of 12 concurrent trials with Cap 5 were created", ok)
+	}
 }
 
 func testHeartbeat(t *testing.T, b Backend) {
