@@ -1,7 +1,9 @@
 package main_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -51,13 +53,16 @@ command = ["./obj.sh", "{a}"]
 			}
 			wg.Wait()
 			want := fmt.Sprintf("trials: %d of %d complete (", c.target, c.target)
-			ran := 0
+			ran, active := 0, 1 // the first trial's process
 			for i, r := range results {
 				var n int
 				if _, after, ok := strings.Cut(r.stdout, "resumed, "); ok {
 					fmt.Sscanf(after, "%d run now", &n)
 				}
 				ran += n
+				if n > 0 {
+					active++
+				}
 				if r.code != 0 || !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "), 0 failed") || strings.Contains(r.stdout+r.stderr, "locked") {
 					t.Errorf("worker %d: exit %d\n%s%s", i, r.code, r.stdout, r.stderr)
 				}
@@ -82,6 +87,31 @@ command = ["./obj.sh", "{a}"]
 			}
 			if len(e.Trials) != c.target {
 				t.Errorf("%d trials for a target of %d", len(e.Trials), c.target)
+			}
+			// Status names the processes that ran the study's trials.
+			r := runOLC(t, dir, "optimize", "status", "--study", "cmd", "--json")
+			var st struct {
+				Workers []struct {
+					Host             string
+					PID              int
+					Trials, Complete int
+					Running          []int
+				}
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+				t.Fatal(err)
+			}
+			host, _ := os.Hostname()
+			sum, pids := 0, map[int]bool{}
+			for _, w := range st.Workers {
+				sum += w.Trials
+				pids[w.PID] = true
+				if w.Host != host || w.PID <= 0 || len(w.Running) != 0 || w.Complete != w.Trials {
+					t.Errorf("worker %+v", w)
+				}
+			}
+			if len(st.Workers) != active || len(pids) != active || sum != c.target {
+				t.Errorf("status shows %d workers (%d pids) with %d trials, want %d with %d", len(st.Workers), len(pids), sum, active, c.target)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -54,6 +55,24 @@ type StatusJSON struct {
 	// failed trials that were not run again successfully.
 	RunningTrials []RunningJSON `json:"running_trials"`
 	Failures      []FailureJSON `json:"failures"`
+	// Workers are the processes that ran the study's trials, the busiest
+	// first.
+	Workers []WorkerJSON `json:"workers"`
+}
+
+// WorkerJSON is a process that ran trials of a study: its host and pid,
+// the trials it ran and runs, and when it was last heard of (its running
+// trials' last heartbeat, or its last trial's end).
+type WorkerJSON struct {
+	Host          string  `json:"host"`
+	PID           int     `json:"pid"`
+	Trials        int     `json:"trials"`
+	Complete      int     `json:"complete"`
+	Running       []int   `json:"running"`
+	LastSeenAgeS  float64 `json:"last_seen_age_s"`
+	Lost          bool    `json:"lost,omitempty"`
+	lastSeen      time.Time
+	firstTrialNum int
 }
 
 // RunningJSON is a running trial in status output. Lost, when not empty,
@@ -130,7 +149,7 @@ func status(study *experiments.Study, trials []experiments.Trial, now time.Time)
 		Created: study.Created.UTC().Format(time.RFC3339), Trials: len(trials),
 		Complete: c.Complete, Failed: c.Failed, Running: c.Running, Pruned: c.Pruned,
 		Best:          bestJSON(experiments.Best(trials, study.Direction)),
-		RunningTrials: []RunningJSON{}, Failures: []FailureJSON{},
+		RunningTrials: []RunningJSON{}, Failures: []FailureJSON{}, Workers: []WorkerJSON{},
 	}
 	rerun := map[int]bool{}
 	for _, t := range trials {
@@ -138,6 +157,41 @@ func status(study *experiments.Study, trials []experiments.Trial, now time.Time)
 			rerun[t.RetryOf] = true
 		}
 	}
+	byOwner := map[string]*WorkerJSON{}
+	for _, t := range trials {
+		w := byOwner[t.Owner]
+		if w == nil {
+			host, pid, _ := strings.Cut(t.Owner, ":")
+			n, _ := strconv.Atoi(pid)
+			w = &WorkerJSON{Host: host, PID: n, Running: []int{}, firstTrialNum: t.Number}
+			byOwner[t.Owner] = w
+		}
+		w.Trials++
+		seen := t.Finished
+		switch t.State {
+		case optimize.Complete:
+			w.Complete++
+		case optimize.Running:
+			w.Running = append(w.Running, t.Number)
+			seen = t.Heartbeat
+			if experiments.LostReason(&t, now, 0) != "" {
+				w.Lost = true
+			}
+		}
+		if seen.After(w.lastSeen) {
+			w.lastSeen = seen
+		}
+	}
+	for _, w := range byOwner {
+		w.LastSeenAgeS = now.Sub(w.lastSeen).Round(time.Second).Seconds()
+		st.Workers = append(st.Workers, *w)
+	}
+	slices.SortFunc(st.Workers, func(a, b WorkerJSON) int {
+		if a.Trials != b.Trials {
+			return b.Trials - a.Trials
+		}
+		return a.firstTrialNum - b.firstTrialNum
+	})
 	for _, t := range trials {
 		switch {
 		case t.State == optimize.Running:
@@ -160,6 +214,23 @@ func printStatus(w io.Writer, st *StatusJSON, study *experiments.Study) {
 	fmt.Fprintln(w)
 	space, _ := experiments.SpaceOf(study)
 	printBest(w, st.Best, space)
+	if len(st.Workers) > 1 || (len(st.Workers) == 1 && len(st.Workers[0].Running) > 0) {
+		fmt.Fprintln(w, "workers:")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  HOST\tPID\tTRIALS\tCOMPLETE\tRUNNING\tLAST SEEN")
+		for _, k := range st.Workers {
+			running := "-"
+			if len(k.Running) > 0 {
+				running = strings.Trim(strings.ReplaceAll(fmt.Sprint(k.Running), " ", ","), "[]")
+			}
+			seen := fmt.Sprintf("%gs ago", k.LastSeenAgeS)
+			if k.Lost {
+				seen += " (LOST)"
+			}
+			fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%s\t%s\n", k.Host, k.PID, k.Trials, k.Complete, running, seen)
+		}
+		tw.Flush()
+	}
 	if len(st.RunningTrials) > 0 {
 		fmt.Fprintln(w, "running:")
 		lost := 0
