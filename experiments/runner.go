@@ -379,8 +379,12 @@ func (r *Runner) refresh(ctx context.Context) error {
 		u := &fresh[i]
 		if u.Number >= len(r.trials) {
 			r.append(u)
-		} else if t := r.trials[u.Number]; r.ours[t.ID] == nil && t.State != u.State {
-			r.replace(t, u)
+		} else if t := r.trials[u.Number]; r.ours[t.ID] == nil {
+			if t.State != u.State {
+				r.replace(t, u)
+			} else {
+				t.Heartbeat = u.Heartbeat // alive: judged by its latest sign of life
+			}
 		}
 		t := r.trials[u.Number]
 		if r.ours[t.ID] != nil || t.State != optimize.Running {
