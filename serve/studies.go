@@ -8,7 +8,6 @@ import (
 
 	"github.com/olc-toolkit/olc/experiments"
 	"github.com/olc-toolkit/olc/experiments/report"
-	"github.com/olc-toolkit/olc/optimize"
 )
 
 type studyJSON struct {
@@ -40,18 +39,8 @@ func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 func summarize(st *experiments.Study, trials []experiments.Trial) studyJSON {
 	j := studyJSON{Name: st.Name, Direction: string(st.Direction), Metric: st.Metric, Sampler: st.Sampler, Seed: st.Seed,
 		CreatedAt: rfc3339(st.Created), Trials: len(trials)}
-	for i := range trials {
-		switch trials[i].State {
-		case optimize.Complete:
-			j.Complete++
-		case optimize.Failed:
-			j.Failed++
-		case optimize.Running:
-			j.Running++
-		case optimize.Pruned:
-			j.Pruned++
-		}
-	}
+	c := experiments.CountStates(trials)
+	j.Complete, j.Failed, j.Running, j.Pruned = c.Complete, c.Failed, c.Running, c.Pruned
 	return j
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/serve/loadgen"
+	"github.com/olc-toolkit/olc/train"
 )
 
 // ServeOptions are the options of 'olc bench serve'.
@@ -178,8 +179,9 @@ func runServe(ctx context.Context, o *ServeOptions) error {
 	return nil
 }
 
-// benchSetup registers the bench user, logs in and uploads a document of
-// n bytes with a pass key two thirds of the way in.
+// benchSetup registers the bench user, logs in and uploads a passkey
+// document of n bytes (train's synthetic task) with the key two thirds of
+// the way in.
 func benchSetup(url string, n int) (token, docID string, err error) {
 	post := func(path, ct, tok string, body io.Reader, v any) error {
 		req, _ := http.NewRequest("POST", url+path, body)
@@ -208,19 +210,15 @@ func benchSetup(url string, n int) (token, docID string, err error) {
 	if err := post("/api/v1/auth/login", "application/json", "", strings.NewReader(`{"username":"bench","password":"bench-password"}`), &tok); err != nil {
 		return "", "", err
 	}
-	filler := "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. "
-	var doc strings.Builder
-	for doc.Len() < 2*n/3 {
-		doc.WriteString(filler)
+	set, err := train.GenerateTask(train.SynthSpec{Task: "passkey", Lengths: [][2]int{{n, n}}, Depths: []float64{2.0 / 3}, N: 1, Seed: 1})
+	if err != nil {
+		return "", "", err
 	}
-	doc.WriteString("The pass key is 40917. Remember it. 40917 is the pass key. ")
-	for doc.Len()+len(filler) <= n {
-		doc.WriteString(filler)
-	}
+	doc := set.Data[0].Paragraphs[0].Context
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
 	w, _ := mw.CreateFormFile("file", "bench.txt")
-	w.Write([]byte(doc.String()))
+	w.Write([]byte(doc))
 	mw.Close()
 	var up struct {
 		DocID string `json:"doc_id"`

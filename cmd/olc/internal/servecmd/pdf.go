@@ -59,8 +59,7 @@ func newCmdPDFText(ios *cmdutil.IOStreams) *cobra.Command {
 }
 
 // sandboxedPDF returns a serve.PDFReader that runs 'exe serve pdf-text' for
-// each PDF, with pdfTimeout and pdfMemory.
-// At most n children run at a time.
+// each PDF, with pdfTimeout and pdfMemory, at most n children at a time.
 func sandboxedPDF(exe string, n int) serve.PDFReader {
 	sem := make(chan struct{}, n)
 	return func(ctx context.Context, data []byte) (string, error) {

@@ -9,10 +9,10 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
@@ -64,11 +64,11 @@ in flight finish.`,
   curl -s localhost:8000/readyz`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := ParseSize(o.maxUpload)
-			if err != nil || n <= 0 {
+			n, err := humanize.ParseBytes(o.maxUpload)
+			if err != nil || n == 0 || n > 1<<40 {
 				return cmdutil.Usagef("--max-upload %q: give a positive size such as 20MiB, 500KB or 1048576", o.maxUpload)
 			}
-			o.MaxUpload = n
+			o.MaxUpload = int64(n)
 			if o.Workers < 0 {
 				return cmdutil.Usagef("--workers must be positive, not %d", o.Workers)
 			}
@@ -190,24 +190,4 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	fmt.Fprintln(o.IO.ErrOut, "olc serve: stopped")
 	return nil
-}
-
-// ParseSize reads a size in bytes: a number, optionally with a unit (B,
-// KB, MB, GB in powers of 1000; KiB, MiB, GiB in powers of 1024).
-func ParseSize(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
-	num, unit := s, ""
-	if i >= 0 {
-		num, unit = s[:i], strings.TrimSpace(s[i:])
-	}
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil {
-		return 0, fmt.Errorf("size %q: %w", s, err)
-	}
-	mult := map[string]float64{"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[strings.ToLower(unit)]
-	if mult == 0 {
-		return 0, fmt.Errorf("size %q: unknown unit %q", s, unit)
-	}
-	return int64(v * mult), nil
 }
