@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -103,6 +104,9 @@ type Runner struct {
 	// beatMu, which is taken under mu, never the other way round.
 	beatMu  sync.Mutex
 	beating map[int64]bool
+	// skew is the store's clock minus this machine's, in nanoseconds,
+	// when the store is a Clock (see now).
+	skew atomic.Int64
 }
 
 // EventKind says what happened to a trial.
@@ -187,6 +191,9 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	r.retried = map[int]bool{}
 	r.staleAfter, r.pollEvery = staleAfter, min(interval, time.Second)
 
+	if err := r.measureSkew(ctx); err != nil {
+		return nil, fmt.Errorf("read the store's clock: %w", err)
+	}
 	expired, err := r.load(ctx, staleAfter)
 	if err != nil {
 		return nil, err
@@ -245,7 +252,7 @@ func (r *Runner) load(ctx context.Context, staleAfter time.Duration) (int, error
 		return 0, fmt.Errorf("load study %q: %w", r.Study.Name, err)
 	}
 	expired := map[int]bool{}
-	now := time.Now().UTC()
+	now := r.now()
 	for i := range trials {
 		t := &trials[i]
 		if t.State != optimize.Running {
@@ -374,7 +381,7 @@ func (r *Runner) refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
+	now := r.now()
 	for i := range fresh {
 		u := &fresh[i]
 		if u.Number >= len(r.trials) {
@@ -528,7 +535,7 @@ func (r *Runner) next(ctx context.Context) *Trial {
 			}
 			t.Params, t.Claim = prop.Params, prop.Key
 		}
-		now := time.Now().UTC()
+		now := r.now()
 		t.State, t.Started, t.Heartbeat, t.Owner, t.Value = optimize.Running, now, now, r.owner, math.NaN()
 		err := r.Store.CreateTrial(ctx, t)
 		if errors.Is(err, ErrClaimed) || errors.Is(err, ErrStudyFull) {
@@ -568,7 +575,7 @@ func (r *Runner) next(ctx context.Context) *Trial {
 // finish records a trial's outcome.
 func (r *Runner) finish(ctx context.Context, t *Trial, out Outcome, runErr error) {
 	fin := *t
-	fin.Finished = time.Now().UTC()
+	fin.Finished = r.now()
 	fin.Metrics, fin.Intermediate, fin.LogPath, fin.Value = out.Metrics, out.Intermediate, out.LogPath, math.NaN()
 	fin.State, fin.Reason, fin.Error = optimize.Failed, ReasonError, ""
 	switch {
@@ -651,11 +658,18 @@ func (r *Runner) heartbeat(ctx context.Context, interval time.Duration, stop <-c
 	defer close(done)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
+	measured := time.Now()
 	for {
 		select {
 		case <-stop:
 			return
 		case <-tick.C:
+		}
+		if time.Since(measured) >= time.Minute {
+			// A failed reading keeps the last one.
+			if r.measureSkew(ctx) == nil {
+				measured = time.Now()
+			}
 		}
 		r.beatMu.Lock()
 		ids := slices.Collect(maps.Keys(r.beating))
@@ -664,9 +678,33 @@ func (r *Runner) heartbeat(ctx context.Context, interval time.Duration, stop <-c
 			// A failed heartbeat is retried at the next tick; a trial
 			// whose heartbeats keep failing may be taken for lost, and its
 			// result then discarded, but the store stays consistent.
-			r.Store.Heartbeat(ctx, time.Now().UTC(), ids...)
+			r.Store.Heartbeat(ctx, r.now(), ids...)
 		}
 	}
+}
+
+// now returns the time by the store's clock when the store keeps one (see
+// Clock), else by this machine's.
+func (r *Runner) now() time.Time {
+	return time.Now().Add(time.Duration(r.skew.Load())).UTC()
+}
+
+// measureSkew measures the store's clock against this machine's, taking
+// the store's reading to be from halfway through the round trip.
+func (r *Runner) measureSkew(ctx context.Context) error {
+	clock, ok := r.Store.(Clock)
+	if !ok {
+		return nil
+	}
+	before := time.Now()
+	theirs, err := clock.Now(ctx)
+	if err != nil {
+		return err
+	}
+	after := time.Now()
+	mid := before.Add(after.Sub(before) / 2)
+	r.skew.Store(int64(theirs.Sub(mid)))
+	return nil
 }
 
 func metricNames(m map[string]float64) string {

@@ -570,3 +570,65 @@ func TestHeartbeatsGoOnDuringAProposal(t *testing.T) {
 		t.Errorf("%d heartbeats of trial 0 during the 400 ms proposal, want at least 5", during)
 	}
 }
+
+// skewedStore is a store whose clock is an hour behind this machine's.
+type skewedStore struct{ *experiments.MemoryStore }
+
+const skew = -time.Hour
+
+func (skewedStore) Now(context.Context) (time.Time, error) { return time.Now().Add(skew).UTC(), nil }
+
+// A store with a clock of its own judges staleness: another machine's
+// trial that heartbeated a second ago by the store's clock is alive, though
+// this machine's clock, an hour ahead, would call it lost; and the times
+// the runner records are the store's.
+func TestRunnerJudgesByTheStoresClock(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		store experiments.Store
+		lost  bool
+	}{
+		{"store clock", skewedStore{experiments.NewMemoryStore()}, false},
+		{"no store clock", experiments.NewMemoryStore(), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, tc.store, "random")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			beat := time.Now().Add(skew - time.Second).UTC()
+			other := &experiments.Trial{StudyID: f.study.ID, Params: optimize.Params{"x1": 1.0, "x2": 2.0}, State: optimize.Running,
+				Attempt: 1, RetryOf: -1, Started: beat, Heartbeat: beat, Owner: "elsewhere:1", Value: math.NaN()}
+			if err := f.store.CreateTrial(ctx, other); err != nil {
+				t.Fatal(err)
+			}
+			r := f.runner(t, experiments.ObjectiveFunc(sphere), 2)
+			r.OnEvent = func(ev experiments.Event) {
+				if ev.Kind == experiments.TrialFinished {
+					cancel() // the other trial would keep it waiting
+				}
+			}
+			r.Run(ctx)
+			trials := f.trials(t)
+			if lost := trials[0].State == optimize.Failed && trials[0].Reason == experiments.ReasonLost; lost != tc.lost {
+				t.Errorf("the other machine's trial: %s %s; lost = %v, want %v", trials[0].State, trials[0].Reason, lost, tc.lost)
+			}
+			var mine *experiments.Trial
+			for i := range trials {
+				if trials[i].Owner != "elsewhere:1" {
+					mine = &trials[i]
+					break
+				}
+			}
+			if mine == nil {
+				t.Fatal("the runner started no trial")
+			}
+			want := time.Now()
+			if !tc.lost {
+				want = want.Add(skew)
+			}
+			if d := mine.Started.Sub(want); d < -time.Minute || d > time.Minute {
+				t.Errorf("the runner's trial started at %v, %v from the clock it should use", mine.Started, d)
+			}
+		})
+	}
+}

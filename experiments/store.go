@@ -54,6 +54,17 @@ type Store interface {
 	Close() error
 }
 
+// Clock is implemented by stores that keep time of their own, such as a
+// database server shared by many machines. A [Runner] on such a store
+// judges heartbeats and staleness by the store's clock, not its
+// machine's: it measures the difference once at the start and again each
+// minute, so workers whose clocks disagree still agree on which trials are
+// lost.
+type Clock interface {
+	// Now returns the store's current time.
+	Now(ctx context.Context) (time.Time, error)
+}
+
 // Errors returned by stores.
 var (
 	ErrNotFound    = errors.New("not found")

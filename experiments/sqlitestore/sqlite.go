@@ -103,7 +103,14 @@ func sqliteMessage(err error) string {
 	return msg
 }
 
-const dsnOptions = "_pragma=busy_timeout(20000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+// busyTimeout is how long SQLite waits for another process's lock
+// before it answers "database is locked" (which retryBusy then retries);
+// a variable so that a test can shorten it.
+var busyTimeout = 20 * time.Second
+
+func dsnOptions() string {
+	return fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)", busyTimeout.Milliseconds())
+}
 
 // Open opens the store at path, creating the file, its folder and its
 // schema as needed. An existing file is checked first (PRAGMA
@@ -129,7 +136,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		}
 		dsn = "file:" + path
 	}
-	dsn += "?" + dsnOptions + "&_txlock=immediate"
+	dsn += "?" + dsnOptions() + "&_txlock=immediate"
 	if !memory {
 		dsn += "&_pragma=journal_mode(WAL)"
 	}
@@ -170,7 +177,7 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	if err := check(ctx, path, false); err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&"+dsnOptions)
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&"+dsnOptions())
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -228,7 +235,7 @@ func check(ctx context.Context, path string, fresh bool) error {
 	if inWAL {
 		mode = "mode=ro"
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?"+mode+"&"+dsnOptions)
+	db, err := sql.Open("sqlite", "file:"+path+"?"+mode+"&"+dsnOptions())
 	if err != nil {
 		return fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -383,15 +390,56 @@ func (s *Store) migrate(ctx context.Context) error {
 func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return s.corrupt(err)
+	return s.corrupt(retryBusy(ctx, func() error {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	}))
+}
+
+// busyRetryFor is how long an operation that found the database locked
+// by other processes, past the busy timeout, is tried again.
+const busyRetryFor = 5 * time.Minute
+
+// isBusy reports whether err is SQLite's "database is locked" (or
+// "table is locked"): another process holds the lock past the busy timeout.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
 	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return s.corrupt(err)
+	return false
+}
+
+// retryBusy runs fn again while it finds the database locked: BEGIN
+// IMMEDIATE and the busy timeout make that rare (many processes writing at
+// once for longer than the timeout), and it is never the user's problem.
+// It waits 10 ms, then twice as long each time up to a second, for up to
+// busyRetryFor.
+func retryBusy(ctx context.Context, fn func() error) error {
+	wait := 10 * time.Millisecond
+	start := time.Now()
+	for {
+		err := fn()
+		if !isBusy(err) || time.Since(start) > busyRetryFor {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (while the database was locked by another process: %v)", ctx.Err(), err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
 	}
-	return s.corrupt(tx.Commit())
 }
 
 func isUnique(err error) bool {
@@ -646,6 +694,16 @@ func (s *Store) ExpireTrial(ctx context.Context, id int64, heartbeat, at time.Ti
 
 // Trials implements experiments.Store.
 func (s *Store) Trials(ctx context.Context, studyID int64, from int) ([]experiments.Trial, error) {
+	var out []experiments.Trial
+	err := retryBusy(ctx, func() error {
+		var err error
+		out, err = s.trials(ctx, studyID, from)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) trials(ctx context.Context, studyID int64, from int) ([]experiments.Trial, error) {
 	// One read transaction, so the trials and their intermediate values
 	// come from the same snapshot.
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})

@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/olc-toolkit/olc/experiments"
 	"github.com/olc-toolkit/olc/experiments/sqlitestore"
 	"github.com/olc-toolkit/olc/experiments/storetest"
+	"github.com/olc-toolkit/olc/optimize"
 )
 
 func open(t *testing.T, path string) *sqlitestore.Store {
@@ -141,5 +143,43 @@ func TestExtend(t *testing.T) {
 	}
 	if err := ro.Write(ctx, func(*sql.Tx) error { return nil }); err == nil {
 		t.Error("a read-only store took a write")
+	}
+}
+
+// Another process holding the database's write lock longer than the busy
+// timeout delays a write; it never fails it with "database is locked".
+func TestLockedDatabaseIsWaitedFor(t *testing.T) {
+	defer sqlitestore.SetBusyTimeout(50 * time.Millisecond)()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "olc.db")
+	s := open(t, path)
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	const hold = 600 * time.Millisecond
+	go func() {
+		time.Sleep(hold)
+		conn.ExecContext(ctx, "COMMIT")
+	}()
+	start := time.Now()
+	st := &experiments.Study{Name: "s", Direction: optimize.Minimize, Metric: "loss", Sampler: "random", Created: time.Now()}
+	if err := s.CreateStudy(ctx, st); err != nil {
+		t.Fatalf("CreateStudy while another process held the lock: %v", err)
+	}
+	if waited := time.Since(start); waited < hold-50*time.Millisecond {
+		t.Errorf("CreateStudy returned after %v, before the lock was released (%v)", waited, hold)
+	}
+	if _, err := s.Trials(ctx, st.ID, 0); err != nil {
+		t.Errorf("Trials: %v", err)
 	}
 }
