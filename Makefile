@@ -17,9 +17,15 @@ build-openblas: ## build bin/olc with OpenBLAS through cgo (installs libopenblas
 	@ldconfig -p 2>/dev/null | grep -q libopenblas || (command -v apt-get >/dev/null && apt-get install -y -qq libopenblas-dev >/dev/null) || true
 	CGO_ENABLED=1 $(GO) build -tags openblas -trimpath -ldflags '$(LDFLAGS)' -o bin/olc ./cmd/olc
 
-test: ## go vet and every test, with the race detector
+test: ## go vet and every test, with the race detector; the PostgreSQL tests on a throwaway server when PostgreSQL is installed
 	$(GO) vet ./...
-	$(GO) test $(RACE) -count=1 ./...
+	@if [ -z "$$OLC_TEST_POSTGRES" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo ./scripts/test-postgres.sh run $(GO) test $(RACE) -count=1 ./...; \
+		./scripts/test-postgres.sh run $(GO) test $(RACE) -count=1 ./...; \
+	else \
+		echo $(GO) test $(RACE) -count=1 ./...; \
+		$(GO) test $(RACE) -count=1 ./...; \
+	fi
 
 bench: ## run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -182,8 +182,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	if staleAfter <= 0 {
 		staleAfter = 6 * interval
 	}
-	host, _ := os.Hostname()
-	r.owner = host + ":" + strconv.Itoa(os.Getpid())
+	r.owner = Host() + ":" + strconv.Itoa(os.Getpid())
 	r.cond = sync.NewCond(&r.mu)
 	r.ours = map[int64]*Trial{}
 	r.beating = map[int64]bool{}
@@ -300,7 +299,7 @@ func LostReason(t *Trial, now time.Time, staleAfter time.Duration) string {
 	if staleAfter <= 0 {
 		staleAfter = DefaultStaleAfter
 	}
-	host, _ := os.Hostname()
+	host := Host()
 	if h, pid, ok := strings.Cut(t.Owner, ":"); ok && h == host {
 		if n, err := strconv.Atoi(pid); err == nil && n != os.Getpid() && !processAlive(n) {
 			return fmt.Sprintf("lost: process %d on %s, which ran the trial, is gone", n, host)
@@ -310,6 +309,23 @@ func LostReason(t *Trial, now time.Time, staleAfter time.Duration) string {
 		return fmt.Sprintf("lost: no heartbeat from %s for %s", t.Owner, age.Round(time.Second))
 	}
 	return ""
+}
+
+// HostEnv names the variable that sets the host name a worker records in
+// its trials' owner (see Host).
+const HostEnv = "OLC_HOST"
+
+// Host returns the name this process records as its host in the trials it
+// runs: $OLC_HOST when set, else the machine's host name. Workers whose
+// host names are the same but whose process IDs are not comparable
+// (containers sharing a host name) must set OLC_HOST apart; a trial of
+// another host is judged lost by its heartbeat alone.
+func Host() string {
+	if h := os.Getenv(HostEnv); h != "" {
+		return h
+	}
+	h, _ := os.Hostname()
+	return h
 }
 
 func processAlive(pid int) bool {

@@ -12,6 +12,8 @@
 #   scripts/test-postgres.sh stop DIR        stops it and removes DIR.
 #   scripts/test-postgres.sh ctl DIR stop|start   stop or start it again,
 #       keeping its data.
+#   scripts/test-postgres.sh install         install the server's programs
+#       when they are missing (as root, with apt-get).
 #
 # The server listens on a free loopback port and on a Unix socket in DIR,
 # trusts local connections (it is for tests: never expose it), and holds
@@ -103,8 +105,9 @@ case "${1:-}" in
   start) start "${2:-}" ;;
   stop) stop "$2" ;;
   ctl) ctl "$2" "$3" ;;
+  install) pgbin >/dev/null ;;
   *)
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2
     exit 2
     ;;
 esac

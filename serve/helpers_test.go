@@ -3,6 +3,7 @@ package serve_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/experiments/pgstore"
 	"github.com/olc-toolkit/olc/experiments/sqlitestore"
 	"github.com/olc-toolkit/olc/serve"
 	"github.com/olc-toolkit/olc/train/traintest"
@@ -30,15 +33,32 @@ type testServer struct {
 	t     *testing.T
 	URL   string
 	srv   *serve.Server
-	store *sqlitestore.Store
+	store recordStore
 	stop  func()
 }
 
-// start runs a server over the store at path with options o (Users,
-// Record, Secret and Argon2 filled in when unset).
-func start(t *testing.T, path string, o serve.Options) *testServer {
+// recordStore is an experiment store whose tables a test can read.
+type recordStore interface {
+	experiments.Store
+	DB() *sql.DB
+}
+
+// openStores opens the experiment store at path (a SQLite file or a
+// PostgreSQL URL) and the server's store in it.
+func openStores(t *testing.T, path string) (recordStore, *serve.SQLStore) {
 	t.Helper()
 	ctx := context.Background()
+	if pgstore.IsURL(path) {
+		st, err := pgstore.Open(ctx, path, pgstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		users, err := serve.NewPostgres(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, users
+	}
 	st, err := sqlitestore.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -47,6 +67,16 @@ func start(t *testing.T, path string, o serve.Options) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st, users
+}
+
+// start runs a server over the store at path (a SQLite file or a
+// PostgreSQL URL) with options o (Users, Record, Secret and Argon2 filled
+// in when unset).
+func start(t *testing.T, path string, o serve.Options) *testServer {
+	t.Helper()
+	ctx := context.Background()
+	st, users := openStores(t, path)
 	o.Users, o.Record = users, st
 	if o.Secret == nil {
 		o.Secret = []byte(secret)

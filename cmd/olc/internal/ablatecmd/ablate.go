@@ -94,7 +94,7 @@ func runAblate(ctx context.Context, opts *AblateOptions) error {
 	if err != nil {
 		return err
 	}
-	store, err := cmdutil.OpenStore(ctx, opts.StorePath)
+	store, err := cmdutil.OpenStore(ctx, opts.StorePath, opts.IO.ErrOut)
 	if err != nil {
 		return err
 	}

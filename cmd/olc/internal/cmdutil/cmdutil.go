@@ -16,9 +16,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/term"
 
 	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/experiments/pgstore"
 	"github.com/olc-toolkit/olc/experiments/sqlitestore"
 )
 
@@ -116,13 +118,37 @@ func ExitCode(err error) int {
 	return ExitError
 }
 
-// DefaultStore is the store used when --store is not given.
+// DefaultStore is the store used when neither --store nor OLC_STORE is
+// given.
 var DefaultStore = filepath.Join(".olc", "olc.db")
 
-// OpenStore opens (creating if needed) the store at path.
-func OpenStore(ctx context.Context, path string) (*sqlitestore.Store, error) {
-	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
-		return nil, Usagef("--store %s: PostgreSQL stores are not available in this version of olc; give a file path", path)
+// StoreEnv names the variable that gives the store when --store is not
+// given: a SQLite file or a postgres:// URL, the same for every worker.
+const StoreEnv = "OLC_STORE"
+
+// Store is an experiment store opened by a command: a SQLite file or a
+// PostgreSQL database.
+type Store interface {
+	experiments.Store
+	// Ping checks that the store can still be read.
+	Ping(ctx context.Context) error
+}
+
+// StoreName returns the store for messages: the file, or the URL
+// without its password.
+func StoreName(path string) string {
+	if pgstore.IsURL(path) {
+		return pgstore.Redact(path)
+	}
+	return path
+}
+
+// OpenStore opens (creating if needed) the store at path: a SQLite file,
+// or a postgres:// URL. While a PostgreSQL server cannot be reached, each
+// retry is reported on errOut (when not nil).
+func OpenStore(ctx context.Context, path string, errOut io.Writer) (Store, error) {
+	if pgstore.IsURL(path) {
+		return openPostgres(ctx, path, errOut, false)
 	}
 	s, err := sqlitestore.Open(ctx, path)
 	if err != nil {
@@ -134,11 +160,33 @@ func OpenStore(ctx context.Context, path string) (*sqlitestore.Store, error) {
 	return s, nil
 }
 
+func openPostgres(ctx context.Context, path string, errOut io.Writer, readOnly bool) (Store, error) {
+	opts := pgstore.Options{ReadOnly: readOnly}
+	if errOut != nil {
+		name := pgstore.Redact(path)
+		opts.OnRetry = func(op string, attempt int, err error, wait time.Duration) {
+			if attempt == 1 || wait >= 5*time.Second {
+				fmt.Fprintf(errOut, "olc: store %s: %s: %v; trying again in %s\n", name, op, err, wait.Round(time.Millisecond))
+			}
+		}
+	}
+	s, err := pgstore.Open(ctx, path, opts)
+	if err != nil {
+		var pe *pgconn.PgError
+		if strings.Contains(err.Error(), "cannot parse") || (errors.As(err, &pe) && (pe.Code == "28P01" || pe.Code == "28000" || pe.Code == "3D000")) {
+			// A malformed URL, a wrong password or user, no such database.
+			return nil, &UsageError{Err: fmt.Errorf("--store: %w", err)}
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
 // OpenExistingStore opens a store that must exist already, read-only, for
 // commands that only read: it creates, migrates and writes nothing.
-func OpenExistingStore(ctx context.Context, path string) (*sqlitestore.Store, error) {
-	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
-		return nil, Usagef("--store %s: PostgreSQL stores are not available in this version of olc; give a file path", path)
+func OpenExistingStore(ctx context.Context, path string) (Store, error) {
+	if pgstore.IsURL(path) {
+		return openPostgres(ctx, path, nil, true)
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, Usagef("no store at %s (run 'olc optimize --config …' first, or pass --store)", path)
@@ -147,8 +195,14 @@ func OpenExistingStore(ctx context.Context, path string) (*sqlitestore.Store, er
 }
 
 // WorkDir returns the folder that holds a store's runs/ and plots/: the
-// store file's folder.
-func WorkDir(store string) string { return filepath.Dir(store) }
+// store file's folder, or .olc in the working folder for a PostgreSQL
+// store.
+func WorkDir(store string) string {
+	if pgstore.IsURL(store) {
+		return filepath.Dir(DefaultStore)
+	}
+	return filepath.Dir(store)
+}
 
 // PrintJSON writes v as indented JSON.
 func PrintJSON(w io.Writer, v any) error {
@@ -159,9 +213,17 @@ func PrintJSON(w io.Writer, v any) error {
 
 // LoadStudy opens the store and reads a study with its trials.
 func LoadStudy(ctx context.Context, storePath, name string) (*experiments.Study, []experiments.Trial, error) {
+	study, trials, _, err := LoadStudyAt(ctx, storePath, name)
+	return study, trials, err
+}
+
+// LoadStudyAt is LoadStudy that also returns the time of the reading by
+// the store's clock (see experiments.Clock), or by this machine's when the
+// store keeps none: the time to judge the trials' heartbeats by.
+func LoadStudyAt(ctx context.Context, storePath, name string) (*experiments.Study, []experiments.Trial, time.Time, error) {
 	store, err := OpenExistingStore(ctx, storePath)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, time.Time{}, err
 	}
 	defer store.Close()
 	study, err := store.Study(ctx, name)
@@ -172,16 +234,22 @@ func LoadStudy(ctx context.Context, storePath, name string) (*experiments.Study,
 			names[i] = s.Name
 		}
 		if len(names) == 0 {
-			return nil, nil, Usagef("no study %q in %s: the store holds no study yet", name, storePath)
+			return nil, nil, time.Time{}, Usagef("no study %q in %s: the store holds no study yet", name, StoreName(storePath))
 		}
-		return nil, nil, Usagef("no study %q in %s; its studies: %s", name, storePath, strings.Join(names, ", "))
+		return nil, nil, time.Time{}, Usagef("no study %q in %s; its studies: %s", name, StoreName(storePath), strings.Join(names, ", "))
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, time.Time{}, err
 	}
 	trials, err := store.Trials(ctx, study.ID, 0)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, time.Time{}, err
 	}
-	return study, trials, nil
+	now := time.Now()
+	if clock, ok := store.(experiments.Clock); ok {
+		if now, err = clock.Now(ctx); err != nil {
+			return nil, nil, time.Time{}, err
+		}
+	}
+	return study, trials, now, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/experiments/pgstore/pgtest"
 	"github.com/olc-toolkit/olc/experiments/sqlitestore"
 )
 
@@ -44,17 +46,48 @@ func TestExitCode(t *testing.T) {
 
 func TestOpenStore(t *testing.T) {
 	ctx := context.Background()
-	if _, err := cmdutil.OpenStore(ctx, "postgres://db/olc"); cmdutil.ExitCode(err) != 2 {
-		t.Errorf("postgres store: %v", err)
+	if _, err := cmdutil.OpenStore(ctx, "postgres://olc@[::1/olc", nil); cmdutil.ExitCode(err) != 2 {
+		t.Errorf("malformed postgres URL: %v", err)
 	}
 	if _, err := cmdutil.OpenExistingStore(ctx, t.TempDir()+"/none.db"); cmdutil.ExitCode(err) != 2 {
 		t.Errorf("missing store: %v", err)
 	}
-	s, err := cmdutil.OpenStore(ctx, t.TempDir()+"/a/b/olc.db")
+	s, err := cmdutil.OpenStore(ctx, t.TempDir()+"/a/b/olc.db", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
+}
+
+// A PostgreSQL store: created by a writer, read by a reader; a database
+// that does not exist is the user's mistake (exit 2), named without the
+// password.
+func TestOpenPostgresStore(t *testing.T) {
+	ctx := context.Background()
+	u := pgtest.URL(t)
+	if _, err := cmdutil.OpenExistingStore(ctx, u); err == nil {
+		t.Error("a read-only open of a database without a store succeeded")
+	}
+	s, err := cmdutil.OpenStore(ctx, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	r, err := cmdutil.OpenExistingStore(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	bad, _ := url.Parse(u)
+	bad.Path = "/no_such_database"
+	bad.User = url.UserPassword("olc", "s3cret")
+	_, err = cmdutil.OpenStore(ctx, bad.String(), nil)
+	if cmdutil.ExitCode(err) != 2 || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("no such database: exit %d: %v", cmdutil.ExitCode(err), err)
+	}
+	if got := cmdutil.WorkDir(u); got != ".olc" {
+		t.Errorf("WorkDir(%s) = %q, want .olc", u, got)
+	}
 }
 
 func TestArgCheckers(t *testing.T) {

@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -17,7 +18,11 @@ func AddJSONFlag(cmd *cobra.Command, p *bool) {
 
 // AddStoreFlag adds --store, the experiment store the command uses.
 func AddStoreFlag(cmd *cobra.Command, p *string) {
-	cmd.Flags().StringVar(p, "store", DefaultStore, "the store: a SQLite file (its folder also holds runs/ and plots/)")
+	def := DefaultStore
+	if env := os.Getenv(StoreEnv); env != "" {
+		def = env
+	}
+	cmd.Flags().StringVar(p, "store", def, "the store: a SQLite file (its folder also holds runs/ and plots/) or a postgres:// URL shared by workers on many machines (default from $"+StoreEnv+" when set)")
 }
 
 // StringEnumFlag adds a string flag whose value must be one of options; a

@@ -93,7 +93,7 @@ func runOptimize(ctx context.Context, opts *RunOptions) error {
 	if err != nil {
 		return err
 	}
-	store, err := cmdutil.OpenStore(ctx, opts.StorePath)
+	store, err := cmdutil.OpenStore(ctx, opts.StorePath, opts.IO.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func runOptimize(ctx context.Context, opts *RunOptions) error {
 	case archived != "":
 		fmt.Fprintf(opts.IO.ErrOut, "olc: kept the previous study %q as %q; starting afresh\n", cfg.Study.Name, archived)
 	case !created:
-		fmt.Fprintf(opts.IO.ErrOut, "olc: resuming study %q from %s\n", study.Name, opts.StorePath)
+		fmt.Fprintf(opts.IO.ErrOut, "olc: resuming study %q from %s\n", study.Name, cmdutil.StoreName(opts.StorePath))
 	}
 
 	runner := &experiments.Runner{
@@ -135,7 +135,7 @@ func runOptimize(ctx context.Context, opts *RunOptions) error {
 		Study: study.Name, Sampler: study.Sampler, Direction: study.Direction, Metric: study.Metric,
 		Target: sum.Target, Complete: sum.Complete, Failed: sum.Failed, Pruned: sum.Pruned, Running: sum.Running,
 		Started: sum.Started, Resumed: sum.Resumed, Expired: sum.Expired, Exhausted: sum.Exhausted,
-		Interrupted: errors.Is(runErr, experiments.ErrInterrupted), Store: opts.StorePath, Best: bestJSON(sum.Best),
+		Interrupted: errors.Is(runErr, experiments.ErrInterrupted), Store: cmdutil.StoreName(opts.StorePath), Best: bestJSON(sum.Best),
 	}
 	if _, ok := plan.Sampler.(optimize.Recommender); ok && sum.Complete > 0 {
 		rctx := context.WithoutCancel(ctx)

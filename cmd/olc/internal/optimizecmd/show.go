@@ -127,11 +127,11 @@ func runStatus(ctx context.Context, opts *StatusOptions) error {
 	if opts.Study == "" {
 		return listStudies(ctx, opts.IO, opts.StorePath, opts.JSON)
 	}
-	study, trials, err := cmdutil.LoadStudy(ctx, opts.StorePath, opts.Study)
+	study, trials, now, err := cmdutil.LoadStudyAt(ctx, opts.StorePath, opts.Study)
 	if err != nil {
 		return err
 	}
-	st := status(study, trials, time.Now())
+	st := status(study, trials, now)
 	if st.Best, err = studyBest(ctx, study, trials); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -16,6 +17,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
+	"github.com/olc-toolkit/olc/experiments/pgstore"
+	"github.com/olc-toolkit/olc/experiments/sqlitestore"
 	"github.com/olc-toolkit/olc/serve"
 	"github.com/olc-toolkit/olc/train"
 )
@@ -157,17 +160,32 @@ func Run(ctx context.Context, o *Options) error {
 		}
 		so.Model, so.ModelPath = lf, o.Model
 	}
-	st, err := cmdutil.OpenStore(ctx, o.Store)
+	st, err := cmdutil.OpenStore(ctx, o.Store, o.IO.ErrOut)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	secret, err := serve.LoadSecret(getenv("OLC_JWT_SECRET"), o.Store+".jwt-secret")
+	// The secret that signs tokens: beside a SQLite store; in the working
+	// folder's .olc for a PostgreSQL one (replicas of the server behind a
+	// load balancer share OLC_JWT_SECRET instead).
+	secretFile := o.Store + ".jwt-secret"
+	if pgstore.IsURL(o.Store) {
+		secretFile = filepath.Join(cmdutil.WorkDir(o.Store), "serve.jwt-secret")
+	}
+	secret, err := serve.LoadSecret(getenv("OLC_JWT_SECRET"), secretFile)
 	if err != nil {
 		return &cmdutil.UsageError{Err: err}
 	}
 	so.Secret = secret
-	users, err := serve.NewSQLite(ctx, st)
+	var users *serve.SQLStore
+	switch st := st.(type) {
+	case *sqlitestore.Store:
+		users, err = serve.NewSQLite(ctx, st)
+	case *pgstore.Store:
+		users, err = serve.NewPostgres(ctx, st)
+	default:
+		err = fmt.Errorf("serve: a store of type %T cannot hold users", st)
+	}
 	if err != nil {
 		return err
 	}
@@ -184,7 +202,7 @@ func Run(ctx context.Context, o *Options) error {
 	if o.Model != "" {
 		model = o.Model
 	}
-	fmt.Fprintf(o.IO.ErrOut, "olc serve: listening on http://%s (store %s, model %s); Ctrl-C stops\n", ln.Addr(), o.Store, model)
+	fmt.Fprintf(o.IO.ErrOut, "olc serve: listening on http://%s (store %s, model %s); Ctrl-C stops\n", ln.Addr(), cmdutil.StoreName(o.Store), model)
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}

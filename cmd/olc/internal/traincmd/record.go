@@ -24,7 +24,7 @@ type recorder struct {
 }
 
 func startRecord(ctx context.Context, path string, c *train.Config, resumed bool) (*recorder, error) {
-	st, err := cmdutil.OpenStore(ctx, path)
+	st, err := cmdutil.OpenStore(ctx, path, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func startRecord(ctx context.Context, path string, c *train.Config, resumed bool
 		return nil, fmt.Errorf("record the run in %s: %w", path, err)
 	}
 	now := time.Now()
-	host, _ := os.Hostname()
+	host := experiments.Host()
 	tr := &experiments.Trial{StudyID: study.ID, State: optimize.Running, Value: math.NaN(), Attempt: 1, RetryOf: -1,
 		Started: now, Heartbeat: now, LogPath: c.RunDir(), Owner: fmt.Sprintf("%s:%d", host, os.Getpid()),
 		Params: optimize.Params{
