@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -104,10 +105,22 @@ type Runner struct {
 	// beatMu, which is taken under mu, never the other way round.
 	beatMu  sync.Mutex
 	beating map[int64]bool
+	// rng spreads the proposals of processes sharing a study (see
+	// optimize.History.Skip); guarded by mu.
+	rng *rand.Rand
+	// lastBy holds the number of the latest trial of each other process.
+	lastBy map[string]int
 	// skew is the store's clock minus this machine's, in nanoseconds,
 	// when the store is a Clock (see now).
 	skew atomic.Int64
 }
+
+// maxSkip bounds optimize.History.Skip; racingWindow is how many of the
+// latest trials tell which other processes are adding trials.
+const (
+	maxSkip      = 64
+	racingWindow = 64
+)
 
 // EventKind says what happened to a trial.
 type EventKind int
@@ -188,6 +201,8 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	r.beating = map[int64]bool{}
 	r.retryQ, r.best, r.streak, r.exhausted, r.gaveUp, r.fatal, r.started, r.stopped = nil, nil, 0, false, false, nil, 0, 0
 	r.retried = map[int]bool{}
+	r.lastBy = map[string]int{}
+	r.rng = rand.New(rand.NewPCG(uint64(os.Getpid()), uint64(time.Now().UnixNano())))
 	r.staleAfter, r.pollEvery = staleAfter, min(interval, time.Second)
 
 	if err := r.measureSkew(ctx); err != nil {
@@ -361,8 +376,23 @@ func (r *Runner) append(t *Trial) {
 	}
 	r.trials = append(r.trials, t)
 	r.hist.Trials = append(r.hist.Trials, t.observation())
+	if t.Owner != r.owner {
+		r.lastBy[t.Owner] = t.Number
+	}
 	r.counts.Add(t.State, 1)
 	r.noteBest(t)
+}
+
+// racers returns the number of other processes that created one of the
+// study's latest trials; r.mu is held.
+func (r *Runner) racers() int {
+	n := 0
+	for _, last := range r.lastBy {
+		if last >= len(r.trials)-racingWindow {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *Runner) noteBest(t *Trial) {
@@ -537,6 +567,13 @@ func (r *Runner) next(ctx context.Context) *Trial {
 			t.Params, t.Attempt, t.RetryOf = orig.Params.Clone(), orig.Attempt+1, orig.Number
 			t.Claim = "retry:" + strconv.Itoa(orig.Number)
 		} else {
+			// Other processes that added trials lately are likely
+			// proposing too, for the same keys: ask for one of the next
+			// few free proposals at random, so that they rarely collide.
+			r.hist.Skip = 0
+			if others := r.racers(); others > 0 {
+				r.hist.Skip = r.rng.IntN(min(others, maxSkip) + 1)
+			}
 			prop, err := r.Sampler.Propose(ctx, &r.hist)
 			if errors.Is(err, optimize.ErrExhausted) {
 				r.exhausted = true

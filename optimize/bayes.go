@@ -175,6 +175,7 @@ func NewBayes(space *Space, seed uint64, opts BayesOptions) (*Bayes, error) {
 		space: space, seed: seed, opts: opts, enc: newEncoder(space),
 		start: qmc.NewHalton(d, rand.NewPCG(mix(seed), mix(seed^0x51afd6ed4f7b9a1b))),
 		cands: qmc.NewHalton(d, rand.NewPCG(mix(seed^0x2545f4914f6cdd1d), mix(seed+7))),
+		index: proposalIndex{prefix: "bayes:"},
 	}, nil
 }
 

@@ -211,6 +211,18 @@ func (g *Grid) Propose(ctx context.Context, h *History) (Proposal, error) {
 		return Proposal{}, ErrExhausted
 	}
 	i := g.cursor
+	for skip := h.Skip; skip > 0; {
+		// The Skip-th free point after the first, or the last free one.
+		k := i + 1
+		for k < g.size && g.taken[k/64]&(1<<(k%64)) != 0 {
+			k++
+		}
+		if k >= g.size {
+			break
+		}
+		i = k
+		skip--
+	}
 	// Mark it now, so that a caller proposing twice without recording the
 	// first proposal still gets distinct points.
 	g.taken[i/64] |= 1 << (i % 64)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -180,5 +181,32 @@ func TestGridSkipsPointsOfAnotherHistory(t *testing.T) {
 	h.Trials = append(h.Trials, optimize.Observation{Number: 3, Params: p.Params, State: optimize.Failed})
 	if _, err := g.Propose(context.Background(), h); !errors.Is(err, optimize.ErrExhausted) {
 		t.Fatalf("Propose on a covered grid = %v, want ErrExhausted", err)
+	}
+}
+
+// With History.Skip a grid proposes the free point Skip places after the
+// first, or its last free point.
+func TestGridSkip(t *testing.T) {
+	space, err := optimize.NewSpace(optimize.Param{Name: "a", Kind: optimize.Int, Low: 1, High: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := optimize.NewGrid(space)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &optimize.History{Trials: []optimize.Observation{{Number: 0, Params: optimize.Params{"a": 2}, Key: "grid:1"}}, Skip: 1}
+	var keys []string
+	for {
+		p, err := g.Propose(context.Background(), h)
+		if err != nil {
+			break
+		}
+		keys = append(keys, p.Key)
+		h.Skip = 10
+	}
+	want := []string{"grid:2", "grid:4", "grid:3", "grid:0"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("proposals %v, want %v", keys, want)
 	}
 }

@@ -35,7 +35,7 @@ var _ Sampler = (*Random)(nil)
 // quasi-random when qmc is set. It fails only when qmc is set and the
 // space has more than qmc.MaxDim parameters.
 func NewRandom(space *Space, seed uint64, quasi bool) (*Random, error) {
-	r := &Random{space: space, seed: seed, u: make([]float64, space.Len())}
+	r := &Random{space: space, seed: seed, u: make([]float64, space.Len()), index: proposalIndex{prefix: "random:"}}
 	if quasi {
 		if space.Len() > qmc.MaxDim {
 			return nil, &ParamError{Msg: "qmc supports at most " + strconv.Itoa(qmc.MaxDim) + " parameters"}

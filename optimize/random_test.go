@@ -205,3 +205,54 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// Proposals take the lowest free index, holes left by other processes
+// included, skip History.Skip free ones when asked, and never repeat a
+// pending one.
+func TestProposalKeys(t *testing.T) {
+	space, err := optimize.NewSpace(optimize.Param{Name: "x", Kind: optimize.Float, Low: 0, High: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := func(keys ...string) []optimize.Observation {
+		var o []optimize.Observation
+		for i, k := range keys {
+			o = append(o, optimize.Observation{Number: i, Params: optimize.Params{"x": 0.5}, State: optimize.Complete, Key: k})
+		}
+		return o
+	}
+	cases := []struct {
+		name string
+		hist []optimize.Observation
+		skip int
+		want []string
+	}{
+		{"fresh", nil, 0, []string{"random:0", "random:1"}},
+		{"holes", obs("random:0", "random:2", "random:5"), 0, []string{"random:1", "random:3", "random:4", "random:6"}},
+		{"skip", obs("random:0", "random:2"), 2, []string{"random:4", "random:5"}},
+		{"keyless trials hold the lowest free indices", obs("", "random:1", ""), 0, []string{"random:3"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := optimize.NewRandom(space, 1, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := &optimize.History{Direction: optimize.Minimize, Trials: c.hist, Skip: c.skip}
+			for i, want := range c.want {
+				p, err := r.Propose(context.Background(), h)
+				if err != nil || p.Key != want {
+					t.Errorf("proposal %d: key %q, %v; want %q", i, p.Key, err, want)
+				}
+			}
+		})
+	}
+	// The same index gives the same point, whoever proposes it.
+	a, _ := optimize.NewRandom(space, 7, false)
+	b, _ := optimize.NewRandom(space, 7, false)
+	pa, _ := a.Propose(context.Background(), &optimize.History{Trials: obs("random:0", "random:1", "random:2")})
+	pb, _ := b.Propose(context.Background(), &optimize.History{Skip: 3})
+	if pa.Key != "random:3" || pb.Key != "random:3" || pa.Params["x"] != pb.Params["x"] {
+		t.Errorf("index 3: %v %v, %v %v", pa.Key, pa.Params, pb.Key, pb.Params)
+	}
+}

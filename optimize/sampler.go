@@ -3,6 +3,8 @@ package optimize
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 )
 
 // Direction says whether a study minimizes or maximizes its metric.
@@ -79,6 +81,14 @@ type Observation struct {
 type History struct {
 	Direction Direction
 	Trials    []Observation
+	// Skip asks samplers whose proposals carry keys (grid points, the
+	// j-th random or Bayesian proposal) for the proposal after the next
+	// Skip free ones. A caller racing other processes for the same
+	// proposals, which the store grants once by their key, sets it at
+	// random among the number of racers, so that they rarely ask for the
+	// same key at once. It is 0 for a study run by one process, whose
+	// proposals are then the same whatever the timing.
+	Skip int
 }
 
 // Proposal is a point a sampler proposes.
@@ -130,31 +140,72 @@ func (c *historyCursor) done(h *History) {
 	}
 }
 
-// proposalIndex numbers a sampler's proposals within a study: the j-th
-// proposal is the one made when the history holds j proposals (trials that
-// are not retries). A caller that proposes again before recording the last
-// proposal gets the next index, not the same one.
+// proposalIndex numbers a sampler's proposals within a study: a proposal
+// takes the lowest index that no earlier proposal of the history holds
+// (by its key, prefix followed by the index; a proposal without such a key
+// holds the lowest free index), skipping History.Skip free ones. A caller
+// that proposes again before recording the last proposal gets the next
+// free index, not the same one.
 type proposalIndex struct {
+	prefix  string
 	hist    historyCursor
-	fresh   int // proposals in the absorbed history
-	pending int // proposals made since the history last grew by one
+	taken   map[int]bool // indices held by the history or pending
+	pending []int        // proposals made since the history last grew
+	low     int          // every index below low is taken
 }
 
 // next returns the index of the proposal to make from h; reset is true when
 // h is not a continuation of the history seen before.
 func (p *proposalIndex) next(h *History) (j int, reset bool) {
 	from, reset := p.hist.next(h)
-	if reset {
-		p.fresh, p.pending = 0, 0
+	if reset || p.taken == nil {
+		p.taken, p.pending, p.low = map[int]bool{}, nil, 0
 	}
+	var keys []int
+	keyless := 0
 	for _, o := range h.Trials[from:] {
-		if !o.Retry {
-			p.fresh++
-			p.pending = 0
+		if o.Retry {
+			continue
 		}
+		if k, ok := strings.CutPrefix(o.Key, p.prefix); ok && p.prefix != "" {
+			if n, err := strconv.Atoi(k); err == nil && n >= 0 {
+				keys = append(keys, n)
+				continue
+			}
+		}
+		keyless++
 	}
 	p.hist.done(h)
-	j = p.fresh + p.pending
-	p.pending++
+	if len(keys)+keyless > 0 {
+		// The history grew: proposals made meanwhile were recorded (and
+		// are among its keys) or given up.
+		for _, j := range p.pending {
+			delete(p.taken, j)
+		}
+		p.pending, p.low = p.pending[:0], 0
+		for _, k := range keys {
+			p.taken[k] = true
+		}
+		for range keyless {
+			p.taken[p.free(0)] = true
+		}
+	}
+	j = p.free(max(h.Skip, 0))
+	p.taken[j] = true
+	p.pending = append(p.pending, j)
 	return j, reset
+}
+
+// free returns the lowest index not taken, after skip free ones.
+func (p *proposalIndex) free(skip int) int {
+	for p.taken[p.low] {
+		p.low++
+	}
+	j := p.low
+	for ; p.taken[j] || skip > 0; j++ {
+		if !p.taken[j] {
+			skip--
+		}
+	}
+	return j
 }

@@ -374,3 +374,48 @@ func TestWorkersShareAnAblation(t *testing.T) {
 		})
 	}
 }
+
+// olc bench store: worker processes on each backend complete the trials
+// asked for, without duplicates or errors, with every store call timed.
+func TestBenchStore(t *testing.T) {
+	r := runBinary(t, t.TempDir(), "bench", "store", "--postgres", pgtest.ServerURL(t), "--workers", "1,3", "--sqlite-workers", "2", "--trials", "60", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var out struct {
+		Results []struct {
+			Backend      string
+			Workers      int
+			Complete     int
+			TrialsPerSec float64 `json:"trials_per_second"`
+			Errors       int
+			Duplicates   int
+			Deadlocks    int
+			Latencies    []struct {
+				Op    string
+				Calls int
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	want := []string{"sqlite/2", "postgres/1", "postgres/3"}
+	if len(out.Results) != len(want) {
+		t.Fatalf("%d results, want %d:\n%s", len(out.Results), len(want), r.stdout)
+	}
+	for i, res := range out.Results {
+		if got := fmt.Sprintf("%s/%d", res.Backend, res.Workers); got != want[i] {
+			t.Errorf("result %d is %s, want %s", i, got, want[i])
+		}
+		if res.Complete != 60 || res.Errors != 0 || res.Duplicates != 0 || res.TrialsPerSec <= 0 || len(res.Latencies) < 3 {
+			t.Errorf("%s/%d: %+v", res.Backend, res.Workers, res)
+		}
+		if (res.Backend == "postgres") != (res.Deadlocks == 0) {
+			t.Errorf("%s/%d: deadlocks %d (-1 where the store counts none)", res.Backend, res.Workers, res.Deadlocks)
+		}
+	}
+	if r := runBinary(t, t.TempDir(), "bench", "store", "--postgres", "mysql://x", "--sqlite-workers", "1"); r.code != 2 || !strings.Contains(r.stderr, "not a postgres:// URL") {
+		t.Errorf("--postgres mysql://x: exit %d\n%s", r.code, r.stderr)
+	}
+}

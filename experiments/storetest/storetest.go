@@ -244,6 +244,21 @@ func testCap(t *testing.T, b Backend) {
 	if _, err := capped("grid:9"); !errors.Is(err, experiments.ErrStudyFull) {
 		t.Errorf("full again: %v", err)
 	}
+	// A lost trial frees its place too; a complete one does not.
+	if err := s.ExpireTrial(ctx, retry.ID, retry.Heartbeat, now(), "lost"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := capped("retry:2")
+	if err != nil || again.Number != 3 {
+		t.Fatalf("a retry after an expiry: number %d, %v", again.Number, err)
+	}
+	again.State, again.Finished, again.Value, again.Metrics = optimize.Complete, now(), 1, map[string]float64{"acc": 1}
+	if err := s.FinishTrial(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := capped("grid:9"); !errors.Is(err, experiments.ErrStudyFull) {
+		t.Errorf("full with two trials complete or running: %v", err)
+	}
 	newTrial(t, s, a.ID, "") // no Cap, no limit
 	// Concurrent creators with Cap 5 in a fresh study: exactly 5 succeed.
 	c := newStudy(t, s, "c")
