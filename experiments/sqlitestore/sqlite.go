@@ -554,14 +554,21 @@ func (s *Store) CreateTrial(ctx context.Context, t *experiments.Trial) error {
 		claim = t.Claim
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		var next, held int
-		if err := tx.QueryRowContext(ctx,
-			`SELECT COALESCE(MAX(number), -1) + 1, COUNT(*) FILTER (WHERE state = ? OR state = ?) FROM trials WHERE study_id = ?`,
-			string(optimize.Complete), string(optimize.Running), t.StudyID).Scan(&next, &held); err != nil {
+		// The next number from the (study_id, number) index; the held
+		// trials counted on the (study_id, state) index, only when capped.
+		var next int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?`, t.StudyID).Scan(&next); err != nil {
 			return err
 		}
-		if t.Cap > 0 && held >= t.Cap {
-			return experiments.ErrStudyFull
+		if t.Cap > 0 {
+			var held int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM trials WHERE study_id = ? AND state IN (?, ?)`,
+				t.StudyID, string(optimize.Complete), string(optimize.Running)).Scan(&held); err != nil {
+				return err
+			}
+			if held >= t.Cap {
+				return experiments.ErrStudyFull
+			}
 		}
 		res, err := tx.ExecContext(ctx,
 			`INSERT INTO trials (study_id, number, claim, state, params, attempt, retry_of, started, heartbeat, error, reason, log_path, owner)

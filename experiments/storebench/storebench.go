@@ -194,7 +194,9 @@ type Result struct {
 	Workers  int    `json:"workers"`
 	Trials   int    `json:"trials"`
 	Complete int    `json:"complete"`
-	// Seconds runs from the common start to the last worker's end.
+	// Seconds runs from the first trial's start to the last one's end:
+	// the study's time, without the workers' start-up or the wait of
+	// workers that had no trial left for the others' last ones.
 	Seconds      float64   `json:"seconds"`
 	TrialsPerSec float64   `json:"trials_per_second"`
 	Latencies    []Latency `json:"latencies"`
@@ -216,7 +218,6 @@ func Merge(backend string, target int, reps []*Report, trials []experiments.Tria
 	res := Result{Backend: backend, Workers: len(reps), Trials: len(trials), Deadlocks: -1}
 	all := map[string][]float64{}
 	for _, r := range reps {
-		res.Seconds = max(res.Seconds, r.Seconds)
 		res.Errors += len(r.Errors)
 		if res.FirstError == "" && len(r.Errors) > 0 {
 			res.FirstError = r.Errors[0]
@@ -227,8 +228,15 @@ func Merge(backend string, target int, reps []*Report, trials []experiments.Tria
 			all[op] = append(all[op], l...)
 		}
 	}
+	var first, last time.Time
 	seen := map[int]bool{}
 	for i, t := range trials {
+		if first.IsZero() || t.Started.Before(first) {
+			first = t.Started
+		}
+		if t.Finished.After(last) {
+			last = t.Finished
+		}
 		if t.Number != i || seen[t.Number] {
 			res.Duplicates++
 		}
@@ -239,6 +247,9 @@ func Merge(backend string, target int, reps []*Report, trials []experiments.Tria
 	}
 	if res.Complete > target {
 		res.Duplicates += res.Complete - target
+	}
+	if !last.IsZero() {
+		res.Seconds = last.Sub(first).Seconds()
 	}
 	if res.Seconds > 0 {
 		res.TrialsPerSec = float64(res.Complete) / res.Seconds

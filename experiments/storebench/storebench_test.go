@@ -18,7 +18,12 @@ func TestMerge(t *testing.T) {
 		{Started: 2, Complete: 2, Seconds: 1, Calls: map[string][]float64{"create_trial": {1, 3}}, Errors: []string{"create_trial: boom"}, Retries: 1, Collisions: 2},
 		{Started: 1, Complete: 1, Seconds: 2, Calls: map[string][]float64{"create_trial": {2}, "trials": {5}}},
 	}
-	trials := []experiments.Trial{{Number: 0, State: optimize.Complete}, {Number: 1, State: optimize.Complete}, {Number: 1, State: optimize.Complete}}
+	t0 := time.Unix(100, 0)
+	trials := []experiments.Trial{
+		{Number: 0, State: optimize.Complete, Started: t0, Finished: t0.Add(time.Second)},
+		{Number: 1, State: optimize.Complete, Started: t0.Add(time.Second), Finished: t0.Add(2 * time.Second)},
+		{Number: 1, State: optimize.Complete, Started: t0.Add(time.Second), Finished: t0.Add(1500 * time.Millisecond)},
+	}
 	r := storebench.Merge("x", 2, reps, trials)
 	if r.Workers != 2 || r.Seconds != 2 || r.Complete != 3 || r.TrialsPerSec != 1.5 || r.Errors != 1 || r.FirstError != "create_trial: boom" || r.Retries != 1 || r.Collisions != 2 {
 		t.Errorf("Merge = %+v", r)
