@@ -24,7 +24,10 @@ type MemoryStore struct {
 	nextID  int64
 }
 
-var _ Store = (*MemoryStore)(nil)
+var (
+	_ Store          = (*MemoryStore)(nil)
+	_ SelectiveStore = (*MemoryStore)(nil)
+)
 
 // NewMemoryStore returns an empty store.
 func NewMemoryStore() *MemoryStore {
@@ -176,6 +179,20 @@ func (m *MemoryStore) Trials(ctx context.Context, studyID int64, from int) ([]Tr
 	out := make([]Trial, 0, len(list)-from)
 	for _, t := range list[from:] {
 		out = append(out, *cloneTrial(t))
+	}
+	return out, nil
+}
+
+// TrialsSince implements SelectiveStore.
+func (m *MemoryStore) TrialsSince(ctx context.Context, studyID int64, from int, also []int) ([]Trial, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	list := m.trials[studyID]
+	var out []Trial
+	for _, t := range list {
+		if t.Number >= from || slices.Contains(also, t.Number) {
+			out = append(out, *cloneTrial(t))
+		}
 	}
 	return out, nil
 }

@@ -110,6 +110,9 @@ type Runner struct {
 	rng *rand.Rand
 	// lastBy holds the number of the latest trial of each other process.
 	lastBy map[string]int
+	// lowForeign: no trial numbered below it is another process's and
+	// running (see refresh).
+	lowForeign int
 	// skew is the store's clock minus this machine's, in nanoseconds,
 	// when the store is a Clock (see now).
 	skew atomic.Int64
@@ -118,7 +121,7 @@ type Runner struct {
 // maxSkip bounds optimize.History.Skip; racingWindow is how many of the
 // latest trials tell which other processes are adding trials.
 const (
-	maxSkip      = 64
+	maxSkip      = 256
 	racingWindow = 64
 )
 
@@ -201,7 +204,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	r.beating = map[int64]bool{}
 	r.retryQ, r.best, r.streak, r.exhausted, r.gaveUp, r.fatal, r.started, r.stopped = nil, nil, 0, false, false, nil, 0, 0
 	r.retried = map[int]bool{}
-	r.lastBy = map[string]int{}
+	r.lastBy, r.lowForeign = map[string]int{}, 0
 	r.rng = rand.New(rand.NewPCG(uint64(os.Getpid()), uint64(time.Now().UnixNano())))
 	r.staleAfter, r.pollEvery = staleAfter, min(interval, time.Second)
 
@@ -416,14 +419,27 @@ func (r *Runner) queueRetry(t *Trial) {
 // Without it, processes sharing a study would each count only their own
 // trials and overshoot its target. r.mu is held.
 func (r *Runner) refresh(ctx context.Context) error {
-	from := len(r.trials)
-	for _, t := range r.trials {
-		if t.State == optimize.Running && r.ours[t.ID] == nil {
-			from = t.Number
+	// Trials leave the running state for good: every trial below
+	// lowForeign is finished or this run's own.
+	for r.lowForeign < len(r.trials) {
+		if t := r.trials[r.lowForeign]; t.State == optimize.Running && r.ours[t.ID] == nil {
 			break
 		}
+		r.lowForeign++
 	}
-	fresh, err := r.Store.Trials(ctx, r.Study.ID, from)
+	var fresh []Trial
+	var err error
+	if sel, ok := r.Store.(SelectiveStore); ok {
+		var also []int
+		for _, t := range r.trials[r.lowForeign:] {
+			if t.State == optimize.Running && r.ours[t.ID] == nil {
+				also = append(also, t.Number)
+			}
+		}
+		fresh, err = sel.TrialsSince(ctx, r.Study.ID, len(r.trials), also)
+	} else {
+		fresh, err = r.Store.Trials(ctx, r.Study.ID, r.lowForeign)
+	}
 	if err != nil {
 		return err
 	}
@@ -572,7 +588,7 @@ func (r *Runner) next(ctx context.Context) *Trial {
 			// few free proposals at random, so that they rarely collide.
 			r.hist.Skip = 0
 			if others := r.racers(); others > 0 {
-				r.hist.Skip = r.rng.IntN(min(others, maxSkip) + 1)
+				r.hist.Skip = r.rng.IntN(min(8*others, maxSkip) + 1)
 			}
 			prop, err := r.Sampler.Propose(ctx, &r.hist)
 			if errors.Is(err, optimize.ErrExhausted) {

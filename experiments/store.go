@@ -65,6 +65,16 @@ type Clock interface {
 	Now(ctx context.Context) (time.Time, error)
 }
 
+// SelectiveStore is implemented by stores that can read a chosen set of a
+// study's trials. A Runner keeping its view of a shared study current
+// reads only the new trials and the other processes' running ones, not
+// everything since the oldest of those.
+type SelectiveStore interface {
+	// TrialsSince returns the trials of a study numbered from on and those
+	// numbered in also, in number order, with their intermediate values.
+	TrialsSince(ctx context.Context, studyID int64, from int, also []int) ([]Trial, error)
+}
+
 // Errors returned by stores.
 var (
 	ErrNotFound    = errors.New("not found")

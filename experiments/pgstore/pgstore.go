@@ -103,8 +103,9 @@ type Store struct {
 }
 
 var (
-	_ experiments.Store = (*Store)(nil)
-	_ experiments.Clock = (*Store)(nil)
+	_ experiments.Store          = (*Store)(nil)
+	_ experiments.Clock          = (*Store)(nil)
+	_ experiments.SelectiveStore = (*Store)(nil)
 )
 
 // Open connects to the database at rawURL (a postgres:// URL or a
@@ -717,20 +718,42 @@ func (s *Store) ExpireTrial(ctx context.Context, id int64, heartbeat, at time.Ti
 	return nil
 }
 
-// listTrials reads trials with their intermediate values in one
-// statement, so both come from one snapshot.
-const listTrials = `SELECT t.id, t.number, t.claim, t.state, t.params, t.metrics, t.value, t.attempt, t.retry_of,
-		t.started, t.finished, t.heartbeat, t.error, t.reason, t.log_path, t.owner,
-		(SELECT array_agg(i.step ORDER BY i.step) FROM intermediate i WHERE i.trial_id = t.id),
-		(SELECT array_agg(i.metrics ORDER BY i.step) FROM intermediate i WHERE i.trial_id = t.id)
-	FROM trials t WHERE t.study_id = $1 AND t.number >= $2 ORDER BY t.number`
+// trialsQuery reads trials with their intermediate values in one
+// statement, so both come from one snapshot; where selects the trials
+// ($1 is the study).
+func trialsQuery(where string) string {
+	return `SELECT t.id, t.number, t.claim, t.state, t.params, t.metrics, t.value, t.attempt, t.retry_of,
+		t.started, t.finished, t.heartbeat, t.error, t.reason, t.log_path, t.owner, i.steps, i.metrics
+	FROM trials t LEFT JOIN LATERAL (
+		SELECT array_agg(step ORDER BY step) AS steps, array_agg(metrics ORDER BY step) AS metrics
+		FROM intermediate WHERE trial_id = t.id) i ON true
+	WHERE t.study_id = $1 AND (` + where + `) ORDER BY t.number`
+}
+
+var (
+	listTrials      = trialsQuery(`t.number >= $2`)
+	listTrialsSince = trialsQuery(`t.number >= $2 OR t.number = ANY($3)`)
+)
 
 // Trials implements experiments.Store.
 func (s *Store) Trials(ctx context.Context, studyID int64, from int) ([]experiments.Trial, error) {
+	return s.trials(ctx, studyID, listTrials, from)
+}
+
+// TrialsSince implements experiments.SelectiveStore.
+func (s *Store) TrialsSince(ctx context.Context, studyID int64, from int, also []int) ([]experiments.Trial, error) {
+	nums := make([]int32, len(also))
+	for i, n := range also {
+		nums[i] = int32(n)
+	}
+	return s.trials(ctx, studyID, listTrialsSince, from, nums)
+}
+
+func (s *Store) trials(ctx context.Context, studyID int64, query string, args ...any) ([]experiments.Trial, error) {
 	var out []experiments.Trial
 	err := s.retry(ctx, "list trials", func(ctx context.Context, _ int) error {
 		out = out[:0]
-		rows, err := s.pool.Query(ctx, listTrials, studyID, from)
+		rows, err := s.pool.Query(ctx, query, append([]any{studyID}, args...)...)
 		if err != nil {
 			return err
 		}

@@ -19,6 +19,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -38,7 +39,10 @@ type Store struct {
 	writeMu  sync.Mutex
 }
 
-var _ experiments.Store = (*Store)(nil)
+var (
+	_ experiments.Store          = (*Store)(nil)
+	_ experiments.SelectiveStore = (*Store)(nil)
+)
 
 // ErrUnwritable is wrapped by Open when the store's file or folder cannot
 // be created or written.
@@ -701,16 +705,31 @@ func (s *Store) ExpireTrial(ctx context.Context, id int64, heartbeat, at time.Ti
 
 // Trials implements experiments.Store.
 func (s *Store) Trials(ctx context.Context, studyID int64, from int) ([]experiments.Trial, error) {
+	return s.TrialsSince(ctx, studyID, from, nil)
+}
+
+// TrialsSince implements experiments.SelectiveStore.
+func (s *Store) TrialsSince(ctx context.Context, studyID int64, from int, also []int) ([]experiments.Trial, error) {
 	var out []experiments.Trial
 	err := retryBusy(ctx, func() error {
 		var err error
-		out, err = s.trials(ctx, studyID, from)
+		out, err = s.trials(ctx, studyID, from, also)
 		return err
 	})
 	return out, err
 }
 
-func (s *Store) trials(ctx context.Context, studyID int64, from int) ([]experiments.Trial, error) {
+func (s *Store) trials(ctx context.Context, studyID int64, from int, also []int) ([]experiments.Trial, error) {
+	// The trials' numbers: from on, or one of also (integers, written
+	// into the statement).
+	which := "number >= ?"
+	if len(also) > 0 {
+		nums := make([]string, len(also))
+		for i, n := range also {
+			nums[i] = strconv.Itoa(n)
+		}
+		which = "(number >= ? OR number IN (" + strings.Join(nums, ",") + "))"
+	}
 	// One read transaction, so the trials and their intermediate values
 	// come from the same snapshot.
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -720,7 +739,7 @@ func (s *Store) trials(ctx context.Context, studyID int64, from int) ([]experime
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx,
 		`SELECT id, number, claim, state, params, metrics, value, attempt, retry_of, started, finished, heartbeat, error, reason, log_path, owner
-		 FROM trials WHERE study_id = ? AND number >= ? ORDER BY number`, studyID, from)
+		 FROM trials WHERE study_id = ? AND `+which+` ORDER BY number`, studyID, from)
 	if err != nil {
 		return nil, s.fail("list trials", err)
 	}
@@ -769,7 +788,7 @@ func (s *Store) trials(ctx context.Context, studyID int64, from int) ([]experime
 	}
 	irows, err := tx.QueryContext(ctx,
 		`SELECT i.trial_id, i.step, i.metrics FROM intermediate i JOIN trials t ON t.id = i.trial_id
-		 WHERE t.study_id = ? AND t.number >= ? ORDER BY t.number, i.step`, studyID, from)
+		 WHERE t.study_id = ? AND `+strings.ReplaceAll(which, "number", "t.number")+` ORDER BY t.number, i.step`, studyID, from)
 	if err != nil {
 		return nil, s.fail("list intermediate values", err)
 	}

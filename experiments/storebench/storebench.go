@@ -101,6 +101,26 @@ func (s *Timed) Trials(ctx context.Context, studyID int64, from int) ([]experime
 	return ts, err
 }
 
+// TrialsSince implements experiments.SelectiveStore, reading all the
+// trials from the lowest number asked for when the wrapped store is not
+// selective.
+func (s *Timed) TrialsSince(ctx context.Context, studyID int64, from int, also []int) ([]experiments.Trial, error) {
+	start := time.Now()
+	var ts []experiments.Trial
+	var err error
+	if sel, ok := s.Store.(experiments.SelectiveStore); ok {
+		ts, err = sel.TrialsSince(ctx, studyID, from, also)
+	} else {
+		low := from
+		for _, n := range also {
+			low = min(low, n)
+		}
+		ts, err = s.Store.Trials(ctx, studyID, low)
+	}
+	s.note("trials", start, err)
+	return ts, err
+}
+
 // Heartbeat implements experiments.Store.
 func (s *Timed) Heartbeat(ctx context.Context, at time.Time, ids ...int64) error {
 	start := time.Now()

@@ -41,6 +41,7 @@ func Run(t *testing.T, b Backend) {
 		{"Finish", testFinish},
 		{"Expire", testExpire},
 		{"TrialsFrom", testTrialsFrom},
+		{"TrialsSince", testTrialsSince},
 		{"ConcurrentCreate", testConcurrentCreate},
 		{"SecondHandle", testSecondHandle},
 	}
@@ -465,6 +466,58 @@ func concurrentCreate(t *testing.T, stores []experiments.Store, studyID int64) {
 	for c, n := range won {
 		if n != 1 {
 			t.Errorf("claim %s won %d times", c, n)
+		}
+	}
+}
+
+// testTrialsSince: a SelectiveStore returns the trials from a number on
+// and those asked for, in order, as Trials returns them.
+func testTrialsSince(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := b.Open(t)
+	sel, ok := s.(experiments.SelectiveStore)
+	if !ok {
+		t.Skipf("%T does not implement experiments.SelectiveStore", s)
+	}
+	st := newStudy(t, s, "s")
+	for i := range 6 {
+		tr := newTrial(t, s, st.ID, "")
+		if i%2 == 1 {
+			tr.State, tr.Finished, tr.Value, tr.Metrics = optimize.Complete, now(), float64(i), map[string]float64{"acc": float64(i)}
+			tr.Intermediate = []experiments.Intermediate{{Step: 1, Metrics: map[string]float64{"acc": 0.5}}, {Step: 2, Metrics: map[string]float64{"acc": 0.7}}}
+			if err := s.FinishTrial(ctx, tr); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	all, err := s.Trials(ctx, st.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		from int
+		also []int
+		want []int
+	}{
+		{4, []int{1, 2}, []int{1, 2, 4, 5}},
+		{6, []int{3}, []int{3}},
+		{0, nil, []int{0, 1, 2, 3, 4, 5}},
+		{6, nil, nil},
+		{5, []int{5, 9}, []int{5}},
+	} {
+		got, err := sel.TrialsSince(ctx, st.ID, c.from, c.also)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nums []int
+		for i, g := range got {
+			nums = append(nums, g.Number)
+			if want := all[g.Number]; !reflect.DeepEqual(g.Intermediate, want.Intermediate) || g.State != want.State || g.ID != want.ID {
+				t.Errorf("TrialsSince(%d, %v)[%d] = %+v, want %+v", c.from, c.also, i, g, want)
+			}
+		}
+		if !reflect.DeepEqual(nums, c.want) {
+			t.Errorf("TrialsSince(%d, %v) gives trials %v, want %v", c.from, c.also, nums, c.want)
 		}
 	}
 }
