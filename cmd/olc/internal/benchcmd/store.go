@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -31,6 +32,8 @@ type StoreOptions struct {
 	Postgres      string
 	Workers       []int
 	SQLiteWorkers []int
+	workers       string
+	sqliteWorkers string
 	Trials        int
 	JSON          bool
 }
@@ -47,9 +50,11 @@ measured is the store: trial creation, the reads that keep each worker's
 view of the study current, heartbeats and finishes. Reported for each
 backend and number of workers: trials per second (complete trials over the
 time from the common start to the last worker's end), p50 and p99 of each
-store call and its calls per trial, the errors that reached a worker, the
-store's retries, the deadlocks the database counted, and duplicate or
-missing trial numbers (which must be 0).
+store call and its calls per trial, collisions (creations refused because
+another worker had just taken the proposal: answers, not errors, but each
+costs a round trip), the errors that reached a worker, the store's
+retries, the deadlocks the database counted, and duplicate or missing
+trial numbers (which must be 0).
 
 PostgreSQL runs in a schema of its own in the database --postgres names
 (created and dropped again: the user needs CREATE on the database); SQLite
@@ -61,10 +66,12 @@ in a new file.`,
 			if o.Trials < 1 {
 				return cmdutil.Usagef("--trials must be positive, not %d", o.Trials)
 			}
-			for _, n := range append(append([]int{}, o.Workers...), o.SQLiteWorkers...) {
-				if n < 1 || n > 256 {
-					return cmdutil.Usagef("--workers and --sqlite-workers take 1 to 256 workers, not %d", n)
-				}
+			var err error
+			if o.Workers, err = workerCounts("--workers", o.workers); err != nil {
+				return err
+			}
+			if o.SQLiteWorkers, err = workerCounts("--sqlite-workers", o.sqliteWorkers); err != nil {
+				return err
 			}
 			if o.Postgres == "" {
 				if env := os.Getenv(cmdutil.StoreEnv); pgstore.IsURL(env) {
@@ -82,11 +89,28 @@ in a new file.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Postgres, "postgres", "", "a PostgreSQL database to measure in (default $OLC_STORE when it is a postgres:// URL; without one, PostgreSQL is left out)")
-	f.IntSliceVar(&o.Workers, "workers", []int{1, 4, 16}, "numbers of worker processes on PostgreSQL")
-	f.IntSliceVar(&o.SQLiteWorkers, "sqlite-workers", []int{1, 4}, "numbers of worker processes on SQLite")
+	f.StringVar(&o.workers, "workers", "1,4,16", "numbers of worker processes on PostgreSQL (\"\": none)")
+	f.StringVar(&o.sqliteWorkers, "sqlite-workers", "1,4", "numbers of worker processes on SQLite (\"\": none)")
 	f.IntVar(&o.Trials, "trials", 1000, "trials per run, shared by its workers")
 	cmdutil.AddJSONFlag(cmd, &o.JSON)
 	return cmd
+}
+
+// workerCounts parses a list of worker counts such as "1,4,16"; the
+// empty list is allowed.
+func workerCounts(flag, s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || n > 256 {
+			return nil, cmdutil.Usagef("%s: %q is not a number of workers from 1 to 256", flag, f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func runStore(ctx context.Context, o *StoreOptions) error {
@@ -119,7 +143,7 @@ func runStore(ctx context.Context, o *StoreOptions) error {
 		return cmdutil.PrintJSON(o.IO.Out, map[string]any{"results": results, "trials": o.Trials})
 	}
 	tw := tabwriter.NewWriter(o.IO.Out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "backend\tworkers\ttrials\ttrials/s\tcreate p50/p99 ms\tfinish p50/p99 ms\tread p50/p99 ms\treads/trial\terrors\tretries\tdeadlocks\tduplicates\t")
+	fmt.Fprintln(tw, "backend\tworkers\ttrials\ttrials/s\tcreate p50/p99 ms\tfinish p50/p99 ms\tread p50/p99 ms\treads/trial\tcollisions\terrors\tretries\tdeadlocks\tduplicates\t")
 	for _, r := range results {
 		lat := map[string]storebench.Latency{}
 		for _, l := range r.Latencies {
@@ -129,9 +153,9 @@ func runStore(ctx context.Context, o *StoreOptions) error {
 		if r.Deadlocks >= 0 {
 			dl = strconv.FormatInt(r.Deadlocks, 10)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.2f / %.2f\t%.2f / %.2f\t%.2f / %.2f\t%.1f\t%d\t%d\t%s\t%d\t\n", r.Backend, r.Workers, r.Complete, r.TrialsPerSec,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.2f / %.2f\t%.2f / %.2f\t%.2f / %.2f\t%.1f\t%d\t%d\t%d\t%s\t%d\t\n", r.Backend, r.Workers, r.Complete, r.TrialsPerSec,
 			lat["create_trial"].P50, lat["create_trial"].P99, lat["finish_trial"].P50, lat["finish_trial"].P99,
-			lat["trials"].P50, lat["trials"].P99, lat["trials"].PerTrial, r.Errors, r.Retries, dl, r.Duplicates)
+			lat["trials"].P50, lat["trials"].P99, lat["trials"].PerTrial, r.Collisions, r.Errors, r.Retries, dl, r.Duplicates)
 	}
 	tw.Flush()
 	if o.Postgres == "" {
