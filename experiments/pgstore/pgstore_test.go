@@ -3,9 +3,13 @@ package pgstore_test
 import (
 	"context"
 	"errors"
+	"io"
 	"math"
+	"net"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,5 +196,118 @@ func TestUnreachable(t *testing.T) {
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("error = %v", err)
+	}
+}
+
+// proxy forwards connections to a PostgreSQL server; when armed, it
+// throws away the server's next answer and closes the connection, as a
+// network that fails just after the server committed would.
+type proxy struct {
+	ln     net.Listener
+	target string
+	armed  atomic.Bool
+	drops  atomic.Int32
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: target}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go func() { io.Copy(s, c); s.Close() }()
+			go func() {
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := s.Read(buf)
+					if n > 0 && p.armed.CompareAndSwap(true, false) {
+						p.drops.Add(1)
+						c.Close()
+						s.Close()
+						return
+					}
+					if n > 0 {
+						if _, werr := c.Write(buf[:n]); werr != nil {
+							s.Close()
+							return
+						}
+					}
+					if err != nil {
+						c.Close()
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return p
+}
+
+// A commit whose answer is lost: the store retries on a new connection
+// and recognizes its own earlier write, so a trial is created once and a
+// finished trial's result is recorded once, and neither call fails.
+func TestLostAnswerAfterCommit(t *testing.T) {
+	ctx := context.Background()
+	u, err := url.Parse(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProxy(t, u.Host)
+	u.Host = p.ln.Addr().String()
+	q := u.Query()
+	q.Set("pool_max_conns", "1")
+	u.RawQuery = q.Encode()
+	s := open(t, u.String(), pgstore.Options{RetryFor: 30 * time.Second})
+	st := &experiments.Study{Name: "lost", Direction: optimize.Minimize, Metric: "loss", Sampler: "random", Created: time.Now()}
+	if err := s.CreateStudy(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	trial := func(x float64) *experiments.Trial {
+		now := time.Now().UTC()
+		return &experiments.Trial{StudyID: st.ID, State: optimize.Running, Attempt: 1, RetryOf: -1, Params: optimize.Params{"x": x}, Started: now, Heartbeat: now, Owner: "h:1", Value: math.NaN()}
+	}
+	finish := func(tr *experiments.Trial) error {
+		tr.State, tr.Finished, tr.Metrics, tr.Value = optimize.Complete, time.Now().UTC(), map[string]float64{"loss": tr.Params["x"].(float64)}, tr.Params["x"].(float64)
+		return s.FinishTrial(ctx, tr)
+	}
+	// Once through, so that the statements are prepared on the connection
+	// and the armed answer is the execution's.
+	first := trial(1)
+	if err := s.CreateTrial(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := finish(first); err != nil {
+		t.Fatal(err)
+	}
+	second := trial(2)
+	p.armed.Store(true)
+	if err := s.CreateTrial(ctx, second); err != nil {
+		t.Fatalf("CreateTrial with its answer lost: %v", err)
+	}
+	p.armed.Store(true)
+	if err := finish(second); err != nil {
+		t.Fatalf("FinishTrial with its answer lost: %v", err)
+	}
+	if p.drops.Load() != 2 {
+		t.Fatalf("the proxy dropped %d answers, want 2", p.drops.Load())
+	}
+	got, err := s.Trials(ctx, st.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[1].ID != second.ID || got[1].Number != 1 || got[1].State != optimize.Complete || got[1].Value != 2 {
+		t.Errorf("after the lost answers the study holds %+v", got)
 	}
 }
