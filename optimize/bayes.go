@@ -376,7 +376,7 @@ func (b *Bayes) Propose(ctx context.Context, h *History) (Proposal, error) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	j, reset := b.index.next(h)
+	j, reset := b.index.next(h, 0)
 	if reset {
 		b.warm = nil
 	}

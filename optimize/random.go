@@ -55,7 +55,7 @@ func (r *Random) Propose(ctx context.Context, h *History) (Proposal, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	j, _ := r.index.next(h)
+	j, _ := r.index.next(h, h.Skip)
 	r.Unit(uint64(j), r.u)
 	return Proposal{Params: r.space.FromUnit(r.u), Key: "random:" + strconv.Itoa(j)}, nil
 }

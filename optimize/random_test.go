@@ -256,3 +256,22 @@ func TestProposalKeys(t *testing.T) {
 		t.Errorf("index 3: %v %v, %v %v", pa.Key, pa.Params, pb.Key, pb.Params)
 	}
 }
+
+// Bayesian optimization ignores History.Skip: its j-th key goes to a
+// proposal made with the j before it in view.
+func TestBayesIgnoresSkip(t *testing.T) {
+	space, err := optimize.NewSpace(optimize.Param{Name: "x", Kind: optimize.Float, Low: 0, High: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := optimize.NewBayes(space, 1, optimize.DefaultBayesOptions(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &optimize.History{Direction: optimize.Minimize, Skip: 5,
+		Trials: []optimize.Observation{{Number: 0, Params: optimize.Params{"x": 0.5}, State: optimize.Complete, Value: 1, Key: "bayes:0"}}}
+	p, err := b.Propose(context.Background(), h)
+	if err != nil || p.Key != "bayes:1" {
+		t.Errorf("Propose with Skip 5 = %q, %v; want bayes:1", p.Key, err)
+	}
+}

@@ -81,13 +81,17 @@ type Observation struct {
 type History struct {
 	Direction Direction
 	Trials    []Observation
-	// Skip asks samplers whose proposals carry keys (grid points, the
-	// j-th random or Bayesian proposal) for the proposal after the next
-	// Skip free ones. A caller racing other processes for the same
-	// proposals, which the store grants once by their key, sets it at
-	// random among the number of racers, so that they rarely ask for the
-	// same key at once. It is 0 for a study run by one process, whose
-	// proposals are then the same whatever the timing.
+	// Skip asks samplers whose proposals carry keys and do not depend on
+	// the other trials (grid points, the j-th random point) for the
+	// proposal after the next Skip free ones. A caller racing other
+	// processes for the same proposals, which the store grants once by
+	// their key, sets it at random among the number of racers, so that
+	// they rarely ask for the same key at once. Samplers whose proposals
+	// depend on the other trials (Bayesian optimization) ignore it: their
+	// j-th key must go to a proposal made with the j proposals before it in
+	// view, so that racing processes never propose the same point. It is 0
+	// for a study run by one process, whose proposals are then the same
+	// whatever the timing.
 	Skip int
 }
 
@@ -154,9 +158,10 @@ type proposalIndex struct {
 	low     int          // every index below low is taken
 }
 
-// next returns the index of the proposal to make from h; reset is true when
-// h is not a continuation of the history seen before.
-func (p *proposalIndex) next(h *History) (j int, reset bool) {
+// next returns the index of the proposal to make from h, after skip free
+// ones; reset is true when h is not a continuation of the history seen
+// before.
+func (p *proposalIndex) next(h *History, skip int) (j int, reset bool) {
 	from, reset := p.hist.next(h)
 	if reset || p.taken == nil {
 		p.taken, p.pending, p.low = map[int]bool{}, nil, 0
@@ -190,7 +195,7 @@ func (p *proposalIndex) next(h *History) (j int, reset bool) {
 			p.taken[p.free(0)] = true
 		}
 	}
-	j = p.free(max(h.Skip, 0))
+	j = p.free(max(skip, 0))
 	p.taken[j] = true
 	p.pending = append(p.pending, j)
 	return j, reset
