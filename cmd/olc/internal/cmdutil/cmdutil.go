@@ -160,8 +160,23 @@ func OpenStore(ctx context.Context, path string, errOut io.Writer) (Store, error
 	return s, nil
 }
 
+// StoreRetryEnv names the variable that sets how long a PostgreSQL store
+// that cannot be reached is waited for (a duration such as "10m"; "0":
+// not at all; default pgstore.DefaultRetryFor).
+const StoreRetryEnv = "OLC_STORE_RETRY"
+
 func openPostgres(ctx context.Context, path string, errOut io.Writer, readOnly bool) (Store, error) {
 	opts := pgstore.Options{ReadOnly: readOnly}
+	if v := os.Getenv(StoreRetryEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return nil, Usagef("%s=%q: give how long to wait for the store, a duration such as 10m (0: not at all)", StoreRetryEnv, v)
+		}
+		opts.RetryFor = d
+		if d == 0 {
+			opts.RetryFor = -1
+		}
+	}
 	if errOut != nil {
 		name := pgstore.Redact(path)
 		opts.OnRetry = func(op string, attempt int, err error, wait time.Duration) {

@@ -85,6 +85,15 @@ func TestOpenPostgresStore(t *testing.T) {
 	if cmdutil.ExitCode(err) != 2 || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("no such database: exit %d: %v", cmdutil.ExitCode(err), err)
 	}
+	t.Setenv(cmdutil.StoreRetryEnv, "soon")
+	if _, err := cmdutil.OpenStore(ctx, u, nil); cmdutil.ExitCode(err) != 2 || !strings.Contains(err.Error(), "OLC_STORE_RETRY") {
+		t.Errorf("OLC_STORE_RETRY=soon: %v", err)
+	}
+	t.Setenv(cmdutil.StoreRetryEnv, "0")
+	unreachable := "postgres://olc@127.0.0.1:1/olc?connect_timeout=1"
+	if _, err := cmdutil.OpenStore(ctx, unreachable, nil); err == nil || strings.Contains(err.Error(), "gave up") {
+		t.Errorf("OLC_STORE_RETRY=0 on an unreachable server: %v (want the first error, no retries)", err)
+	}
 	if got := cmdutil.WorkDir(u); got != ".olc" {
 		t.Errorf("WorkDir(%s) = %q, want .olc", u, got)
 	}

@@ -41,7 +41,7 @@ func startRecord(ctx context.Context, path string, c *train.Config, resumed bool
 	}
 	if err != nil {
 		st.Close()
-		return nil, fmt.Errorf("record the run in %s: %w", path, err)
+		return nil, fmt.Errorf("record the run in %s: %w", cmdutil.StoreName(path), err)
 	}
 	now := time.Now()
 	host := experiments.Host()
@@ -55,7 +55,7 @@ func startRecord(ctx context.Context, path string, c *train.Config, resumed bool
 		}}
 	if err := st.CreateTrial(ctx, tr); err != nil {
 		st.Close()
-		return nil, fmt.Errorf("record the run in %s: %w", path, err)
+		return nil, fmt.Errorf("record the run in %s: %w", cmdutil.StoreName(path), err)
 	}
 	return &recorder{store: st, trial: tr}, nil
 }

@@ -160,7 +160,7 @@ func runTrain(ctx context.Context, opts *TrainOptions) error {
 	if res.Stopped == train.StopInterrupted {
 		fmt.Fprintf(out, "checkpoint saved in %s/checkpoint; continue with --resume\n", res.RunDir)
 	} else {
-		fmt.Fprintf(out, "model: %s\nmetrics: %s/metrics.jsonl, study train.%s in %s\n", res.ModelDir, res.RunDir, res.Name, opts.Store)
+		fmt.Fprintf(out, "model: %s\nmetrics: %s/metrics.jsonl, study train.%s in %s\n", res.ModelDir, res.RunDir, res.Name, cmdutil.StoreName(opts.Store))
 	}
 	return interrupted
 }
