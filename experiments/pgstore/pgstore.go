@@ -5,11 +5,14 @@
 // Guarantees, each checked by the conformance suite and by tests with
 // real olc processes:
 //
-//   - Trial numbers are unique and gap-free per study, and claims (grid
-//     points, retries) are taken once: CreateTrial locks the study's row
-//     (SELECT … FOR NO KEY UPDATE) and inserts in the same implicit
-//     transaction, one round trip, so creations in one study are
-//     serialized and creations in different studies are not.
+//   - Trial numbers are unique and gap-free per study, claims (grid
+//     points, retries) are taken once and a capped study never holds
+//     more complete and running trials than its cap: CreateTrial is one
+//     statement, one round trip, that takes the next number and the
+//     held count from the study's row (locking it until the commit) and
+//     inserts the trial, so creations in one study are serialized,
+//     creations in different studies are not, and none scans the study's
+//     trials.
 //   - Heartbeats and staleness are judged by the database's clock: the
 //     store is an [experiments.Clock].
 //   - A lost connection, a restarting server or a serialization failure is
