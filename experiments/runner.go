@@ -108,7 +108,8 @@ type Runner struct {
 	// rng spreads the proposals of processes sharing a study (see
 	// optimize.History.Skip); guarded by mu.
 	rng *rand.Rand
-	// lastBy holds the number of the latest trial of each other process.
+	// lastBy holds the number of the latest trial of each other process
+	// that added trials since the run started.
 	lastBy map[string]int
 	// lowForeign: no trial numbered below it is another process's and
 	// running (see refresh).
@@ -215,6 +216,10 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Racers are processes that add trials while this run goes on, not
+	// those whose trials it resumes: a resumed study proposes as an
+	// uninterrupted one would.
+	clear(r.lastBy)
 	resumed := r.counts.Complete
 
 	stopBeat := make(chan struct{})

@@ -632,3 +632,38 @@ func TestRunnerJudgesByTheStoresClock(t *testing.T) {
 		})
 	}
 }
+
+// A study resumed by another process proposes what an uninterrupted run
+// would: the process whose trials it resumes is not racing it.
+func TestRunnerResumedByAnotherProcess(t *testing.T) {
+	params := func(f *fixture) []optimize.Params {
+		var ps []optimize.Params
+		for _, tr := range f.trials(t) {
+			ps = append(ps, tr.Params)
+		}
+		return ps
+	}
+	whole := newFixture(t, experiments.NewMemoryStore(), "random")
+	if _, err := whole.runner(t, experiments.ObjectiveFunc(sphere), 20).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	split := newFixture(t, experiments.NewMemoryStore(), "random")
+	for i, host := range []string{"first-machine", "second-machine"} {
+		t.Setenv(experiments.HostEnv, host)
+		if _, err := split.runner(t, experiments.ObjectiveFunc(sphere), 10*(i+1)).Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := params(whole), params(split)
+	if len(a) != 20 || len(b) != 20 {
+		t.Fatalf("%d and %d trials", len(a), len(b))
+	}
+	for i := range a {
+		if !a[i].Equal(b[i]) {
+			t.Fatalf("trial %d: %v uninterrupted, %v resumed by another process", i, a[i], b[i])
+		}
+	}
+	if got := split.trials(t)[15].Owner; !strings.HasPrefix(got, "second-machine:") {
+		t.Errorf("trial 15's owner is %q", got)
+	}
+}
