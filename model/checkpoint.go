@@ -155,10 +155,59 @@ func (m *Model[T]) LoadTensors(file string, tensors map[string]Tensor) (missingH
 	return missingHeads, nil
 }
 
-// Load reads a model folder (config.json and model.safetensors). The heads
-// a checkpoint lacks are returned; they hold BERT's initialization from
-// seed 0.
-func Load[T Float](dir string) (*Model[T], []string, error) {
+// A Head is a task head on top of the encoder, named by its tensors'
+// prefix in checkpoints.
+type Head string
+
+// The heads.
+const (
+	// HeadQA is LongformerForQuestionAnswering's span head (qa_outputs).
+	HeadQA Head = "qa_outputs"
+	// HeadLM is LongformerForMaskedLM's language-model head (lm_head).
+	HeadLM Head = "lm_head"
+)
+
+// describe names a head for messages.
+func (h Head) describe() string {
+	switch h {
+	case HeadQA:
+		return "question-answering head (qa_outputs)"
+	case HeadLM:
+		return "masked-LM head (lm_head)"
+	}
+	return string(h)
+}
+
+// LoadOptions say which heads a caller will use.
+type LoadOptions struct {
+	// Heads are the heads the caller will use: a checkpoint without one
+	// is refused with a *MissingHeadError, unless FreshHeads.
+	Heads []Head
+	// FreshHeads lets needed heads the checkpoint lacks start from BERT's
+	// initialization (seed 0), for training a new head on a pretrained
+	// encoder; Load returns their names.
+	FreshHeads bool
+}
+
+// A MissingHeadError is returned by Load when a checkpoint lacks a head
+// the caller needs and did not ask for a fresh one: its values would be
+// random.
+type MissingHeadError struct {
+	Dir  string
+	Head Head
+}
+
+func (e *MissingHeadError) Error() string {
+	return fmt.Sprintf("%s: the checkpoint has no %s; use a checkpoint with one, or start a new head by training from this one (train.init)", e.Dir, e.Head.describe())
+}
+
+// Load reads a model folder (config.json and model.safetensors). Every
+// encoder tensor must be in the checkpoint; of the heads, those in
+// opts.Heads must be too, unless opts.FreshHeads, in which case those it
+// lacks start from BERT's initialization from seed 0 and are returned.
+// Heads the caller does not use may be missing: they are initialized, never
+// read.
+func Load[T Float](dir string, opts LoadOptions) (*Model[T], []string, error) {
 	cfg, err := LoadConfig(filepath.Join(dir, ConfigFile))
 	if err != nil {
 		return nil, nil, err
@@ -177,5 +226,21 @@ func Load[T Float](dir string) (*Model[T], []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return m, missing, nil
+	var fresh []string
+	for _, h := range opts.Heads {
+		var lacks []string
+		for _, name := range missing {
+			if strings.HasPrefix(name, string(h)+".") {
+				lacks = append(lacks, name)
+			}
+		}
+		if len(lacks) == 0 {
+			continue
+		}
+		if !opts.FreshHeads {
+			return nil, nil, &MissingHeadError{Dir: dir, Head: h}
+		}
+		fresh = append(fresh, lacks...)
+	}
+	return m, fresh, nil
 }

@@ -145,17 +145,84 @@ func (c *Config) MaxWindow() int { return slices.Max(c.AttentionWindow.PerLayer)
 // HeadDim returns hidden_size / num_attention_heads.
 func (c *Config) HeadDim() int { return c.HiddenSize / c.NumAttentionHeads }
 
-// DefaultConfig returns longformer-base-4096's configuration, with every
-// ablation switch on.
+// DefaultConfig returns longformer-base-4096's configuration (the
+// reference's defaults with its vocabulary, positions, epsilon and one
+// token type), with every ablation switch on.
 func DefaultConfig() Config {
+	c := ReferenceConfig()
+	c.VocabSize, c.MaxPositionEmbeddings, c.LayerNormEps, c.TypeVocabSize = 50265, 4098, 1e-5, 1
+	return c
+}
+
+// ReferenceConfig returns what Hugging Face's LongformerConfig gives the
+// fields a config.json leaves out (transformers v4.31: vocab_size 30522,
+// max_position_embeddings 512, type_vocab_size 2, layer_norm_eps 1e-12,
+// attention_window 512, …), with every ablation switch on. config.json
+// files are read over it, so that a checkpoint means here what it means
+// to the reference.
+func ReferenceConfig() Config {
 	return Config{
-		VocabSize: 50265, HiddenSize: 768, NumHiddenLayers: 12, NumAttentionHeads: 12,
+		VocabSize: 30522, HiddenSize: 768, NumHiddenLayers: 12, NumAttentionHeads: 12,
 		IntermediateSize: 3072, AttentionWindow: Windows{PerLayer: []int{512}, Scalar: true},
-		MaxPositionEmbeddings: 4098, LayerNormEps: 1e-5, HiddenDropoutProb: 0.1,
+		MaxPositionEmbeddings: 512, LayerNormEps: 1e-12, HiddenDropoutProb: 0.1,
 		AttentionProbsDropoutProb: 0.1, PadTokenID: 1, BosTokenID: 0, EosTokenID: 2, SepTokenID: 2,
-		TypeVocabSize: 1, HiddenAct: "gelu", ModelType: "longformer",
+		TypeVocabSize: 2, HiddenAct: "gelu", ModelType: "longformer",
 		GlobalAttention: true, SeparateGlobalProjections: true, FeedForward: true, LayerNorm: true,
 	}
+}
+
+// unsupportedKeys checks the keys of a config.json that the reference
+// reads and olc does not implement: each must be absent or hold the value
+// olc computes with; anything else is refused by name rather than ignored.
+func unsupportedKeys(file string, data []byte) []error {
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(data, &raw) != nil {
+		return nil // the typed decoding reports it
+	}
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &ConfigError{File: file, Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	str := func(key string) (string, bool) {
+		var v string
+		if m, ok := raw[key]; ok && json.Unmarshal(m, &v) == nil {
+			return v, true
+		}
+		return "", false
+	}
+	flag := func(key string) bool {
+		var v bool
+		m, ok := raw[key]
+		return ok && json.Unmarshal(m, &v) == nil && v
+	}
+	if m, ok := raw["attention_dilation"]; ok {
+		var one int
+		var list []int
+		switch {
+		case json.Unmarshal(m, &one) == nil && one == 1:
+		case json.Unmarshal(m, &list) == nil && !slices.ContainsFunc(list, func(d int) bool { return d != 1 }):
+		default:
+			bad("attention_dilation", "%s is not supported; olc implements undilated windows (1 for every layer)", m)
+		}
+	}
+	if v, ok := str("attention_mode"); ok && v != "longformer" && v != "sliding_chunks" {
+		bad("attention_mode", "%q is not supported; olc implements the sliding-chunks attention of Hugging Face's Longformer (\"longformer\")", v)
+	}
+	if v, ok := str("position_embedding_type"); ok && v != "absolute" {
+		bad("position_embedding_type", "%q is not supported; olc implements absolute position embeddings", v)
+	}
+	for _, key := range []string{"is_decoder", "add_cross_attention"} {
+		if flag(key) {
+			bad(key, "true is not supported: olc's Longformer is an encoder without cross-attention")
+		}
+	}
+	if m, ok := raw["tie_word_embeddings"]; ok {
+		var tied bool
+		if json.Unmarshal(m, &tied) == nil && !tied {
+			bad("tie_word_embeddings", "false is not supported: olc's masked-LM head decodes with the word embeddings")
+		}
+	}
+	return errs
 }
 
 // A ConfigError names the file, the line, the key and what is allowed: the
@@ -240,8 +307,11 @@ func (c *Config) MaxTokens() int { return c.MaxPositionEmbeddings - c.PadTokenID
 
 // ParseConfig reads a configuration from config.json (Hugging Face's
 // format; keys olc does not use are ignored, as a real checkpoint has many)
-// or from TOML (olc's own; unknown keys are errors). Fields the file does
-// not give keep DefaultConfig's values. file names the source in errors and
+// or from TOML (olc's own; unknown keys are errors). Fields a config.json
+// does not give take the reference's defaults (ReferenceConfig), fields a
+// TOML file does not give DefaultConfig's (longformer-base-4096's); keys
+// of config.json that the reference reads and olc does not implement are
+// refused by name unless they hold the value olc computes with. file names the source in errors and
 // picks the format by its extension. Every problem is reported, each a
 // *ConfigError with its line where the format tells it.
 func ParseConfig(file string, data []byte) (*Config, error) {
@@ -262,6 +332,7 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 		}
 		return &c, nil
 	}
+	c = ReferenceConfig()
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&c); err != nil {
 		var te *json.UnmarshalTypeError
@@ -278,8 +349,12 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 		}
 		return nil, &ConfigError{File: file, Msg: err.Error()}
 	}
+	errs := unsupportedKeys(file, data)
 	if err := c.Validate(file); err != nil {
-		return nil, err
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return &c, nil
 }

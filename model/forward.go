@@ -50,8 +50,10 @@ type State[T Float] struct {
 
 // Forward runs the encoder over one sequence of token ids with its mask
 // (MaskPad, MaskLocal, MaskGlobal per token; nil means every token local).
-// Position ids are RoBERTa's: real tokens count up from pad_token_id+1,
-// padding gets pad_token_id. The sequence needs no padding to a multiple
+// Position ids are RoBERTa's, computed from the ids as the reference does
+// whatever the mask says: a token whose id is not pad_token_id gets
+// pad_token_id + the number of such tokens up to it, one whose id is
+// pad_token_id gets pad_token_id. The sequence needs no padding to a multiple
 // of the window: the attention kernel handles any length.
 func (m *Model[T]) Forward(ids []int, mask []int8, opts Options) (*State[T], error) {
 	st, err := m.newState(ids, mask, opts)
@@ -103,7 +105,10 @@ func (m *Model[T]) newState(ids []int, mask []int8, opts Options) (*State[T], er
 		if mask[i] == MaskGlobal && !cfg.GlobalAttention {
 			st.mask[i] = MaskLocal
 		}
-		if mask[i] == MaskPad {
+		// RoBERTa's position ids, from the ids as the reference computes
+		// them (not from the mask): pad_token_id for the padding id,
+		// else pad_token_id + the count of non-padding ids so far.
+		if id == cfg.PadTokenID {
 			st.pos[i] = cfg.PadTokenID
 			continue
 		}

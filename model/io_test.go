@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -95,8 +97,34 @@ func TestConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Window(1) != 8 || c.HeadDim() != 16 || c.LayerNormEps != 1e-5 || !c.GlobalAttention || c.MaxTokens() != 64 {
+	// Absent fields take LongformerConfig's defaults, not longformer-base's.
+	if c.Window(1) != 8 || c.HeadDim() != 16 || c.LayerNormEps != 1e-12 || c.TypeVocabSize != 2 || !c.GlobalAttention || c.MaxTokens() != 64 {
 		t.Errorf("parsed %+v", c)
+	}
+	if d, _ := ParseConfig("config.json", []byte(`{}`)); d == nil || d.VocabSize != 30522 || d.MaxPositionEmbeddings != 512 || d.LayerNormEps != 1e-12 || d.Window(0) != 512 {
+		t.Errorf("an empty config.json: %+v", d)
+	}
+	// Keys the reference reads and olc does not implement: refused by name
+	// unless they hold olc's value.
+	for _, c := range []struct{ json, key string }{
+		{`{"attention_dilation": [1, 2]}`, "attention_dilation"},
+		{`{"attention_mode": "tvm"}`, "attention_mode"},
+		{`{"position_embedding_type": "relative_key"}`, "position_embedding_type"},
+		{`{"is_decoder": true}`, "is_decoder"},
+		{`{"add_cross_attention": true}`, "add_cross_attention"},
+		{`{"tie_word_embeddings": false}`, "tie_word_embeddings"},
+		{`{"hidden_act": "gelu_new"}`, "hidden_act"},
+	} {
+		_, err := ParseConfig("config.json", []byte(c.json))
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), c.key) || !strings.Contains(err.Error(), "config.json") {
+			t.Errorf("%s: %v, want an error naming %s", c.json, err, c.key)
+		}
+	}
+	for _, ok := range []string{`{"attention_dilation": [1, 1], "attention_mode": "longformer", "position_embedding_type": "absolute", "is_decoder": false, "tie_word_embeddings": true}`} {
+		if _, err := ParseConfig("config.json", []byte(ok)); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
 	}
 	b, _ := c.JSON()
 	c2, err := ParseConfig("config.json", b)
@@ -166,7 +194,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			if err := m.Save(dir); err != nil {
 				t.Fatal(err)
 			}
-			back, missing, err := Load[float64](dir)
+			back, missing, err := Load[float64](dir, LoadOptions{Heads: []Head{HeadQA, HeadLM}})
 			if err != nil || len(missing) != 0 {
 				t.Fatalf("load: %v, missing %v", err, missing)
 			}
@@ -182,7 +210,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		if err := m.Save(dir); err != nil {
 			t.Fatal(err)
 		}
-		back, _, err := Load[float32](dir)
+		back, _, err := Load[float32](dir, LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,5 +258,36 @@ func TestLoadTensorsReports(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
+	}
+}
+
+// A checkpoint without a head the caller needs is refused, unless the
+// caller asks for a fresh one; a head it does not need may be missing.
+func TestLoadNeedsItsHeads(t *testing.T) {
+	dir := t.TempDir()
+	m := New[float32](tinyConfig())
+	m.Init(2)
+	tensors := map[string]Tensor{}
+	for _, p := range m.Params() {
+		if !strings.HasPrefix(p.Name, "qa_outputs.") {
+			tensors["longformer."+p.Name] = F32Tensor(p.Shape, p.W)
+		}
+	}
+	if err := WriteSafetensorsFile(filepath.Join(dir, WeightsFile), tensors, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := m.Config.JSON()
+	if err := os.WriteFile(filepath.Join(dir, ConfigFile), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mh *MissingHeadError
+	if _, _, err := Load[float32](dir, LoadOptions{Heads: []Head{HeadQA}}); !errors.As(err, &mh) || mh.Head != HeadQA || !strings.Contains(err.Error(), "no question-answering head (qa_outputs)") {
+		t.Errorf("QA head needed, missing: %v", err)
+	}
+	if _, fresh, err := Load[float32](dir, LoadOptions{Heads: []Head{HeadQA}, FreshHeads: true}); err != nil || !slices.Equal(fresh, []string{"qa_outputs.weight", "qa_outputs.bias"}) {
+		t.Errorf("fresh QA head: %v, fresh %v", err, fresh)
+	}
+	if _, fresh, err := Load[float32](dir, LoadOptions{Heads: []Head{HeadLM}}); err != nil || len(fresh) != 0 {
+		t.Errorf("LM head needed, present: %v, fresh %v", err, fresh)
 	}
 }

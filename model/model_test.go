@@ -532,3 +532,31 @@ func TestAttentionFloat32(t *testing.T) {
 		}
 	}
 }
+
+// Position ids follow the reference (create_position_ids_from_input_ids):
+// from the ids, not the mask. A padding id among real tokens keeps the
+// padding position and does not count; masked-out tokens with other ids
+// count.
+func TestPositionIDsFromInputIDs(t *testing.T) {
+	m := New[float64](tinyConfig()) // pad_token_id 1
+	for _, c := range []struct {
+		name string
+		ids  []int
+		mask []int8
+		want []int
+	}{
+		{"plain", []int{0, 5, 2}, nil, []int{2, 3, 4}},
+		{"padding at the end", []int{0, 5, 1, 1}, []int8{1, 1, 0, 0}, []int{2, 3, 1, 1}},
+		{"a padding id inside", []int{0, 1, 5, 2}, nil, []int{2, 1, 3, 4}},
+		{"padding with another id", []int{0, 5, 0, 0}, []int8{1, 1, 0, 0}, []int{2, 3, 4, 5}},
+		{"leading padding", []int{1, 1, 0, 5}, []int8{0, 0, 1, 1}, []int{1, 1, 2, 3}},
+	} {
+		st, err := m.newState(c.ids, c.mask, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(st.pos, c.want) {
+			t.Errorf("%s: positions %v, want %v", c.name, st.pos, c.want)
+		}
+	}
+}

@@ -33,7 +33,7 @@ func passkeyDoc(n int, depth float64, key string) string {
 // register, log in, upload 4k-token documents as text, HTML and PDF, list
 // them, and get each pass key back, the model's own answer.
 func TestTutorial(t *testing.T) {
-	lf, err := train.LoadLongformer("testdata/passkey-model", true)
+	lf, err := train.LoadLongformer("testdata/passkey-model", model.HeadQA, false)
 	if err != nil {
 		t.Fatal(err)
 	}

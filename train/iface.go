@@ -45,6 +45,9 @@ type Longformer struct {
 	M *model.Model[float32]
 	// Checkpoint turns on gradient checkpointing.
 	Checkpoint bool
+	// FreshHeads names the head tensors LoadLongformer started afresh
+	// because the checkpoint lacked them.
+	FreshHeads []string
 }
 
 var _ Model = (*Longformer)(nil)
@@ -109,21 +112,19 @@ func (l *Longformer) Save(dir string) error { return l.M.Save(dir) }
 // MaxTokens implements Model.
 func (l *Longformer) MaxTokens() int { return l.M.Config.MaxTokens() }
 
-// LoadLongformer loads a model folder (config.json, model.safetensors);
-// with needQA a checkpoint without the question-answering head is an
-// error (its head would be random).
-func LoadLongformer(dir string, needQA bool) (*Longformer, error) {
-	m, missing, err := model.Load[float32](dir)
+// LoadLongformer loads a model folder (config.json, model.safetensors)
+// for the task whose head is given (model.HeadQA, model.HeadLM). A
+// checkpoint without that head is an error unless fresh, which starts a
+// new head (for training one on a pretrained encoder); so is, for
+// question answering without fresh, a checkpoint whose config says it
+// was trained for another task (its head would be untrained).
+func LoadLongformer(dir string, head model.Head, fresh bool) (*Longformer, error) {
+	m, freshHeads, err := model.Load[float32](dir, model.LoadOptions{Heads: []model.Head{head}, FreshHeads: fresh})
 	if err != nil {
 		return nil, err
 	}
-	for _, h := range missing {
-		if needQA && strings.HasPrefix(h, "qa_outputs.") {
-			return nil, fmt.Errorf("%s: the checkpoint has no question-answering head (qa_outputs)", dir)
-		}
-	}
-	if trained, known := m.Config.TrainedFor(model.ArchQA); needQA && known && !trained {
+	if trained, known := m.Config.TrainedFor(model.ArchQA); head == model.HeadQA && !fresh && known && !trained {
 		return nil, fmt.Errorf("%s was trained for %s, not question answering: its question-answering head is untrained (train one with train.task = \"qa\")", dir, strings.Join(m.Config.Architectures, ", "))
 	}
-	return &Longformer{M: m}, nil
+	return &Longformer{M: m, FreshHeads: freshHeads}, nil
 }

@@ -25,8 +25,14 @@ func NewTrainer(c *Config) (*Trainer, error) {
 	}
 	var lf *Longformer
 	if c.Train.Init != "" {
+		// The head this run trains may be new: a QA run from a base or
+		// masked-LM checkpoint starts its span head afresh.
+		head := model.HeadQA
+		if c.Train.Task == "mlm" {
+			head = model.HeadLM
+		}
 		var err error
-		if lf, err = LoadLongformer(c.Path(c.Train.Init), false); err != nil {
+		if lf, err = LoadLongformer(c.Path(c.Train.Init), head, true); err != nil {
 			return nil, err
 		}
 		c.Model = lf.M.Config

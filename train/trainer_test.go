@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -217,5 +218,43 @@ func TestAdamW(t *testing.T) {
 		if d := got[i] - want[i]; d > 1e-6 || d < -1e-6 {
 			t.Errorf("parameter %d = %g, want %g", i, got[i], want[i])
 		}
+	}
+}
+
+// Training from a checkpoint without the head of the run's task starts
+// that head afresh and says so; loading it to answer questions is refused.
+func TestInitWithoutTheHead(t *testing.T) {
+	dir := t.TempDir()
+	base := tinyRun(t, dir, "")
+	tensors := map[string]model.Tensor{}
+	for _, p := range base.Model.Params() {
+		if !strings.HasPrefix(p.Name, "qa_outputs.") {
+			tensors["longformer."+p.Name] = model.F32Tensor(p.Shape, p.W)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "base"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := model.WriteSafetensorsFile(filepath.Join(dir, "base", model.WeightsFile), tensors, nil); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := base.Model.(*Longformer).M.Config.JSON()
+	if err := os.WriteFile(filepath.Join(dir, "base", model.ConfigFile), js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mh *model.MissingHeadError
+	if _, err := LoadLongformer(filepath.Join(dir, "base"), model.HeadQA, false); !errors.As(err, &mh) {
+		t.Errorf("loading for QA: %v, want a *model.MissingHeadError", err)
+	}
+	c, err := ParseConfig(filepath.Join(dir, "train.toml"), []byte("[data]\ntask = \"passkey\"\nlengths = \"120-180\"\nn_train = 4\nn_eval = 1\n[train]\ninit = \"base\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh := tr.Model.(*Longformer).FreshHeads; !slices.Equal(fresh, []string{"qa_outputs.weight", "qa_outputs.bias"}) {
+		t.Errorf("fresh heads %v", fresh)
 	}
 }

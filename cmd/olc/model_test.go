@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/olc-toolkit/olc/model"
 )
 
 func TestModelInitInfo(t *testing.T) {
@@ -51,5 +53,46 @@ func TestModelInitInfo(t *testing.T) {
 	r = runOLC(t, dir, "model", "init", "--config", "bad.toml", "--out", "b")
 	if r.code != 2 || !strings.Contains(r.stderr, "bad.toml:1: hidden_size: 10 is not a multiple of num_attention_heads (3)") {
 		t.Errorf("bad config: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// A checkpoint without the head a command needs is refused (exit 2), not
+// run with a random head: olc qa and olc serve need the question-answering
+// head, olc eval --text the masked-LM head.
+func TestCommandsRefuseAMissingHead(t *testing.T) {
+	dir := t.TempDir()
+	cfg := model.DefaultConfig()
+	cfg.VocabSize, cfg.HiddenSize, cfg.NumHiddenLayers, cfg.NumAttentionHeads, cfg.IntermediateSize = 260, 8, 1, 2, 16
+	cfg.MaxPositionEmbeddings, cfg.AttentionWindow = 66, model.Windows{PerLayer: []int{8}, Scalar: true}
+	m := model.New[float32](cfg)
+	m.Init(1)
+	for _, c := range []struct {
+		head model.Head
+		args []string
+		want string
+	}{
+		{model.HeadQA, []string{"qa", "--model", "m", "--doc", "doc.txt", "--question", "What?"}, "no question-answering head (qa_outputs)"},
+		{model.HeadQA, []string{"serve", "--model", "m", "--addr", "127.0.0.1:0"}, "no question-answering head (qa_outputs)"},
+		{model.HeadLM, []string{"eval", "--model", "m", "--text", "doc.txt", "--lengths", "64"}, "no masked-LM head (lm_head)"},
+	} {
+		tensors := map[string]model.Tensor{}
+		for _, p := range m.Params() {
+			if !strings.HasPrefix(p.Name, string(c.head)+".") {
+				tensors["longformer."+p.Name] = model.F32Tensor(p.Shape, p.W)
+			}
+		}
+		if err := os.MkdirAll(filepath.Join(dir, "m"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := model.WriteSafetensorsFile(filepath.Join(dir, "m", model.WeightsFile), tensors, nil); err != nil {
+			t.Fatal(err)
+		}
+		js, _ := m.Config.JSON()
+		writeFile(t, filepath.Join(dir, "m", model.ConfigFile), string(js), 0o644)
+		writeFile(t, filepath.Join(dir, "doc.txt"), "The pass key is 42.", 0o644)
+		r := runOLC(t, dir, c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("olc %s: exit %d\n%s", strings.Join(c.args, " "), r.code, r.stderr)
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/experiments/pgstore"
 	"github.com/olc-toolkit/olc/experiments/sqlitestore"
+	"github.com/olc-toolkit/olc/model"
 	"github.com/olc-toolkit/olc/serve"
 	"github.com/olc-toolkit/olc/train"
 )
@@ -154,7 +155,7 @@ func Run(ctx context.Context, o *Options) error {
 		so.Queue = -1
 	}
 	if o.Model != "" {
-		lf, err := train.LoadLongformer(o.Model, true)
+		lf, err := train.LoadLongformer(o.Model, model.HeadQA, false)
 		if err != nil {
 			return &cmdutil.UsageError{Err: fmt.Errorf("--model: %w", err)}
 		}

@@ -134,7 +134,7 @@ func runEval(ctx context.Context, o *EvalOptions) error {
 			return &cmdutil.UsageError{Err: fmt.Errorf("%s: want a JSON object {question_id: answer_text}: %w", o.Preds, err)}
 		}
 	} else {
-		lf, err := train.LoadLongformer(o.Model, true)
+		lf, err := train.LoadLongformer(o.Model, model.HeadQA, false)
 		if err != nil {
 			return &cmdutil.UsageError{Err: err}
 		}
@@ -250,7 +250,7 @@ func runPerplexity(ctx context.Context, o *EvalOptions) error {
 	for _, l := range ls {
 		lengths = append(lengths, l[0])
 	}
-	lf, err := train.LoadLongformer(o.Model, false)
+	lf, err := train.LoadLongformer(o.Model, model.HeadLM, false)
 	if err != nil {
 		return &cmdutil.UsageError{Err: err}
 	}

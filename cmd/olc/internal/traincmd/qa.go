@@ -71,7 +71,7 @@ was trained at: position embeddings it never trained are noise.`,
 }
 
 func runQA(ctx context.Context, o *QAOptions) error {
-	lf, err := train.LoadLongformer(o.Model, true)
+	lf, err := train.LoadLongformer(o.Model, model.HeadQA, false)
 	if err != nil {
 		return &cmdutil.UsageError{Err: err}
 	}

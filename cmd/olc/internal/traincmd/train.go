@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -104,6 +105,10 @@ func runTrain(ctx context.Context, opts *TrainOptions) error {
 	t, err := train.NewTrainer(c)
 	if err != nil {
 		return usageError(err)
+	}
+	if lf, ok := t.Model.(*train.Longformer); ok && len(lf.FreshHeads) > 0 {
+		fresh := lf.FreshHeads
+		fmt.Fprintf(opts.IO.ErrOut, "olc: %s has no %s: this run starts them afresh\n", c.Train.Init, strings.Join(fresh, ", "))
 	}
 	bar := cmdutil.NewProgress(opts.IO, opts.Progress, "train "+c.Output.Name)
 	defer bar.Finish()
