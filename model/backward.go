@@ -69,20 +69,8 @@ func (m *Model[T]) MLMLoss(st *State[T], labels []int) (T, int, []T, error) {
 	for r, i := range rows {
 		copy(x[r*d:(r+1)*d], st.Hidden[i*d:(i+1)*d])
 	}
-	u := make([]T, k*d)
-	linear(m.workers(), x, k, d, m.LMDense.W.W, m.LMDense.B.W, d, u)
-	g := make([]T, k*d)
-	for i, v := range u {
-		g[i] = gelu(v)
-	}
-	mu, rs := make([]T, k), make([]T, k)
-	z := make([]T, k*d)
-	layerNorm(g, k, d, m.LMLNG.W, m.LMLNB.W, cfg.LayerNormEps, z, mu, rs)
-	logits := make([]T, k*V)
-	for r := range k {
-		copy(logits[r*V:(r+1)*V], m.LMBias.W)
-	}
-	gemm(m.workers(), false, true, k, V, d, 1, z, d, m.Word.W, d, 1, logits, V)
+	h := m.lmForward(x, k)
+	u, g, z, mu, rs, logits := h.u, h.g, h.z, h.mu, h.rs, h.logits
 	var loss T
 	scale := 1 / T(k)
 	if !st.opts.Train {
@@ -112,6 +100,37 @@ func (m *Model[T]) MLMLoss(st *State[T], labels []int) (T, int, []T, error) {
 		copy(dh[i*d:(i+1)*d], dx[r*d:(r+1)*d])
 	}
 	return loss, k, dh, nil
+}
+
+// lmPass holds the masked-LM head's forward pass over k rows: the dense
+// layer's output u, its GELU g, the LayerNorm's output z with its means
+// and reciprocal deviations, and the logits (k × vocab_size).
+type lmPass[T Float] struct {
+	u, g, z, mu, rs, logits []T
+}
+
+// lmForward runs the masked-LM head (dense, GELU, LayerNorm, the decoder
+// tied to the word embeddings, its bias) over k hidden states x.
+func (m *Model[T]) lmForward(x []T, k int) lmPass[T] {
+	cfg := &m.Config
+	d, V := cfg.HiddenSize, cfg.VocabSize
+	p := lmPass[T]{u: make([]T, k*d), g: make([]T, k*d), z: make([]T, k*d), mu: make([]T, k), rs: make([]T, k), logits: make([]T, k*V)}
+	linear(m.workers(), x, k, d, m.LMDense.W.W, m.LMDense.B.W, d, p.u)
+	for i, v := range p.u {
+		p.g[i] = gelu(v)
+	}
+	layerNorm(p.g, k, d, m.LMLNG.W, m.LMLNB.W, cfg.LayerNormEps, p.z, p.mu, p.rs)
+	for r := range k {
+		copy(p.logits[r*V:(r+1)*V], m.LMBias.W)
+	}
+	gemm(m.workers(), false, true, k, V, d, 1, p.z, d, m.Word.W, d, 1, p.logits, V)
+	return p
+}
+
+// LMLogits returns the masked-LM head's logits of every token (n ×
+// vocab_size), LongformerForMaskedLM's prediction scores.
+func (m *Model[T]) LMLogits(st *State[T]) []T {
+	return m.lmForward(st.Hidden, st.N).logits
 }
 
 // Backward accumulates the gradients of every encoder parameter given the

@@ -560,3 +560,41 @@ func TestPositionIDsFromInputIDs(t *testing.T) {
 		}
 	}
 }
+
+// LMLogits are the scores MLMLoss takes the cross-entropy of.
+func TestLMLogits(t *testing.T) {
+	m := New[float64](tinyConfig())
+	m.Init(3)
+	ids, mask, _ := tinyBatch()
+	st, err := m.Forward(ids, mask, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := make([]int, len(ids))
+	for i := range labels {
+		labels[i] = -1
+	}
+	labels[3], labels[7] = 5, 17
+	loss, k, _, err := m.MLMLoss(st, labels)
+	if err != nil || k != 2 {
+		t.Fatal(err, k)
+	}
+	V := m.Config.VocabSize
+	logits := m.LMLogits(st)
+	if len(logits) != len(ids)*V {
+		t.Fatalf("%d logits for %d tokens × %d", len(logits), len(ids), V)
+	}
+	var want float64
+	for _, i := range []int{3, 7} {
+		row := logits[i*V : (i+1)*V]
+		mx := slices.Max(row)
+		var z float64
+		for _, v := range row {
+			z += math.Exp(v - mx)
+		}
+		want += (mx + math.Log(z) - row[labels[i]]) / 2
+	}
+	if math.Abs(loss-want) > 1e-12 {
+		t.Errorf("MLMLoss %v, cross-entropy of LMLogits %v", loss, want)
+	}
+}

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,6 +94,86 @@ func TestCommandsRefuseAMissingHead(t *testing.T) {
 		r := runOLC(t, dir, c.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
 			t.Errorf("olc %s: exit %d\n%s", strings.Join(c.args, " "), r.code, r.stderr)
+		}
+	}
+}
+
+// olc model run: the reference's inputs and outputs. Padding a sequence
+// leaves its real tokens' outputs as they were; the heads' scores come
+// with the architectures the model was saved for; bad inputs exit 2.
+func TestModelRun(t *testing.T) {
+	dir := t.TempDir()
+	for arch, cfg := range map[string]string{
+		"qa":  `{"architectures": ["LongformerForQuestionAnswering"], "vocab_size": 60, "hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 32, "attention_window": [4, 6], "max_position_embeddings": 40}`,
+		"mlm": `{"architectures": ["LongformerForMaskedLM"], "vocab_size": 60, "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32, "attention_window": 4, "max_position_embeddings": 40}`,
+	} {
+		writeFile(t, filepath.Join(dir, arch+".json"), cfg, 0o644)
+		if r := runOLC(t, dir, "model", "init", "--config", arch+".json", "--out", arch, "--seed", "3"); r.code != 0 {
+			t.Fatalf("init %s: %s", arch, r.stderr)
+		}
+	}
+	writeFile(t, filepath.Join(dir, "in.json"), `{"inputs": [
+		{"input_ids": [0, 7, 8, 9, 10, 11, 12, 13, 2], "global_attention_mask": [1, 1, 0, 0, 0, 0, 0, 0, 0]},
+		{"input_ids": [0, 7, 8, 9, 10, 11, 12, 13, 2, 1, 1, 1], "attention_mask": [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0], "global_attention_mask": [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}]}`, 0o644)
+	var out struct {
+		Outputs []struct {
+			LastHiddenState [][]float64 `json:"last_hidden_state"`
+			StartLogits     []float64   `json:"start_logits"`
+			EndLogits       []float64   `json:"end_logits"`
+			Logits          [][]float64 `json:"logits"`
+		}
+	}
+	r := runOLC(t, dir, "model", "run", "--model", "qa", "--input", "in.json", "--float64", "--json")
+	if err := json.Unmarshal([]byte(r.stdout), &out); r.code != 0 || err != nil || len(out.Outputs) != 2 {
+		t.Fatalf("run: exit %d, %v\n%s", r.code, err, r.stderr)
+	}
+	a, b := out.Outputs[0], out.Outputs[1]
+	if len(a.LastHiddenState) != 9 || len(a.LastHiddenState[0]) != 16 || len(a.StartLogits) != 9 || len(b.EndLogits) != 12 || a.Logits != nil {
+		t.Fatalf("shapes: %d × %d hidden, %d start, %d end, logits %v", len(a.LastHiddenState), len(a.LastHiddenState[0]), len(a.StartLogits), len(b.EndLogits), a.Logits != nil)
+	}
+	worst := 0.0
+	for i := range 9 {
+		for j := range 16 {
+			worst = max(worst, math.Abs(a.LastHiddenState[i][j]-b.LastHiddenState[i][j]))
+		}
+		worst = max(worst, math.Abs(a.StartLogits[i]-b.StartLogits[i]), math.Abs(a.EndLogits[i]-b.EndLogits[i]))
+	}
+	if worst > 1e-12 {
+		t.Errorf("padding changed the real tokens' outputs by %g", worst)
+	}
+	// The same as the Go API computes.
+	m, _, err := model.Load[float64](filepath.Join(dir, "qa"), model.LoadOptions{Heads: []model.Head{model.HeadQA}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := m.Forward([]int{0, 7, 8, 9, 10, 11, 12, 13, 2}, []int8{2, 2, 1, 1, 1, 1, 1, 1, 1}, model.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, _ := m.QALogits(st)
+	for i := range 9 {
+		if start[i] != a.StartLogits[i] || st.Hidden[i*16] != a.LastHiddenState[i][0] {
+			t.Fatalf("token %d: olc model run and the Go API differ", i)
+		}
+	}
+	r = runOLC(t, dir, "model", "run", "--model", "mlm", "--input", "in.json", "--json")
+	out.Outputs = nil // a decoded slice keeps its old elements' absent fields
+	if err := json.Unmarshal([]byte(r.stdout), &out); r.code != 0 || err != nil || len(out.Outputs[0].Logits) != 9 || len(out.Outputs[0].Logits[0]) != 60 || out.Outputs[0].StartLogits != nil {
+		t.Errorf("masked-LM run: exit %d, %v\n%s", r.code, err, r.stderr)
+	}
+	if r := runOLC(t, dir, "model", "run", "--model", "mlm", "--input", "in.json"); r.code != 0 || !strings.Contains(r.stdout, "input 1: 12 tokens, hidden 16") {
+		t.Errorf("text output: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, c := range []struct{ input, want string }{
+		{`{"inputs": [{"input_ids": [0, 99]}]}`, "inputs[0]: model: token 1 has id 99, outside the vocabulary [0, 60)"},
+		{`{"inputs": [{"input_ids": [0, 5], "attention_mask": [1]}]}`, "inputs[0]: 1 attention_mask values for 2 input_ids"},
+		{`{"inputs": [{"input_ids": [0, 5], "global_attention_mask": [2, 0]}]}`, "mask values must be 0 or 1"},
+		{`{"inputs": [{"input_ids": [0, 5], "token_type_ids": [0, 0]}]}`, `unknown field "token_type_ids"`},
+		{`{"inputs": []}`, "no inputs"},
+	} {
+		writeFile(t, filepath.Join(dir, "bad.json"), c.input, 0o644)
+		if r := runOLC(t, dir, "model", "run", "--model", "qa", "--input", "bad.json"); r.code != 2 || !strings.Contains(r.stderr, c.want) || !strings.Contains(r.stderr, "bad.json") {
+			t.Errorf("%s: exit %d\n%s", c.input, r.code, r.stderr)
 		}
 	}
 }

@@ -297,6 +297,7 @@ func TestKilledWorkerIsReplaced(t *testing.T) {
 // completes exactly once, no trial is lost or duplicated, every worker
 // ends well.
 func TestPostgresRestartMidStudy(t *testing.T) {
+	pgtest.CanCtl(t)
 	store := pgtest.URL(t)
 	dir := t.TempDir()
 	const n = 24

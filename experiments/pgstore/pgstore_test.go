@@ -134,6 +134,7 @@ func TestRedact(t *testing.T) {
 // while it is down wait for it and succeed, and a trial finished across
 // the outage is recorded once.
 func TestServerRestart(t *testing.T) {
+	pgtest.CanCtl(t)
 	ctx := context.Background()
 	u := pgtest.URL(t)
 	var retries int

@@ -25,7 +25,7 @@ func NewCmdModel(ios *cmdutil.IOStreams) *cobra.Command {
 		Args:  cmdutil.NoArgs,
 		RunE:  cmdutil.ShowHelp,
 	}
-	cmd.AddCommand(newCmdInit(ios, nil), newCmdInfo(ios, nil))
+	cmd.AddCommand(newCmdInit(ios, nil), newCmdInfo(ios, nil), newCmdRun(ios, nil))
 	return cmd
 }
 
@@ -44,9 +44,10 @@ func newCmdInit(ios *cmdutil.IOStreams, runF func(context.Context, *InitOptions)
 		Use:   "init --config model.toml|config.json --out DIR",
 		Short: "Write a randomly initialized model folder",
 		Long: `Write DIR/config.json and DIR/model.safetensors, the layout of a Hugging Face
-model folder, for the configuration given (olc's TOML, or a config.json with
-LongformerConfig's field names; unset fields take longformer-base-4096's
-values). Weights are initialized as in BERT: normal(0, 0.02), zero biases,
+model folder, for the configuration given: olc's TOML, whose unset fields
+take longformer-base-4096's values, or a config.json with
+LongformerConfig's field names, whose unset fields take LongformerConfig's
+defaults as in transformers. Weights are initialized as in BERT: normal(0, 0.02), zero biases,
 unit LayerNorm gains.`,
 		Example: `  olc model init --config model.toml --out models/tiny --seed 1`,
 		Args:    cmdutil.NoArgs,
