@@ -1,6 +1,8 @@
 package model
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"testing"
 
@@ -40,6 +42,53 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		if _, err := c.JSON(); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// FuzzReadSafetensors: bytes from a stranger give tensors whose data fit
+// their shapes, or an error; never a panic, and no allocation beyond what
+// the bytes hold (a header or buffer claiming more ends in an error).
+func FuzzReadSafetensors(f *testing.F) {
+	var valid bytes.Buffer
+	if err := WriteSafetensors(&valid, map[string]Tensor{
+		"a": F32Tensor([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6}),
+		"b": {DType: "BF16", Shape: []int{2}, Data: []byte{0x80, 0x3f, 0, 0x40}},
+		"c": {DType: "F16", Shape: []int{}, Data: []byte{0, 0x3c}},
+	}, map[string]string{"format": "pt"}); err != nil {
+		f.Fatal(err)
+	}
+	v := valid.Bytes()
+	huge := func(header string) []byte {
+		b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+		return append(b, header...)
+	}
+	for _, seed := range [][]byte{
+		v, v[:len(v)-3], v[:12],
+		{0xff, 0xff, 0xff, 0x05, 0, 0, 0, 0, '{'},
+		huge(`{"x":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}}`),
+		huge(`{"x":{"dtype":"F32","shape":[1073741824,1024],"data_offsets":[0,4398046511104]}}`),
+		huge(`{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"y":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`),
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tensors, _, err := ReadSafetensors(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		total := 0
+		for name, tt := range tensors {
+			if len(tt.Data) != tt.Elements()*dtypeSize[tt.DType] {
+				t.Fatalf("tensor %q: %d bytes for shape %v of %s", name, len(tt.Data), tt.Shape, tt.DType)
+			}
+			total += len(tt.Data)
+			if _, err := tt.Float64s(); err != nil && tt.DType != "I64" && tt.DType != "I32" && tt.DType != "I16" && tt.DType != "I8" && tt.DType != "U8" && tt.DType != "BOOL" {
+				t.Fatalf("tensor %q of %s: %v", name, tt.DType, err)
+			}
+		}
+		if total > len(data) {
+			t.Fatalf("%d bytes of tensors from a %d-byte file", total, len(data))
 		}
 	})
 }

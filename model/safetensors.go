@@ -131,8 +131,12 @@ type headerEntry struct {
 }
 
 // maxHeader bounds the JSON header we accept (100 MB, as the reference
-// implementation does).
-const maxHeader = 100 << 20
+// implementation does); maxTensorBytes one tensor (1 TiB, beyond any
+// checkpoint, and far from int's overflow).
+const (
+	maxHeader      = 100 << 20
+	maxTensorBytes = 1 << 40
+)
 
 // ReadSafetensors reads a safetensors stream: an 8-byte little-endian
 // header length, the JSON header, then the data buffer, which the tensors'
@@ -146,9 +150,14 @@ func ReadSafetensors(r io.Reader) (map[string]Tensor, map[string]string, error) 
 	if n > maxHeader {
 		return nil, nil, fmt.Errorf("safetensors: header of %d bytes is larger than %d", n, maxHeader)
 	}
-	hb := make([]byte, n)
-	if _, err := io.ReadFull(r, hb); err != nil {
+	// Read rather than allocate what the file claims: a short file that
+	// claims a long header costs what it holds, not what it claims.
+	hb, err := io.ReadAll(io.LimitReader(r, int64(n)))
+	if err != nil {
 		return nil, nil, fmt.Errorf("safetensors: read the header: %w", err)
+	}
+	if uint64(len(hb)) != n {
+		return nil, nil, fmt.Errorf("safetensors: read the header: the file ends after %d of its %d bytes", len(hb), n)
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(hb, &raw); err != nil {
@@ -176,6 +185,9 @@ func ReadSafetensors(r io.Reader) (map[string]Tensor, map[string]string, error) 
 			if d < 0 {
 				return nil, nil, fmt.Errorf("safetensors: tensor %q: negative dimension in shape %v", name, e.Shape)
 			}
+			if d > 0 && elems > maxTensorBytes/size/d {
+				return nil, nil, fmt.Errorf("safetensors: tensor %q: shape %v of %s is larger than %d bytes", name, e.Shape, e.DType, maxTensorBytes)
+			}
 			elems *= d
 		}
 		if e.DataOffsets[1]-e.DataOffsets[0] != elems*size || e.DataOffsets[0] < 0 {
@@ -197,9 +209,13 @@ func ReadSafetensors(r io.Reader) (map[string]Tensor, map[string]string, error) 
 		}
 		end = e.DataOffsets[1]
 	}
-	buf := make([]byte, end)
-	if _, err := io.ReadFull(r, buf); err != nil {
+	// As for the header: the buffer grows with what the file holds.
+	buf, err := io.ReadAll(io.LimitReader(r, int64(end)))
+	if err != nil {
 		return nil, nil, fmt.Errorf("safetensors: read the %d-byte data buffer: %w", end, err)
+	}
+	if len(buf) != end {
+		return nil, nil, fmt.Errorf("safetensors: read the %d-byte data buffer: the file ends after %d bytes of it (truncated?)", end, len(buf))
 	}
 	if extra, _ := io.Copy(io.Discard, io.LimitReader(r, 1)); extra > 0 {
 		return nil, nil, fmt.Errorf("safetensors: bytes after the data buffer")
