@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -138,6 +139,20 @@ func (m *Model[T]) LoadTensors(file string, tensors map[string]Tensor) (missingH
 		if conv != nil {
 			le.Mismatched = append(le.Mismatched, fmt.Sprintf("%s: %v", raw, conv))
 		}
+	}
+	// The decoder of the masked-LM head is the word embeddings (tied);
+	// a checkpoint whose decoder differs would be read wrongly.
+	var dec, word *Tensor
+	for raw, tt := range tensors {
+		switch name, _ := canonical(raw); name {
+		case "lm_head.decoder.weight":
+			dec = &tt
+		case "embeddings.word_embeddings.weight":
+			word = &tt
+		}
+	}
+	if dec != nil && word != nil && (dec.DType != word.DType || !slices.Equal(dec.Shape, word.Shape) || !bytes.Equal(dec.Data, word.Data)) {
+		le.Mismatched = append(le.Mismatched, "lm_head.decoder.weight differs from embeddings.word_embeddings.weight: olc's masked-LM head decodes with the word embeddings (tie_word_embeddings); an untied decoder is not supported")
 	}
 	for _, p := range m.params {
 		if seen[p.Name] {

@@ -177,3 +177,48 @@ func TestModelRun(t *testing.T) {
 		}
 	}
 }
+
+// olc model run on a checkpoint written by the reference gives the
+// reference's outputs (model/testdata/parity: transformers' own code).
+func TestModelRunMatchesTheReference(t *testing.T) {
+	fixture, err := filepath.Abs("../../model/testdata/parity/qa-f64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(fixture, "outputs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fx struct {
+		Inputs []struct {
+			AttentionMask []int `json:"attention_mask"`
+		} `json:"inputs"`
+		Outputs []struct {
+			StartLogits []float64 `json:"start_logits"`
+		} `json:"outputs"`
+	}
+	var raw struct {
+		Inputs json.RawMessage `json:"inputs"`
+	}
+	if json.Unmarshal(data, &fx) != nil || json.Unmarshal(data, &raw) != nil {
+		t.Fatal("outputs.json does not parse")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "in.json"), `{"inputs": `+string(raw.Inputs)+`}`, 0o644)
+	r := runOLC(t, dir, "model", "run", "--model", fixture, "--input", "in.json", "--float64", "--json")
+	var out struct {
+		Outputs []struct {
+			StartLogits []float64 `json:"start_logits"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); r.code != 0 || err != nil || len(out.Outputs) != len(fx.Outputs) {
+		t.Fatalf("exit %d, %v\n%s", r.code, err, r.stderr)
+	}
+	for i := range out.Outputs {
+		for j, want := range fx.Outputs[i].StartLogits {
+			if fx.Inputs[i].AttentionMask[j] == 1 && math.Abs(out.Outputs[i].StartLogits[j]-want) > 1e-9 {
+				t.Errorf("input %d token %d: start logit %v, the reference %v", i, j, out.Outputs[i].StartLogits[j], want)
+			}
+		}
+	}
+}
