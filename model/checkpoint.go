@@ -216,7 +216,8 @@ func (e *MissingHeadError) Error() string {
 	return fmt.Sprintf("%s: the checkpoint has no %s; use a checkpoint with one, or start a new head by training from this one (train.init)", e.Dir, e.Head.describe())
 }
 
-// Load reads a model folder (config.json and model.safetensors). Every
+// Load reads a model folder (config.json and model.safetensors, or
+// pytorch_model.bin when there is no safetensors file). Every
 // encoder tensor must be in the checkpoint; of the heads, those in
 // opts.Heads must be too, unless opts.FreshHeads, in which case those it
 // lacks start from BERT's initialization from seed 0 and are returned.
@@ -227,10 +228,15 @@ func Load[T Float](dir string, opts LoadOptions) (*Model[T], []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// model.safetensors, else pytorch_model.bin (read, never executed).
 	path := filepath.Join(dir, WeightsFile)
 	tensors, _, err := ReadSafetensorsFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, fmt.Errorf("load model: no %s in %s (olc reads safetensors checkpoints)", WeightsFile, dir)
+		path = filepath.Join(dir, PytorchFile)
+		tensors, err = ReadPytorchFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil, fmt.Errorf("load model: no %s or %s in %s", WeightsFile, PytorchFile, dir)
+		}
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("load model: %w", err)

@@ -1,9 +1,15 @@
 package model
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/olc-toolkit/olc/internal/tomlconf"
@@ -91,4 +97,90 @@ func FuzzReadSafetensors(f *testing.F) {
 			t.Fatalf("%d bytes of tensors from a %d-byte file", total, len(data))
 		}
 	})
+}
+
+// pytorchZip builds a torch.save-style archive around a pickle and
+// storage records (stored, as torch writes them).
+func pytorchZip(t testing.TB, pkl []byte, records map[string][]byte) []byte {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	add := func(name string, data []byte) {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+	}
+	add("archive/data.pkl", pkl)
+	for k, v := range records {
+		add("archive/data/"+k, v)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// FuzzReadPytorch: a pickle from a stranger gives tensors that fit their
+// storages, or an error; never a panic or a call of anything but torch's
+// tensor rebuilder, its storages and OrderedDict.
+func FuzzReadPytorch(f *testing.F) {
+	seed, err := os.ReadFile(filepath.Join("testdata", "parity", "qa-f32", PytorchFile))
+	if err != nil {
+		f.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(seed), int64(len(seed)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, zf := range zr.File {
+		if strings.HasSuffix(zf.Name, "data.pkl") {
+			rc, _ := zf.Open()
+			pkl, _ := io.ReadAll(rc)
+			rc.Close()
+			f.Add(pkl)
+		}
+	}
+	f.Add([]byte("\x80\x02cos\nsystem\nX\x0a\x00\x00\x00echo pwned\x85R."))
+	f.Add([]byte("\x80\x02}q\x00(X\x01\x00\x00\x00actorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x02tQK\x00K\x02\x85K\x01\x85\x89)tRu."))
+	f.Fuzz(func(t *testing.T, pkl []byte) {
+		archive := pytorchZip(t, pkl, map[string][]byte{"0": make([]byte, 8)})
+		tensors, err := ReadPytorch(bytes.NewReader(archive), int64(len(archive)))
+		if err != nil {
+			return
+		}
+		for name, tt := range tensors {
+			if len(tt.Data) != tt.Elements()*dtypeSize[tt.DType] || len(tt.Data) > 8 {
+				t.Fatalf("tensor %q: %d bytes for shape %v of %s", name, len(tt.Data), tt.Shape, tt.DType)
+			}
+		}
+	})
+}
+
+// A pickle that names anything but tensors and plain containers is
+// refused, naming the global; nothing runs.
+func TestPytorchRefusesCode(t *testing.T) {
+	for _, c := range []struct {
+		pkl  string
+		want string
+	}{
+		{"\x80\x02cos\nsystem\nX\x0a\x00\x00\x00echo pwned\x85R.", "names the global os.system"},
+		{"\x80\x02cbuiltins\neval\nX\x01\x00\x00\x001\x85R.", "names the global builtins.eval"},
+		{"\x80\x02}q\x00(X\x01\x00\x00\x00aK\x01u.", "a: not a tensor (int)"},
+		{"\x80\x02}q\x00(X\x01\x00\x00\x00actorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQK\x00K\x04\x85K\x01\x85\x89)tRu.", "4 elements of F32 need 16 bytes, the record holds 8"},
+		{"\x80\x02}q\x00(X\x01\x00\x00\x00actorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x02tQK\x00K\x02\x85K\x01\x85\x89)tRu.", ""},
+		{"\x80\x02X\xff\xff\xff\x7f", "truncated"},
+	} {
+		archive := pytorchZip(t, []byte(c.pkl), map[string][]byte{"0": make([]byte, 8)})
+		tensors, err := ReadPytorch(bytes.NewReader(archive), int64(len(archive)))
+		if c.want == "" {
+			if err != nil || len(tensors["a"].Data) != 8 || !slices.Equal(tensors["a"].Shape, []int{2}) {
+				t.Errorf("a valid state dict: %v, %+v", err, tensors)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want an error with %q", c.pkl, err, c.want)
+		}
+	}
 }

@@ -151,3 +151,43 @@ func TestUntiedDecoderRefused(t *testing.T) {
 		t.Errorf("an untied decoder: %v", err)
 	}
 }
+
+// pytorch_model.bin, torch.save's zip of a pickle, gives the very tensors
+// of model.safetensors; and a folder with only the .bin loads and matches
+// the reference as well.
+func TestPytorchCheckpoints(t *testing.T) {
+	for _, name := range []string{"qa-f32", "qa-f64", "mlm-f32", "mlm-f64"} {
+		dir := filepath.Join("testdata", "parity", name)
+		st, _, err := ReadSafetensorsFile(filepath.Join(dir, WeightsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pt, err := ReadPytorchFile(filepath.Join(dir, PytorchFile))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(pt) != len(st) {
+			t.Errorf("%s: %d tensors in the .bin, %d in the safetensors", name, len(pt), len(st))
+		}
+		for k, a := range st {
+			b, ok := pt[k]
+			if !ok || a.DType != b.DType || !slices.Equal(a.Shape, b.Shape) || string(a.Data) != string(b.Data) {
+				t.Errorf("%s: tensor %s differs (%s %v, %s %v)", name, k, a.DType, a.Shape, b.DType, b.Shape)
+			}
+		}
+	}
+	// Only the .bin: the reference's outputs all the same.
+	dir := t.TempDir()
+	for _, f := range []string{ConfigFile, PytorchFile, "outputs.json"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "parity", "qa-f64", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if worst := parity[float64](t, dir); worst > 1e-9 {
+		t.Errorf("from pytorch_model.bin: largest difference %.3g", worst)
+	}
+}
