@@ -222,3 +222,57 @@ func TestModelRunMatchesTheReference(t *testing.T) {
 		}
 	}
 }
+
+// olc model convert: the reference's pytorch_model.bin becomes a
+// safetensors folder with the same tensors, which gives the reference's
+// outputs; bad input exits 2.
+func TestModelConvert(t *testing.T) {
+	fixture, err := filepath.Abs("../../model/testdata/parity/mlm-f32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	for _, f := range []string{model.ConfigFile, model.PytorchFile} {
+		data, err := os.ReadFile(filepath.Join(fixture, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(in, f), string(data), 0o644)
+	}
+	writeFile(t, filepath.Join(in, "vocab.json"), `{"<s>": 0}`, 0o644)
+	r := runOLC(t, dir, "model", "convert", "--in", "in", "--out", "out")
+	if r.code != 0 || !strings.Contains(r.stdout, "copied [config.json vocab.json]") {
+		t.Fatalf("convert: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	got, _, err := model.ReadSafetensorsFile(filepath.Join(dir, "out", model.WeightsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := model.ReadSafetensorsFile(filepath.Join(fixture, model.WeightsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d tensors, want %d", len(got), len(want))
+	}
+	for k, w := range want {
+		if g := got[k]; g.DType != w.DType || string(g.Data) != string(w.Data) {
+			t.Errorf("tensor %s differs after the conversion", k)
+		}
+	}
+	if r := runOLC(t, dir, "model", "convert", "--in", "in", "--out", "out"); r.code != 2 || !strings.Contains(r.stderr, "--force") {
+		t.Errorf("converting over a model: exit %d\n%s", r.code, r.stderr)
+	}
+	writeFile(t, filepath.Join(dir, "bad", model.ConfigFile), `{"hidden_size": 32, "num_attention_heads": 4, "num_hidden_layers": 1, "vocab_size": 64, "attention_window": 8}`, 0o644)
+	data, _ := os.ReadFile(filepath.Join(fixture, model.PytorchFile))
+	writeFile(t, filepath.Join(dir, "bad", model.PytorchFile), string(data), 0o644)
+	if r := runOLC(t, dir, "model", "convert", "--in", "bad", "--out", "bad2"); r.code != 2 || !strings.Contains(r.stderr, "does not fit its config") {
+		t.Errorf("a checkpoint that does not fit its config: exit %d\n%s", r.code, r.stderr)
+	}
+	writeFile(t, filepath.Join(dir, "evil", model.ConfigFile), "{}", 0o644)
+	writeFile(t, filepath.Join(dir, "evil", model.PytorchFile), "not a zip", 0o644)
+	if r := runOLC(t, dir, "model", "convert", "--in", "evil", "--out", "evil2"); r.code != 2 || !strings.Contains(r.stderr, "not a PyTorch zip checkpoint") {
+		t.Errorf("not a checkpoint: exit %d\n%s", r.code, r.stderr)
+	}
+}

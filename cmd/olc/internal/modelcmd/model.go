@@ -25,7 +25,7 @@ func NewCmdModel(ios *cmdutil.IOStreams) *cobra.Command {
 		Args:  cmdutil.NoArgs,
 		RunE:  cmdutil.ShowHelp,
 	}
-	cmd.AddCommand(newCmdInit(ios, nil), newCmdInfo(ios, nil), newCmdRun(ios, nil))
+	cmd.AddCommand(newCmdInit(ios, nil), newCmdInfo(ios, nil), newCmdRun(ios, nil), newCmdConvert(ios, nil))
 	return cmd
 }
 
