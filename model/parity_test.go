@@ -31,9 +31,11 @@ type parityFixture struct {
 
 // TestParityWithTheReference loads checkpoints the reference wrote and
 // matches every output it computed on the real tokens: hidden states and
-// the head's scores, to 1e-5 in float32 and 1e-9 in float64.
+// the head's scores, to 1e-5 in float32 and 1e-9 in float64. The f16 and
+// bf16 checkpoints store half-precision weights, which olc widens and the
+// reference computed with in float32.
 func TestParityWithTheReference(t *testing.T) {
-	for _, name := range []string{"qa-f32", "qa-f64", "mlm-f32", "mlm-f64"} {
+	for _, name := range []string{"qa-f32", "qa-f64", "mlm-f32", "mlm-f64", "qa-f16", "qa-bf16"} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join("testdata", "parity", name)
 			var worst float64
@@ -156,7 +158,7 @@ func TestUntiedDecoderRefused(t *testing.T) {
 // of model.safetensors; and a folder with only the .bin loads and matches
 // the reference as well.
 func TestPytorchCheckpoints(t *testing.T) {
-	for _, name := range []string{"qa-f32", "qa-f64", "mlm-f32", "mlm-f64"} {
+	for _, name := range []string{"qa-f32", "qa-f64", "mlm-f32", "mlm-f64", "qa-f16", "qa-bf16"} {
 		dir := filepath.Join("testdata", "parity", name)
 		st, _, err := ReadSafetensorsFile(filepath.Join(dir, WeightsFile))
 		if err != nil {

@@ -11,7 +11,8 @@ judge) on small random models and writes what olc's tests compare against:
 
 for <name> in qa-f32, qa-f64, mlm-f32 and mlm-f64: a
 LongformerForQuestionAnswering and a LongformerForMaskedLM, each in float32
-and float64, with per-layer windows [8, 4], random weights (LayerNorm gains
+and float64 (and qa-f16, qa-bf16: weights rounded to float16 or bfloat16
+and stored so, the reference computing in float32 on them), with per-layer windows [8, 4], random weights (LayerNorm gains
 and biases included), and a batch of five sequences: lengths that are not
 a multiple of the window, padding, global attention on a question, on no
 token and on several, and a padding id among real tokens (position ids).
@@ -247,9 +248,15 @@ def write_safetensors(path, tensors):
     """The safetensors format, written by hand (the package is not needed)."""
     header, blobs, off = {"__metadata__": {"format": "pt"}}, [], 0
     for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().cpu().numpy()
-        dtype = {np.float32: "F32", np.float64: "F64"}[t.dtype.type]
-        b = t.astype(t.dtype.newbyteorder("<")).tobytes()
+        t = tensors[name].detach().contiguous().cpu()
+        t = t.float().numpy() if t.dtype == torch.bfloat16 else t.numpy()
+        if tensors[name].dtype == torch.bfloat16:
+            # numpy has no bfloat16: the top halves of the float32 bits.
+            bits = tensors[name].detach().float().contiguous().numpy().view(np.uint32) >> 16
+            dtype, b = "BF16", bits.astype("<u2").tobytes()
+        else:
+            dtype = {np.float32: "F32", np.float64: "F64", np.float16: "F16"}[t.dtype.type]
+            b = t.astype(t.dtype.newbyteorder("<")).tobytes()
         header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
         blobs.append(b)
         off += len(b)
@@ -262,8 +269,12 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-def make(ref, kind, dtype, out, seed):
-    name = f"{kind}-{'f64' if dtype == torch.float64 else 'f32'}"
+def make(ref, kind, dtype, out, seed, storage=None):
+    """A model computing in dtype; with storage (float16 or bfloat16) its
+    weights are rounded to that type and saved in it, and the reference
+    computes in float32 on the rounded weights."""
+    suffix = {torch.float64: "f64", torch.float16: "f16", torch.bfloat16: "bf16"}.get(storage or dtype, "f32")
+    name = f"{kind}-{suffix}"
     cfg = dict(BASE)
     arch = "LongformerForQuestionAnswering" if kind == "qa" else "LongformerForMaskedLM"
     if kind == "mlm":
@@ -272,6 +283,10 @@ def make(ref, kind, dtype, out, seed):
     model = (ref.LongformerForQuestionAnswering if kind == "qa" else ref.LongformerForMaskedLM)(config)
     model = model.to(dtype).eval()
     randomize(model, seed)
+    if storage is not None:
+        with torch.no_grad():
+            for p in model.parameters():
+                p.copy_(p.to(storage).to(dtype))
     ids, att, glob = batch()
     with torch.no_grad():
         o = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(att),
@@ -279,8 +294,10 @@ def make(ref, kind, dtype, out, seed):
     d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "config.json"), "w") as f:
-        json.dump(dict(cfg, architectures=[arch], torch_dtype=str(dtype).replace("torch.", "")), f, indent=2)
+        json.dump(dict(cfg, architectures=[arch], torch_dtype=str(storage or dtype).replace("torch.", "")), f, indent=2)
     state = {k: v for k, v in model.state_dict().items() if not k.endswith("position_ids")}
+    if storage is not None:
+        state = {k: v.to(storage) for k, v in state.items()}
     write_safetensors(os.path.join(d, "model.safetensors"), state)
     torch.save(state, os.path.join(d, "pytorch_model.bin"))
     outputs = []
@@ -309,6 +326,10 @@ def main():
         try:
             for kind, seed in (("qa", 1), ("mlm", 2)):
                 make(ref, kind, dtype, args.out, seed)
+            if dtype == torch.float32:
+                # Half-precision storage, float32 arithmetic.
+                make(ref, "qa", dtype, args.out, 3, storage=torch.float16)
+                make(ref, "qa", dtype, args.out, 4, storage=torch.bfloat16)
         finally:
             shutil.rmtree(root)
 
