@@ -134,19 +134,7 @@ func NewPostgres(ctx context.Context, st *pgstore.Store) (*SQLStore, error) {
 	if err := st.Extend(ctx, "serve", postgresMigrations); err != nil {
 		return nil, err
 	}
-	db := st.DB()
-	write := func(ctx context.Context, fn func(*sql.Tx) error) error {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx); err != nil {
-			tx.Rollback()
-			return err
-		}
-		return tx.Commit()
-	}
-	return &SQLStore{db: db, write: write, ping: st.Ping}, nil
+	return &SQLStore{db: st.DB(), write: st.Write, ping: st.Ping}, nil
 }
 
 // CreateUser implements Store.

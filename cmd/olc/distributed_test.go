@@ -202,20 +202,8 @@ func TestSlurmExample(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "study.toml"), strings.Replace(string(study), "trials = 64", "trials = 12", 1), 0o644)
 	var tasks []*worker
 	for i := range 4 {
-		w := &worker{cmd: exec.Command("bash", script), done: make(chan struct{})}
-		w.cmd.Dir = dir
-		w.cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "OLC_STORE="+url,
-			fmt.Sprintf("SLURM_ARRAY_TASK_ID=%d", i), "SLURM_ARRAY_JOB_ID=42")
-		w.cmd.Stdout, w.cmd.Stderr = &w.out, &w.errOut
-		if err := w.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			w.cmd.Wait()
-			w.code = w.cmd.ProcessState.ExitCode()
-			close(w.done)
-		}()
-		tasks = append(tasks, w)
+		tasks = append(tasks, startCmd(t, dir, []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "OLC_STORE=" + url,
+			fmt.Sprintf("SLURM_ARRAY_TASK_ID=%d", i), "SLURM_ARRAY_JOB_ID=42"}, "bash", script))
 	}
 	for i, w := range tasks {
 		w.wait(t)

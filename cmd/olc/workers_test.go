@@ -43,12 +43,19 @@ type worker struct {
 // own (so that killing it kills its objective too, as when a machine dies).
 func startWorker(t *testing.T, dir, store string, env []string, args ...string) *worker {
 	t.Helper()
-	w := &worker{cmd: exec.Command(olc, args...), done: make(chan struct{})}
+	if store != "" {
+		env = append(env, "OLC_STORE="+store)
+	}
+	return startCmd(t, dir, env, olc, args...)
+}
+
+// startCmd starts a program in dir with the extra environment env, in a
+// process group of its own, and kills the group when the test ends.
+func startCmd(t *testing.T, dir string, env []string, name string, args ...string) *worker {
+	t.Helper()
+	w := &worker{cmd: exec.Command(name, args...), done: make(chan struct{})}
 	w.cmd.Dir = dir
 	w.cmd.Env = append(os.Environ(), env...)
-	if store != "" {
-		w.cmd.Env = append(w.cmd.Env, "OLC_STORE="+store)
-	}
 	w.cmd.Stdout, w.cmd.Stderr = &w.out, &w.errOut
 	w.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := w.cmd.Start(); err != nil {

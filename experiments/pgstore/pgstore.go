@@ -42,6 +42,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -51,6 +52,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/experiments/internal/storerow"
 	"github.com/olc-toolkit/olc/optimize"
 )
 
@@ -99,10 +101,11 @@ type Options struct {
 
 // Store is a PostgreSQL store. It is safe for concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
-	name string
-	opts Options
-	db   *sql.DB // for components' tables, over pool; made on demand
+	pool   *pgxpool.Pool
+	name   string
+	opts   Options
+	db     *sql.DB // for components' tables, over pool; made on demand
+	dbOnce sync.Once
 }
 
 var (
@@ -166,6 +169,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Close closes the store.
 func (s *Store) Close() error {
+	s.dbOnce.Do(func() {}) // no handle made from now on
 	if s.db != nil {
 		s.db.Close()
 	}
@@ -322,10 +326,18 @@ func (s *Store) Extend(ctx context.Context, component string, migrations []strin
 // DB returns the database as a database/sql handle over the store's pool,
 // for components' own tables (see [Store.Extend]).
 func (s *Store) DB() *sql.DB {
-	if s.db == nil {
-		s.db = stdlib.OpenDBFromPool(s.pool)
-	}
+	s.dbOnce.Do(func() { s.db = stdlib.OpenDBFromPool(s.pool) })
 	return s.db
+}
+
+// Write runs fn in a transaction of the database/sql handle (see DB),
+// committing when fn returns nil: for components' own tables (see
+// [Store.Extend]).
+func (s *Store) Write(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.opts.ReadOnly {
+		return fmt.Errorf("write to store %s: the store is open read-only", s.name)
+	}
+	return storerow.InTx(ctx, s.DB(), fn)
 }
 
 // Now implements [experiments.Clock]: the database server's time.
@@ -413,16 +425,12 @@ func isUnique(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-func nanos(t time.Time) int64 { return t.UnixNano() }
-
-func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
-
 // CreateStudy implements experiments.Store.
 func (s *Store) CreateStudy(ctx context.Context, st *experiments.Study) error {
 	err := s.retry(ctx, "create study", func(ctx context.Context, attempt int) error {
 		err := s.pool.QueryRow(ctx,
 			`INSERT INTO studies (name, direction, metric, sampler, seed, config, identity, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			st.Name, string(st.Direction), st.Metric, st.Sampler, int64(st.Seed), st.Config, st.Identity, nanos(st.Created)).Scan(&st.ID)
+			st.Name, string(st.Direction), st.Metric, st.Sampler, int64(st.Seed), st.Config, st.Identity, storerow.Nanos(st.Created)).Scan(&st.ID)
 		if isUnique(err) && attempt > 0 {
 			// Our earlier attempt may have committed.
 			if got, gerr := s.Study(ctx, st.Name); gerr == nil && got.Identity == st.Identity && got.Created.Equal(st.Created) && got.Config == st.Config {
@@ -441,27 +449,12 @@ func (s *Store) CreateStudy(ctx context.Context, st *experiments.Study) error {
 	return nil
 }
 
-const studyColumns = `id, name, direction, metric, sampler, seed, config, identity, created`
-
-func scanStudy(row pgx.Row) (*experiments.Study, error) {
-	var st experiments.Study
-	var dir string
-	var seed, created int64
-	if err := row.Scan(&st.ID, &st.Name, &dir, &st.Metric, &st.Sampler, &seed, &st.Config, &st.Identity, &created); err != nil {
-		return nil, err
-	}
-	st.Direction = optimize.Direction(dir)
-	st.Seed = uint64(seed)
-	st.Created = fromNanos(created)
-	return &st, nil
-}
-
 // Study implements experiments.Store.
 func (s *Store) Study(ctx context.Context, name string) (*experiments.Study, error) {
 	var st *experiments.Study
 	err := s.retry(ctx, "read study", func(ctx context.Context, _ int) error {
 		var err error
-		st, err = scanStudy(s.pool.QueryRow(ctx, `SELECT `+studyColumns+` FROM studies WHERE name = $1`, name))
+		st, err = storerow.ScanStudy(s.pool.QueryRow(ctx, `SELECT `+storerow.StudyColumns+` FROM studies WHERE name = $1`, name))
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -477,12 +470,12 @@ func (s *Store) Study(ctx context.Context, name string) (*experiments.Study, err
 func (s *Store) Studies(ctx context.Context) ([]experiments.Study, error) {
 	var out []experiments.Study
 	err := s.retry(ctx, "list studies", func(ctx context.Context, _ int) error {
-		rows, err := s.pool.Query(ctx, `SELECT `+studyColumns+` FROM studies ORDER BY name`)
+		rows, err := s.pool.Query(ctx, `SELECT `+storerow.StudyColumns+` FROM studies ORDER BY name`)
 		if err != nil {
 			return err
 		}
 		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (experiments.Study, error) {
-			st, err := scanStudy(row)
+			st, err := storerow.ScanStudy(row)
 			if err != nil {
 				return experiments.Study{}, err
 			}
@@ -568,7 +561,7 @@ func (s *Store) CreateTrial(ctx context.Context, t *experiments.Trial) error {
 				return err
 			}
 		}
-		err := s.pool.QueryRow(ctx, insertTrial, t.StudyID, claim, string(params), t.Attempt, t.RetryOf, nanos(t.Started), nanos(t.Heartbeat), t.Owner, request, t.Cap).Scan(&t.ID, &t.Number)
+		err := s.pool.QueryRow(ctx, insertTrial, t.StudyID, claim, string(params), t.Attempt, t.RetryOf, storerow.Nanos(t.Started), storerow.Nanos(t.Heartbeat), t.Owner, request, t.Cap).Scan(&t.ID, &t.Number)
 		if err == nil {
 			created = true
 			return nil
@@ -612,30 +605,13 @@ func (s *Store) Heartbeat(ctx context.Context, at time.Time, ids ...int64) error
 		return nil
 	}
 	err := s.retry(ctx, "heartbeat", func(ctx context.Context, _ int) error {
-		_, err := s.pool.Exec(ctx, `UPDATE trials SET heartbeat = $1 WHERE id = ANY($2) AND state = 'running'`, nanos(at), ids)
+		_, err := s.pool.Exec(ctx, `UPDATE trials SET heartbeat = $1 WHERE id = ANY($2) AND state = 'running'`, storerow.Nanos(at), ids)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
 	}
 	return nil
-}
-
-// finiteMetrics encodes metrics as JSON, leaving out non-finite values,
-// which JSON cannot hold.
-func finiteMetrics(m map[string]float64) (*string, error) {
-	if m == nil {
-		return nil, nil
-	}
-	clean := make(map[string]float64, len(m))
-	for k, v := range m {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			clean[k] = v
-		}
-	}
-	b, err := json.Marshal(clean)
-	str := string(b)
-	return &str, err
 }
 
 // finishTrial ends a running trial and adds its intermediate values in
@@ -659,7 +635,7 @@ const expireTrial = `WITH u AS (
 
 // FinishTrial implements experiments.Store.
 func (s *Store) FinishTrial(ctx context.Context, t *experiments.Trial) error {
-	metrics, err := finiteMetrics(t.Metrics)
+	metrics, err := storerow.Metrics(t.Metrics)
 	if err != nil {
 		return fmt.Errorf("finish trial %d: %w", t.Number, err)
 	}
@@ -670,7 +646,7 @@ func (s *Store) FinishTrial(ctx context.Context, t *experiments.Trial) error {
 	steps := make([]int32, len(t.Intermediate))
 	ims := make([]string, len(t.Intermediate))
 	for i, iv := range t.Intermediate {
-		m, err := finiteMetrics(iv.Metrics)
+		m, err := storerow.Metrics(iv.Metrics)
 		if err != nil {
 			return fmt.Errorf("finish trial %d: %w", t.Number, err)
 		}
@@ -681,10 +657,10 @@ func (s *Store) FinishTrial(ctx context.Context, t *experiments.Trial) error {
 	}
 	err = s.retry(ctx, "finish trial", func(ctx context.Context, attempt int) error {
 		var n int
-		if err := s.pool.QueryRow(ctx, finishTrial, t.ID, string(t.State), metrics, value, nanos(t.Finished), t.Error, string(t.Reason), t.LogPath, steps, ims).Scan(&n); err != nil {
+		if err := s.pool.QueryRow(ctx, finishTrial, t.ID, string(t.State), metrics, value, storerow.Nanos(t.Finished), t.Error, string(t.Reason), t.LogPath, steps, ims).Scan(&n); err != nil {
 			return err
 		}
-		if n == 0 && !(attempt > 0 && s.ended(ctx, t.ID, string(t.State), nanos(t.Finished))) {
+		if n == 0 && !(attempt > 0 && s.ended(ctx, t.ID, string(t.State), storerow.Nanos(t.Finished))) {
 			return experiments.ErrNotRunning
 		}
 		return nil
@@ -707,10 +683,10 @@ func (s *Store) ended(ctx context.Context, id int64, state string, finished int6
 func (s *Store) ExpireTrial(ctx context.Context, id int64, heartbeat, at time.Time, msg string) error {
 	err := s.retry(ctx, "expire trial", func(ctx context.Context, attempt int) error {
 		var n int
-		if err := s.pool.QueryRow(ctx, expireTrial, string(experiments.ReasonLost), msg, nanos(at), id, nanos(heartbeat)).Scan(&n); err != nil {
+		if err := s.pool.QueryRow(ctx, expireTrial, string(experiments.ReasonLost), msg, storerow.Nanos(at), id, storerow.Nanos(heartbeat)).Scan(&n); err != nil {
 			return err
 		}
-		if n == 0 && !(attempt > 0 && s.ended(ctx, id, string(optimize.Failed), nanos(at))) {
+		if n == 0 && !(attempt > 0 && s.ended(ctx, id, string(optimize.Failed), storerow.Nanos(at))) {
 			return experiments.ErrNotRunning
 		}
 		return nil
@@ -795,9 +771,9 @@ func scanTrial(rows pgx.Rows) (experiments.Trial, error) {
 	}
 	t.State = optimize.State(state)
 	t.Reason = experiments.Reason(reason)
-	t.Started, t.Heartbeat = fromNanos(started), fromNanos(heartbeat)
+	t.Started, t.Heartbeat = storerow.FromNanos(started), storerow.FromNanos(heartbeat)
 	if finished != nil {
-		t.Finished = fromNanos(*finished)
+		t.Finished = storerow.FromNanos(*finished)
 	}
 	t.Value = math.NaN()
 	if value != nil {

@@ -28,6 +28,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/olc-toolkit/olc/experiments"
+	"github.com/olc-toolkit/olc/experiments/internal/storerow"
 	"github.com/olc-toolkit/olc/optimize"
 )
 
@@ -394,17 +395,7 @@ func (s *Store) migrate(ctx context.Context) error {
 func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	return s.corrupt(retryBusy(ctx, func() error {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx); err != nil {
-			tx.Rollback()
-			return err
-		}
-		return tx.Commit()
-	}))
+	return s.corrupt(retryBusy(ctx, func() error { return storerow.InTx(ctx, s.db, fn) }))
 }
 
 // busyRetryFor is how long an operation that found the database locked
@@ -456,16 +447,12 @@ func isForeignKey(err error) bool {
 	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
-func nanos(t time.Time) int64 { return t.UnixNano() }
-
-func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
-
 // CreateStudy implements experiments.Store.
 func (s *Store) CreateStudy(ctx context.Context, st *experiments.Study) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`INSERT INTO studies (name, direction, metric, sampler, seed, config, identity, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			st.Name, string(st.Direction), st.Metric, st.Sampler, int64(st.Seed), st.Config, st.Identity, nanos(st.Created))
+			st.Name, string(st.Direction), st.Metric, st.Sampler, int64(st.Seed), st.Config, st.Identity, storerow.Nanos(st.Created))
 		if err != nil {
 			return err
 		}
@@ -481,24 +468,9 @@ func (s *Store) CreateStudy(ctx context.Context, st *experiments.Study) error {
 	return nil
 }
 
-const studyColumns = `id, name, direction, metric, sampler, seed, config, identity, created`
-
-func scanStudy(row interface{ Scan(...any) error }) (*experiments.Study, error) {
-	var st experiments.Study
-	var dir string
-	var seed, created int64
-	if err := row.Scan(&st.ID, &st.Name, &dir, &st.Metric, &st.Sampler, &seed, &st.Config, &st.Identity, &created); err != nil {
-		return nil, err
-	}
-	st.Direction = optimize.Direction(dir)
-	st.Seed = uint64(seed)
-	st.Created = fromNanos(created)
-	return &st, nil
-}
-
 // Study implements experiments.Store.
 func (s *Store) Study(ctx context.Context, name string) (*experiments.Study, error) {
-	st, err := scanStudy(s.db.QueryRowContext(ctx, `SELECT `+studyColumns+` FROM studies WHERE name = ?`, name))
+	st, err := storerow.ScanStudy(s.db.QueryRowContext(ctx, `SELECT `+storerow.StudyColumns+` FROM studies WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("study %q: %w", name, experiments.ErrNotFound)
 	}
@@ -510,14 +482,14 @@ func (s *Store) Study(ctx context.Context, name string) (*experiments.Study, err
 
 // Studies implements experiments.Store.
 func (s *Store) Studies(ctx context.Context) ([]experiments.Study, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+studyColumns+` FROM studies ORDER BY name`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+storerow.StudyColumns+` FROM studies ORDER BY name`)
 	if err != nil {
 		return nil, s.fail("list studies", err)
 	}
 	defer rows.Close()
 	var out []experiments.Study
 	for rows.Next() {
-		st, err := scanStudy(rows)
+		st, err := storerow.ScanStudy(rows)
 		if err != nil {
 			return nil, s.fail("list studies", err)
 		}
@@ -577,7 +549,7 @@ func (s *Store) CreateTrial(ctx context.Context, t *experiments.Trial) error {
 		res, err := tx.ExecContext(ctx,
 			`INSERT INTO trials (study_id, number, claim, state, params, attempt, retry_of, started, heartbeat, error, reason, log_path, owner)
 			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', ?)`,
-			t.StudyID, next, claim, string(optimize.Running), string(params), t.Attempt, t.RetryOf, nanos(t.Started), nanos(t.Heartbeat), t.Owner)
+			t.StudyID, next, claim, string(optimize.Running), string(params), t.Attempt, t.RetryOf, storerow.Nanos(t.Started), storerow.Nanos(t.Heartbeat), t.Owner)
 		if err != nil {
 			return err
 		}
@@ -614,7 +586,7 @@ func (s *Store) Heartbeat(ctx context.Context, at time.Time, ids ...int64) error
 		}
 		defer stmt.Close()
 		for _, id := range ids {
-			if _, err := stmt.ExecContext(ctx, nanos(at), id); err != nil {
+			if _, err := stmt.ExecContext(ctx, storerow.Nanos(at), id); err != nil {
 				return err
 			}
 		}
@@ -626,25 +598,9 @@ func (s *Store) Heartbeat(ctx context.Context, at time.Time, ids ...int64) error
 	return nil
 }
 
-// finiteMetrics encodes metrics as JSON, leaving out non-finite values,
-// which JSON cannot hold.
-func finiteMetrics(m map[string]float64) (any, error) {
-	if m == nil {
-		return nil, nil
-	}
-	clean := make(map[string]float64, len(m))
-	for k, v := range m {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			clean[k] = v
-		}
-	}
-	b, err := json.Marshal(clean)
-	return string(b), err
-}
-
 // FinishTrial implements experiments.Store.
 func (s *Store) FinishTrial(ctx context.Context, t *experiments.Trial) error {
-	metrics, err := finiteMetrics(t.Metrics)
+	metrics, err := storerow.Metrics(t.Metrics)
 	if err != nil {
 		return fmt.Errorf("finish trial %d: %w", t.Number, err)
 	}
@@ -656,7 +612,7 @@ func (s *Store) FinishTrial(ctx context.Context, t *experiments.Trial) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE trials SET state = ?, metrics = ?, value = ?, finished = ?, error = ?, reason = ?, log_path = ?
 			 WHERE id = ? AND state = 'running'`,
-			string(t.State), metrics, value, nanos(t.Finished), t.Error, string(t.Reason), t.LogPath, t.ID)
+			string(t.State), metrics, value, storerow.Nanos(t.Finished), t.Error, string(t.Reason), t.LogPath, t.ID)
 		if err != nil {
 			return err
 		}
@@ -664,14 +620,15 @@ func (s *Store) FinishTrial(ctx context.Context, t *experiments.Trial) error {
 			return experiments.ErrNotRunning
 		}
 		for _, iv := range t.Intermediate {
-			m, err := finiteMetrics(iv.Metrics)
+			m, err := storerow.Metrics(iv.Metrics)
 			if err != nil {
 				return err
 			}
-			if m == nil {
-				m = "{}"
+			text := "{}"
+			if m != nil {
+				text = *m
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO intermediate (trial_id, step, metrics) VALUES (?, ?, ?)`, t.ID, iv.Step, m); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO intermediate (trial_id, step, metrics) VALUES (?, ?, ?)`, t.ID, iv.Step, text); err != nil {
 				return fmt.Errorf("intermediate value at step %d: %w", iv.Step, err)
 			}
 		}
@@ -688,7 +645,7 @@ func (s *Store) ExpireTrial(ctx context.Context, id int64, heartbeat, at time.Ti
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE trials SET state = 'failed', reason = ?, error = ?, finished = ? WHERE id = ? AND state = 'running' AND heartbeat = ?`,
-			string(experiments.ReasonLost), msg, nanos(at), id, nanos(heartbeat))
+			string(experiments.ReasonLost), msg, storerow.Nanos(at), id, storerow.Nanos(heartbeat))
 		if err != nil {
 			return err
 		}
@@ -761,9 +718,9 @@ func (s *Store) trials(ctx context.Context, studyID int64, from int, also []int)
 		t.Claim = claim.String
 		t.State = optimize.State(state)
 		t.Reason = experiments.Reason(reason)
-		t.Started, t.Heartbeat = fromNanos(started), fromNanos(heartbeat)
+		t.Started, t.Heartbeat = storerow.FromNanos(started), storerow.FromNanos(heartbeat)
 		if finished.Valid {
-			t.Finished = fromNanos(finished.Int64)
+			t.Finished = storerow.FromNanos(finished.Int64)
 		}
 		t.Value = math.NaN()
 		if value.Valid {

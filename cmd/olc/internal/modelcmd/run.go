@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -86,14 +85,10 @@ a masked-LM one. --json prints them all; the text output summarizes them.
 
 // readRunInputs reads and checks the inputs file.
 func readRunInputs(name string, r io.Reader) ([]RunInput, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
 	var in struct {
 		Inputs []RunInput `json:"inputs"`
 	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
 		return nil, cmdutil.Usagef("%s: %v (want {\"inputs\": [{\"input_ids\": [...], \"attention_mask\": [...], \"global_attention_mask\": [...]}]})", name, err)
