@@ -124,7 +124,7 @@ type (
 )
 
 func typeName(v any) string {
-	switch v.(type) {
+	switch v := v.(type) {
 	case *pyDict:
 		return "dict"
 	case pyTuple:
@@ -144,7 +144,7 @@ func typeName(v any) string {
 	case Tensor:
 		return "tensor"
 	case pyGlobal:
-		return "global " + string(v.(pyGlobal))
+		return "global " + string(v)
 	}
 	return fmt.Sprintf("%T", v)
 }
