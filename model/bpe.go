@@ -20,6 +20,8 @@ import (
 // cached. It is safe for concurrent use.
 type BPE struct {
 	vocab  map[string]int
+	ids    map[int]string // vocab inverted
+	chByte map[rune]byte  // byteCh inverted
 	ranks  map[[2]string]int
 	byteCh [256]string // bytes_to_unicode
 	mu     sync.Mutex
@@ -55,7 +57,16 @@ func LoadBPE(vocabFile, mergesFile string) (*BPE, error) {
 }
 
 func newBPE(vocab map[string]int, mergesFile string, r io.Reader) (*BPE, error) {
-	b := &BPE{vocab: vocab, ranks: map[[2]string]int{}, cache: map[string][]bpeToken{}}
+	b := &BPE{vocab: vocab, ids: make(map[int]string, len(vocab)), chByte: map[rune]byte{}, ranks: map[[2]string]int{}, cache: map[string][]bpeToken{}}
+	for s, id := range vocab {
+		if id < 0 {
+			return nil, fmt.Errorf("token %q has a negative id %d", s, id)
+		}
+		if prev, dup := b.ids[id]; dup {
+			return nil, fmt.Errorf("tokens %q and %q share the id %d", min(prev, s), max(prev, s), id)
+		}
+		b.ids[id] = s
+	}
 	// bytes_to_unicode: printable bytes map to themselves, the others to
 	// 256, 257, … in byte order.
 	n := 0
@@ -66,6 +77,8 @@ func newBPE(vocab map[string]int, mergesFile string, r io.Reader) (*BPE, error) 
 			b.byteCh[c] = string(rune(256 + n))
 			n++
 		}
+		r, _ := utf8.DecodeRuneInString(b.byteCh[c])
+		b.chByte[r] = byte(c)
 	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -105,6 +118,12 @@ func newBPE(vocab map[string]int, mergesFile string, r io.Reader) (*BPE, error) 
 func (b *BPE) ID(token string) (int, bool) {
 	id, ok := b.vocab[token]
 	return id, ok
+}
+
+// addID adds a token to the vocabulary (an added token outside it).
+func (b *BPE) addID(token string, id int) {
+	b.vocab[token] = id
+	b.ids[id] = token
 }
 
 // VocabSize returns the number of tokens of the vocabulary.
@@ -190,8 +209,14 @@ func isSpace(r rune) bool {
 //	's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
 //
 // returning byte ranges. (Go's regexp has no lookahead, hence a scanner.)
-func pretokenize(text string) [][2]int {
-	var out [][2]int
+// \s is read as JavaScript reads it (isSpace), as GPT-2's reference
+// JavaScript encoder does.
+func pretokenize(text string) [][2]int { return pretokenizeSpace(text, isSpace) }
+
+// pretokenizeSpace is pretokenize with \s given: Hugging Face's tokenizers
+// (Oniguruma) read it as Unicode's White_Space, unicode.IsSpace.
+func pretokenizeSpace(text string, isSpace func(rune) bool) [][2]int {
+	out := make([][2]int, 0, len(text)/4+4)
 	class := func(r rune) int { // 1 letter, 2 number, 3 space, 4 other
 		switch {
 		case unicode.IsLetter(r):

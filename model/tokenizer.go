@@ -11,6 +11,10 @@ import (
 type Encoding struct {
 	IDs     []int
 	Offsets [][2]int
+	// Words holds, for each token, the index of the word (pre-tokenizer
+	// piece or added token) it belongs to, -1 for the special tokens put
+	// around a text; nil when the tokenizer has no words (bytes).
+	Words []int
 }
 
 // A Tokenizer maps text to token ids with byte offsets back into it.
@@ -85,6 +89,13 @@ func EncodePair(t Tokenizer, question, context string) (Encoding, int) {
 	add := func(id int, off [2]int) {
 		e.IDs = append(e.IDs, id)
 		e.Offsets = append(e.Offsets, off)
+	}
+	if q.Words != nil && c.Words != nil {
+		e.Words = append(e.Words, -1)
+		e.Words = append(e.Words, q.Words...)
+		e.Words = append(e.Words, -1, -1)
+		e.Words = append(e.Words, c.Words...)
+		e.Words = append(e.Words, -1)
 	}
 	add(t.BOS(), [2]int{})
 	for i, id := range q.IDs {

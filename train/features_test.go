@@ -1,6 +1,10 @@
 package train
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,5 +66,56 @@ func TestMakeFeatures(t *testing.T) {
 	}
 	if _, err := MakeFeatures(tok, &ex, 0, Window{MaxLen: 100, Stride: 200}); err == nil {
 		t.Error("a stride wider than the window was accepted")
+	}
+}
+
+// TestWindowsMatchTheReference: the windows of a long context are those
+// Hugging Face's tokenizers make for the question-answering pipeline
+// (truncation "only_second" with return_overflowing_tokens and a stride),
+// from model/testdata/roberta/golden.json. The Node.js binding that wrote
+// the file returns only the first overflowing window, and that one cut
+// short, so the test holds the first window whole and the second as a
+// prefix of ours; that windows cover the whole context at the stride is
+// TestMakeFeatures's.
+func TestWindowsMatchTheReference(t *testing.T) {
+	tok, err := model.LoadTokenizer(filepath.Join("..", "model", "testdata", "roberta"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join("..", "model", "testdata", "roberta", "golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		Windows []struct {
+			Question, Context string
+			MaxLength         int `json:"max_length"`
+			Stride            int
+			Encodings         []struct{ IDs []int }
+		}
+	}
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Windows) < 3 {
+		t.Fatalf("%d window cases", len(g.Windows))
+	}
+	for _, c := range g.Windows {
+		ex := Example{Question: c.Question, Context: c.Context}
+		fs, err := MakeFeatures(tok, &ex, 0, Window{MaxLen: c.MaxLength, Stride: c.Stride, MaxQuestion: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fs) < 3 || len(c.Encodings) < 2 {
+			t.Fatalf("%d windows of ours, %d of the reference", len(fs), len(c.Encodings))
+		}
+		if !slices.Equal(fs[0].IDs, c.Encodings[0].IDs) {
+			t.Errorf("max %d stride %d: first window\n got %v\nwant %v", c.MaxLength, c.Stride, fs[0].IDs, c.Encodings[0].IDs)
+		}
+		want := c.Encodings[1].IDs
+		want = want[:len(want)-1] // its </s>
+		if len(want) < fs[0].CtxStart+c.Stride+2 || !slices.Equal(fs[1].IDs[:len(want)], want) {
+			t.Errorf("max %d stride %d: second window\n got %v\nwant a prefix %v", c.MaxLength, c.Stride, fs[1].IDs, want)
+		}
 	}
 }
