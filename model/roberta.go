@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/olc-toolkit/olc/internal/atomicfile"
 )
 
 // Tokenizer files of a Hugging Face model folder.
@@ -52,11 +54,15 @@ type Roberta struct {
 	// AddPrefixSpace adds a space before text that does not start with
 	// one, so that its first word is encoded as any other word.
 	AddPrefixSpace bool
-	added          []AddedToken // longest first
-	special        map[int]bool
-	bos, pad, eos  int
-	unk, mask      int
-	size           int
+	// MaxLength is tokenizer_config.json's model_max_length, the input
+	// length the model was trained for (0 when unknown). transformers'
+	// question-answering pipeline makes windows of min(MaxLength, 384).
+	MaxLength     int
+	added         []AddedToken // longest first
+	special       map[int]bool
+	bos, pad, eos int
+	unk, mask     int
+	size          int
 }
 
 var _ Tokenizer = (*Roberta)(nil)
@@ -454,6 +460,10 @@ func LoadTokenizer(dir string) (*Roberta, error) {
 	}
 	specialRoles(cfg, names, lstrip)
 	specialRoles(smap, names, lstrip)
+	maxLen, err := modelMaxLength(filepath.Join(dir, TokenizerConfigFile), cfg)
+	if err != nil {
+		return nil, err
+	}
 	var added []AddedToken
 	seen := map[string]bool{}
 	for _, role := range []string{"bos_token", "pad_token", "eos_token", "unk_token", "sep_token", "cls_token", "mask_token"} {
@@ -482,7 +492,29 @@ func LoadTokenizer(dir string) (*Roberta, error) {
 			b.addID(s, id)
 		}
 	}
-	return newRoberta(b, prefix, added, names)
+	t, err := newRoberta(b, prefix, added, names)
+	if err != nil {
+		return nil, err
+	}
+	t.MaxLength = maxLen
+	return t, nil
+}
+
+// modelMaxLength reads model_max_length from a tokenizer_config.json
+// (transformers writes 1e30 for "none": 0).
+func modelMaxLength(file string, cfg map[string]any) (int, error) {
+	v, ok := cfg["model_max_length"]
+	if !ok {
+		return 0, nil
+	}
+	f, ok := v.(float64)
+	if !ok || f < 1 || f != float64(int64(f)) && f < 1e15 {
+		return 0, fmt.Errorf("%s: model_max_length must be a positive whole number, not %v", file, v)
+	}
+	if f > 1e15 {
+		return 0, nil
+	}
+	return int(f), nil
 }
 
 // specialRoles reads which token plays each special role from a
@@ -663,5 +695,59 @@ func LoadTokenizerJSON(path string) (*Roberta, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	var cfg map[string]any
+	cf := filepath.Join(dir, TokenizerConfigFile)
+	if err := readJSONIfExists(cf, &cfg); err != nil {
+		return nil, err
+	}
+	if t.MaxLength, err = modelMaxLength(cf, cfg); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// TokenizerFiles are the files of a model folder that make its tokenizer;
+// they travel with the weights (olc model convert, train's output).
+var TokenizerFiles = []string{TokenizerFile, VocabFile, MergesFile, TokenizerConfigFile, SpecialTokensFile, AddedTokensFile}
+
+// FolderTokenizer returns the tokenizer of a model folder: the RoBERTa
+// tokenizer of its files (LoadTokenizer) when it has them, else the byte
+// tokenizer for the models olc trains from scratch, whose vocabulary is
+// the byte tokenizer's. A folder with neither, or a tokenizer that does
+// not fit the config (ids beyond its vocabulary, another padding id), is
+// an error naming the folder.
+func FolderTokenizer(dir string, c *Config) (Tokenizer, error) {
+	tok, err := LoadTokenizer(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if bt := (ByteTokenizer{}); c.VocabSize == bt.VocabSize() {
+			return bt, nil
+		}
+		return nil, fmt.Errorf("%s has no tokenizer for its %d-token vocabulary: copy %s (or %s and %s) from the model's repository into it", dir, c.VocabSize, TokenizerFile, VocabFile, MergesFile)
+	case err != nil:
+		return nil, err
+	case tok.VocabSize() > c.VocabSize:
+		return nil, fmt.Errorf("%s: the tokenizer has %d ids, more than the %d of config.json's vocab_size", dir, tok.VocabSize(), c.VocabSize)
+	case tok.PAD() != c.PadTokenID:
+		return nil, fmt.Errorf("%s: the tokenizer pads with id %d, config.json's pad_token_id is %d", dir, tok.PAD(), c.PadTokenID)
+	}
+	return tok, nil
+}
+
+// CopyTokenizer copies the tokenizer files of model folder from into
+// folder to (those it has).
+func CopyTokenizer(from, to string) error {
+	for _, f := range TokenizerFiles {
+		data, err := os.ReadFile(filepath.Join(from, f))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.Write(filepath.Join(to, f), data); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/olc-toolkit/olc/model"
 	"github.com/olc-toolkit/olc/train"
 )
 
@@ -109,6 +110,12 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request, u *User) error {
 	if s.o.Model == nil {
 		return errorf(http.StatusServiceUnavailable, "no model is loaded: start the server with --model DIR (a question-answering model folder written by 'olc train')")
 	}
+	// A checkpoint with a Hugging Face tokenizer answers as transformers'
+	// question-answering pipeline, in its windows unless asked for others.
+	_, pipeline := s.o.Tokenizer.(*model.Roberta)
+	if pipeline && req.ContextLength == nil {
+		n = train.PipelineWindow(s.o.Model, s.o.Tokenizer)
+	}
 	resp := askResponse{ContextLength: n}
 	if m := s.o.Model.MaxTokens(); n > m {
 		resp.ContextLength = m
@@ -125,7 +132,7 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request, u *User) error {
 		threads := max(1, runtime.GOMAXPROCS(0)/active)
 		var err error
 		a, err = train.AnswerQuestion(ctx, s.o.Model, s.o.Tokenizer, d.Text, req.Question,
-			train.QAOptions{ContextLength: resp.ContextLength, Global: s.global(), Threads: threads})
+			train.QAOptions{ContextLength: resp.ContextLength, Global: s.global(), Threads: threads, Pipeline: pipeline})
 		return err
 	})
 	switch {

@@ -32,6 +32,9 @@ type Feature struct {
 	// Offsets are the byte ranges in the example's context of the tokens
 	// from CtxStart on (the last token, </s>, has none).
 	Offsets [][2]int
+	// Words are the word indices of those tokens (nil for a tokenizer
+	// without words).
+	Words []int
 	// Start and End are the answer's first and last tokens; both 0 (the
 	// <s> token, as in Hugging Face's training) when the window does not
 	// hold a whole answer or the question has none.
@@ -72,6 +75,9 @@ func MakeFeatures(tok model.Tokenizer, ex *Example, idx int, w Window) ([]Featur
 		f.IDs = append(f.IDs, c.IDs[lo:hi]...)
 		f.IDs = append(f.IDs, tok.EOS())
 		f.Offsets = append(f.Offsets, c.Offsets[lo:hi]...)
+		if c.Words != nil {
+			f.Words = c.Words[lo:hi]
+		}
 		f.Mask = make([]int8, len(f.IDs))
 		for i := range f.Mask {
 			f.Mask[i] = model.MaskLocal

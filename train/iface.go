@@ -48,6 +48,13 @@ type Longformer struct {
 	// FreshHeads names the head tensors LoadLongformer started afresh
 	// because the checkpoint lacked them.
 	FreshHeads []string
+	// Tok is the tokenizer of the folder it was loaded from
+	// (model.FolderTokenizer): the byte tokenizer for a model olc trained
+	// from scratch.
+	Tok model.Tokenizer
+	// Source is the folder it was loaded from; Save copies its tokenizer
+	// files.
+	Source string
 }
 
 var _ Model = (*Longformer)(nil)
@@ -107,7 +114,17 @@ func (l *Longformer) Params() []*model.Param[float32] { return l.M.Params() }
 func (l *Longformer) Replica() Model { return &Longformer{M: l.M.Replica(), Checkpoint: l.Checkpoint} }
 
 // Save implements Model.
-func (l *Longformer) Save(dir string) error { return l.M.Save(dir) }
+func (l *Longformer) Save(dir string) error {
+	if err := l.M.Save(dir); err != nil {
+		return err
+	}
+	if l.Source != "" {
+		if err := model.CopyTokenizer(l.Source, dir); err != nil {
+			return fmt.Errorf("save model: %w", err)
+		}
+	}
+	return nil
+}
 
 // MaxTokens implements Model.
 func (l *Longformer) MaxTokens() int { return l.M.Config.MaxTokens() }
@@ -126,5 +143,9 @@ func LoadLongformer(dir string, head model.Head, fresh bool) (*Longformer, error
 	if trained, known := m.Config.TrainedFor(model.ArchQA); head == model.HeadQA && !fresh && known && !trained {
 		return nil, fmt.Errorf("%s was trained for %s, not question answering: its question-answering head is untrained (train one with train.task = \"qa\")", dir, strings.Join(m.Config.Architectures, ", "))
 	}
-	return &Longformer{M: m, FreshHeads: freshHeads}, nil
+	tok, err := model.FolderTokenizer(dir, &m.Config)
+	if err != nil {
+		return nil, err
+	}
+	return &Longformer{M: m, FreshHeads: freshHeads, Tok: tok, Source: dir}, nil
 }

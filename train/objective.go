@@ -17,10 +17,11 @@ import (
 )
 
 // NewTrainer builds a trainer for a config: the model (BERT's random init
-// from the seed, or train.init), the byte tokenizer and the data.
+// from the seed, or train.init), the tokenizer (the byte tokenizer from
+// scratch, the folder's with train.init) and the data.
 func NewTrainer(c *Config) (*Trainer, error) {
-	tok := model.ByteTokenizer{}
-	if c.Model.VocabSize < tok.VocabSize() {
+	var tok model.Tokenizer = model.ByteTokenizer{}
+	if c.Train.Init == "" && c.Model.VocabSize < tok.VocabSize() {
 		return nil, &ConfigError{File: c.File, Key: "model.vocab_size", Msg: fmt.Sprintf("the byte tokenizer needs %d ids, not %d", tok.VocabSize(), c.Model.VocabSize)}
 	}
 	var lf *Longformer
@@ -36,6 +37,7 @@ func NewTrainer(c *Config) (*Trainer, error) {
 			return nil, err
 		}
 		c.Model = lf.M.Config
+		tok = lf.Tok
 	} else {
 		m := model.New[float32](c.Model)
 		m.Init(c.Train.Seed)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -36,6 +37,15 @@ type QAOptions struct {
 	Global bool
 	// Threads windows run at a time (1 when 0).
 	Threads int
+	// Pipeline answers as transformers' question-answering pipeline does
+	// with a fast tokenizer (PipelineBest): windows of min(the tokenizer's
+	// model_max_length, 384) tokens overlapping by min(half that, 128),
+	// the question never truncated, answers of at most 15 tokens scored
+	// by the product of start and end probabilities within their window,
+	// widened to whole words; no "no answer". The options above that are
+	// set override its defaults. For checkpoints that come with a Hugging
+	// Face tokenizer.
+	Pipeline bool
 }
 
 // QAAnswer is the answer to a question over a document.
@@ -81,14 +91,27 @@ func AnswerQuestion(ctx context.Context, m Model, tok model.Tokenizer, doc, ques
 	w := Window{MaxLen: n, Stride: o.Stride, Global: o.Global}
 	q := len(tok.Encode(question).IDs)
 	room := n - min(q, 64) - 4
+	if o.Pipeline {
+		if o.ContextLength == 0 {
+			w.MaxLen = PipelineWindow(m, tok)
+		}
+		if o.Stride == 0 {
+			w.Stride = min(w.MaxLen/2, 128)
+		}
+		w.Global, w.MaxQuestion = true, 1<<30
+		room = w.MaxLen - q - 4
+		if room <= w.Stride {
+			return nil, fmt.Errorf("a %d-token question leaves %d tokens of a %d-token window for the document, not more than the stride of %d: use a shorter question or a smaller --stride", q, max(room, 0), w.MaxLen, w.Stride)
+		}
+	}
 	if room < 16 {
-		return nil, fmt.Errorf("a %d-token context leaves no room for the document after the question", n)
+		return nil, fmt.Errorf("a %d-token context leaves no room for the document after the question", w.MaxLen)
 	}
 	switch {
 	case w.Stride == 0:
 		w.Stride = min(256, room/2)
 	case w.Stride >= room:
-		return nil, fmt.Errorf("a stride of %d tokens must be less than the %d document tokens a %d-token window holds after the question: windows would not advance", w.Stride, room, n)
+		return nil, fmt.Errorf("a stride of %d tokens must be less than the %d document tokens a %d-token window holds after the question: windows would not advance", w.Stride, room, w.MaxLen)
 	}
 	ex := Example{ID: "q", Question: question, Context: doc}
 	feats, err := MakeFeatures(tok, &ex, 0, w)
@@ -107,6 +130,29 @@ func AnswerQuestion(ctx context.Context, m Model, tok model.Tokenizer, doc, ques
 	if err := firstError(errs); err != nil {
 		return nil, err
 	}
+	if o.Pipeline {
+		a := &QAAnswer{Windows: len(feats), NullScore: math.Inf(1)}
+		for k := range feats {
+			a.NullScore = math.Min(a.NullScore, float64(logits[k][0][0]+logits[k][1][0]))
+		}
+		maxLen := o.MaxAnswerLen
+		if maxLen == 0 {
+			maxLen = 15
+		}
+		pa, ok := PipelineBest(feats, logits, maxLen)
+		if !ok {
+			a.NoAnswer = true
+		} else {
+			a.Answer = doc[pa.Start:pa.End]
+			a.Start = utf8.RuneCountInString(doc[:pa.Start])
+			a.End = a.Start + utf8.RuneCountInString(a.Answer)
+			a.Context = sentenceAround(doc, pa.Start, pa.End)
+			a.Confidence = pa.Score
+			a.Score = pa.Logits
+		}
+		a.ProcessingTime = time.Since(t0).Seconds()
+		return a, nil
+	}
 	sp := Decoder{MaxAnswerLen: o.MaxAnswerLen, AllowNoAnswer: true, NullThreshold: o.NullThreshold, SkipCutSpans: true}.Best(feats, logits)
 	a := &QAAnswer{Confidence: sp.Prob, Score: sp.Score, NullScore: sp.NullScore, Windows: len(feats), NoAnswer: sp.NoAnswer}
 	if !sp.NoAnswer {
@@ -117,6 +163,17 @@ func AnswerQuestion(ctx context.Context, m Model, tok model.Tokenizer, doc, ques
 	}
 	a.ProcessingTime = time.Since(t0).Seconds()
 	return a, nil
+}
+
+// PipelineWindow is the window of QAOptions.Pipeline, as transformers'
+// pipeline sets max_seq_len: min(the tokenizer's model_max_length, 384),
+// and at most the model's longest input.
+func PipelineWindow(m Model, tok model.Tokenizer) int {
+	n := min(m.MaxTokens(), 384)
+	if r, ok := tok.(*model.Roberta); ok && r.MaxLength > 0 {
+		n = min(n, r.MaxLength)
+	}
+	return n
 }
 
 // sentenceAround returns the sentence(s) of text holding bytes [s, e):

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -165,7 +166,8 @@ func TestModelRun(t *testing.T) {
 		t.Errorf("text output: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	for _, c := range []struct{ input, want string }{
-		{`{"inputs": [{"input_ids": [0, 99]}]}`, "inputs[0]: model: token 1 has id 99, outside the vocabulary [0, 60)"},
+		{`{"inputs": [{"input_ids": [0, 99], "global_attention_mask": [1, 0]}]}`, "inputs[0]: model: token 1 has id 99, outside the vocabulary [0, 60)"},
+		{`{"inputs": [{"input_ids": [0, 5, 2]}]}`, "needs exactly three separators"},
 		{`{"inputs": [{"input_ids": [0, 5], "attention_mask": [1]}]}`, "inputs[0]: 1 attention_mask values for 2 input_ids"},
 		{`{"inputs": [{"input_ids": [0, 5], "global_attention_mask": [2, 0]}]}`, "mask values must be 0 or 1"},
 		{`{"inputs": [{"input_ids": [0, 5], "token_type_ids": [0, 0]}]}`, `unknown field "token_type_ids"`},
@@ -274,5 +276,99 @@ func TestModelConvert(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "evil", model.PytorchFile), "not a zip", 0o644)
 	if r := runOLC(t, dir, "model", "convert", "--in", "evil", "--out", "evil2"); r.code != 2 || !strings.Contains(r.stderr, "not a PyTorch zip checkpoint") {
 		t.Errorf("not a checkpoint: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestModelRunText: --text and --question run the folder's RoBERTa
+// tokenizer and the model on <s> question </s></s> text </s>, with the
+// reference's global attention on the question, and give what the
+// reference gave on those tokens (model/testdata/parity/qa-pipeline,
+// whose last case fits one window).
+func TestModelRunText(t *testing.T) {
+	fixture, err := filepath.Abs(filepath.Join("..", "..", "model", "testdata", "parity", "qa-pipeline"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(fixture, "outputs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Cases []struct {
+			Question, Context string
+			Windows           []struct {
+				InputIDs    []int     `json:"input_ids"`
+				StartLogits []float64 `json:"start_logits"`
+			}
+		}
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatal(err)
+	}
+	c := ref.Cases[len(ref.Cases)-1]
+	if len(c.Windows) != 1 {
+		t.Fatalf("the last case has %d windows", len(c.Windows))
+	}
+	dir := t.TempDir()
+	r := runOLC(t, dir, "model", "run", "--model", fixture, "--text", c.Context, "--question", c.Question, "--json")
+	var out struct {
+		Tokens []struct {
+			ID         int
+			Text       string
+			Sequence   string
+			Start, End int
+		}
+		Outputs []struct {
+			StartLogits []float64 `json:"start_logits"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); r.code != 0 || err != nil || len(out.Outputs) != 1 {
+		t.Fatalf("exit %d, %v\n%s", r.code, err, r.stderr)
+	}
+	ids := make([]int, len(out.Tokens))
+	for i, tk := range out.Tokens {
+		ids[i] = tk.ID
+		src := map[string]string{"question": c.Question, "text": c.Context}[tk.Sequence]
+		if tk.Sequence != "" && string([]rune(src)[tk.Start:tk.End]) != tk.Text {
+			t.Errorf("token %d %q: characters [%d, %d) of the %s are %q", i, tk.Text, tk.Start, tk.End, tk.Sequence, string([]rune(src)[tk.Start:tk.End]))
+		}
+	}
+	if !slices.Equal(ids, c.Windows[0].InputIDs) {
+		t.Fatalf("tokens %v, the reference's %v", ids, c.Windows[0].InputIDs)
+	}
+	worst := 0.0
+	for i, v := range out.Outputs[0].StartLogits {
+		worst = math.Max(worst, math.Abs(v-c.Windows[0].StartLogits[i]))
+	}
+	if worst > 1e-5 {
+		t.Errorf("start logits differ from the reference's by %.3g", worst)
+	}
+	// The same ids through --input, without global_attention_mask: the
+	// reference's default global attention on the question.
+	in, _ := json.Marshal(map[string]any{"inputs": []any{map[string]any{"input_ids": ids}}})
+	writeFile(t, filepath.Join(dir, "in.json"), string(in), 0o644)
+	r = runOLC(t, dir, "model", "run", "--model", fixture, "--input", "in.json", "--json")
+	if err := json.Unmarshal([]byte(r.stdout), &out); r.code != 0 || err != nil {
+		t.Fatalf("--input: exit %d, %v\n%s", r.code, err, r.stderr)
+	}
+	for i, v := range out.Outputs[0].StartLogits {
+		if math.Abs(v-c.Windows[0].StartLogits[i]) > 1e-5 {
+			t.Fatalf("--input: start logit %d is %v, the reference's %v", i, v, c.Windows[0].StartLogits[i])
+		}
+	}
+	// Text output names the tokens; a folder without a tokenizer is refused.
+	if r := runOLC(t, dir, "model", "run", "--model", fixture, "--text", "Hello world"); r.code != 0 || !strings.Contains(r.stdout, `6 tokens: 0:"<s>"(0) 1:"H"(76) 2:"ell"(699) 3:"o"(115) 4:"world"(999) 5:"</s>"(2)`) {
+		t.Errorf("text output: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	bare := filepath.Join(filepath.Dir(fixture), "qa-f32")
+	if r := runOLC(t, dir, "model", "run", "--model", bare, "--text", "Hello"); r.code != 2 || !strings.Contains(r.stderr, "has no tokenizer for its 64-token vocabulary") {
+		t.Errorf("no tokenizer: exit %d\n%s", r.code, r.stderr)
+	}
+	// olc qa answers as the pipeline does.
+	writeFile(t, filepath.Join(dir, "doc.txt"), c.Context, 0o644)
+	r = runOLC(t, dir, "qa", "--model", fixture, "--doc", "doc.txt", "--question", c.Question, "--json")
+	var a struct{ Answer string }
+	if err := json.Unmarshal([]byte(r.stdout), &a); r.code != 0 || err != nil || a.Answer == "" {
+		t.Errorf("olc qa: exit %d, %v\n%s", r.code, err, r.stderr)
 	}
 }

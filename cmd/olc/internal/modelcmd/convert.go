@@ -25,7 +25,7 @@ type ConvertOptions struct {
 
 // folderFiles are the files of a Hugging Face model folder that convert
 // copies beside the weights: the config and the tokenizer's.
-var folderFiles = []string{model.ConfigFile, "vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}
+var folderFiles = append([]string{model.ConfigFile}, model.TokenizerFiles...)
 
 func newCmdConvert(ios *cmdutil.IOStreams, runF func(context.Context, *ConvertOptions) error) *cobra.Command {
 	opts := &ConvertOptions{IO: ios}

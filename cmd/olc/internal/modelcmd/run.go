@@ -21,8 +21,22 @@ type RunOptions struct {
 	IO      *cmdutil.IOStreams
 	Model   string
 	Input   string
+	Text    string
 	Float64 bool
 	JSON    bool
+	// Question, with Text, makes the pair <s> question </s></s> text </s>.
+	Question string
+}
+
+// RunToken is one token of --text's encoding: its id, the text it stands
+// for (the special token's name for those), and for a token of the
+// question or the text its character offsets there.
+type RunToken struct {
+	ID       int    `json:"id"`
+	Text     string `json:"text"`
+	Sequence string `json:"sequence,omitempty"` // "question" or "text"
+	Start    int    `json:"start"`
+	End      int    `json:"end"`
 }
 
 // RunInput is one sequence of 'olc model run”s input, with the
@@ -48,7 +62,7 @@ type RunOutput struct {
 func newCmdRun(ios *cmdutil.IOStreams, runF func(context.Context, *RunOptions) error) *cobra.Command {
 	opts := &RunOptions{IO: ios}
 	cmd := &cobra.Command{
-		Use:   "run --model DIR --input FILE.json",
+		Use:   "run --model DIR (--input FILE.json | --text \"…\" [--question \"…\"])",
 		Short: "Run a model's forward pass on given token ids, for comparing olc with other implementations",
 		Long: `Run the forward pass of the model in DIR on the token ids of FILE.json ('-'
 reads standard input):
@@ -58,7 +72,16 @@ reads standard input):
 
 The masks are optional and mean what they mean to Hugging Face's
 Longformer (attention_mask 0: padding; global_attention_mask 1: global
-attention). The outputs carry the reference's names: last_hidden_state,
+attention), with its defaults: no padding, and no global token but for a
+question-answering model, which puts global attention on the question
+(the tokens before the first separator; the input must then hold three,
+<s> question </s></s> context </s>).
+
+--text runs the folder's tokenizer first (its tokenizer.json, or
+vocab.json and merges.txt; the byte tokenizer for models olc trained from
+scratch) on <s> text </s>, or with --question on the pair <s> question
+</s></s> text </s>, and prints the tokens with their character offsets
+before the outputs. The outputs carry the reference's names: last_hidden_state,
 then start_logits and end_logits for a question-answering model
 (architectures LongformerForQuestionAnswering in config.json) or logits for
 a masked-LM one. --json prints them all; the text output summarizes them.
@@ -66,8 +89,13 @@ a masked-LM one. --json prints them all; the text output summarizes them.
 		Example: `  olc model run --model models/tiny --input ids.json --json > olc.json`,
 		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Model == "" || opts.Input == "" {
-				return cmdutil.Usagef("--model and --input are required")
+			switch {
+			case opts.Model == "":
+				return cmdutil.Usagef("--model is required")
+			case (opts.Input == "") == (opts.Text == ""):
+				return cmdutil.Usagef("give --input FILE.json or --text \"…\" (one of them)")
+			case opts.Question != "" && opts.Text == "":
+				return cmdutil.Usagef("--question goes with --text")
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -78,6 +106,8 @@ a masked-LM one. --json prints them all; the text output summarizes them.
 	f := cmd.Flags()
 	f.StringVar(&opts.Model, "model", "", "the model folder (config.json, model.safetensors)")
 	f.StringVar(&opts.Input, "input", "", "the inputs, as JSON ('-': standard input)")
+	f.StringVar(&opts.Text, "text", "", "a text to tokenize with the folder's tokenizer and run")
+	f.StringVar(&opts.Question, "question", "", "with --text: a question, encoded before the text as a pair")
 	f.BoolVar(&opts.Float64, "float64", false, "compute in float64")
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	return cmd
@@ -135,19 +165,40 @@ func olcMask(in RunInput) []int8 {
 }
 
 func runRun(ctx context.Context, opts *RunOptions) error {
-	var r io.Reader = opts.IO.In
-	name := "standard input"
-	if opts.Input != "-" {
-		f, err := os.Open(opts.Input)
-		if err != nil {
-			return &cmdutil.UsageError{Err: fmt.Errorf("--input: %w", err)}
+	var (
+		inputs []RunInput
+		tokens []RunToken
+		name   = "standard input"
+		err    error
+	)
+	if opts.Text != "" {
+		name = "--text"
+		if tokens, err = tokenize(opts); err != nil {
+			return err
 		}
-		defer f.Close()
-		r, name = f, opts.Input
-	}
-	inputs, err := readRunInputs(name, r)
-	if err != nil {
-		return err
+		in := RunInput{}
+		for _, t := range tokens {
+			in.InputIDs = append(in.InputIDs, t.ID)
+		}
+		if opts.Question == "" {
+			// One text has no question to make global: <s> is.
+			in.GlobalAttentionMask = make([]int, len(in.InputIDs))
+			in.GlobalAttentionMask[0] = 1
+		}
+		inputs = []RunInput{in}
+	} else {
+		var r io.Reader = opts.IO.In
+		if opts.Input != "-" {
+			f, err := os.Open(opts.Input)
+			if err != nil {
+				return &cmdutil.UsageError{Err: fmt.Errorf("--input: %w", err)}
+			}
+			defer f.Close()
+			r, name = f, opts.Input
+		}
+		if inputs, err = readRunInputs(name, r); err != nil {
+			return err
+		}
 	}
 	var outs []RunOutput
 	if opts.Float64 {
@@ -159,7 +210,18 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		return err
 	}
 	if opts.JSON {
-		return cmdutil.PrintJSON(opts.IO.Out, map[string]any{"outputs": outs})
+		out := map[string]any{"outputs": outs}
+		if tokens != nil {
+			out["tokens"] = tokens
+		}
+		return cmdutil.PrintJSON(opts.IO.Out, out)
+	}
+	if tokens != nil {
+		fmt.Fprintf(opts.IO.Out, "%d tokens:", len(tokens))
+		for i, t := range tokens {
+			fmt.Fprintf(opts.IO.Out, " %d:%q(%d)", i, t.Text, t.ID)
+		}
+		fmt.Fprintln(opts.IO.Out)
 	}
 	for i, o := range outs {
 		fmt.Fprintf(opts.IO.Out, "input %d: %d tokens, hidden %d", i, len(o.LastHiddenState), len(o.LastHiddenState[0]))
@@ -177,6 +239,51 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		fmt.Fprintln(opts.IO.Out)
 	}
 	return nil
+}
+
+// tokenize encodes --text (and --question) with the folder's tokenizer.
+func tokenize(opts *RunOptions) ([]RunToken, error) {
+	cfg, err := model.LoadConfig(filepath.Join(opts.Model, model.ConfigFile))
+	if err != nil {
+		return nil, &cmdutil.UsageError{Err: fmt.Errorf("--model: %w", err)}
+	}
+	tok, err := model.FolderTokenizer(opts.Model, cfg)
+	if err != nil {
+		return nil, &cmdutil.UsageError{Err: fmt.Errorf("--model: %w", err)}
+	}
+	var e model.Encoding
+	ctx := 1
+	if opts.Question != "" {
+		e, ctx = model.EncodePair(tok, opts.Question, opts.Text)
+	} else {
+		e, _ = model.EncodePair(tok, "", opts.Text)
+		// <s></s></s> text </s> less the empty question's separators.
+		e.IDs = append(e.IDs[:1], e.IDs[3:]...)
+		e.Offsets = append(e.Offsets[:1], e.Offsets[3:]...)
+	}
+	names := map[int]string{tok.BOS(): "<s>", tok.EOS(): "</s>", tok.PAD(): "<pad>", tok.Mask(): "<mask>"}
+	out := make([]RunToken, len(e.IDs))
+	qOff := model.CharOffsets(opts.Question, e.Offsets[:min(ctx, len(e.Offsets))])
+	tOff := model.CharOffsets(opts.Text, e.Offsets[min(ctx, len(e.Offsets)):])
+	for i, id := range e.IDs {
+		t := RunToken{ID: id}
+		special := i == 0 || i == len(e.IDs)-1 || (opts.Question != "" && (i == ctx-1 || i == ctx-2))
+		switch {
+		case special:
+			t.Text = names[id]
+		case i < ctx:
+			o := e.Offsets[i]
+			t.Text, t.Sequence, t.Start, t.End = opts.Question[o[0]:o[1]], "question", qOff[i][0], qOff[i][1]
+		default:
+			o := e.Offsets[i]
+			t.Text, t.Sequence, t.Start, t.End = opts.Text[o[0]:o[1]], "text", tOff[i-ctx][0], tOff[i-ctx][1]
+			if n, ok := names[id]; ok && o[0] == o[1] {
+				t.Text = n
+			}
+		}
+		out[i] = t
+	}
+	return out, nil
 }
 
 func argmax(v []float64) int {
@@ -213,7 +320,26 @@ func forwardAll[T model.Float](ctx context.Context, dir, name string, inputs []R
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		st, err := m.Forward(in.InputIDs, olcMask(in), model.Options{})
+		mask := olcMask(in)
+		if qa && in.GlobalAttentionMask == nil {
+			// The reference's QA model puts global attention on the
+			// question: the tokens before the first of three separators.
+			var seps []int
+			for j, id := range in.InputIDs {
+				if id == m.Config.SepTokenID {
+					seps = append(seps, j)
+				}
+			}
+			if len(seps) != 3 {
+				return nil, cmdutil.Usagef("%s: inputs[%d]: without global_attention_mask a question-answering model puts global attention on the question, which needs exactly three separators (id %d: <s> question </s></s> context </s>), as the reference does; found %d: give global_attention_mask", name, i, m.Config.SepTokenID, len(seps))
+			}
+			for j := 0; j < seps[0]; j++ {
+				if mask[j] != model.MaskPad {
+					mask[j] = model.MaskGlobal
+				}
+			}
+		}
+		st, err := m.Forward(in.InputIDs, mask, model.Options{})
 		if err != nil {
 			return nil, cmdutil.Usagef("%s: inputs[%d]: %v", name, i, err)
 		}

@@ -159,7 +159,7 @@ func Run(ctx context.Context, o *Options) error {
 		if err != nil {
 			return &cmdutil.UsageError{Err: fmt.Errorf("--model: %w", err)}
 		}
-		so.Model, so.ModelPath = lf, o.Model
+		so.Model, so.ModelPath, so.Tokenizer = lf, o.Model, lf.Tok
 	}
 	st, err := cmdutil.OpenStore(ctx, o.Store, o.IO.ErrOut)
 	if err != nil {

@@ -151,7 +151,7 @@ func runEval(ctx context.Context, o *EvalOptions) error {
 		}
 		w := train.Window{MaxLen: n, Stride: o.Stride, Global: lf.M.Config.GlobalAttention}
 		bar := cmdutil.NewProgress(o.IO, false, "eval "+filepath.Base(o.Data))
-		pr, err := train.Predict(ctx, lf, model.ByteTokenizer{}, examples, w, train.Decoder{MaxAnswerLen: o.MaxAnswerLen, AllowNoAnswer: v2}, threads,
+		pr, err := train.Predict(ctx, lf, lf.Tok, examples, w, train.Decoder{MaxAnswerLen: o.MaxAnswerLen, AllowNoAnswer: v2}, threads,
 			func(done, total int) { bar.SetCount(done, total, fmt.Sprintf("%d of %d questions", done, total)) })
 		bar.Finish()
 		if err != nil {
@@ -269,7 +269,7 @@ func runPerplexity(ctx context.Context, o *EvalOptions) error {
 	if threads == 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	rows, err := train.PerplexityByLength(ctx, lf, model.ByteTokenizer{}, string(b), lengths, 0.15, 1, threads)
+	rows, err := train.PerplexityByLength(ctx, lf, lf.Tok, string(b), lengths, 0.15, 1, threads)
 	if err != nil {
 		return &cmdutil.UsageError{Err: err}
 	}

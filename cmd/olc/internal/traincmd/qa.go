@@ -39,12 +39,26 @@ no-answer score (start and end on <s>) beats it by more than
 --null-threshold, in which case the answer is that there is none. Documents
 are plain text, Markdown or HTML (tags stripped); start and end are
 character offsets into the document's text. Use a context length the model
-was trained at: position embeddings it never trained are noise.`,
+was trained at: position embeddings it never trained are noise.
+
+A model folder that comes with a Hugging Face tokenizer (tokenizer.json, or
+vocab.json and merges.txt: a downloaded LongformerForQuestionAnswering)
+answers as transformers' question-answering pipeline does: windows of
+min(model_max_length, 384) tokens overlapping by half a window (at most
+128), answers of at most 15 tokens scored by the product of their start
+and end probabilities, widened to whole words; confidence is that score.
+--context-length, --stride and --max-answer-length override those
+defaults.`,
 		Example: `  olc qa --model .olc/runs/passkey/model --doc long.txt --question "What is the pass key?" --json`,
 		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.Model == "" || o.Doc == "" || o.Question == "" {
 				return cmdutil.Usagef("--model, --doc and --question are required")
+			}
+			if !cmd.Flags().Changed("max-answer-length") {
+				o.MaxAnswerLen = 0 // the decoder's default: 30, or the pipeline's 15
+			} else if o.MaxAnswerLen <= 0 {
+				return cmdutil.Usagef("--max-answer-length must be positive, not %d", o.MaxAnswerLen)
 			}
 			if !cmd.Flags().Changed("stride") {
 				o.Stride = 0 // the default adapts to the window
@@ -63,7 +77,7 @@ was trained at: position embeddings it never trained are noise.`,
 	f.StringVar(&o.Question, "question", "", "the question (required)")
 	f.IntVar(&o.ContextLength, "context-length", 0, "tokens per window (the model's maximum when 0)")
 	f.IntVar(&o.Stride, "stride", 256, "overlap of consecutive windows, in tokens (by default at most half a window)")
-	f.IntVar(&o.MaxAnswerLen, "max-answer-length", 30, "longest answer, in tokens")
+	f.IntVar(&o.MaxAnswerLen, "max-answer-length", 30, "longest answer, in tokens (15 with a Hugging Face tokenizer)")
 	f.Float64Var(&o.NullThreshold, "null-threshold", 0, "answer 'none' when the no-answer score beats the best span by more than this")
 	f.IntVar(&o.Threads, "threads", 0, "windows read at a time (all cores when 0)")
 	cmdutil.AddJSONFlag(cmd, &o.JSON)
@@ -86,9 +100,10 @@ func runQA(ctx context.Context, o *QAOptions) error {
 	if threads == 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	a, err := train.AnswerQuestion(ctx, lf, model.ByteTokenizer{}, doc, o.Question, train.QAOptions{
+	_, pipeline := lf.Tok.(*model.Roberta)
+	a, err := train.AnswerQuestion(ctx, lf, lf.Tok, doc, o.Question, train.QAOptions{
 		ContextLength: o.ContextLength, Stride: o.Stride, MaxAnswerLen: o.MaxAnswerLen,
-		NullThreshold: o.NullThreshold, Global: lf.M.Config.GlobalAttention, Threads: threads})
+		NullThreshold: o.NullThreshold, Global: lf.M.Config.GlobalAttention, Threads: threads, Pipeline: pipeline})
 	if err != nil {
 		return &cmdutil.UsageError{Err: err}
 	}
