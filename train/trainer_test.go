@@ -258,3 +258,51 @@ func TestInitWithoutTheHead(t *testing.T) {
 		t.Errorf("fresh heads %v", fresh)
 	}
 }
+
+// TestInitFromAHuggingFaceFolder: train.init on a downloaded-style folder
+// (config.json, model.safetensors, tokenizer.json) trains with the
+// folder's RoBERTa tokenizer, not the byte tokenizer, and the model it
+// writes carries that tokenizer, so that olc qa reads it the same way.
+func TestInitFromAHuggingFaceFolder(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join("..", "model", "testdata", "parity", "qa-pipeline")
+	for _, f := range []string{model.ConfigFile, model.WeightsFile, model.TokenizerFile, model.TokenizerConfigFile} {
+		data, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, "hf"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "hf", f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := ParseConfig(filepath.Join(dir, "train.toml"), []byte("[data]\ntask = \"passkey\"\nlengths = \"70-110\"\nstride = 32\nn_train = 8\nn_eval = 2\n[train]\ninit = \"hf\"\nsteps = 2\nbatch = 2\nthreads = 2\n[output]\nname = \"hf\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, ok := tr.Tok.(*model.Roberta)
+	if !ok {
+		t.Fatalf("the trainer tokenizes with %T", tr.Tok)
+	}
+	ex := tr.Data.Feats[0]
+	if ex.IDs[0] != rt.BOS() || slices.Max(ex.IDs) < 260 {
+		t.Errorf("a training window %v does not look like RoBERTa's ids", ex.IDs[:min(12, len(ex.IDs))])
+	}
+	res, err := tr.Run(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lf, err := LoadLongformer(res.ModelDir, model.HeadQA, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := lf.Tok.(*model.Roberta); !ok {
+		t.Fatalf("the trained model's tokenizer is %T", lf.Tok)
+	}
+}
