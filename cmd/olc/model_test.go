@@ -372,3 +372,40 @@ func TestModelRunText(t *testing.T) {
 		t.Errorf("olc qa: exit %d, %v\n%s", r.code, err, r.stderr)
 	}
 }
+
+// TestBadTokenizerRefused: a folder whose vocab.json and merges.txt
+// disagree is refused by every command that reads it, exit 2, naming the
+// file and line.
+func TestBadTokenizerRefused(t *testing.T) {
+	dir := t.TempDir()
+	fixture := filepath.Join("..", "..", "model", "testdata")
+	hf := filepath.Join(dir, "hf")
+	if err := os.MkdirAll(hf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for from, to := range map[string]string{
+		filepath.Join("parity", "qa-pipeline", model.ConfigFile):  model.ConfigFile,
+		filepath.Join("parity", "qa-pipeline", model.WeightsFile): model.WeightsFile,
+		filepath.Join("roberta", model.VocabFile):                 model.VocabFile,
+		filepath.Join("roberta", model.MergesFile):                model.MergesFile,
+	} {
+		data, err := os.ReadFile(filepath.Join(fixture, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if to == model.MergesFile {
+			data = []byte(strings.Replace(string(data), "\n", "\nĠt zzz\n", 1)) // line 2
+		}
+		writeFile(t, filepath.Join(hf, to), string(data), 0o644)
+	}
+	writeFile(t, filepath.Join(dir, "doc.txt"), "Some text.", 0o644)
+	for _, args := range [][]string{
+		{"qa", "--model", "hf", "--doc", "doc.txt", "--question", "What?"},
+		{"model", "run", "--model", "hf", "--text", "Some text."},
+	} {
+		r := runOLC(t, dir, args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "merges.txt:2:") || !strings.Contains(r.stderr, `"zzz" is not in the vocabulary`) {
+			t.Errorf("%v: exit %d\n%s", args, r.code, r.stderr)
+		}
+	}
+}
