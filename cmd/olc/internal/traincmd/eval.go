@@ -29,6 +29,7 @@ type EvalOptions struct {
 	Text, CSV               string
 	Lengths, Plot, Write    string
 	ContextLength, Stride   int
+	strideSet               bool // --stride given
 	MaxAnswerLen, Threads   int
 	JSON, SkipInvalid, NoGl bool
 }
@@ -61,6 +62,7 @@ table for 'olc scaling fit --law context'.`,
   olc eval --model .olc/runs/mlm/model --text held-out.txt --lengths 128,256,512,1024 --csv ctx.csv`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.strideSet = cmd.Flags().Changed("stride")
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
@@ -77,7 +79,7 @@ table for 'olc scaling fit --law context'.`,
 	f.StringVar(&o.Plot, "plot", "", "draw the accuracy heat map to this file (.png, .svg, .pdf)")
 	f.StringVar(&o.Write, "write-predictions", "", "write the model's predictions to this file")
 	f.IntVar(&o.ContextLength, "context-length", 0, "tokens per window (the model's maximum when 0)")
-	f.IntVar(&o.Stride, "stride", 128, "overlap of consecutive windows, in tokens")
+	f.IntVar(&o.Stride, "stride", 128, "overlap of consecutive windows, in tokens (by default 128, at most a quarter of a window)")
 	f.IntVar(&o.MaxAnswerLen, "max-answer-length", 30, "longest answer, in tokens")
 	f.IntVar(&o.Threads, "threads", 0, "questions answered at a time (all cores when 0)")
 	cmdutil.AddJSONFlag(cmd, &o.JSON)
@@ -149,7 +151,14 @@ func runEval(ctx context.Context, o *EvalOptions) error {
 		if threads == 0 {
 			threads = runtime.GOMAXPROCS(0)
 		}
-		w := train.Window{MaxLen: n, Stride: o.Stride, Global: lf.M.Config.GlobalAttention}
+		stride := o.Stride
+		if !o.strideSet {
+			stride = min(stride, n/4)
+		}
+		if room := n - 64 - 4; stride >= room {
+			return cmdutil.Usagef("--stride %d must be less than the %d context tokens a %d-token window holds after a question of up to 64 tokens", stride, max(room, 0), n)
+		}
+		w := train.Window{MaxLen: n, Stride: stride, Global: lf.M.Config.GlobalAttention}
 		bar := cmdutil.NewProgress(o.IO, false, "eval "+filepath.Base(o.Data))
 		pr, err := train.Predict(ctx, lf, lf.Tok, examples, w, train.Decoder{MaxAnswerLen: o.MaxAnswerLen, AllowNoAnswer: v2}, threads,
 			func(done, total int) { bar.SetCount(done, total, fmt.Sprintf("%d of %d questions", done, total)) })
