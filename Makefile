@@ -5,16 +5,25 @@ LDFLAGS := -X github.com/olc-toolkit/olc/cmd/olc/internal/root.version=$(VERSION
 # The race detector needs cgo; set RACE= to test without it.
 RACE    ?= -race
 
-.PHONY: help build build-openblas test bench lint demo clean
+.PHONY: help build build-go build-openblas test bench lint demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
-build: ## build bin/olc (static, pure Go)
+build: ## build bin/olc: with OpenBLAS (cgo) when the library is there or installable, else static pure Go
+	@if ./scripts/openblas.sh; then \
+		echo "building bin/olc with OpenBLAS (make build-go: static, pure Go)"; \
+		CGO_ENABLED=1 $(GO) build -tags openblas -trimpath -ldflags '$(LDFLAGS)' -o bin/olc ./cmd/olc; \
+	else \
+		echo "building bin/olc in pure Go"; \
+		CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/olc ./cmd/olc; \
+	fi
+
+build-go: ## build bin/olc static, pure Go (what releases ship)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/olc ./cmd/olc
 
-build-openblas: ## build bin/olc with OpenBLAS through cgo (installs libopenblas-dev if it can)
-	@ldconfig -p 2>/dev/null | grep -q libopenblas || (command -v apt-get >/dev/null && apt-get install -y -qq libopenblas-dev >/dev/null) || true
+build-openblas: ## build bin/olc with OpenBLAS through cgo, or fail (installs libopenblas-dev if it can)
+	@./scripts/openblas.sh
 	CGO_ENABLED=1 $(GO) build -tags openblas -trimpath -ldflags '$(LDFLAGS)' -o bin/olc ./cmd/olc
 
 test: ## go vet and every test, with the race detector; the PostgreSQL tests on a throwaway server when PostgreSQL is installed
