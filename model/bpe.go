@@ -2,6 +2,7 @@ package model
 
 import (
 	"bufio"
+	"container/heap"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -150,10 +151,41 @@ func (b *BPE) piece(s string) []bpeToken {
 		return toks
 	}
 	b.mu.Unlock()
-	type sym struct {
-		s          string
-		start, end int
+	var syms []sym
+	if len(s) > longPiece {
+		syms = b.mergeHeap(s)
+	} else {
+		syms = b.mergeRounds(s)
 	}
+	toks := make([]bpeToken, len(syms))
+	for i, sy := range syms {
+		toks[i] = bpeToken{id: b.vocab[sy.s], start: sy.start, end: sy.end}
+	}
+	b.mu.Lock()
+	if len(b.cache) < 1<<16 && len(s) <= maxCachedPiece {
+		b.cache[s] = toks
+	}
+	b.mu.Unlock()
+	return toks
+}
+
+// sym is a symbol of a piece being merged: its text and byte range.
+type sym struct {
+	s          string
+	start, end int
+}
+
+// longPiece is the length above which a piece is merged with a heap.
+const longPiece = 48
+
+// maxCachedPiece bounds the pieces the cache keeps (at most 1<<16 of
+// them), so that a text of long random "words" cannot fill the memory.
+const maxCachedPiece = 256
+
+// mergeRounds merges a piece as GPT-2's reference does: round by round,
+// every occurrence of the best-ranked pair, left to right. Each round
+// scans the piece: quadratic in its length, the fastest for words.
+func (b *BPE) mergeRounds(s string) []sym {
 	syms := make([]sym, len(s))
 	for i := 0; i < len(s); i++ {
 		syms[i] = sym{b.byteCh[s[i]], i, i + 1}
@@ -181,16 +213,85 @@ func (b *BPE) piece(s string) []bpeToken {
 		}
 		syms = out
 	}
-	toks := make([]bpeToken, len(syms))
-	for i, sy := range syms {
-		toks[i] = bpeToken{id: b.vocab[sy.s], start: sy.start, end: sy.end}
+	return syms
+}
+
+// mergeHeap gives mergeRounds's result in O(n log n): the candidate pairs
+// in a heap by rank, then position, merged one at a time (as Hugging
+// Face's tokenizers do), so that a stranger's megabyte-long "word" takes
+// milliseconds, not minutes.
+func (b *BPE) mergeHeap(s string) []sym {
+	n := len(s)
+	syms := make([]sym, n)
+	prev, next := make([]int, n), make([]int, n)
+	for i := range n {
+		syms[i] = sym{b.byteCh[s[i]], i, i + 1}
+		prev[i], next[i] = i-1, i+1
 	}
-	b.mu.Lock()
-	if len(b.cache) < 1<<16 {
-		b.cache[s] = toks
+	next[n-1] = -1
+	h := &pairHeap{}
+	push := func(i int) {
+		if i < 0 || next[i] < 0 {
+			return
+		}
+		j := next[i]
+		if r, ok := b.ranks[[2]string{syms[i].s, syms[j].s}]; ok {
+			heap.Push(h, pair{rank: r, left: i, right: j, llen: len(syms[i].s), rlen: len(syms[j].s)})
+		}
 	}
-	b.mu.Unlock()
-	return toks
+	for i := 0; i < n-1; i++ {
+		push(i)
+	}
+	alive := make([]bool, n)
+	for i := range alive {
+		alive[i] = true
+	}
+	for h.Len() > 0 {
+		p := heap.Pop(h).(pair)
+		// Stale: a side merged since the pair was pushed.
+		if !alive[p.left] || !alive[p.right] || next[p.left] != p.right || len(syms[p.left].s) != p.llen || len(syms[p.right].s) != p.rlen {
+			continue
+		}
+		l, r := p.left, p.right
+		syms[l] = sym{syms[l].s + syms[r].s, syms[l].start, syms[r].end}
+		alive[r] = false
+		next[l] = next[r]
+		if next[r] >= 0 {
+			prev[next[r]] = l
+		}
+		push(prev[l])
+		push(l)
+	}
+	out := syms[:0:0]
+	for i := 0; i >= 0; i = next[i] {
+		out = append(out, syms[i])
+	}
+	return out
+}
+
+// pair is a candidate merge of adjacent symbols left and right, of the
+// lengths they had when it was pushed.
+type pair struct {
+	rank, left, right int
+	llen, rlen        int
+}
+
+type pairHeap []pair
+
+func (h pairHeap) Len() int { return len(h) }
+func (h pairHeap) Less(i, j int) bool {
+	if h[i].rank != h[j].rank {
+		return h[i].rank < h[j].rank
+	}
+	return h[i].left < h[j].left
+}
+func (h pairHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *pairHeap) Push(x any)   { *h = append(*h, x.(pair)) }
+func (h *pairHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // isSpace is \s of the pattern as JavaScript and GPT-2's reference

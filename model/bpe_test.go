@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -108,5 +109,42 @@ func BenchmarkBPEEncodeCold(b *testing.B) {
 	for b.Loop() {
 		bpe.cache = map[string][]bpeToken{}
 		bpe.Encode(text)
+	}
+}
+
+// TestMergeHeapMatchesRounds: the heap merge of long pieces gives what
+// the reference's round-by-round merge gives, on words of letters,
+// repetitions, digits and bytes of every kind, with GPT-2's full merges.
+func TestMergeHeapMatchesRounds(t *testing.T) {
+	b := gpt2(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabets := []string{"abcdefghijklmnopqrstuvwxyz", "etaoinshrdlu", "ab", "a", "0123456789", "éàüßøЖжя中文", "\x00\x01\xff\xfe\x80"}
+	for trial := range 400 {
+		al := []rune(alphabets[trial%len(alphabets)])
+		n := 1 + rng.IntN(300)
+		var sb strings.Builder
+		for range n {
+			sb.WriteRune(al[rng.IntN(len(al))])
+		}
+		s := sb.String()
+		if got, want := b.mergeHeap(s), b.mergeRounds(s); !slices.Equal(got, want) {
+			t.Fatalf("%q:\n heap   %v\n rounds %v", s, got, want)
+		}
+	}
+}
+
+// BenchmarkBPELongWord merges a 100 kB word (a README's letters without
+// spaces): the heap keeps it near-linear where rounds are quadratic.
+func BenchmarkBPELongWord(b *testing.B) {
+	bpe := gpt2(b)
+	data, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	word := strings.Join(strings.FieldsFunc(string(data), func(r rune) bool { return r < 'a' || r > 'z' }), "")
+	word = strings.Repeat(word, 100000/len(word)+1)[:100000]
+	b.SetBytes(int64(len(word)))
+	for b.Loop() {
+		bpe.mergeHeap(word)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // robertaGolden is model/testdata/roberta/golden.json, written by Hugging
@@ -300,4 +301,49 @@ func TestTokenizerJSONRefused(t *testing.T) {
 	if _, err := LoadTokenizer(t.TempDir()); err == nil || !strings.Contains(err.Error(), "has no tokenizer") {
 		t.Fatalf("an empty folder: %v", err)
 	}
+}
+
+// FuzzRobertaEncode: any text (a served document is a stranger's) encodes
+// without panicking into tokens whose offsets lie in the text, in order,
+// on character boundaries, and whose decoding is the text again (when
+// it holds no special token, whose stripped spaces do not come back).
+func FuzzRobertaEncode(f *testing.F) {
+	tok, err := LoadTokenizer(filepath.Join("testdata", "roberta"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{"", " ", "Hello <mask>  world", "<s></s><pad>", "a\u0085b\ufeff c", "🎉🎉 é", "\xff\xfe broken", "  <mask>", "x<mask>y"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, text string, prefix bool) {
+		tk := *tok
+		tk.AddPrefixSpace = prefix
+		e := tk.Encode(text)
+		if len(e.IDs) != len(e.Offsets) || len(e.IDs) != len(e.Words) {
+			t.Fatalf("%d ids, %d offsets, %d words", len(e.IDs), len(e.Offsets), len(e.Words))
+		}
+		last := 0
+		for i, o := range e.Offsets {
+			if o[0] < 0 || o[1] > len(text) || o[0] > o[1] || o[0] < last-4 {
+				t.Fatalf("token %d: offsets %v in %d bytes after %d", i, o, len(text), last)
+			}
+			if utf8.ValidString(text) && (o[0] < len(text) && !utf8.RuneStart(text[o[0]]) || o[1] < len(text) && !utf8.RuneStart(text[o[1]])) {
+				t.Fatalf("token %d: offsets %v cut a character of %q", i, o, text)
+			}
+			last = max(last, o[0])
+			if e.IDs[i] < 0 || e.IDs[i] >= tk.VocabSize() {
+				t.Fatalf("token %d: id %d", i, e.IDs[i])
+			}
+		}
+		if utf8.ValidString(text) && !strings.Contains(text, "<") {
+			want := text
+			if prefix && text != "" && text[0] != ' ' {
+				want = " " + text
+			}
+			if got := tk.Decode(e.IDs); got != want {
+				t.Fatalf("decode %q = %q", want, got)
+			}
+		}
+	})
 }
