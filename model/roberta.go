@@ -71,6 +71,10 @@ var _ Tokenizer = (*Roberta)(nil)
 // order of their conventional ids 0–3, then the mask token.
 var RobertaSpecial = [...]string{"<s>", "<pad>", "</s>", "<unk>", "<mask>"}
 
+// robertaRoles are RoBERTa's special tokens by the role transformers
+// names them with.
+var robertaRoles = map[string]string{"bos_token": "<s>", "pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>", "cls_token": "<s>", "mask_token": "<mask>"}
+
 // NewRoberta makes a RoBERTa tokenizer of a BPE vocabulary, with its
 // special tokens as added tokens (<mask> with LStrip). Every one must be
 // in the vocabulary.
@@ -117,11 +121,11 @@ func newRoberta(b *BPE, addPrefixSpace bool, added []AddedToken, names map[strin
 		t.size = max(t.size, id+1)
 	}
 	roles := []struct {
-		role, def string
-		dst       *int
-	}{{"bos_token", "<s>", &t.bos}, {"pad_token", "<pad>", &t.pad}, {"eos_token", "</s>", &t.eos}, {"unk_token", "<unk>", &t.unk}, {"mask_token", "<mask>", &t.mask}}
+		role string
+		dst  *int
+	}{{"bos_token", &t.bos}, {"pad_token", &t.pad}, {"eos_token", &t.eos}, {"unk_token", &t.unk}, {"mask_token", &t.mask}}
 	for _, r := range roles {
-		name := r.def
+		name := robertaRoles[r.role]
 		if n, ok := names[r.role]; ok {
 			name = n
 		}
@@ -348,20 +352,7 @@ func spaceRunLen(s string) int {
 }
 
 // EncodeSpecial encodes one text as the model reads it: <s> text </s>.
-func (t *Roberta) EncodeSpecial(text string) Encoding {
-	return wrap(t.bos, t.eos, t.Encode(text))
-}
-
-func wrap(bos, eos int, e Encoding) Encoding {
-	out := Encoding{IDs: []int{bos}, Offsets: [][2]int{{}}, Words: []int{-1}}
-	out.IDs = append(out.IDs, e.IDs...)
-	out.Offsets = append(out.Offsets, e.Offsets...)
-	out.Words = append(out.Words, e.Words...)
-	out.IDs = append(out.IDs, eos)
-	out.Offsets = append(out.Offsets, [2]int{})
-	out.Words = append(out.Words, -1)
-	return out
-}
+func (t *Roberta) EncodeSpecial(text string) Encoding { return EncodeSingle(t, text) }
 
 // Decode implements Tokenizer: the text of ids, special tokens left out.
 // Ids that are not in the vocabulary are skipped.
@@ -467,8 +458,7 @@ func LoadTokenizer(dir string) (*Roberta, error) {
 	var added []AddedToken
 	seen := map[string]bool{}
 	for _, role := range []string{"bos_token", "pad_token", "eos_token", "unk_token", "sep_token", "cls_token", "mask_token"} {
-		def := map[string]string{"bos_token": "<s>", "pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>", "cls_token": "<s>", "mask_token": "<mask>"}[role]
-		name := def
+		name := robertaRoles[role]
 		if n, ok := names[role]; ok {
 			name = n
 		}

@@ -79,6 +79,19 @@ func (ByteTokenizer) EOS() int { return 2 }
 // Mask implements Tokenizer.
 func (ByteTokenizer) Mask() int { return 3 }
 
+// EncodeSingle encodes one text as the model reads it, <s> text </s>;
+// the special tokens have no offsets and word -1.
+func EncodeSingle(t Tokenizer, text string) Encoding {
+	e := t.Encode(text)
+	out := Encoding{IDs: make([]int, 0, len(e.IDs)+2), Offsets: make([][2]int, 0, len(e.IDs)+2)}
+	out.IDs = append(append(append(out.IDs, t.BOS()), e.IDs...), t.EOS())
+	out.Offsets = append(append(append(out.Offsets, [2]int{}), e.Offsets...), [2]int{})
+	if e.Words != nil {
+		out.Words = append(append(append(make([]int, 0, len(e.IDs)+2), -1), e.Words...), -1)
+	}
+	return out
+}
+
 // EncodePair encodes a question and a context as RoBERTa does,
 // <s> question </s></s> context </s>, and returns the encoding and the
 // index of the context's first token. Offsets of context tokens point into

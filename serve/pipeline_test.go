@@ -1,12 +1,10 @@
 package serve_test
 
 import (
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/olc-toolkit/olc/internal/qafixture"
 	"github.com/olc-toolkit/olc/model"
 	"github.com/olc-toolkit/olc/serve"
 	"github.com/olc-toolkit/olc/train"
@@ -17,32 +15,14 @@ import (
 // question-answering pipeline does, in its windows
 // (model/testdata/parity/qa-pipeline: the reference's answers).
 func TestAskAHuggingFaceCheckpoint(t *testing.T) {
-	dir := filepath.Join("..", "model", "testdata", "parity", "qa-pipeline")
+	dir, cases := qafixture.Load(t)
 	lf, err := train.LoadLongformer(dir, model.HeadQA, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "outputs.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ref struct {
-		Cases []struct {
-			Question, Context string
-			Windows           []json.RawMessage
-			Answer            struct {
-				Score      float64
-				Start, End int
-				Answer     string
-			}
-		}
-	}
-	if err := json.Unmarshal(data, &ref); err != nil {
-		t.Fatal(err)
-	}
 	ts := newServer(t, serve.Options{Model: lf, Tokenizer: lf.Tok, ModelPath: dir})
 	tok := ts.user("ada")
-	for _, c := range ref.Cases[:2] {
+	for _, c := range cases[:2] {
 		_, doc := ts.upload(tok, "doc.txt", []byte(c.Context))
 		var a struct {
 			Answer        string

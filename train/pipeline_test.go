@@ -2,13 +2,11 @@ package train
 
 import (
 	"context"
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/olc-toolkit/olc/internal/qafixture"
 	"github.com/olc-toolkit/olc/model"
 )
 
@@ -21,7 +19,7 @@ import (
 // 1e-5 relative, on a one-window context, contexts of 11 and 12 windows
 // and one with emoji and accents.
 func TestPipelineMatchesTransformers(t *testing.T) {
-	dir := filepath.Join("..", "model", "testdata", "parity", "qa-pipeline")
+	dir, cases := qafixture.Load(t)
 	lf, err := LoadLongformer(dir, model.HeadQA, false)
 	if err != nil {
 		t.Fatal(err)
@@ -29,34 +27,7 @@ func TestPipelineMatchesTransformers(t *testing.T) {
 	if _, ok := lf.Tok.(*model.Roberta); !ok {
 		t.Fatalf("the folder's tokenizer is %T", lf.Tok)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "outputs.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ref struct {
-		Cases []struct {
-			Question, Context string
-			Windows           []struct {
-				InputIDs    []int     `json:"input_ids"`
-				StartLogits []float64 `json:"start_logits"`
-				EndLogits   []float64 `json:"end_logits"`
-			}
-			Answer struct {
-				Score      float64
-				Start, End int
-				Answer     string
-				Window     int
-				Tokens     [2]int
-			}
-		}
-	}
-	if err := json.Unmarshal(data, &ref); err != nil {
-		t.Fatal(err)
-	}
-	if len(ref.Cases) < 4 {
-		t.Fatalf("%d cases", len(ref.Cases))
-	}
-	for _, c := range ref.Cases {
+	for _, c := range cases {
 		a, err := AnswerQuestion(context.Background(), lf, lf.Tok, c.Context, c.Question, QAOptions{Pipeline: true, Threads: 2})
 		if err != nil {
 			t.Fatal(err)

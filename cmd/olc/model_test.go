@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/olc-toolkit/olc/internal/qafixture"
 	"github.com/olc-toolkit/olc/model"
 )
 
@@ -285,27 +286,8 @@ func TestModelConvert(t *testing.T) {
 // reference gave on those tokens (model/testdata/parity/qa-pipeline,
 // whose last case fits one window).
 func TestModelRunText(t *testing.T) {
-	fixture, err := filepath.Abs(filepath.Join("..", "..", "model", "testdata", "parity", "qa-pipeline"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(fixture, "outputs.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ref struct {
-		Cases []struct {
-			Question, Context string
-			Windows           []struct {
-				InputIDs    []int     `json:"input_ids"`
-				StartLogits []float64 `json:"start_logits"`
-			}
-		}
-	}
-	if err := json.Unmarshal(data, &ref); err != nil {
-		t.Fatal(err)
-	}
-	c := ref.Cases[len(ref.Cases)-1]
+	fixture, cases := qafixture.Load(t)
+	c := cases[len(cases)-1]
 	if len(c.Windows) != 1 {
 		t.Fatalf("the last case has %d windows", len(c.Windows))
 	}

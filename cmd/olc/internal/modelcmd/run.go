@@ -256,10 +256,7 @@ func tokenize(opts *RunOptions) ([]RunToken, error) {
 	if opts.Question != "" {
 		e, ctx = model.EncodePair(tok, opts.Question, opts.Text)
 	} else {
-		e, _ = model.EncodePair(tok, "", opts.Text)
-		// <s></s></s> text </s> less the empty question's separators.
-		e.IDs = append(e.IDs[:1], e.IDs[3:]...)
-		e.Offsets = append(e.Offsets[:1], e.Offsets[3:]...)
+		e = model.EncodeSingle(tok, opts.Text)
 	}
 	names := map[int]string{tok.BOS(): "<s>", tok.EOS(): "</s>", tok.PAD(): "<pad>", tok.Mask(): "<mask>"}
 	out := make([]RunToken, len(e.IDs))
