@@ -199,12 +199,19 @@ func (m *Model[T]) ffnBackward(l int, c *layerCache[T], dout []T) []T {
 	d, I := cfg.HiddenSize, cfg.IntermediateSize
 	n := len(c.y1) / d
 	dh2, dffn := m.addNormBackward(c.h2, c.mean2, c.rstd2, ly.LN2G, ly.LN2B, c.drop2, dout)
-	df := linearBackward(m.workers(), c.f, n, I, ly.Out.W.W, d, dffn, ly.Out.W.G, ly.Out.B.G, nil)
-	for i, v := range c.u {
-		df[i] *= geluGrad(v)
-	}
+	var df []T
+	m.timed(OpFeedForwardBack, 2*linearFLOPs(n, I, d), func() {
+		df = linearBackward(m.workers(), c.f, n, I, ly.Out.W.W, d, dffn, ly.Out.W.G, ly.Out.B.G, nil)
+	})
+	m.timed(OpGELUBack, 0, func() {
+		for i, v := range c.u {
+			df[i] *= geluGrad(v)
+		}
+	})
 	dy1 := dh2 // the residual; dh2 is not used again
-	linearBackward(m.workers(), c.y1, n, d, ly.Inter.W.W, I, df, ly.Inter.W.G, ly.Inter.B.G, dy1)
+	m.timed(OpFeedForwardBack, 2*linearFLOPs(n, d, I), func() {
+		linearBackward(m.workers(), c.y1, n, d, ly.Inter.W.W, I, df, ly.Inter.W.G, ly.Inter.B.G, dy1)
+	})
 	return dy1
 }
 
@@ -215,8 +222,12 @@ func (m *Model[T]) attnBackward(l int, c *layerCache[T], mask []int8, dy1 []T, o
 	ly := &m.Layers[l]
 	n, d := len(mask), cfg.HiddenSize
 	dh1, dattn := m.addNormBackward(c.h1, c.mean1, c.rstd1, ly.LN1G, ly.LN1B, c.drop1, dy1)
-	da := linearBackward(m.workers(), c.a, n, d, ly.AttnOut.W.W, d, dattn, ly.AttnOut.W.G, ly.AttnOut.B.G, nil)
-	g := AttentionBackward(m.attnInput(l, c, mask, opts), c.attn, da)
+	var da []T
+	m.timed(OpProjectionsBack, 2*linearFLOPs(n, d, d), func() {
+		da = linearBackward(m.workers(), c.a, n, d, ly.AttnOut.W.W, d, dattn, ly.AttnOut.W.G, ly.AttnOut.B.G, nil)
+	})
+	var g *AttnGrad[T]
+	m.timed(OpAttentionBack, 2*m.attnFLOPs(l, mask), func() { g = AttentionBackward(m.attnInput(l, c, mask, opts), c.attn, da) })
 	c.attn = nil // consumed; let it go before the projections' gradients
 	separate := ly.QG.W != nil && g.QG != nil && &c.qg[0] != &c.q[0]
 	if g.QG != nil && !separate {
@@ -227,13 +238,17 @@ func (m *Model[T]) attnBackward(l int, c *layerCache[T], mask []int8, dy1 []T, o
 		axpy(1, g.VG, g.V)
 	}
 	dx := dh1 // the residual; dh1 is not used again
-	linearBackward(m.workers(), c.x, n, d, ly.Q.W.W, d, g.Q, ly.Q.W.G, ly.Q.B.G, dx)
-	linearBackward(m.workers(), c.x, n, d, ly.K.W.W, d, g.K, ly.K.W.G, ly.K.B.G, dx)
-	linearBackward(m.workers(), c.x, n, d, ly.V.W.W, d, g.V, ly.V.W.G, ly.V.B.G, dx)
+	m.timed(OpProjectionsBack, 6*linearFLOPs(n, d, d), func() {
+		linearBackward(m.workers(), c.x, n, d, ly.Q.W.W, d, g.Q, ly.Q.W.G, ly.Q.B.G, dx)
+		linearBackward(m.workers(), c.x, n, d, ly.K.W.W, d, g.K, ly.K.W.G, ly.K.B.G, dx)
+		linearBackward(m.workers(), c.x, n, d, ly.V.W.W, d, g.V, ly.V.W.G, ly.V.B.G, dx)
+	})
 	if separate {
-		linearBackward(m.workers(), c.x, n, d, ly.QG.W.W, d, g.QG, ly.QG.W.G, ly.QG.B.G, dx)
-		linearBackward(m.workers(), c.x, n, d, ly.KG.W.W, d, g.KG, ly.KG.W.G, ly.KG.B.G, dx)
-		linearBackward(m.workers(), c.x, n, d, ly.VG.W.W, d, g.VG, ly.VG.W.G, ly.VG.B.G, dx)
+		m.timed(OpProjectionsBack, 6*linearFLOPs(n, d, d), func() {
+			linearBackward(m.workers(), c.x, n, d, ly.QG.W.W, d, g.QG, ly.QG.W.G, ly.QG.B.G, dx)
+			linearBackward(m.workers(), c.x, n, d, ly.KG.W.W, d, g.KG, ly.KG.W.G, ly.KG.B.G, dx)
+			linearBackward(m.workers(), c.x, n, d, ly.VG.W.W, d, g.VG, ly.VG.W.G, ly.VG.B.G, dx)
+		})
 	}
 	return dx
 }
@@ -242,18 +257,20 @@ func (m *Model[T]) attnBackward(l int, c *layerCache[T], mask []int8, dy1 []T, o
 // the residual sum (which is also the residual's) and that of the
 // sublayer's output (through the dropout mask).
 func (m *Model[T]) addNormBackward(sum, mean, rstd []T, g, b *Param[T], drop, dout []T) (dsum, dsub []T) {
-	cfg := &m.Config
-	dsum = dout
-	if cfg.LayerNorm {
-		d := cfg.HiddenSize
-		dsum = layerNormBackward(sum, len(sum)/d, d, g.W, mean, rstd, dout, g.G, b.G)
-	}
-	// Without dropout the sublayer's gradient is the sum's: the callers
-	// read dsub (into a new array) before they add into dsum.
-	dsub = dsum
-	if drop != nil {
-		dsub = append([]T(nil), dsum...)
-		applyMask(dsub, drop)
-	}
+	m.timed(OpNormBack, 0, func() {
+		cfg := &m.Config
+		dsum = dout
+		if cfg.LayerNorm {
+			d := cfg.HiddenSize
+			dsum = layerNormBackward(sum, len(sum)/d, d, g.W, mean, rstd, dout, g.G, b.G)
+		}
+		// Without dropout the sublayer's gradient is the sum's: the
+		// callers read dsub (into a new array) before they add into dsum.
+		dsub = dsum
+		if drop != nil {
+			dsub = append([]T(nil), dsum...)
+			applyMask(dsub, drop)
+		}
+	})
 	return dsum, dsub
 }

@@ -1,7 +1,10 @@
 package model
 
 import (
+	"math"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,4 +35,35 @@ func GemmGFLOPS(m, n, k int, minTime time.Duration) float64 {
 		reps++
 	}
 	return 2 * float64(m) * float64(n) * float64(k) * float64(reps) / time.Since(t0).Seconds() / 1e9
+}
+
+// ScalarGFLOPS measures this machine's float32 multiply-add rate in plain
+// Go on every core (eight independent chains per goroutine, no vectors):
+// the ceiling of olc's element-wise kernels as they are written, against
+// which the BLAS products' rate shows what vector units give.
+func ScalarGFLOPS(minTime time.Duration) float64 {
+	workers := runtime.GOMAXPROCS(0)
+	const iters = 1 << 22
+	var flops atomic.Int64
+	var sink atomic.Uint32
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := [8]float32{1, 2, 3, 4, 5, 6, 7, float32(w)}
+			b, c := float32(0.999999), float32(1e-7)
+			for time.Since(t0) < minTime {
+				for range iters {
+					a[0], a[1], a[2], a[3] = a[0]*b+c, a[1]*b+c, a[2]*b+c, a[3]*b+c
+					a[4], a[5], a[6], a[7] = a[4]*b+c, a[5]*b+c, a[6]*b+c, a[7]*b+c
+				}
+				flops.Add(16 * iters)
+			}
+			sink.Add(math.Float32bits(a[0] + a[7]))
+		}()
+	}
+	wg.Wait()
+	return float64(flops.Load()) / time.Since(t0).Seconds() / 1e9
 }

@@ -225,7 +225,7 @@ func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options, keep, re
 	c := &layerCache[T]{x: x}
 	proj := func(p dense[T]) []T {
 		y := make([]T, n*p.Out)
-		linear(m.workers(), x, n, p.In, p.W.W, p.B.W, p.Out, y)
+		m.timed(OpProjections, linearFLOPs(n, p.In, p.Out), func() { linear(m.workers(), x, n, p.In, p.W.W, p.B.W, p.Out, y) })
 		return y
 	}
 	c.q, c.k, c.v = proj(ly.Q), proj(ly.K), proj(ly.V)
@@ -235,9 +235,9 @@ func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options, keep, re
 	}
 	in := m.attnInput(l, c, mask, opts)
 	c.a = make([]T, n*d)
-	c.attn = Attention(in, c.a, keep)
+	m.timed(OpAttention, m.attnFLOPs(l, mask), func() { c.attn = Attention(in, c.a, keep) })
 	h := make([]T, n*d)
-	linear(m.workers(), c.a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h)
+	m.timed(OpProjections, linearFLOPs(n, d, d), func() { linear(m.workers(), c.a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h) })
 	c.h1 = h
 	c.drop1, c.y1, c.mean1, c.rstd1 = m.addNorm(h, x, ly.LN1G, ly.LN1B, opts, uint64(2*l+1), !recompute)
 	c.out = c.y1
@@ -256,11 +256,13 @@ func (m *Model[T]) ffnForward(l int, c *layerCache[T], opts Options, recompute b
 	d, I := cfg.HiddenSize, cfg.IntermediateSize
 	n := len(c.y1) / d
 	c.u = make([]T, n*I)
-	linear(m.workers(), c.y1, n, d, ly.Inter.W.W, ly.Inter.B.W, I, c.u)
-	c.f = append([]T(nil), c.u...)
-	geluInPlace(m.workers(), c.f)
+	m.timed(OpFeedForward, linearFLOPs(n, d, I), func() { linear(m.workers(), c.y1, n, d, ly.Inter.W.W, ly.Inter.B.W, I, c.u) })
+	m.timed(OpGELU, 0, func() {
+		c.f = append([]T(nil), c.u...)
+		geluInPlace(m.workers(), c.f)
+	})
 	h2 := make([]T, n*d)
-	linear(m.workers(), c.f, n, I, ly.Out.W.W, ly.Out.B.W, d, h2)
+	m.timed(OpFeedForward, linearFLOPs(n, I, d), func() { linear(m.workers(), c.f, n, I, ly.Out.W.W, ly.Out.B.W, d, h2) })
 	c.h2 = h2
 	c.drop2, c.out, c.mean2, c.rstd2 = m.addNorm(h2, c.y1, ly.LN2G, ly.LN2B, opts, uint64(2*l+2), !recompute)
 }
@@ -271,6 +273,11 @@ func (m *Model[T]) ffnForward(l int, c *layerCache[T], opts Options, recompute b
 // dropout mask and the normalized output with its statistics (the sum
 // itself when there is no LayerNorm; nil when norm is false and there is).
 func (m *Model[T]) addNorm(h, residual []T, g, b *Param[T], opts Options, stream uint64, norm bool) (drop, out, mean, rstd []T) {
+	m.timed(OpNorm, 0, func() { drop, out, mean, rstd = m.addNormRun(h, residual, g, b, opts, stream, norm) })
+	return drop, out, mean, rstd
+}
+
+func (m *Model[T]) addNormRun(h, residual []T, g, b *Param[T], opts Options, stream uint64, norm bool) (drop, out, mean, rstd []T) {
 	cfg := &m.Config
 	d := cfg.HiddenSize
 	n := len(h) / d
@@ -335,30 +342,36 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 	u := make([]T, inferChunk*I)
 	for l := range m.Layers {
 		ly := &m.Layers[l]
-		linear(m.workers(), x, n, d, ly.Q.W.W, ly.Q.B.W, d, q)
-		linear(m.workers(), x, n, d, ly.K.W.W, ly.K.B.W, d, k)
-		linear(m.workers(), x, n, d, ly.V.W.W, ly.V.B.W, d, v)
+		m.timed(OpProjections, 3*linearFLOPs(n, d, d), func() {
+			linear(m.workers(), x, n, d, ly.Q.W.W, ly.Q.B.W, d, q)
+			linear(m.workers(), x, n, d, ly.K.W.W, ly.K.B.W, d, k)
+			linear(m.workers(), x, n, d, ly.V.W.W, ly.V.B.W, d, v)
+		})
 		in := &AttnInput[T]{Q: q, K: k, V: v, QG: q, KG: k, VG: v, Mask: st.mask, N: n,
 			Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads}
 		if qg != nil {
-			linear(m.workers(), x, n, d, ly.KG.W.W, ly.KG.B.W, d, kg)
-			linear(m.workers(), x, n, d, ly.VG.W.W, ly.VG.B.W, d, vg)
-			// Global queries only for the global rows.
-			for r, i := range globals {
-				copy(xg[r*d:(r+1)*d], x[i*d:(i+1)*d])
-			}
-			linear(m.workers(), xg, len(globals), d, ly.QG.W.W, ly.QG.B.W, d, yg)
-			for r, i := range globals {
-				copy(qg[i*d:(i+1)*d], yg[r*d:(r+1)*d])
-			}
+			m.timed(OpProjections, 2*linearFLOPs(n, d, d)+linearFLOPs(len(globals), d, d), func() {
+				linear(m.workers(), x, n, d, ly.KG.W.W, ly.KG.B.W, d, kg)
+				linear(m.workers(), x, n, d, ly.VG.W.W, ly.VG.B.W, d, vg)
+				// Global queries only for the global rows.
+				for r, i := range globals {
+					copy(xg[r*d:(r+1)*d], x[i*d:(i+1)*d])
+				}
+				linear(m.workers(), xg, len(globals), d, ly.QG.W.W, ly.QG.B.W, d, yg)
+				for r, i := range globals {
+					copy(qg[i*d:(i+1)*d], yg[r*d:(r+1)*d])
+				}
+			})
 			in.QG, in.KG, in.VG = qg, kg, vg
 		}
-		Attention(in, a, false)
-		linear(m.workers(), a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h)
-		axpy(1, x, h)
-		if cfg.LayerNorm {
-			layerNorm(h, n, d, ly.LN1G.W, ly.LN1B.W, cfg.LayerNormEps, h, mu, rs)
-		}
+		m.timed(OpAttention, m.attnFLOPs(l, st.mask), func() { Attention(in, a, false) })
+		m.timed(OpProjections, linearFLOPs(n, d, d), func() { linear(m.workers(), a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h) })
+		m.timed(OpNorm, 0, func() {
+			axpy(1, x, h)
+			if cfg.LayerNorm {
+				layerNorm(h, n, d, ly.LN1G.W, ly.LN1B.W, cfg.LayerNormEps, h, mu, rs)
+			}
+		})
 		if !cfg.FeedForward {
 			x, h = h, x
 			continue
@@ -368,14 +381,16 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 			r1 := min(n, r0+inferChunk)
 			rows := r1 - r0
 			uc := u[:rows*I]
-			linear(m.workers(), h[r0*d:r1*d], rows, d, ly.Inter.W.W, ly.Inter.B.W, I, uc)
-			geluInPlace(m.workers(), uc)
+			m.timed(OpFeedForward, linearFLOPs(rows, d, I), func() { linear(m.workers(), h[r0*d:r1*d], rows, d, ly.Inter.W.W, ly.Inter.B.W, I, uc) })
+			m.timed(OpGELU, 0, func() { geluInPlace(m.workers(), uc) })
 			out := x[r0*d : r1*d]
-			linear(m.workers(), uc, rows, I, ly.Out.W.W, ly.Out.B.W, d, out)
-			axpy(1, h[r0*d:r1*d], out)
-			if cfg.LayerNorm {
-				layerNorm(out, rows, d, ly.LN2G.W, ly.LN2B.W, cfg.LayerNormEps, out, mu[r0:r1], rs[r0:r1])
-			}
+			m.timed(OpFeedForward, linearFLOPs(rows, I, d), func() { linear(m.workers(), uc, rows, I, ly.Out.W.W, ly.Out.B.W, d, out) })
+			m.timed(OpNorm, 0, func() {
+				axpy(1, h[r0*d:r1*d], out)
+				if cfg.LayerNorm {
+					layerNorm(out, rows, d, ly.LN2G.W, ly.LN2B.W, cfg.LayerNormEps, out, mu[r0:r1], rs[r0:r1])
+				}
+			})
 		}
 	}
 	st.Hidden = x

@@ -598,3 +598,82 @@ func TestLMLogits(t *testing.T) {
 		t.Errorf("MLMLoss %v, cross-entropy of LMLogits %v", loss, want)
 	}
 }
+
+// TestProfileCoversThePasses: a profiled forward (inference and
+// training) and backward pass records every operation, FLOPs that add up
+// to ForwardFLOPs (inference) and, for training, the forward's plus twice
+// it for the backward pass, and positive times; a profile changes no
+// result.
+func TestProfileCoversThePasses(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.VocabSize, cfg.HiddenSize, cfg.NumHiddenLayers, cfg.NumAttentionHeads, cfg.IntermediateSize = 260, 16, 2, 2, 32
+	cfg.MaxPositionEmbeddings, cfg.AttentionWindow = 130, Windows{PerLayer: []int{8, 4}}
+	m := New[float64](cfg)
+	m.Init(1)
+	n := 100
+	ids, mask := make([]int, n), make([]int8, n)
+	for i := range ids {
+		ids[i], mask[i] = 4+i%200, MaskLocal
+	}
+	mask[0], mask[5] = MaskGlobal, MaskGlobal
+	plain, err := m.Forward(ids, mask, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Profile = NewProfile()
+	st, err := m.Forward(ids, mask, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(st.Hidden, plain.Hidden) {
+		t.Fatal("profiling changed the forward pass")
+	}
+	want := ForwardFLOPs(cfg, n, 2)
+	total := func(ops []OpTime) (f float64) {
+		for _, o := range ops {
+			f += o.FLOPs
+		}
+		return f
+	}
+	if got := total(m.Profile.Ops()); math.Abs(got-want) > 1e-9*want {
+		t.Errorf("inference FLOPs %g, ForwardFLOPs %g", got, want)
+	}
+	m.Profile = NewProfile()
+	st, err = m.Forward(ids, mask, Options{Train: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Training projects the global queries of every row, not only of
+	// the global ones (ForwardFLOPs counts what inference does).
+	train := want
+	if cfg.SeparateGlobalProjections {
+		d := float64(cfg.HiddenSize)
+		train += float64(cfg.NumHiddenLayers) * 2 * float64(n-2) * d * d
+	}
+	if got := total(m.Profile.Ops()); math.Abs(got-train) > 1e-9*train {
+		t.Errorf("training forward FLOPs %g, want %g", got, train)
+	}
+	dh := make([]float64, len(st.Hidden))
+	for i := range dh {
+		dh[i] = 1
+	}
+	if _, err := m.Backward(st, dh); err != nil {
+		t.Fatal(err)
+	}
+	ops := m.Profile.Ops()
+	if got := total(ops); math.Abs(got-3*train) > 1e-9*train {
+		t.Errorf("forward + backward FLOPs %g, 3 × the forward's %g", got, 3*train)
+	}
+	names := map[string]bool{}
+	for _, o := range ops {
+		names[o.Op] = true
+		if o.Seconds <= 0 || o.Calls == 0 {
+			t.Errorf("%s: %g s in %d calls", o.Op, o.Seconds, o.Calls)
+		}
+	}
+	for _, op := range []string{OpProjections, OpAttention, OpFeedForward, OpGELU, OpNorm, OpProjectionsBack, OpAttentionBack, OpFeedForwardBack, OpGELUBack, OpNormBack} {
+		if !names[op] {
+			t.Errorf("no %s in the profile", op)
+		}
+	}
+}

@@ -55,6 +55,9 @@ type Model[T Float] struct {
 	// Threads is how many goroutines one forward or backward pass runs
 	// its kernels on; GOMAXPROCS when 0. Replicas copy it.
 	Threads int
+	// Profile, when set, times each operation of the passes (a
+	// roofline: olc bench model).
+	Profile *Profile
 }
 
 // workers is the goroutines a pass's kernels use.

@@ -32,6 +32,7 @@ type ModelOptions struct {
 	Backward     bool
 	Long         int
 	CheckpointAt int
+	Roofline     bool
 	JSON         bool
 }
 
@@ -48,7 +49,11 @@ the BLAS backend's sgemm GFLOP/s measured in the same run, their ratio, and
 the peak heap of each pass. --long N adds one forward pass over N tokens of
 a hidden-128 model; --checkpoint-at N compares the peak training memory with
 and without gradient checkpointing, and checks that the gradients are
-identical.`,
+identical. The roofline (on by default) profiles one forward pass and one
+training step at 4,096 tokens, or the longest length below: each
+operation's time, share of the pass and GFLOP/s, against the peaks
+measured in the same run (a plain-Go float32 multiply-add loop on every
+core, and sgemm at its best shape), so the next bottleneck shows.`,
 		Example: `  olc bench model
   olc bench model --lengths 4096 --long 1048576 --checkpoint-at 16384 --json`,
 		Args: cmdutil.NoArgs,
@@ -82,6 +87,7 @@ identical.`,
 	f.BoolVar(&opts.Backward, "backward", true, "also time forward + backward")
 	f.IntVar(&opts.Long, "long", 0, "also run one forward pass over this many tokens with hidden 128 (e.g. 1048576)")
 	f.IntVar(&opts.CheckpointAt, "checkpoint-at", 0, "compare training memory with and without checkpointing at this length")
+	f.BoolVar(&opts.Roofline, "roofline", true, "profile a forward pass and a training step at 4096 tokens (or the nearest length below): each operation's time, share and GFLOP/s against the measured peaks")
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	return cmd
 }
@@ -107,6 +113,32 @@ type ModelBench struct {
 	Rows        []ModelRow `json:"rows"`
 	Long        *ModelRow  `json:"long,omitempty"`
 	Checkpoint  *CkptRow   `json:"checkpoint,omitempty"`
+	Roofline    *Roofline  `json:"roofline,omitempty"`
+}
+
+// Roofline is where a pass's time goes: this machine's measured peaks and
+// each operation's achieved rate and share of the pass.
+type Roofline struct {
+	SeqLen int `json:"seq_len"`
+	// ScalarGFLOPS is a plain-Go float32 multiply-add loop on every core
+	// (the ceiling of the element-wise kernels); SgemmPeakGFLOPS the best
+	// of sgemm at the projections' shape and at 1024³.
+	ScalarGFLOPS    float64  `json:"scalar_gflops"`
+	SgemmPeakGFLOPS float64  `json:"sgemm_peak_gflops"`
+	Forward         []RoofOp `json:"forward"`
+	Step            []RoofOp `json:"training_step"`
+	ForwardSeconds  float64  `json:"forward_seconds"`
+	StepSeconds     float64  `json:"training_step_seconds"`
+}
+
+// RoofOp is one operation of a profiled pass ("other": what no operation
+// covers: embeddings, heads, loss, allocation).
+type RoofOp struct {
+	Op      string  `json:"op"`
+	Seconds float64 `json:"seconds"`
+	Share   float64 `json:"share"`
+	GFLOPS  float64 `json:"gflops,omitempty"` // 0 for element-wise operations
+	OfPeak  float64 `json:"fraction_of_sgemm_peak,omitempty"`
 }
 
 // CkptRow compares training with and without gradient checkpointing.
@@ -239,6 +271,9 @@ func runModel(_ context.Context, opts *ModelOptions) error {
 		c.IdenticalGrads = c.IdenticalGrads && slices.Equal(g1, g2)
 		out.Checkpoint = c
 	}
+	if opts.Roofline && len(opts.Lengths) > 0 {
+		out.Roofline = roofline(m, opts.Lengths, out.SgemmGFLOPS)
+	}
 	if opts.JSON {
 		return cmdutil.PrintJSON(opts.IO.Out, out)
 	}
@@ -260,7 +295,70 @@ func runModel(_ context.Context, opts *ModelOptions) error {
 		fmt.Fprintf(w, "with GOGC=20 (peak heap ≈ peak live memory): %.0f MiB without, %.0f MiB with (%.2f× less)\n",
 			float64(c.PeakPlainTightB)/(1<<20), float64(c.PeakCkptTightB)/(1<<20), c.RatioTight)
 	}
+	if r := out.Roofline; r != nil {
+		fmt.Fprintf(w, "\nroofline at %d tokens: peaks %.1f GFLOP/s for a plain-Go float32 multiply-add loop on %d cores, %.1f for sgemm (best shape)\n",
+			r.SeqLen, r.ScalarGFLOPS, out.Cores, r.SgemmPeakGFLOPS)
+		for _, part := range []struct {
+			name string
+			secs float64
+			ops  []RoofOp
+		}{{"forward", r.ForwardSeconds, r.Forward}, {"training step (forward + backward)", r.StepSeconds, r.Step}} {
+			fmt.Fprintf(w, "\n%s, %.3f s:\n", part.name, part.secs)
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "operation\ttime (s)\tshare\tGFLOP/s\tof sgemm peak\t")
+			for _, o := range part.ops {
+				rate, of := "—", "—"
+				if o.GFLOPS > 0 {
+					rate, of = fmt.Sprintf("%.2f", o.GFLOPS), fmt.Sprintf("%.0f%%", 100*o.OfPeak)
+				}
+				fmt.Fprintf(tw, "%s\t%.3f\t%.1f%%\t%s\t%s\t\n", o.Op, o.Seconds, 100*o.Share, rate, of)
+			}
+			tw.Flush()
+		}
+	}
 	return nil
+}
+
+// roofline profiles one forward pass and one training step at 4,096
+// tokens (or the longest length below it, or the shortest) and measures
+// the peaks.
+func roofline(m *model.Model[float32], lengths []int, sgemm float64) *Roofline {
+	n := slices.Min(lengths)
+	for _, l := range lengths {
+		if l <= 4096 && l > n {
+			n = l
+		}
+	}
+	d := m.Config.HiddenSize
+	r := &Roofline{SeqLen: n, ScalarGFLOPS: model.ScalarGFLOPS(300 * time.Millisecond),
+		SgemmPeakGFLOPS: max(sgemm, model.GemmGFLOPS(1024, 1024, 1024, 500*time.Millisecond), model.GemmGFLOPS(4096, d, d, 300*time.Millisecond))}
+	ids, mask := randomIDs(n, 7)
+	ops := func(f func()) ([]RoofOp, float64) {
+		m.Profile = model.NewProfile()
+		defer func() { m.Profile = nil }()
+		t0 := time.Now()
+		f()
+		total := time.Since(t0).Seconds()
+		var out []RoofOp
+		covered := 0.0
+		for _, o := range m.Profile.Ops() {
+			ro := RoofOp{Op: o.Op, Seconds: o.Seconds, Share: o.Seconds / total}
+			if o.FLOPs > 0 {
+				ro.GFLOPS = o.FLOPs / o.Seconds / 1e9
+				ro.OfPeak = ro.GFLOPS / r.SgemmPeakGFLOPS
+			}
+			covered += o.Seconds
+			out = append(out, ro)
+		}
+		return append(out, RoofOp{Op: "other", Seconds: max(0, total-covered), Share: max(0, total-covered) / total}), total
+	}
+	r.Forward, r.ForwardSeconds = ops(func() {
+		if _, err := m.Forward(ids, mask, model.Options{}); err != nil {
+			panic(err)
+		}
+	})
+	r.Step, r.StepSeconds = ops(func() { trainStep(m, ids, mask, false) })
+	return r
 }
 
 func modelRow(pass string, n int, secs, flops, sgemm float64, peak int64) ModelRow {
