@@ -36,6 +36,9 @@ type AttnInput[T Float] struct {
 	// Threads is how many goroutines the kernel runs on; GOMAXPROCS when
 	// 0.
 	Threads int
+	// block overrides attnBlock (tests use small blocks to cover several
+	// of them on short sequences).
+	block int
 }
 
 func (in *AttnInput[T]) workers() int {
@@ -87,13 +90,55 @@ func scaleOf[T Float](d dropper, inv T, h, i, j int) T {
 	return 0
 }
 
+// attnBlock is the number of local queries a task of the attention
+// kernels takes at a time.
+const attnBlock = 64
+
+func (in *AttnInput[T]) blockSize() int {
+	if in.block > 0 {
+		return in.block
+	}
+	return attnBlock
+}
+
 // attnCache keeps what the backward pass needs: the attention
 // probabilities, O(n·(w+g)) per head for g global tokens.
 type attnCache[T Float] struct {
 	globals []int // positions of the global tokens
-	band    []T   // heads × n × (2·HalfWindow+1): local query i, key i−w/2+t
-	gl      []T   // heads × n × g: local query i, global key globals[k]
-	gq      []T   // heads × g × n: global query globals[k], key j
+	block   int   // queries per block of local queries
+	// probs holds, for each head and block b of local queries
+	// [i0, i1), the probabilities of its queries for the keys [k0, k1)
+	// its band reaches (blockSpan), a row-major (i1−i0) × (k1−k0) matrix
+	// at offset (h·blocks + b)·block·(block + w), zero outside each
+	// query's band and on rows of queries that are not local.
+	probs []T
+	gl    []T // heads × n × g: local query i, global key globals[k]
+	gq    []T // heads × g × n: global query globals[k], key j
+}
+
+// blockSpan returns block b's queries [i0, i1) and the keys [k0, k1) their
+// bands reach.
+func blockSpan(b, block, n, w2 int) (i0, i1, k0, k1 int) {
+	i0, i1 = b*block, min(n, (b+1)*block)
+	return i0, i1, max(0, i0-w2), min(n, i1+w2)
+}
+
+// gatherRows returns the rows idx of x (rows of width D) as a len(idx) × D
+// array.
+func gatherRows[T Float](x []T, D int, idx []int) []T {
+	y := make([]T, len(idx)*D)
+	for k, i := range idx {
+		copy(y[k*D:(k+1)*D], x[i*D:(i+1)*D])
+	}
+	return y
+}
+
+// grow returns a slice of n elements from *s, reallocated when short.
+func grow[T Float](s *[]T, n int) []T {
+	if cap(*s) < n {
+		*s = make([]T, n)
+	}
+	return (*s)[:n]
 }
 
 // Attention computes Longformer self-attention into out (n × heads·headDim)
@@ -102,60 +147,66 @@ type attnCache[T Float] struct {
 // non-global keys j with |i − j| ≤ w/2 and to every global key; a global
 // query attends to every non-padding key with QG, KG, VG; padding queries
 // get zeros. It never forms an n × n matrix: O(n·(w+g)·d) time, and memory
-// O(n·(w+g)) per head for the probabilities when training. Work is split
-// over heads and blocks of queries on all cores.
+// O(n·(w+g)) per head for the probabilities when training.
+//
+// Every product is a matrix product (BLAS): a block of 64 local queries
+// against the keys its band reaches, which wastes (block+w)/(w+1) of the
+// band's work on keys outside it (1.25× with w/2 = 128), against the
+// global keys, and blocks of global queries against all keys. Work is
+// split over heads and blocks of queries on all cores.
 func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 	n, H, dh, w2 := in.N, in.Heads, in.HeadDim, in.HalfWindow
 	D := H * dh
 	if len(in.Q) < n*D || len(out) < n*D || len(in.Mask) != n {
 		panic("model: Attention: inputs shorter than n × heads·headDim")
 	}
-	c := &attnCache[T]{}
+	c := &attnCache[T]{block: in.blockSize()}
 	for i, m := range in.Mask {
 		if m == MaskGlobal {
 			c.globals = append(c.globals, i)
 		}
 	}
-	g := len(c.globals)
-	bw := 2*w2 + 1
+	g, B := len(c.globals), c.block
+	nb, kmax := (n+B-1)/B, B+2*w2
 	if train {
-		c.band = make([]T, H*n*bw)
+		c.probs = make([]T, H*nb*B*kmax)
 		c.gl = make([]T, H*n*g)
 		c.gq = make([]T, H*g*n)
 	}
 	scale := 1 / sqrt(T(dh))
 	drop, dinv := in.dropper(), T(1/(1-in.Dropout))
-	const block = 64
-	nb := (n + block - 1) / block
-	// Local queries: tasks of (head, block of queries). A block's scores
-	// against the keys its band can reach, and its output from their
-	// probabilities, are two matrix products (BLAS), which waste
-	// (block+w)/(w+1) of the band's work on keys outside it; with the
-	// block at 64 and w/2 = 128 that is 1.25×.
-	forTasks(in.workers(), H*nb, func(task int, scratch *[]T) {
+	workers := in.workers()
+	var kg, vg []T // the global keys' local keys and values, g × D
+	if g > 0 {
+		kg, vg = gatherRows(in.K, D, c.globals), gatherRows(in.V, D, c.globals)
+	}
+	// Local queries: tasks of (head, block of queries).
+	forTasks(workers, H*nb, func(task int, scratch *[]T) {
 		h, b := task/nb, task%nb
-		i0, i1 := b*block, min(n, (b+1)*block)
-		k0, k1 := max(0, i0-w2), min(n, i1+w2)
-		B, K := i1-i0, k1-k0
-		if cap(*scratch) < B*K+g {
-			*scratch = make([]T, block*(block+2*w2)+g)
+		i0, i1, k0, k1 := blockSpan(b, B, n, w2)
+		rows, K := i1-i0, k1-k0
+		buf := grow(scratch, 2*rows*(K+g))
+		S, Sg := buf[:rows*K], buf[rows*K:rows*(K+g)]
+		if train {
+			S = c.probs[(h*nb+b)*B*kmax:][:rows*K]
+			Sg = c.gl[(h*n+i0)*g : (h*n+i1)*g]
 		}
-		S := (*scratch)[:B*K]
-		sg := (*scratch)[B*K : B*K+g]
-		gemm(in.workers(), false, true, B, K, dh, scale, in.Q[i0*D+h*dh:], D, in.K[k0*D+h*dh:], D, 0, S, K)
+		gemm(workers, false, true, rows, K, dh, scale, in.Q[i0*D+h*dh:], D, in.K[k0*D+h*dh:], D, 0, S, K)
+		if g > 0 {
+			gemm(workers, false, true, rows, g, dh, scale, in.Q[i0*D+h*dh:], D, kg[h*dh:], D, 0, Sg, g)
+		}
 		for i := i0; i < i1; i++ {
-			srow := S[(i-i0)*K : (i-i0+1)*K]
+			srow, sg := S[(i-i0)*K:(i-i0+1)*K], Sg[(i-i0)*g:(i-i0+1)*g]
 			if in.Mask[i] != MaskLocal {
 				clear(srow)
-				clear(out[i*D+h*dh : i*D+(h+1)*dh])
+				clear(sg)
 				continue
 			}
-			q := in.Q[i*D+h*dh : i*D+(h+1)*dh]
-			mx := T(math.Inf(-1))
 			lo, hi := max(0, i-w2), min(n-1, i+w2) // the band, in positions
 			clear(srow[:lo-k0])
 			clear(srow[hi-k0+1:])
 			band := srow[lo-k0 : hi-k0+1]
+			mx := T(math.Inf(-1))
 			for t := range band {
 				if in.Mask[lo+t] != MaskLocal {
 					band[t] = T(math.Inf(-1))
@@ -163,83 +214,75 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 				}
 				mx = max(mx, band[t])
 			}
-			for k, j := range c.globals {
-				sg[k] = scale * dot(q, in.K[j*D+h*dh:j*D+(h+1)*dh])
-				mx = max(mx, sg[k])
+			for _, v := range sg {
+				mx = max(mx, v)
 			}
-			sum := expShift(band, mx) + expShift(sg, mx)
-			inv := 1 / sum
-			for t := range srow {
-				srow[t] *= inv
-			}
-			for k := range sg {
-				sg[k] *= inv
-			}
-			if train {
-				// The cache keeps the probabilities before dropout.
-				band := c.band[(h*n+i)*bw : (h*n+i+1)*bw]
-				clear(band)
-				for j := lo; j <= hi; j++ {
-					band[j-i+w2] = srow[j-k0]
-				}
-				copy(c.gl[(h*n+i)*g:(h*n+i+1)*g], sg)
-			}
-			if drop.threshold != 0 {
-				for j := lo; j <= hi; j++ {
-					if srow[j-k0] != 0 && !drop.keep(h, i, j) {
-						srow[j-k0] = 0
-					} else {
-						srow[j-k0] *= dinv
-					}
+			inv := 1 / (expShift(band, mx) + expShift(sg, mx))
+			scal(inv, band)
+			scal(inv, sg)
+		}
+		// The cache keeps the probabilities before dropout.
+		P, Pg := S, Sg
+		if drop.threshold != 0 {
+			P, Pg = buf[rows*(K+g):rows*(2*K+g)], buf[rows*(2*K+g):]
+			for r := range rows {
+				i := i0 + r
+				for t, p := range S[r*K : (r+1)*K] {
+					P[r*K+t] = p * scaleOf(drop, dinv, h, i, k0+t)
 				}
 				for k, j := range c.globals {
-					sg[k] *= scaleOf(drop, dinv, h, i, j)
+					Pg[r*g+k] = Sg[r*g+k] * scaleOf(drop, dinv, h, i, j)
 				}
 			}
-			o := out[i*D+h*dh : i*D+(h+1)*dh]
-			clear(o)
-			for k, j := range c.globals {
-				axpy(sg[k], in.V[j*D+h*dh:j*D+(h+1)*dh], o)
-			}
 		}
-		// Padding queries' rows of S are zero, so their output stays zero;
-		// global queries' rows are zero too and are overwritten below.
-		gemm(in.workers(), false, false, B, dh, K, 1, S, K, in.V[k0*D+h*dh:], D, 1, out[i0*D+h*dh:], D)
+		// Rows of queries that are not local are zero, so their output is
+		// zero; global queries' rows are overwritten below.
+		gemm(workers, false, false, rows, dh, K, 1, P, K, in.V[k0*D+h*dh:], D, 0, out[i0*D+h*dh:], D)
+		if g > 0 {
+			gemm(workers, false, false, rows, dh, g, 1, Pg, g, vg[h*dh:], D, 1, out[i0*D+h*dh:], D)
+		}
 	})
-	// Global queries: tasks of (head, global token).
-	forTasks(in.workers(), H*g, func(task int, scratch *[]T) {
-		h, k := task/g, task%g
-		i := c.globals[k]
-		if cap(*scratch) < n {
-			*scratch = make([]T, n)
+	if g == 0 {
+		return c
+	}
+	// Global queries: tasks of (head, block of global queries).
+	qg := gatherRows(in.QG, D, c.globals)
+	gb := (g + B - 1) / B
+	forTasks(workers, H*gb, func(task int, scratch *[]T) {
+		h, c0 := task/gb, task%gb*B
+		m := min(g, c0+B) - c0
+		buf := grow(scratch, 2*m*n+m*dh)
+		S, tmp := buf[:m*n], buf[2*m*n:]
+		if train {
+			S = c.gq[(h*g+c0)*n:][:m*n]
 		}
-		s := (*scratch)[:n]
-		q := in.QG[i*D+h*dh : i*D+(h+1)*dh]
-		mx := T(math.Inf(-1))
-		for j := range n {
-			if in.Mask[j] == MaskPad {
-				continue
+		gemm(workers, false, true, m, n, dh, scale, qg[c0*D+h*dh:], D, in.KG[h*dh:], D, 0, S, n)
+		for k := range m {
+			s := S[k*n : (k+1)*n]
+			mx := T(math.Inf(-1))
+			for j, v := range s {
+				if in.Mask[j] == MaskPad {
+					s[j] = T(math.Inf(-1))
+					continue
+				}
+				mx = max(mx, v)
 			}
-			s[j] = scale * dot(q, in.KG[j*D+h*dh:j*D+(h+1)*dh])
-			mx = max(mx, s[j])
+			scal(1/expShift(s, mx), s)
 		}
-		for j := range n {
-			if in.Mask[j] == MaskPad {
-				s[j] = T(math.Inf(-1))
+		P := S
+		if drop.threshold != 0 {
+			P = buf[m*n : 2*m*n]
+			for k := range m {
+				i := c.globals[c0+k]
+				for j, p := range S[k*n : (k+1)*n] {
+					P[k*n+j] = p * scaleOf(drop, dinv, h, i, j)
+				}
 			}
 		}
-		sum := expShift(s, mx)
-		o := out[i*D+h*dh : i*D+(h+1)*dh]
-		clear(o)
-		for j := range n {
-			if s[j] == 0 {
-				continue
-			}
-			s[j] /= sum
-			if train {
-				c.gq[(h*g+k)*n+j] = s[j]
-			}
-			axpy(s[j]*scaleOf(drop, dinv, h, i, j), in.VG[j*D+h*dh:j*D+(h+1)*dh], o)
+		gemm(workers, false, false, m, dh, n, 1, P, n, in.VG[h*dh:], D, 0, tmp, dh)
+		for k := range m {
+			i := c.globals[c0+k]
+			copy(out[i*D+h*dh:i*D+(h+1)*dh], tmp[k*dh:(k+1)*dh])
 		}
 	})
 	return c
@@ -255,155 +298,189 @@ type AttnGrad[T Float] struct {
 // which it consumes (the probabilities are overwritten by their
 // gradients, so that the backward pass needs no second array of them).
 // The global gradients are separate even when the forward pass shared the
-// projections; the caller adds them up. It gathers rather than scatters:
-// every task writes rows of its own, so the result does not depend on
-// scheduling.
+// projections; the caller adds them up.
+//
+// Like the forward pass it is matrix products over the blocks of the
+// cache, in three phases: dV by blocks of keys, from the probabilities
+// (after dropout) of the query blocks whose bands reach them; by blocks
+// of queries, dP = dO·Vᵀ, the softmax's backward dS = P ⊙ (dP − rowsum(P ⊙
+// dP)) over P, and dQ = dS·K/√d; then dK by blocks of keys from dS. Every
+// task writes rows (or, for the global tokens, columns of a head) of its
+// own, so the result does not depend on scheduling.
 func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *AttnGrad[T] {
 	n, H, dh, w2 := in.N, in.Heads, in.HeadDim, in.HalfWindow
 	D := H * dh
-	bw := 2*w2 + 1
-	g := len(c.globals)
+	g, B := len(c.globals), c.block
+	nb, kmax := (n+B-1)/B, B+2*w2
 	scale := 1 / sqrt(T(dh))
 	drop, dinv := in.dropper(), T(1/(1-in.Dropout))
+	workers := in.workers()
 	gr := &AttnGrad[T]{Q: make([]T, n*D), K: make([]T, n*D), V: make([]T, n*D)}
+	var kg, vg []T
 	if g > 0 {
 		gr.QG, gr.KG, gr.VG = make([]T, n*D), make([]T, n*D), make([]T, n*D)
+		kg, vg = gatherRows(in.K, D, c.globals), gatherRows(in.V, D, c.globals)
 	}
-	const block = 64
-	nb := (n + block - 1) / block
-	isGlobal := make([]int, n)
-	for i := range isGlobal {
-		isGlobal[i] = -1
-	}
-	for k, j := range c.globals {
-		isGlobal[j] = k
-	}
-	// byKey runs fn(h, j) for every head and non-padding key j, in
-	// parallel over heads and blocks of keys: each task writes the rows of
-	// its own keys.
-	byKey := func(fn func(h, j int)) {
-		forTasks(in.workers(), H*nb, func(task int, _ *[]T) {
-			h, b := task/nb, task%nb
-			for j := b * block; j < min(n, (b+1)*block); j++ {
-				if in.Mask[j] != MaskPad {
-					fn(h, j)
+	// Query blocks whose keys reach a key block: at most reach on each
+	// side.
+	reach := (w2 + B - 1) / B
+	// byKeys adds alpha·Σ_b Xbᵀ·src[i0_b:i1_b] into dst's rows of every
+	// block of keys, head by head, where Xb is block b's cached matrix
+	// restricted to those keys (after dropout when dropped is set).
+	byKeys := func(dst, src []T, alpha T, dropped bool) {
+		forTasks(workers, H*nb, func(task int, scratch *[]T) {
+			h, kb := task/nb, task%nb
+			j0, j1 := kb*B, min(n, (kb+1)*B)
+			for b := max(0, kb-reach); b <= min(nb-1, kb+reach); b++ {
+				i0, i1, k0, k1 := blockSpan(b, B, n, w2)
+				lo, hi := max(j0, k0), min(j1, k1)
+				if lo >= hi {
+					continue
 				}
+				rows, K := i1-i0, k1-k0
+				X, ld := c.probs[(h*nb+b)*B*kmax+lo-k0:], K
+				if dropped && drop.threshold != 0 {
+					w := hi - lo
+					Xd := grow(scratch, rows*w)
+					for r := range rows {
+						for t := range w {
+							Xd[r*w+t] = 0
+							if p := X[r*K+t]; p != 0 {
+								Xd[r*w+t] = p * scaleOf(drop, dinv, h, i0+r, lo+t)
+							}
+						}
+					}
+					X, ld = Xd, w
+				}
+				gemm(workers, true, false, hi-lo, dh, rows, alpha, X, ld, src[i0*D+h*dh:], D, 1, dst[lo*D+h*dh:], D)
 			}
 		})
 	}
-	// forEachQuery calls local(w, i) with the weight w (a probability or,
-	// after phase B, its ds) that each local query i gives key j, and
-	// global(w, i) for each global query i.
-	row := func(x []T, h, i int) []T { return x[i*D+h*dh : i*D+(h+1)*dh] }
-	forEachQuery := func(h, j int, local func(w T, i int), global func(w T, i int)) {
-		if k := isGlobal[j]; k >= 0 {
-			for i := range n {
-				if in.Mask[i] == MaskLocal {
-					local(c.gl[(h*n+i)*g+k], i)
+	// toGlobalKeys adds alpha·Xᵀ·src into the global keys' rows of dst, per
+	// head, for X the local queries' n × g weights of the global keys.
+	toGlobalKeys := func(dst, src []T, alpha T, dropped bool) {
+		forTasks(workers, H, func(h int, scratch *[]T) {
+			buf := grow(scratch, n*g+g*dh)
+			X, tmp := c.gl[h*n*g:(h+1)*n*g], buf[n*g:]
+			if dropped && drop.threshold != 0 {
+				Xd := buf[:n*g]
+				for i := range n {
+					for k, j := range c.globals {
+						Xd[i*g+k] = X[i*g+k] * scaleOf(drop, dinv, h, i, j)
+					}
+				}
+				X = Xd
+			}
+			gemm(workers, true, false, g, dh, n, alpha, X, g, src[h*dh:], D, 0, tmp, dh)
+			for k, j := range c.globals {
+				axpy(1, tmp[k*dh:(k+1)*dh], dst[j*D+h*dh:j*D+(h+1)*dh])
+			}
+		})
+	}
+	// Phase A, from the probabilities after dropout: dV.
+	byKeys(gr.V, dout, 1, true)
+	if g > 0 {
+		toGlobalKeys(gr.V, dout, 1, true)
+	}
+	// Phase B, by blocks of queries: dS over the probabilities, and dQ.
+	// With dropout, dP is the gradient of the probability before dropout:
+	// the output's gradient through the dropped, rescaled one.
+	forTasks(workers, H*nb, func(task int, scratch *[]T) {
+		h, b := task/nb, task%nb
+		i0, i1, k0, k1 := blockSpan(b, B, n, w2)
+		rows, K := i1-i0, k1-k0
+		buf := grow(scratch, rows*(K+g))
+		dP, dPg := buf[:rows*K], buf[rows*K:]
+		P := c.probs[(h*nb+b)*B*kmax:][:rows*K]
+		Pg := c.gl[(h*n+i0)*g : (h*n+i1)*g]
+		gemm(workers, false, true, rows, K, dh, 1, dout[i0*D+h*dh:], D, in.V[k0*D+h*dh:], D, 0, dP, K)
+		if g > 0 {
+			gemm(workers, false, true, rows, g, dh, 1, dout[i0*D+h*dh:], D, vg[h*dh:], D, 0, dPg, g)
+		}
+		for r := range rows {
+			i := i0 + r
+			if in.Mask[i] != MaskLocal {
+				continue // a zero row of P: dS is zero
+			}
+			lo, hi := max(0, i-w2)-k0, min(n-1, i+w2)-k0+1
+			p, dp := P[r*K+lo:r*K+hi], dP[r*K+lo:r*K+hi]
+			pg, dpg := Pg[r*g:(r+1)*g], dPg[r*g:(r+1)*g]
+			if drop.threshold != 0 {
+				for t, pt := range p {
+					if pt != 0 {
+						dp[t] *= scaleOf(drop, dinv, h, i, k0+lo+t)
+					}
+				}
+				for k, j := range c.globals {
+					dpg[k] *= scaleOf(drop, dinv, h, i, j)
 				}
 			}
-		} else {
-			// Queries i with j = i − w/2 + t, so t = j − i + w/2.
-			for i := max(0, j-w2); i <= min(n-1, j+w2); i++ {
-				if in.Mask[i] == MaskLocal {
-					if w := c.band[(h*n+i)*bw+j-i+w2]; w != 0 {
-						local(w, i)
+			sum := dot(p, dp) + dot(pg, dpg)
+			for t := range p {
+				p[t] *= dp[t] - sum
+			}
+			for k := range pg {
+				pg[k] *= dpg[k] - sum
+			}
+		}
+		gemm(workers, false, false, rows, dh, K, scale, P, K, in.K[k0*D+h*dh:], D, 0, gr.Q[i0*D+h*dh:], D)
+		if g > 0 {
+			gemm(workers, false, false, rows, dh, g, scale, Pg, g, kg[h*dh:], D, 1, gr.Q[i0*D+h*dh:], D)
+		}
+	})
+	// Phase C, from dS: dK.
+	byKeys(gr.K, in.Q, scale, false)
+	if g > 0 {
+		toGlobalKeys(gr.K, in.Q, scale, false)
+	}
+	if g == 0 {
+		return gr
+	}
+	// Global queries, per head (their blocks add into the same columns of
+	// dVG and dKG, so one task takes them in order).
+	qg, dog := gatherRows(in.QG, D, c.globals), gatherRows(dout, D, c.globals)
+	forTasks(workers, H, func(h int, scratch *[]T) {
+		for c0 := 0; c0 < g; c0 += B {
+			m := min(g, c0+B) - c0
+			buf := grow(scratch, 2*m*n+m*dh)
+			P, dP, tmp := c.gq[(h*g+c0)*n:][:m*n], buf[:m*n], buf[2*m*n:]
+			Pd := P
+			if drop.threshold != 0 {
+				Pd = buf[m*n : 2*m*n]
+				for k := range m {
+					i := c.globals[c0+k]
+					for j, p := range P[k*n : (k+1)*n] {
+						Pd[k*n+j] = 0
+						if p != 0 {
+							Pd[k*n+j] = p * scaleOf(drop, dinv, h, i, j)
+						}
 					}
 				}
 			}
-		}
-		for k, i := range c.globals {
-			if w := c.gq[(h*g+k)*n+j]; w != 0 {
-				global(w, i)
-			}
-		}
-	}
-	// Phase A, by key, from the probabilities after dropout: dV and dVG.
-	byKey(func(h, j int) {
-		dv := row(gr.V, h, j)
-		var dvg []T
-		if g > 0 {
-			dvg = row(gr.VG, h, j)
-		}
-		forEachQuery(h, j,
-			func(p T, i int) { axpy(p*scaleOf(drop, dinv, h, i, j), row(dout, h, i), dv) },
-			func(p T, i int) { axpy(p*scaleOf(drop, dinv, h, i, j), row(dout, h, i), dvg) })
-	})
-	// Phase B, by query: ds = p·(dp − Σ p·dp), written over the
-	// probabilities (the cache is consumed), and dQ, dQG (their own rows).
-	// With dropout, dp is the gradient of the probability before dropout:
-	// the output's gradient through the dropped, rescaled one.
-	forTasks(in.workers(), H*nb, func(task int, scratch *[]T) {
-		h, b := task/nb, task%nb
-		if cap(*scratch) < bw+g {
-			*scratch = make([]T, bw+g)
-		}
-		dp := (*scratch)[:bw+g]
-		for i := b * block; i < min(n, (b+1)*block); i++ {
-			if in.Mask[i] != MaskLocal {
-				continue
-			}
-			do := row(dout, h, i)
-			p := c.band[(h*n+i)*bw : (h*n+i+1)*bw]
-			pg := c.gl[(h*n+i)*g : (h*n+i+1)*g]
-			var sum T
-			for t, pt := range p {
-				if pt != 0 {
-					dp[t] = dot(do, row(in.V, h, i-w2+t)) * scaleOf(drop, dinv, h, i, i-w2+t)
-					sum += pt * dp[t]
+			gemm(workers, true, false, n, dh, m, 1, Pd, n, dog[c0*D+h*dh:], D, 1, gr.VG[h*dh:], D)
+			gemm(workers, false, true, m, n, dh, 1, dog[c0*D+h*dh:], D, in.VG[h*dh:], D, 0, dP, n)
+			for k := range m {
+				i := c.globals[c0+k]
+				p, dp := P[k*n:(k+1)*n], dP[k*n:(k+1)*n]
+				if drop.threshold != 0 {
+					for j, pj := range p {
+						if pj != 0 {
+							dp[j] *= scaleOf(drop, dinv, h, i, j)
+						}
+					}
+				}
+				sum := dot(p, dp)
+				for j := range p {
+					p[j] *= dp[j] - sum
 				}
 			}
-			for k, j := range c.globals {
-				dp[bw+k] = dot(do, row(in.V, h, j)) * scaleOf(drop, dinv, h, i, j)
-				sum += pg[k] * dp[bw+k]
+			gemm(workers, false, false, m, dh, n, scale, P, n, in.KG[h*dh:], D, 0, tmp, dh)
+			for k := range m {
+				i := c.globals[c0+k]
+				copy(gr.QG[i*D+h*dh:i*D+(h+1)*dh], tmp[k*dh:(k+1)*dh])
 			}
-			dq := row(gr.Q, h, i)
-			for t, pt := range p {
-				if pt != 0 {
-					p[t] = pt * (dp[t] - sum)
-					axpy(scale*p[t], row(in.K, h, i-w2+t), dq)
-				}
-			}
-			for k, j := range c.globals {
-				pg[k] *= dp[bw+k] - sum
-				axpy(scale*pg[k], row(in.K, h, j), dq)
-			}
+			gemm(workers, true, false, n, dh, m, scale, P, n, qg[c0*D+h*dh:], D, 1, gr.KG[h*dh:], D)
 		}
-	})
-	forTasks(in.workers(), H*g, func(task int, scratch *[]T) {
-		h, k := task/g, task%g
-		i := c.globals[k]
-		do := row(dout, h, i)
-		p := c.gq[(h*g+k)*n : (h*g+k+1)*n]
-		if cap(*scratch) < n {
-			*scratch = make([]T, n)
-		}
-		dp := (*scratch)[:n]
-		var sum T
-		for j, pj := range p {
-			if pj != 0 {
-				dp[j] = dot(do, row(in.VG, h, j)) * scaleOf(drop, dinv, h, i, j)
-				sum += pj * dp[j]
-			}
-		}
-		dq := row(gr.QG, h, i)
-		for j, pj := range p {
-			if pj != 0 {
-				p[j] = pj * (dp[j] - sum)
-				axpy(scale*p[j], row(in.KG, h, j), dq)
-			}
-		}
-	})
-	// Phase C, by key, from ds: dK and dKG.
-	byKey(func(h, j int) {
-		dk := row(gr.K, h, j)
-		var dkg []T
-		if g > 0 {
-			dkg = row(gr.KG, h, j)
-		}
-		forEachQuery(h, j,
-			func(ds T, i int) { axpy(scale*ds, row(in.Q, h, i), dk) },
-			func(ds T, i int) { axpy(scale*ds, row(in.QG, h, i), dkg) })
 	})
 	return gr
 }

@@ -122,6 +122,7 @@ func TestAttentionMatchesDense(t *testing.T) {
 			if ci%2 == 1 {
 				in.Dropout, in.Seed, in.Stream = 0.3, uint64(ci), 7
 			}
+			in.block = []int{0, 4, 7}[ci%3] // several blocks of queries
 			got := make([]float64, c.n*c.heads*c.dh)
 			for i := range got {
 				got[i] = math.NaN() // every element must be written
@@ -150,9 +151,12 @@ func TestAttentionBackward(t *testing.T) {
 		{19, 2, 2, 4, 19, 2, 0},
 		{23, 2, 3, 3, 2, 4, 0.25},
 		{19, 2, 2, 4, 19, 2, 0.25},
+		{41, 2, 3, 5, 3, 6, 0.2},
+		{37, 1, 2, 2, 0, 3, 0},
 	} {
 		in := randomAttnInput(rng, c.n, c.heads, c.dh, c.w2, c.globals, c.pad, false)
 		in.Dropout, in.Seed = c.dropout, 11
+		in.block = c.n % 6 // several blocks of queries, some narrower than the window
 		D := c.heads * c.dh
 		r := make([]float64, c.n*D)
 		for i := range r {

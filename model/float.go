@@ -26,6 +26,13 @@ func axpy[T Float](alpha T, x, y []T) {
 	}
 }
 
+// scal multiplies x by alpha.
+func scal[T Float](alpha T, x []T) {
+	for i := range x {
+		x[i] *= alpha
+	}
+}
+
 // exp is e^x: exp32 for float32 models, math.Exp for float64 ones.
 func exp[T Float](x T) T {
 	if unsafe.Sizeof(x) == 4 {
