@@ -91,10 +91,8 @@ func (m *Model[T]) MLMLoss(st *State[T], labels []int) (T, int, []T, error) {
 	gemm(m.workers(), true, false, V, d, k, 1, dl, V, z, d, 1, m.Word.G, d)
 	dz := make([]T, k*d)
 	gemm(m.workers(), false, false, k, d, V, 1, dl, V, m.Word.W, d, 0, dz, d)
-	dg := layerNormBackward(g, k, d, m.LMLNG.W, mu, rs, dz, m.LMLNG.G, m.LMLNB.G)
-	for i, v := range u {
-		dg[i] *= geluGrad(v)
-	}
+	dg, _ := layerNormBackward(m.workers(), g, k, d, m.LMLNG.W, mu, rs, dz, m.LMLNG.G, m.LMLNB.G, nil)
+	geluBackward(m.workers(), u, dg)
 	dx := linearBackward(m.workers(), x, k, d, m.LMDense.W.W, d, dg, m.LMDense.W.G, m.LMDense.B.G, nil)
 	for r, i := range rows {
 		copy(dh[i*d:(i+1)*d], dx[r*d:(r+1)*d])
@@ -116,10 +114,8 @@ func (m *Model[T]) lmForward(x []T, k int) lmPass[T] {
 	d, V := cfg.HiddenSize, cfg.VocabSize
 	p := lmPass[T]{u: make([]T, k*d), g: make([]T, k*d), z: make([]T, k*d), mu: make([]T, k), rs: make([]T, k), logits: make([]T, k*V)}
 	linear(m.workers(), x, k, d, m.LMDense.W.W, m.LMDense.B.W, d, p.u)
-	for i, v := range p.u {
-		p.g[i] = gelu(v)
-	}
-	layerNorm(p.g, k, d, m.LMLNG.W, m.LMLNB.W, cfg.LayerNormEps, p.z, p.mu, p.rs)
+	geluInto(m.workers(), p.g, p.u)
+	layerNorm(m.workers(), p.g, k, d, m.LMLNG.W, m.LMLNB.W, cfg.LayerNormEps, p.z, p.mu, p.rs)
 	for r := range k {
 		copy(p.logits[r*V:(r+1)*V], m.LMBias.W)
 	}
@@ -166,11 +162,11 @@ func (m *Model[T]) Backward(st *State[T], dHidden []T) ([]T, error) {
 		runtime.GC()
 	}
 	if st.embDrp != nil {
-		applyMask(dy, st.embDrp)
+		applyMask(m.workers(), dy, st.embDrp)
 	}
 	demb := dy
 	if cfg.LayerNorm {
-		demb = layerNormBackward(st.embIn, n, d, m.EmbLNG.W, st.embMu, st.embRs, dy, m.EmbLNG.G, m.EmbLNB.G)
+		demb, _ = layerNormBackward(m.workers(), st.embIn, n, d, m.EmbLNG.W, st.embMu, st.embRs, dy, m.EmbLNG.G, m.EmbLNB.G, nil)
 	}
 	for i, id := range st.ids {
 		row := demb[i*d : (i+1)*d]
@@ -203,11 +199,7 @@ func (m *Model[T]) ffnBackward(l int, c *layerCache[T], dout []T) []T {
 	m.timed(OpFeedForwardBack, 2*linearFLOPs(n, I, d), func() {
 		df = linearBackward(m.workers(), c.f, n, I, ly.Out.W.W, d, dffn, ly.Out.W.G, ly.Out.B.G, nil)
 	})
-	m.timed(OpGELUBack, 0, func() {
-		for i, v := range c.u {
-			df[i] *= geluGrad(v)
-		}
-	})
+	m.timed(OpGELUBack, 0, func() { geluBackward(m.workers(), c.u, df) })
 	dy1 := dh2 // the residual; dh2 is not used again
 	m.timed(OpFeedForwardBack, 2*linearFLOPs(n, d, I), func() {
 		linearBackward(m.workers(), c.y1, n, d, ly.Inter.W.W, I, df, ly.Inter.W.G, ly.Inter.B.G, dy1)
@@ -259,17 +251,21 @@ func (m *Model[T]) attnBackward(l int, c *layerCache[T], mask []int8, dy1 []T, o
 func (m *Model[T]) addNormBackward(sum, mean, rstd []T, g, b *Param[T], drop, dout []T) (dsum, dsub []T) {
 	m.timed(OpNormBack, 0, func() {
 		cfg := &m.Config
-		dsum = dout
 		if cfg.LayerNorm {
 			d := cfg.HiddenSize
-			dsum = layerNormBackward(sum, len(sum)/d, d, g.W, mean, rstd, dout, g.G, b.G)
+			dsum, dsub = layerNormBackward(m.workers(), sum, len(sum)/d, d, g.W, mean, rstd, dout, g.G, b.G, drop)
+		} else {
+			dsum = dout
+			if drop != nil {
+				dsub = make([]T, len(dout))
+				copy(dsub, dout)
+				applyMask(m.workers(), dsub, drop)
+			}
 		}
 		// Without dropout the sublayer's gradient is the sum's: the
 		// callers read dsub (into a new array) before they add into dsum.
-		dsub = dsum
-		if drop != nil {
-			dsub = append([]T(nil), dsum...)
-			applyMask(dsub, drop)
+		if drop == nil {
+			dsub = dsum
 		}
 	})
 	return dsum, dsub

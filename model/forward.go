@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"math/rand/v2"
 )
 
 // Options control a forward pass.
@@ -147,11 +146,11 @@ func (m *Model[T]) forwardEmbeddings(st *State[T], emb []T) (*State[T], error) {
 		st.embIn = emb
 		st.embMu, st.embRs = make([]T, n), make([]T, n)
 		x = make([]T, n*d)
-		layerNorm(emb, n, d, m.EmbLNG.W, m.EmbLNB.W, cfg.LayerNormEps, x, st.embMu, st.embRs)
+		layerNorm(m.workers(), emb, n, d, m.EmbLNG.W, m.EmbLNB.W, cfg.LayerNormEps, x, st.embMu, st.embRs)
 	}
-	if st.opts.Train {
-		st.embDrp = dropoutMask[T](n*d, cfg.HiddenDropoutProb, st.opts.Seed, 0)
-		applyMask(x, st.embDrp)
+	st.embDrp = dropoutMask[T](m.workers(), n*d, cfg.HiddenDropoutProb, st.opts.Seed, 0)
+	if st.embDrp != nil {
+		applyMask(m.workers(), x, st.embDrp)
 	}
 	for l := range m.Layers {
 		c := m.layerForward(l, x, st.mask, st.opts)
@@ -170,27 +169,35 @@ func (m *Model[T]) forwardEmbeddings(st *State[T], emb []T) (*State[T], error) {
 	return st, nil
 }
 
-// dropoutMask returns a mask of 0 and 1/(1−p) drawn from (seed, stream),
-// or nil when p is 0.
-func dropoutMask[T Float](n int, p float64, seed, stream uint64) []T {
+// dropoutMask returns a mask of 0 and 1/(1−p) for n values drawn from
+// (seed, stream), or nil when p is 0. Each value is a counter-based hash
+// of its index, so that the cores draw their parts independently.
+func dropoutMask[T Float](workers, n int, p float64, seed, stream uint64) []T {
 	if p == 0 {
 		return nil
 	}
-	rng := rand.New(rand.NewPCG(seed, stream))
-	m := make([]T, n)
+	key := mix64(seed ^ mix64(stream+0x2545f4914f6cdd1d))
+	threshold := uint64(p * (1 << 53))
 	keep := T(1 / (1 - p))
-	for i := range m {
-		if rng.Float64() >= p {
-			m[i] = keep
+	m := make([]T, n)
+	forRows(workers, n, 1, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if mix64(key+uint64(i)*0x9e3779b97f4a7c15)>>11 >= threshold {
+				m[i] = keep
+			}
 		}
-	}
+	})
 	return m
 }
 
-func applyMask[T Float](x, mask []T) {
-	for i := range mask {
-		x[i] *= mask[i]
-	}
+// applyMask multiplies x by mask, on workers goroutines.
+func applyMask[T Float](workers int, x, mask []T) {
+	forRows(workers, len(x), 1, func(_, lo, hi int) {
+		xr := x[lo:hi]
+		for i, m := range mask[lo:hi] {
+			xr[i] *= m
+		}
+	})
 }
 
 // layerForward runs layer l on x and returns its activations and output.
@@ -258,8 +265,8 @@ func (m *Model[T]) ffnForward(l int, c *layerCache[T], opts Options, recompute b
 	c.u = make([]T, n*I)
 	m.timed(OpFeedForward, linearFLOPs(n, d, I), func() { linear(m.workers(), c.y1, n, d, ly.Inter.W.W, ly.Inter.B.W, I, c.u) })
 	m.timed(OpGELU, 0, func() {
-		c.f = append([]T(nil), c.u...)
-		geluInPlace(m.workers(), c.f)
+		c.f = make([]T, n*I)
+		geluInto(m.workers(), c.f, c.u)
 	})
 	h2 := make([]T, n*d)
 	m.timed(OpFeedForward, linearFLOPs(n, I, d), func() { linear(m.workers(), c.f, n, I, ly.Out.W.W, ly.Out.B.W, d, h2) })
@@ -282,18 +289,17 @@ func (m *Model[T]) addNormRun(h, residual []T, g, b *Param[T], opts Options, str
 	d := cfg.HiddenSize
 	n := len(h) / d
 	if opts.Train {
-		drop = dropoutMask[T](n*d, cfg.HiddenDropoutProb, opts.Seed, stream)
-		applyMask(h, drop)
+		drop = dropoutMask[T](m.workers(), n*d, cfg.HiddenDropoutProb, opts.Seed, stream)
 	}
-	axpy(1, residual, h)
 	if !cfg.LayerNorm {
+		residualNorm(m.workers(), h, residual, drop, n, d, nil, nil, 0, nil, nil, nil)
 		return drop, h, nil, nil
 	}
 	mean, rstd = make([]T, n), make([]T, n)
 	if norm {
 		out = make([]T, n*d)
 	}
-	layerNorm(h, n, d, g.W, b.W, cfg.LayerNormEps, out, mean, rstd)
+	residualNorm(m.workers(), h, residual, drop, n, d, g.W, b.W, cfg.LayerNormEps, out, mean, rstd)
 	return drop, out, mean, rstd
 }
 
@@ -325,7 +331,7 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 	n, d, I := st.N, cfg.HiddenSize, cfg.IntermediateSize
 	mu, rs := make([]T, n), make([]T, n)
 	if cfg.LayerNorm {
-		layerNorm(x, n, d, m.EmbLNG.W, m.EmbLNB.W, cfg.LayerNormEps, x, mu, rs)
+		layerNorm(m.workers(), x, n, d, m.EmbLNG.W, m.EmbLNB.W, cfg.LayerNormEps, x, mu, rs)
 	}
 	var globals []int
 	for i, v := range st.mask {
@@ -367,9 +373,10 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 		m.timed(OpAttention, m.attnFLOPs(l, st.mask), func() { Attention(in, a, false) })
 		m.timed(OpProjections, linearFLOPs(n, d, d), func() { linear(m.workers(), a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h) })
 		m.timed(OpNorm, 0, func() {
-			axpy(1, x, h)
 			if cfg.LayerNorm {
-				layerNorm(h, n, d, ly.LN1G.W, ly.LN1B.W, cfg.LayerNormEps, h, mu, rs)
+				residualNorm(m.workers(), h, x, nil, n, d, ly.LN1G.W, ly.LN1B.W, cfg.LayerNormEps, h, mu, rs)
+			} else {
+				residualNorm(m.workers(), h, x, nil, n, d, nil, nil, 0, nil, nil, nil)
 			}
 		})
 		if !cfg.FeedForward {
@@ -382,13 +389,14 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 			rows := r1 - r0
 			uc := u[:rows*I]
 			m.timed(OpFeedForward, linearFLOPs(rows, d, I), func() { linear(m.workers(), h[r0*d:r1*d], rows, d, ly.Inter.W.W, ly.Inter.B.W, I, uc) })
-			m.timed(OpGELU, 0, func() { geluInPlace(m.workers(), uc) })
+			m.timed(OpGELU, 0, func() { geluInto(m.workers(), uc, uc) })
 			out := x[r0*d : r1*d]
 			m.timed(OpFeedForward, linearFLOPs(rows, I, d), func() { linear(m.workers(), uc, rows, I, ly.Out.W.W, ly.Out.B.W, d, out) })
 			m.timed(OpNorm, 0, func() {
-				axpy(1, h[r0*d:r1*d], out)
 				if cfg.LayerNorm {
-					layerNorm(out, rows, d, ly.LN2G.W, ly.LN2B.W, cfg.LayerNormEps, out, mu[r0:r1], rs[r0:r1])
+					residualNorm(m.workers(), out, h[r0*d:r1*d], nil, rows, d, ly.LN2G.W, ly.LN2B.W, cfg.LayerNormEps, out, mu[r0:r1], rs[r0:r1])
+				} else {
+					residualNorm(m.workers(), out, h[r0*d:r1*d], nil, rows, d, nil, nil, 0, nil, nil, nil)
 				}
 			})
 		}

@@ -34,6 +34,20 @@ func gemm[T Float](workers int, tA, tB bool, m, n, k int, alpha T, a []T, lda in
 		})
 		return
 	}
+	if splitRows && workers > 1 && n >= 128 && tA {
+		// Columns of C depend only on columns of op(B): the weight
+		// gradients' products (dyᵀ·x), whose rows are few.
+		chunk := (n + workers - 1) / workers
+		parallel.ForN(workers, (n+chunk-1)/chunk, func(t int) {
+			c0 := t * chunk
+			b0 := c0 // columns of B
+			if tB {
+				b0 = c0 * ldb // rows of B
+			}
+			gemmOne(ta, tb, m, min(chunk, n-c0), k, alpha, a, lda, b[b0:], ldb, beta, c[c0:], ldc)
+		})
+		return
+	}
 	gemmOne(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
@@ -62,12 +76,7 @@ func linear[T Float](workers int, x []T, n, in int, w, b []T, out int, y []T) {
 // dx = dy·W (or adds it into dx when dx is not nil).
 func linearBackward[T Float](workers int, x []T, n, in int, w []T, out int, dy, dw, db, dx []T) []T {
 	gemm(workers, true, false, out, in, n, 1, dy, out, x, in, 1, dw, in)
-	for i := range n {
-		row := dy[i*out : (i+1)*out]
-		for j, v := range row {
-			db[j] += v
-		}
-	}
+	colSums(workers, dy, n, out, db)
 	beta := T(1)
 	if dx == nil {
 		dx = make([]T, n*in)
@@ -77,10 +86,35 @@ func linearBackward[T Float](workers int, x []T, n, in int, w []T, out int, dy, 
 	return dx
 }
 
+// ewChunk is the number of elements an element-wise task takes: fixed,
+// so that the partial sums of a reduction, and so its result, do not
+// depend on the number of cores.
+const ewChunk = 1 << 14
+
+// forRows runs fn over consecutive ranges [lo, hi) of n rows of width d,
+// about ewChunk elements each, on workers goroutines.
+func forRows(workers, n, d int, fn func(t, lo, hi int)) int {
+	per := max(1, ewChunk/max(1, d))
+	tasks := (n + per - 1) / per
+	parallel.ForN(workers, tasks, func(t int) { fn(t, t*per, min(n, (t+1)*per)) })
+	return tasks
+}
+
 // layerNorm normalizes each row of x (n × d) into y with gain g and bias b,
 // and keeps each row's mean and inverse standard deviation for the
-// backward pass; with y nil it computes the statistics only.
-func layerNorm[T Float](x []T, n, d int, g, b []T, eps float64, y, mean, rstd []T) {
+// backward pass; with y nil it computes the statistics only. y may be x.
+// Rows are split over workers goroutines.
+func layerNorm[T Float](workers int, x []T, n, d int, g, b []T, eps float64, y, mean, rstd []T) {
+	forRows(workers, n, d, func(_, lo, hi int) {
+		var yr []T
+		if y != nil {
+			yr = y[lo*d : hi*d]
+		}
+		layerNormRows(x[lo*d:hi*d], hi-lo, d, g, b, eps, yr, mean[lo:hi], rstd[lo:hi])
+	})
+}
+
+func layerNormRows[T Float](x []T, n, d int, g, b []T, eps float64, y, mean, rstd []T) {
 	for i := range n {
 		row := x[i*d : (i+1)*d]
 		var mu, v float64
@@ -104,53 +138,127 @@ func layerNorm[T Float](x []T, n, d int, g, b []T, eps float64, y, mean, rstd []
 	}
 }
 
-// layerNormBackward accumulates dg and db and returns dx.
-func layerNormBackward[T Float](x []T, n, d int, g, mean, rstd, dy, dg, db []T) []T {
-	dx := make([]T, n*d)
-	for i := range n {
-		row, dyr := x[i*d:(i+1)*d], dy[i*d:(i+1)*d]
-		mu, r := mean[i], rstd[i]
-		var s1, s2 T // Σ g·dy and Σ g·dy·x̂
-		for j, u := range row {
-			xh := (u - mu) * r
-			gd := g[j] * dyr[j]
-			s1 += gd
-			s2 += gd * xh
-			dg[j] += dyr[j] * xh
-			db[j] += dyr[j]
+// residualNorm sets h = h ⊙ mask + residual (no mask: no dropout) and,
+// with g not nil, normalizes its rows into y (which may be h) as
+// layerNorm does: one pass over each range of rows, on workers goroutines.
+func residualNorm[T Float](workers int, h, residual, mask []T, n, d int, g, b []T, eps float64, y, mean, rstd []T) {
+	forRows(workers, n, d, func(_, lo, hi int) {
+		hr, rr := h[lo*d:hi*d], residual[lo*d:hi*d]
+		if mask != nil {
+			for i, m := range mask[lo*d : hi*d] {
+				hr[i] = hr[i]*m + rr[i]
+			}
+		} else {
+			axpy(1, rr, hr)
 		}
-		out := dx[i*d : (i+1)*d]
-		inv := 1 / T(d)
-		for j, u := range row {
-			xh := (u - mu) * r
-			out[j] = r * (g[j]*dyr[j] - inv*s1 - xh*inv*s2)
-		}
-	}
-	return dx
-}
-
-// geluInPlace replaces every x by GELU(x), on all cores. float32 values
-// use erf32, exact to float32's precision and several times faster than
-// math.Erf; float64 values use math.Erf.
-func geluInPlace[T Float](workers int, x []T) {
-	const chunk = 1 << 14
-	forTasks(workers, (len(x)+chunk-1)/chunk, func(t int, _ *[]T) {
-		part := x[t*chunk : min(len(x), (t+1)*chunk)]
-		if f, ok := any(part).([]float32); ok {
-			gelu32(f)
+		if g == nil {
 			return
 		}
-		for i, v := range part {
-			part[i] = gelu(v)
+		var yr []T
+		if y != nil {
+			yr = y[lo*d : hi*d]
+		}
+		layerNormRows(hr, hi-lo, d, g, b, eps, yr, mean[lo:hi], rstd[lo:hi])
+	})
+}
+
+// layerNormBackward accumulates dg and db and returns dx. With mask not
+// nil it also returns dx ⊙ mask as dmasked (the gradient of a sublayer's
+// output through its dropout, fused into the same pass). Rows are split
+// over workers goroutines; each task sums its own part of dg and db, and
+// the parts are added in order.
+func layerNormBackward[T Float](workers int, x []T, n, d int, g, mean, rstd, dy, dg, db, mask []T) (dx, dmasked []T) {
+	dx = make([]T, n*d)
+	if mask != nil {
+		dmasked = make([]T, n*d)
+	}
+	per := max(1, ewChunk/max(1, d))
+	parts := make([]T, (n+per-1)/per*2*d)
+	forRows(workers, n, d, func(t, lo, hi int) {
+		pg, pb := parts[2*t*d:(2*t+1)*d], parts[(2*t+1)*d:(2*t+2)*d]
+		inv := 1 / T(d)
+		for i := lo; i < hi; i++ {
+			row, dyr := x[i*d:(i+1)*d], dy[i*d:(i+1)*d]
+			mu, r := mean[i], rstd[i]
+			var s1, s2 T // Σ g·dy and Σ g·dy·x̂
+			for j, u := range row {
+				xh := (u - mu) * r
+				gd := g[j] * dyr[j]
+				s1 += gd
+				s2 += gd * xh
+				pg[j] += dyr[j] * xh
+				pb[j] += dyr[j]
+			}
+			out := dx[i*d : (i+1)*d]
+			for j, u := range row {
+				xh := (u - mu) * r
+				out[j] = r * (g[j]*dyr[j] - inv*s1 - xh*inv*s2)
+			}
+			if mask != nil {
+				mr, dm := mask[i*d:(i+1)*d], dmasked[i*d:(i+1)*d]
+				for j, v := range out {
+					dm[j] = v * mr[j]
+				}
+			}
+		}
+	})
+	for t := range len(parts) / (2 * d) {
+		axpy(1, parts[2*t*d:(2*t+1)*d], dg)
+		axpy(1, parts[(2*t+1)*d:(2*t+2)*d], db)
+	}
+	return dx, dmasked
+}
+
+// colSums adds the column sums of x (n × d) into s, over column ranges
+// on workers goroutines.
+func colSums[T Float](workers int, x []T, n, d int, s []T) {
+	w := d
+	if n*d >= ewChunk && workers > 1 {
+		w = (d + workers - 1) / workers
+	}
+	parallel.ForN(workers, (d+w-1)/w, func(t int) {
+		c0, c1 := t*w, min(d, (t+1)*w)
+		for i := range n {
+			axpy(1, x[i*d+c0:i*d+c1], s[c0:c1])
 		}
 	})
 }
 
-// gelu32 applies the exact GELU to x in place, with erf32's rational
+// geluInto writes GELU(src) into dst (which may be src), on all cores.
+// float32 values use gelu32, exact to float32's precision and several
+// times faster than math.Erf; float64 values use math.Erf.
+func geluInto[T Float](workers int, dst, src []T) {
+	forRows(workers, len(src), 1, func(_, lo, hi int) {
+		if f, ok := any(src[lo:hi]).([]float32); ok {
+			gelu32(any(dst[lo:hi]).([]float32), f)
+			return
+		}
+		for i, v := range src[lo:hi] {
+			dst[lo+i] = gelu(v)
+		}
+	})
+}
+
+// geluBackward multiplies dy by GELU's derivative at u, on all cores
+// (geluGrad32's rational erf and exp32 for float32).
+func geluBackward[T Float](workers int, u, dy []T) {
+	forRows(workers, len(u), 1, func(_, lo, hi int) {
+		if f, ok := any(u[lo:hi]).([]float32); ok {
+			geluGrad32(f, any(dy[lo:hi]).([]float32))
+			return
+		}
+		for i, v := range u[lo:hi] {
+			dy[lo+i] *= geluGrad(v)
+		}
+	})
+}
+
+// gelu32 writes the exact GELU of src into dst, with erf32's rational
 // function inline and its polynomials in Estrin's form (shorter chains of
 // dependent operations, so that consecutive elements overlap).
-func gelu32(x []float32) {
-	for i, v := range x {
+func gelu32(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
 		// Comparisons, not min and max, which handle NaN and signed zeros
 		// and cost half the loop.
 		z := float64(v) * (1 / math.Sqrt2)
@@ -161,9 +269,8 @@ func gelu32(x []float32) {
 		}
 		z2 := z * z
 		z4 := z2 * z2
-		p := (-1.60960333262415e-02 - 2.95459980854025e-03*z2) + z4*(-7.34990630326855e-04-5.69250639462346e-05*z2) +
-			z4*z4*(-2.10102402082508e-06+2.77068142495902e-08*z2-2.72614225801306e-10*z4)
-		q := (-1.42647390514189e-02 - 7.37332916720468e-03*z2) + z4*(-1.68282697438203e-03-2.13374055278905e-04*z2) - z4*z4*1.45660718464996e-05
+		p := (erfP0 + erfP1*z2) + z4*(erfP2+erfP3*z2) + z4*z4*(erfP4+erfP5*z2+erfP6*z4)
+		q := (erfQ0 + erfQ1*z2) + z4*(erfQ2+erfQ3*z2) + z4*z4*erfQ4
 		// The rational function strays past ±1 near |z| = 4 by about
 		// 5e-8; clamped, GELU's tail goes to 0 and x as it should.
 		e := z * p / q
@@ -172,7 +279,59 @@ func gelu32(x []float32) {
 		} else if e < -1 {
 			e = -1
 		}
-		x[i] = float32(0.5 * float64(v) * (1 + e))
+		dst[i] = float32(0.5 * float64(v) * (1 + e))
+	}
+}
+
+// The coefficients of erf32's rational function (erf(z) ≈ z·P(z²)/Q(z²)).
+const (
+	erfP0, erfP1, erfP2, erfP3 = -1.60960333262415e-02, -2.95459980854025e-03, -7.34990630326855e-04, -5.69250639462346e-05
+	erfP4, erfP5, erfP6        = -2.10102402082508e-06, 2.77068142495902e-08, -2.72614225801306e-10
+	erfQ0, erfQ1, erfQ2, erfQ3 = -1.42647390514189e-02, -7.37332916720468e-03, -1.68282697438203e-03, -2.13374055278905e-04
+	erfQ4                      = -1.45660718464996e-05
+)
+
+// geluGrad32 multiplies dy by GELU's derivative Φ(u) + u·φ(u) at u: Φ by
+// erf32's rational function as in gelu32, φ by exp32's algorithm inline
+// (its argument −u²/2 is at most 0).
+func geluGrad32(u, dy []float32) {
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+		magic = 12582912 // 1.5·2²³: adding and subtracting it rounds
+	)
+	dy = dy[:len(u)]
+	for i, v := range u {
+		z := float64(v) * (1 / math.Sqrt2)
+		if z > 4 {
+			z = 4
+		} else if z < -4 {
+			z = -4
+		}
+		z2 := z * z
+		z4 := z2 * z2
+		p := (erfP0 + erfP1*z2) + z4*(erfP2+erfP3*z2) + z4*z4*(erfP4+erfP5*z2+erfP6*z4)
+		q := (erfQ0 + erfQ1*z2) + z4*(erfQ2+erfQ3*z2) + z4*z4*erfQ4
+		e := z * p / q
+		if e > 1 {
+			e = 1
+		} else if e < -1 {
+			e = -1
+		}
+		// e^(−v²/2), 0 below −87 (φ is then far below float32's epsilon
+		// against Φ).
+		x := -0.5 * v * v
+		var phi float32
+		if x > -87 {
+			t := x*log2e + magic
+			k := t - magic
+			r := x - k*ln2hi - k*ln2lo
+			r2 := r * r
+			pe := (5.0000001201e-1 + 1.6666665459e-1*r) + r2*(4.1665795894e-2+8.3334519073e-3*r) + r2*r2*(1.3981999507e-3+1.9875691500e-4*r)
+			phi = (pe*r2 + r + 1) * math.Float32frombits(uint32(int32(k)+127)<<23)
+		}
+		dy[i] *= float32(0.5*(1+e) + float64(v)*float64(phi)*(1/math.Sqrt(2*math.Pi)))
 	}
 }
 

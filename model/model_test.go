@@ -274,7 +274,7 @@ func TestSmallFunctions(t *testing.T) {
 	// LayerNorm of [1, 2, 3, 4]: mean 2.5, variance 1.25.
 	y := make([]float64, 4)
 	mu, rs := make([]float64, 1), make([]float64, 1)
-	layerNorm([]float64{1, 2, 3, 4}, 1, 4, []float64{1, 1, 2, 1}, []float64{0, 0, 0, 0.5}, 0, y, mu, rs)
+	layerNorm(1, []float64{1, 2, 3, 4}, 1, 4, []float64{1, 1, 2, 1}, []float64{0, 0, 0, 0.5}, 0, y, mu, rs)
 	s := 1 / math.Sqrt(1.25)
 	want := []float64{-1.5 * s, -0.5 * s, 2 * 0.5 * s, 1.5*s + 0.5}
 	for i := range y {
@@ -474,8 +474,8 @@ func TestFloat32Kernels(t *testing.T) {
 	for x := -10.0; x <= 10; x += 1e-3 {
 		xs = append(xs, float32(x))
 	}
-	g := slices.Clone(xs)
-	gelu32(g)
+	g := make([]float32, len(xs))
+	gelu32(g, xs)
 	for i, x := range xs {
 		want := gelu(float64(x))
 		if d := math.Abs(float64(g[i]) - want); d > 2e-7*math.Max(1, math.Abs(want)) {
@@ -505,6 +505,84 @@ func TestFloat32Kernels(t *testing.T) {
 	}
 	if math.Abs(float64(sum)-want) > 1e-6*want {
 		t.Errorf("expShift sum %g, want %g", sum, want)
+	}
+	// GELU's derivative in float32 (rational erf, exp32) against the
+	// float64 one.
+	dy := make([]float32, len(xs))
+	for i := range dy {
+		dy[i] = 1
+	}
+	geluGrad32(xs, dy)
+	for i, x := range xs {
+		if want := geluGrad(float64(x)); math.Abs(float64(dy[i])-want) > 3e-7*math.Max(1, math.Abs(want)) {
+			t.Fatalf("geluGrad32(%g) = %.9g, want %.9g", x, dy[i], want)
+		}
+	}
+}
+
+// TestElementwiseOverChunks checks the element-wise kernels that split
+// rows over cores (and reduce over chunks of rows) against one row at a
+// time: the residual + LayerNorm with dropout, its backward with the
+// fused mask, and the column sums.
+func TestElementwiseOverChunks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	const n, d = 3000, 17 // several chunks, the last one short
+	rnd := func(k int) []float64 {
+		x := make([]float64, k)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		return x
+	}
+	h, res, g, b, dy := rnd(n*d), rnd(n*d), rnd(d), rnd(d), rnd(n*d)
+	mask := dropoutMask[float64](2, n*d, 0.25, 3, 1)
+	dropped := 0
+	for _, m := range mask {
+		if m == 0 {
+			dropped++
+		} else if m != 1/0.75 {
+			t.Fatalf("mask value %g", m)
+		}
+	}
+	if f := float64(dropped) / float64(n*d); math.Abs(f-0.25) > 0.01 {
+		t.Errorf("dropped %.4f of the values, want 0.25", f)
+	}
+	sum := slices.Clone(h)
+	y, mu, rs := make([]float64, n*d), make([]float64, n), make([]float64, n)
+	residualNorm(2, sum, res, mask, n, d, g, b, 1e-5, y, mu, rs)
+	dg, db := make([]float64, d), make([]float64, d)
+	dx, dm := layerNormBackward(2, sum, n, d, g, mu, rs, dy, dg, db, mask)
+	wdg, wdb := make([]float64, d), make([]float64, d)
+	for i := range n {
+		r := func(x []float64) []float64 { return x[i*d : (i+1)*d] }
+		s := make([]float64, d)
+		for j := range d {
+			s[j] = r(h)[j]*r(mask)[j] + r(res)[j]
+		}
+		yi, m1, r1 := make([]float64, d), make([]float64, 1), make([]float64, 1)
+		layerNorm(1, s, 1, d, g, b, 1e-5, yi, m1, r1)
+		dxi, _ := layerNormBackward(1, s, 1, d, g, m1, r1, r(dy), wdg, wdb, nil)
+		for j := range d {
+			if r(sum)[j] != s[j] || math.Abs(r(y)[j]-yi[j]) > 1e-14 || math.Abs(r(dx)[j]-dxi[j]) > 1e-14 || r(dm)[j] != r(dx)[j]*r(mask)[j] {
+				t.Fatalf("row %d, column %d: sum %g/%g, y %g/%g, dx %g/%g", i, j, r(sum)[j], s[j], r(y)[j], yi[j], r(dx)[j], dxi[j])
+			}
+		}
+	}
+	for j := range d {
+		if math.Abs(dg[j]-wdg[j]) > 1e-10 || math.Abs(db[j]-wdb[j]) > 1e-10 {
+			t.Fatalf("column %d: dg %g, want %g; db %g, want %g", j, dg[j], wdg[j], db[j], wdb[j])
+		}
+	}
+	cs := make([]float64, d)
+	colSums(2, dy, n, d, cs)
+	for j := range d {
+		want := 0.0
+		for i := range n {
+			want += dy[i*d+j]
+		}
+		if math.Abs(cs[j]-want) > 1e-10 {
+			t.Fatalf("column sum %d = %g, want %g", j, cs[j], want)
+		}
 	}
 }
 
@@ -674,6 +752,53 @@ func TestProfileCoversThePasses(t *testing.T) {
 	for _, op := range []string{OpProjections, OpAttention, OpFeedForward, OpGELU, OpNorm, OpProjectionsBack, OpAttentionBack, OpFeedForwardBack, OpGELUBack, OpNormBack} {
 		if !names[op] {
 			t.Errorf("no %s in the profile", op)
+		}
+	}
+}
+
+// TestGemmSplits checks the matrix product, split over cores by rows or
+// by columns as the OpenBLAS build does, against the triple loop, for
+// every transposition and shapes that do not divide evenly.
+func TestGemmSplits(t *testing.T) {
+	defer func(v bool) { splitRows = v }(splitRows)
+	rng := rand.New(rand.NewPCG(6, 6))
+	const m, n, k = 131, 257, 19
+	for _, split := range []bool{false, true} {
+		splitRows = split
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				a, b, c := make([]float64, m*k), make([]float64, k*n), make([]float64, m*n)
+				for _, x := range [][]float64{a, b, c} {
+					for i := range x {
+						x[i] = rng.NormFloat64()
+					}
+				}
+				lda, ldb := k, n
+				at := func(i, p int) float64 { return a[i*k+p] }
+				bt := func(p, j int) float64 { return b[p*n+j] }
+				if tA {
+					lda, at = m, func(i, p int) float64 { return a[p*m+i] }
+				}
+				if tB {
+					ldb, bt = k, func(p, j int) float64 { return b[j*k+p] }
+				}
+				want := slices.Clone(c)
+				for i := range m {
+					for j := range n {
+						s := 0.0
+						for p := range k {
+							s += at(i, p) * bt(p, j)
+						}
+						want[i*n+j] = 0.5*s + 2*want[i*n+j]
+					}
+				}
+				gemm(3, tA, tB, m, n, k, 0.5, a, lda, b, ldb, 2, c, n)
+				for i := range c {
+					if math.Abs(c[i]-want[i]) > 1e-12 {
+						t.Fatalf("split %v, tA %v, tB %v: C[%d] = %g, want %g", split, tA, tB, i, c[i], want[i])
+					}
+				}
+			}
 		}
 	}
 }
