@@ -12,6 +12,11 @@ import (
 // implementation by default, OpenBLAS when built with -tags openblas.
 var Backend = "gonum (pure Go)"
 
+// cBLAS is set when the products run in a C BLAS (the openblas build
+// tag); the pure-Go build runs float32 products in its own SIMD kernels
+// when it has them.
+var cBLAS = false
+
 // splitRows makes gemm split large products by rows over the pass's workers
 // goroutines (for single-threaded backends).
 var splitRows = false

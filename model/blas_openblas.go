@@ -23,4 +23,5 @@ func init() {
 	blas64.Use(netlib.Implementation{})
 	Backend = "OpenBLAS (cgo)"
 	splitRows = true
+	cBLAS = true
 }

@@ -25,6 +25,12 @@ func gemm[T Float](workers int, tA, tB bool, m, n, k int, alpha T, a []T, lda in
 	if m == 0 || n == 0 {
 		return
 	}
+	if simd != simdNone && !cBLAS {
+		if a32, ok := any(a).([]float32); ok {
+			sgemmSIMD(workers, tA, tB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+			return
+		}
+	}
 	if splitRows && workers > 1 && m >= 128 && !tA {
 		// Rows of C depend only on rows of op(A).
 		chunk := (m + workers - 1) / workers

@@ -1,0 +1,21 @@
+//go:build amd64 && !purego
+
+package model
+
+import "golang.org/x/sys/cpu"
+
+func init() {
+	if cpu.X86.HasAVX512F {
+		simd = simdAVX512
+		sgemmKernel = sgemmKernelAsm
+	}
+}
+
+//go:noescape
+func sgemmKernelAVX512(kc int, ap, bp, out *float32)
+
+// sgemmKernelAsm is the micro-kernel in AVX-512 assembly.
+func sgemmKernelAsm(kc int, ap, bp []float32, out *[sgMR * sgNR]float32) {
+	_, _ = ap[kc*sgMR-1], bp[kc*sgNR-1] // the kernel reads this far
+	sgemmKernelAVX512(kc, &ap[0], &bp[0], &out[0])
+}
