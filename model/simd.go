@@ -13,13 +13,17 @@ const (
 // elsewhere and with the purego build tag.
 var simd = simdNone
 
-// SIMD names the vector kernels of olc's own code (the float32 matrix
-// products of the build without OpenBLAS): "AVX-512 (assembly)", or
+// SIMD names the vector kernels of olc's own code, which run the float32
+// matrix products of the build without OpenBLAS: "AVX-512 (assembly)",
 // "none (scalar Go)" where the processor lacks AVX-512 or the binary was
-// built with -tags purego.
+// built with -tags purego, and a note that OpenBLAS runs the products
+// instead in the openblas build.
 func SIMD() string {
-	if simd == simdNone {
+	switch {
+	case simd == simdNone:
 		return "none (scalar Go)"
+	case cBLAS:
+		return string(simd) + " (assembly; float32 products run in OpenBLAS)"
 	}
-	return string(simd) + " (assembly)"
+	return string(simd) + " (assembly, float32 products)"
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/cmd/olc/internal/root"
 	"github.com/olc-toolkit/olc/internal/supervise"
+	"github.com/olc-toolkit/olc/model"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -565,7 +566,7 @@ timeout = "1s"
 func TestVersion(t *testing.T) {
 	r := runBinary(t, t.TempDir(), "version", "--json")
 	v := decode(t, r.stdout)
-	if r.code != 0 || v["go"] != runtime.Version() || v["version"] == "" || v["blas"] != "gonum (pure Go)" {
+	if r.code != 0 || v["go"] != runtime.Version() || v["version"] == "" || v["blas"] != "gonum (pure Go)" || v["simd"] != model.SIMD() {
 		t.Errorf("version: %v", v)
 	}
 }

@@ -107,6 +107,7 @@ type ModelRow struct {
 // ModelBench is what 'olc bench model --json' prints.
 type ModelBench struct {
 	BLAS        string     `json:"blas"`
+	SIMD        string     `json:"simd"`
 	Cores       int        `json:"cores"`
 	SgemmGFLOPS float64    `json:"sgemm_gflops"`
 	Config      string     `json:"config"`
@@ -210,7 +211,7 @@ func randomIDs(n int, seed uint64) ([]int, []int8) {
 }
 
 func runModel(_ context.Context, opts *ModelOptions) error {
-	out := ModelBench{BLAS: model.Backend, Cores: runtime.GOMAXPROCS(0)}
+	out := ModelBench{BLAS: model.Backend, SIMD: model.SIMD(), Cores: runtime.GOMAXPROCS(0)}
 	maxLen := slices.Max(append(slices.Clone(opts.Lengths), opts.CheckpointAt, 1))
 	cfg := benchConfig(opts.Hidden, opts.Heads, opts.Window, opts.Layers, maxLen)
 	out.Config = fmt.Sprintf("hidden %d, %d heads, window %d, %d layers, intermediate %d", cfg.HiddenSize, cfg.NumAttentionHeads, opts.Window, cfg.NumHiddenLayers, cfg.IntermediateSize)
@@ -278,7 +279,7 @@ func runModel(_ context.Context, opts *ModelOptions) error {
 		return cmdutil.PrintJSON(opts.IO.Out, out)
 	}
 	w := opts.IO.Out
-	fmt.Fprintf(w, "Longformer %s; BLAS %s, %d cores; sgemm (4096×%d×%d) %.1f GFLOP/s\n\n", out.Config, out.BLAS, out.Cores, cfg.HiddenSize, cfg.HiddenSize, out.SgemmGFLOPS)
+	fmt.Fprintf(w, "Longformer %s; BLAS %s, SIMD %s, %d cores; sgemm (4096×%d×%d) %.1f GFLOP/s\n\n", out.Config, out.BLAS, out.SIMD, out.Cores, cfg.HiddenSize, cfg.HiddenSize, out.SgemmGFLOPS)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "pass\ttokens\ttime (s)\ttokens/s\tns/token\tGFLOP/s\tof sgemm\tpeak heap (MiB)\t")
 	rows := out.Rows

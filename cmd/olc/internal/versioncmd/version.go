@@ -22,6 +22,8 @@ type Info struct {
 	Arch    string `json:"arch"`
 	// BLAS names the backend of the model's matrix products.
 	BLAS string `json:"blas"`
+	// SIMD names olc's own vector kernels (model.SIMD).
+	SIMD string `json:"simd"`
 }
 
 // VersionOptions are the options of 'olc version'.
@@ -37,7 +39,7 @@ func NewCmdVersion(ios *cmdutil.IOStreams, version string, runF func(context.Con
 	opts := &VersionOptions{IO: ios, Version: version}
 	cmd := &cobra.Command{
 		Use:   "version",
-		Short: "Print olc's version, its Go version, platform and BLAS backend",
+		Short: "Print olc's version, its Go version, platform, BLAS backend and vector kernels",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -51,7 +53,7 @@ func NewCmdVersion(ios *cmdutil.IOStreams, version string, runF func(context.Con
 }
 
 func runVersion(_ context.Context, opts *VersionOptions) error {
-	info := Info{Version: opts.Version, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, BLAS: model.Backend}
+	info := Info{Version: opts.Version, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, BLAS: model.Backend, SIMD: model.SIMD()}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" {
@@ -69,5 +71,6 @@ func runVersion(_ context.Context, opts *VersionOptions) error {
 	}
 	fmt.Fprintf(w, "go: %s %s/%s\n", info.Go, info.OS, info.Arch)
 	fmt.Fprintf(w, "blas: %s\n", info.BLAS)
+	fmt.Fprintf(w, "simd: %s\n", info.SIMD)
 	return nil
 }

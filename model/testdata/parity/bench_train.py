@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""A training step of olc against the reference, in one run, same threads.
+
+Builds the config of `olc bench model` (hidden 256, 4 heads, window 256,
+2 layers, intermediate 1024, 260-token vocabulary, no dropout, no global
+token) with the reference's own code (loaded as generate.py loads it) and
+times, on one sequence of --tokens tokens:
+
+  - the reference on PyTorch, torch.set_num_threads(--threads): the
+    forward pass under no_grad, and a training step (forward, the QA
+    head's start/end cross-entropy, loss.backward());
+  - each olc binary given, by `olc bench model --json` (its forward and
+    forward+backward rows) with GOMAXPROCS and OPENBLAS_NUM_THREADS set
+    to the same thread count.
+
+PyTorch's times are medians of --repeats after a warm-up. Not run by
+`make test`:
+
+    /usr/bin/python3 model/testdata/parity/bench_train.py \\
+        --reference /path/to/modeling_longformer.py --olc bin/olc --olc /tmp/olc-openblas
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import generate  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reference", required=True)
+    ap.add_argument("--olc", action="append", required=True, help="an olc binary (repeatable)")
+    ap.add_argument("--tokens", type=int, default=4096)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    ref, _ = generate.load_reference(args.reference, False)
+    cfg = ref.LongformerConfig(vocab_size=260, hidden_size=256, num_hidden_layers=2, num_attention_heads=4,
+                               intermediate_size=1024, attention_window=256, max_position_embeddings=args.tokens + 2,
+                               type_vocab_size=1, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+                               pad_token_id=1)
+    torch.manual_seed(7)
+    model = ref.LongformerForQuestionAnswering(cfg)
+    ids = torch.randint(3, 260, (1, args.tokens))
+    glob = torch.zeros_like(ids)
+
+    def forward():
+        with torch.no_grad():
+            model.eval()
+            model(input_ids=ids, global_attention_mask=glob)
+
+    def step():
+        model.train()
+        model.zero_grad()
+        out = model(input_ids=ids, global_attention_mask=glob, start_positions=torch.tensor([1]),
+                    end_positions=torch.tensor([2]))
+        out.loss.backward()
+
+    rows = []
+    for name, fn in (("forward", forward), ("forward+backward", step)):
+        fn()  # warm-up
+        ts = []
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+        rows.append(statistics.median(ts))
+    times = {"reference (PyTorch %s)" % torch.__version__: rows}
+    env = dict(os.environ, GOMAXPROCS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
+    for binary in args.olc:
+        r = subprocess.run([binary, "bench", "model", "--lengths", str(args.tokens), "--roofline=false", "--json"],
+                           capture_output=True, text=True, env=env)
+        if r.returncode != 0:
+            sys.exit(r.stderr)
+        b = json.loads(r.stdout)
+        sec = {row["pass"]: row["seconds"] for row in b["rows"]}
+        times["olc, BLAS %s, SIMD %s" % (b["blas"], b.get("simd", "?"))] = [sec["forward"], sec["forward+backward"]]
+    base = list(times.values())[0]
+    print("%d tokens, hidden 256, 4 heads, window 256, 2 layers, %d threads:" % (args.tokens, args.threads))
+    print("  %-70s %9s %9s %6s %9s" % ("", "fwd (s)", "step (s)", "ratio", "step vs"))
+    for k, (f, s) in times.items():
+        print("  %-70s %9.3f %9.3f %6.2f %8.2f×" % (k, f, s, s / f, base[1] / s))
+
+
+if __name__ == "__main__":
+    main()
