@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/olc-toolkit/olc/internal/parallel"
+	"github.com/olc-toolkit/olc/internal/sgemm"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -27,7 +28,7 @@ func gemm[T Float](workers int, tA, tB bool, m, n, k int, alpha T, a []T, lda in
 	}
 	if simd != simdNone && !cBLAS {
 		if a32, ok := any(a).([]float32); ok {
-			sgemmSIMD(workers, tA, tB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+			sgemm.Gemm(workers, tA, tB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 			return
 		}
 	}

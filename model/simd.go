@@ -1,5 +1,7 @@
 package model
 
+import "github.com/olc-toolkit/olc/internal/sgemm"
+
 // simdLevel names the vector kernels olc's own Go code runs with.
 type simdLevel string
 
@@ -9,9 +11,14 @@ const (
 )
 
 // simd is the level this process runs at, detected at start-up: AVX-512
-// on amd64 processors that have it (the kernels in *_amd64.s), none
-// elsewhere and with the purego build tag.
-var simd = simdNone
+// on amd64 processors that have it (internal/sgemm's assembly kernel),
+// none elsewhere and with the purego build tag.
+var simd = func() simdLevel {
+	if sgemm.Available() {
+		return simdAVX512
+	}
+	return simdNone
+}()
 
 // SIMD names the vector kernels of olc's own code, which run the float32
 // matrix products of the build without OpenBLAS: "AVX-512 (assembly)",

@@ -1,4 +1,4 @@
-package model
+package sgemm
 
 import (
 	"math"
@@ -19,7 +19,7 @@ func TestSgemmSIMD(t *testing.T) {
 		testSgemm(t)
 	})
 	t.Run("asm", func(t *testing.T) {
-		if simd == simdNone {
+		if !available {
 			t.Skip("no AVX-512 here (or -tags purego): the assembly kernel is not run")
 		}
 		sgemmKernel = asm
@@ -84,7 +84,7 @@ func testSgemm(t *testing.T) {
 							want[i*ldc+j] = float64(cc[i*ldc+j]) // untouched
 						}
 					}
-					sgemmSIMD(c.workers, tA, tB, m, n, k, ab[0], a, lda, b, ldb, ab[1], cc, ldc)
+					Gemm(c.workers, tA, tB, m, n, k, ab[0], a, lda, b, ldb, ab[1], cc, ldc)
 					for i := range cc {
 						if d := math.Abs(float64(cc[i]) - want[i]); d > 1e-5*math.Sqrt(float64(k))*math.Max(1, math.Abs(want[i])) {
 							t.Fatalf("%+v tA %v tB %v alpha, beta %v: C[%d] = %g, want %g", c, tA, tB, ab, i, cc[i], want[i])

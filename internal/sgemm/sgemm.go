@@ -1,4 +1,4 @@
-package model
+package sgemm
 
 import (
 	"sync"
@@ -6,6 +6,9 @@ import (
 	"github.com/olc-toolkit/olc/internal/parallel"
 )
 
+// Package sgemm is olc's float32 matrix product for the build without C
+// (no OpenBLAS), on processors with AVX-512.
+//
 // The float32 matrix product of the build without C (no OpenBLAS) on
 // processors with AVX-512: BLIS's scheme, with op(B) packed into panels of
 // kc × sgNR values and op(A) into panels of sgMR × kc, and a
@@ -34,9 +37,17 @@ func getBuf(n int) *[]float32 {
 	return p
 }
 
-// sgemmSIMD computes C = alpha·op(A)·op(B) + beta·C for row-major
-// matrices (gemm's contract) on workers goroutines.
-func sgemmSIMD(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// Available reports whether this processor runs the AVX-512 kernel (and
+// the build has it: amd64, without the purego tag). Gemm runs anywhere,
+// but without it at the speed of plain Go.
+func Available() bool { return available }
+
+var available = false
+
+// Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
+// op(X) = Xᵀ when the flag says so, on workers goroutines (the calling one
+// alone for small products).
+func Gemm(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -46,7 +57,9 @@ func sgemmSIMD(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32
 			if beta == 0 {
 				clear(row)
 			} else {
-				scal(beta, row)
+				for j := range row {
+					row[j] *= beta
+				}
 			}
 		}
 	}
@@ -160,9 +173,9 @@ func addTile(tile *[sgMR * sgNR]float32, rows, cols int, alpha float32, c []floa
 
 // sgemmKernel computes the sgMR × sgNR tile of the product of a packed
 // panel of A and one of B over kc into out: the assembly kernel where the
-// processor has AVX-512, else sgemmKernelGo (which sgemmSIMD never runs
-// in olc: gemm uses it only with a vector kernel, and tests check the
-// packing with it everywhere).
+// processor has AVX-512, else sgemmKernelGo (which olc does not run: its
+// model calls Gemm only when Available; tests check the packing with it
+// everywhere).
 var sgemmKernel = sgemmKernelGo
 
 // sgemmKernelGo is the micro-kernel in plain Go.
@@ -173,5 +186,13 @@ func sgemmKernelGo(kc int, ap, bp []float32, out *[sgMR * sgNR]float32) {
 		for r, av := range a {
 			axpy(av, b, out[r*sgNR:(r+1)*sgNR])
 		}
+	}
+}
+
+// axpy adds alpha·x to y.
+func axpy(alpha float32, x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += alpha * v
 	}
 }

@@ -1,12 +1,12 @@
 //go:build amd64 && !purego
 
-package model
+package sgemm
 
 import "golang.org/x/sys/cpu"
 
 func init() {
 	if cpu.X86.HasAVX512F {
-		simd = simdAVX512
+		available = true
 		sgemmKernel = sgemmKernelAsm
 	}
 }
