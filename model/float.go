@@ -3,6 +3,8 @@ package model
 import (
 	"math"
 	"unsafe"
+
+	"github.com/olc-toolkit/olc/internal/vecmath"
 )
 
 // Float is the element type of a model: float32 (the default) or float64
@@ -102,6 +104,11 @@ func expShift32(x []float32, mx float32) float32 {
 		magic = 12582912 // 1.5·2²³
 	)
 	var sum float32
+	if useVec {
+		var k int
+		sum, k = vecmath.ExpShift(x, mx)
+		x = x[k:]
+	}
 	for i, v := range x {
 		v -= mx
 		if v < -87.33654 {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/olc-toolkit/olc/internal/parallel"
 	"github.com/olc-toolkit/olc/internal/sgemm"
+	"github.com/olc-toolkit/olc/internal/vecmath"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -264,6 +265,10 @@ func geluBackward[T Float](workers int, u, dy []T) {
 // function inline and its polynomials in Estrin's form (shorter chains of
 // dependent operations, so that consecutive elements overlap).
 func gelu32(dst, src []float32) {
+	if useVec {
+		k := vecmath.Gelu(dst, src)
+		dst, src = dst[k:], src[k:]
+	}
 	dst = dst[:len(src)]
 	for i, v := range src {
 		// Comparisons, not min and max, which handle NaN and signed zeros
@@ -308,6 +313,10 @@ func geluGrad32(u, dy []float32) {
 		ln2lo = -2.12194440e-4
 		magic = 12582912 // 1.5·2²³: adding and subtracting it rounds
 	)
+	if useVec {
+		k := vecmath.GeluGrad(u, dy)
+		u, dy = u[k:], dy[k:]
+	}
 	dy = dy[:len(u)]
 	for i, v := range u {
 		z := float64(v) * (1 / math.Sqrt2)

@@ -470,6 +470,10 @@ func TestTensorBoundary(t *testing.T) {
 // references: GELU (gelu32) and the softmax's shifted exp (expShift32),
 // including masked −Inf entries and the returned sum.
 func TestFloat32Kernels(t *testing.T) {
+	// The scalar code; internal/vecmath tests its vectors, and the
+	// model's tests run them.
+	defer func(v bool) { useVec = v }(useVec)
+	useVec = false
 	var xs []float32
 	for x := -10.0; x <= 10; x += 1e-3 {
 		xs = append(xs, float32(x))

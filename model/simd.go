@@ -20,6 +20,11 @@ var simd = func() simdLevel {
 	return simdNone
 }()
 
+// useVec lets the float32 element-wise kernels (GELU, its derivative, the
+// softmax's exponential) hand their vectors to internal/vecmath's AVX-512
+// code; tests turn it off to check the scalar code.
+var useVec = true
+
 // SIMD names the vector kernels of olc's own code, which run the float32
 // matrix products of the build without OpenBLAS: "AVX-512 (assembly)",
 // "none (scalar Go)" where the processor lacks AVX-512 or the binary was

@@ -1,0 +1,55 @@
+// Package vecmath holds AVX-512 kernels for the model's element-wise
+// float32 work: GELU, its derivative, and the softmax's shifted
+// exponential. Each takes the longest prefix whose length is a multiple
+// of 16 (one vector) and returns how many elements it did; the caller
+// does the rest with its scalar code. Without AVX-512 (or on other
+// architectures, or with -tags purego) they do nothing and return 0.
+//
+// The arithmetic is float32 with fused multiply-adds: GELU's erf is the
+// rational function of Eigen's generic_fast_erf_float on [−4, 4], the
+// exponential Cephes' expf (argument reduction by ln 2 in two parts, a
+// degree-5 polynomial, the exponent put in by VSCALEFPS).
+package vecmath
+
+// Available reports whether the kernels run here.
+func Available() bool { return available }
+
+// Gelu writes GELU(src[i]) into dst[i] for the first n − n%16 elements of
+// src (dst may be src) and returns that count.
+func Gelu(dst, src []float32) int {
+	n := len(src) &^ 15
+	if !available || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	geluKernel(&dst[0], &src[0], n)
+	return n
+}
+
+// GeluGrad multiplies dy[i] by GELU's derivative at u[i] for the first
+// n − n%16 elements and returns that count.
+func GeluGrad(u, dy []float32) int {
+	n := len(u) &^ 15
+	if !available || n == 0 {
+		return 0
+	}
+	_ = dy[n-1]
+	geluGradKernel(&u[0], &dy[0], n)
+	return n
+}
+
+// ExpShift replaces x[i] by e^(x[i]−mx) for the first n − n%16 elements
+// (0 where x[i]−mx < −87.33654, which takes in −Inf) and returns their sum
+// and that count.
+func ExpShift(x []float32, mx float32) (sum float32, done int) {
+	n := len(x) &^ 15
+	if !available || n == 0 {
+		return 0, 0
+	}
+	var sums [16]float32
+	expShiftKernel(&x[0], n, mx, &sums)
+	for _, s := range sums {
+		sum += s
+	}
+	return sum, n
+}

@@ -1,0 +1,20 @@
+//go:build amd64 && !purego
+
+package vecmath
+
+import "golang.org/x/sys/cpu"
+
+var available = cpu.X86.HasAVX512F
+
+//go:noescape
+func geluAVX512(dst, src *float32, n int)
+
+//go:noescape
+func geluGradAVX512(u, dy *float32, n int)
+
+//go:noescape
+func expShiftAVX512(x *float32, n int, mx float32, sums *[16]float32)
+
+func geluKernel(dst, src *float32, n int)                          { geluAVX512(dst, src, n) }
+func geluGradKernel(u, dy *float32, n int)                         { geluGradAVX512(u, dy, n) }
+func expShiftKernel(x *float32, n int, mx float32, s *[16]float32) { expShiftAVX512(x, n, mx, s) }

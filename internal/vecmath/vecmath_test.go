@@ -1,0 +1,107 @@
+package vecmath
+
+import (
+	"math"
+	"testing"
+)
+
+// The references: GELU x·Φ(x) and its derivative Φ(x) + x·φ(x) by
+// math.Erf and math.Exp in float64.
+func gelu(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }
+func geluGrad(x float64) float64 {
+	return 0.5*(1+math.Erf(x/math.Sqrt2)) + x*math.Exp(-0.5*x*x)/math.Sqrt(2*math.Pi)
+}
+
+func needKernels(t *testing.T) {
+	t.Helper()
+	if !available {
+		t.Skip("no AVX-512 here (or -tags purego): the kernels do nothing, and the model's scalar code runs")
+	}
+}
+
+// TestGelu checks GELU and its derivative on [−10, 10] in steps of 1e-3
+// against float64, within a few float32 ulps, and that the tail shorter
+// than a vector is left alone.
+func TestGelu(t *testing.T) {
+	needKernels(t)
+	var xs []float32
+	for x := -10.0; x <= 10; x += 1e-3 {
+		xs = append(xs, float32(x))
+	}
+	xs = append(xs, 0, float32(math.Copysign(0, -1)), 30, -30, 1e-30, -1e-30)
+	n := len(xs)
+	g := make([]float32, n)
+	done := Gelu(g, xs)
+	if done != n&^15 {
+		t.Fatalf("Gelu did %d of %d", done, n)
+	}
+	for i := done; i < n; i++ {
+		if g[i] != 0 {
+			t.Fatalf("Gelu wrote element %d past the vectors", i)
+		}
+	}
+	dy := make([]float32, n)
+	for i := range dy {
+		dy[i] = 2
+	}
+	if GeluGrad(xs, dy) != done {
+		t.Fatal("GeluGrad did another count")
+	}
+	for i, x := range xs[:done] {
+		// float32's 1 + erf loses the tail's relative precision, as
+		// PyTorch's float32 GELU does: the error is bounded by x's
+		// resolution.
+		tol := 4e-7 * math.Max(1, math.Abs(float64(x)))
+		if want := gelu(float64(x)); math.Abs(float64(g[i])-want) > tol {
+			t.Fatalf("Gelu(%g) = %.9g, want %.9g", x, g[i], want)
+		}
+		if want := 2 * geluGrad(float64(x)); math.Abs(float64(dy[i])-want) > 2*tol {
+			t.Fatalf("GeluGrad(%g)·2 = %.9g, want %.9g", x, dy[i], want)
+		}
+	}
+	// In place.
+	c := append([]float32(nil), xs...)
+	Gelu(c, c)
+	for i := range done {
+		if c[i] != g[i] {
+			t.Fatalf("in place: element %d = %g, not %g", i, c[i], g[i])
+		}
+	}
+}
+
+// TestExpShift checks the shifted exponential and its sum against
+// float64, with masked −Inf entries and arguments below float32's normal
+// range flushed to 0.
+func TestExpShift(t *testing.T) {
+	needKernels(t)
+	var x []float32
+	for v := -100.0; v <= 0; v += 0.01 {
+		x = append(x, float32(v+3))
+	}
+	x[5], x[77] = float32(math.Inf(-1)), float32(math.Inf(-1))
+	orig := append([]float32(nil), x...)
+	sum, done := ExpShift(x, 3)
+	if done != len(x)&^15 {
+		t.Fatalf("ExpShift did %d of %d", done, len(x))
+	}
+	want := 0.0
+	for i, v := range orig[:done] {
+		arg := float64(v - 3)
+		w := math.Exp(arg)
+		if arg < -87.33654 {
+			w = 0
+		}
+		want += w
+		if math.Abs(float64(x[i])-w) > 2.5e-7*w {
+			t.Fatalf("e^(%g) = %g, want %g", arg, x[i], w)
+		}
+	}
+	for i := done; i < len(x); i++ {
+		if x[i] != orig[i] {
+			t.Fatalf("ExpShift wrote element %d past the vectors", i)
+		}
+	}
+	if math.Abs(float64(sum)-want) > 1e-6*want {
+		t.Errorf("sum %g, want %g", sum, want)
+	}
+}
