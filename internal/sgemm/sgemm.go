@@ -102,6 +102,10 @@ func Gemm(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda
 					for ip := range mp {
 						r0 := i0 + ip*sgMR
 						rows := min(sgMR, m-r0)
+						if rows == sgMR && cols == sgNR && sgemmKernelC != nil {
+							sgemmKernelC(kc, ap[ip*kc*sgMR:], (*bbuf)[jp*kc*sgNR:], c[r0*ldc+j0:], ldc, alpha)
+							continue
+						}
 						sgemmKernel(kc, ap[ip*kc*sgMR:], (*bbuf)[jp*kc*sgNR:], &tile)
 						addTile(&tile, rows, cols, alpha, c[r0*ldc+j0:], ldc)
 					}
@@ -177,6 +181,10 @@ func addTile(tile *[sgMR * sgNR]float32, rows, cols int, alpha float32, c []floa
 // model calls Gemm only when Available; tests check the packing with it
 // everywhere).
 var sgemmKernel = sgemmKernelGo
+
+// sgemmKernelC, where not nil, adds alpha times a whole tile into C
+// directly (the assembly kernel); edge tiles go through sgemmKernel.
+var sgemmKernelC func(kc int, ap, bp, c []float32, ldc int, alpha float32)
 
 // sgemmKernelGo is the micro-kernel in plain Go.
 func sgemmKernelGo(kc int, ap, bp []float32, out *[sgMR * sgNR]float32) {

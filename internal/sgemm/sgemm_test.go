@@ -12,17 +12,17 @@ import (
 // plain-Go micro-kernel everywhere, and with the assembly one where the
 // processor has AVX-512 (a visible skip elsewhere).
 func TestSgemmSIMD(t *testing.T) {
-	defer func(k func(int, []float32, []float32, *[sgMR * sgNR]float32)) { sgemmKernel = k }(sgemmKernel)
-	asm := sgemmKernel
+	asm, asmC := sgemmKernel, sgemmKernelC
+	defer func() { sgemmKernel, sgemmKernelC = asm, asmC }()
 	t.Run("go", func(t *testing.T) {
-		sgemmKernel = sgemmKernelGo
+		sgemmKernel, sgemmKernelC = sgemmKernelGo, nil
 		testSgemm(t)
 	})
 	t.Run("asm", func(t *testing.T) {
 		if !available {
 			t.Skip("no AVX-512 here (or -tags purego): the assembly kernel is not run")
 		}
-		sgemmKernel = asm
+		sgemmKernel, sgemmKernelC = asm, asmC
 		testSgemm(t)
 	})
 }

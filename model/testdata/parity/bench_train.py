@@ -13,7 +13,8 @@ times, on one sequence of --tokens tokens:
     forward+backward rows) with GOMAXPROCS and OPENBLAS_NUM_THREADS set
     to the same thread count.
 
-PyTorch's times are medians of --repeats after a warm-up. Not run by
+Medians of --repeats rounds, each of which runs every contender in turn
+(after PyTorch's warm-up). Not run by
 `make test`:
 
     /usr/bin/python3 model/testdata/parity/bench_train.py \\
@@ -65,27 +66,31 @@ def main():
                     end_positions=torch.tensor([2]))
         out.loss.backward()
 
-    rows = []
-    for name, fn in (("forward", forward), ("forward+backward", step)):
-        fn()  # warm-up
-        ts = []
-        for _ in range(args.repeats):
+    forward(), step()  # warm-up
+    env = dict(os.environ, GOMAXPROCS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
+    runs = {}
+    # Rounds that take every contender in turn, so that the machine's
+    # drift falls on all of them alike; medians over the rounds.
+    for _ in range(args.repeats):
+        row = []
+        for fn in (forward, step):
             t0 = time.perf_counter()
             fn()
-            ts.append(time.perf_counter() - t0)
-        rows.append(statistics.median(ts))
-    times = {"reference (PyTorch %s)" % torch.__version__: rows}
-    env = dict(os.environ, GOMAXPROCS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
-    for binary in args.olc:
-        r = subprocess.run([binary, "bench", "model", "--lengths", str(args.tokens), "--roofline=false", "--json"],
-                           capture_output=True, text=True, env=env)
-        if r.returncode != 0:
-            sys.exit(r.stderr)
-        b = json.loads(r.stdout)
-        sec = {row["pass"]: row["seconds"] for row in b["rows"]}
-        times["olc, BLAS %s, SIMD %s" % (b["blas"], b.get("simd", "?"))] = [sec["forward"], sec["forward+backward"]]
+            row.append(time.perf_counter() - t0)
+        runs.setdefault("reference (PyTorch %s)" % torch.__version__, []).append(row)
+        for binary in args.olc:
+            r = subprocess.run([binary, "bench", "model", "--lengths", str(args.tokens), "--roofline=false", "--json"],
+                               capture_output=True, text=True, env=env)
+            if r.returncode != 0:
+                sys.exit(r.stderr)
+            b = json.loads(r.stdout)
+            sec = {row["pass"]: row["seconds"] for row in b["rows"]}
+            name = "olc, BLAS %s, SIMD %s" % (b["blas"], b.get("simd", "?"))
+            runs.setdefault(name, []).append([sec["forward"], sec["forward+backward"]])
+    times = {k: [statistics.median(r[0] for r in v), statistics.median(r[1] for r in v)] for k, v in runs.items()}
     base = list(times.values())[0]
-    print("%d tokens, hidden 256, 4 heads, window 256, 2 layers, %d threads:" % (args.tokens, args.threads))
+    print("%d tokens, hidden 256, 4 heads, window 256, 2 layers, %d threads, median of %d rounds:" % (
+        args.tokens, args.threads, args.repeats))
     print("  %-70s %9s %9s %6s %9s" % ("", "fwd (s)", "step (s)", "ratio", "step vs"))
     for k, (f, s) in times.items():
         print("  %-70s %9.3f %9.3f %6.2f %8.2f×" % (k, f, s, s / f, base[1] / s))
