@@ -36,6 +36,9 @@ type AttnInput[T Float] struct {
 	// Threads is how many goroutines the kernel runs on; GOMAXPROCS when
 	// 0.
 	Threads int
+	// BF16 runs the matrix products in bfloat16 on the tile unit
+	// (float32 models; see Model.Precision).
+	BF16 bool
 	// block overrides attnBlock (tests use small blocks to cover several
 	// of them on short sequences).
 	block int
@@ -47,6 +50,8 @@ func (in *AttnInput[T]) workers() int {
 	}
 	return runtime.GOMAXPROCS(0)
 }
+
+func (in *AttnInput[T]) exec() exec { return exec{workers: in.workers(), bf16: in.BF16} }
 
 // dropper draws attention-dropout decisions as a counter-based hash: no
 // state, the same answer every time it is asked.
@@ -176,6 +181,7 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 	scale := 1 / sqrt(T(dh))
 	drop, dinv := in.dropper(), T(1/(1-in.Dropout))
 	workers := in.workers()
+	ex := in.exec()
 	var kg, vg []T // the global keys' local keys and values, g × D
 	if g > 0 {
 		kg, vg = gatherRows(in.K, D, c.globals), gatherRows(in.V, D, c.globals)
@@ -191,9 +197,9 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 			S = c.probs[(h*nb+b)*B*kmax:][:rows*K]
 			Sg = c.gl[(h*n+i0)*g : (h*n+i1)*g]
 		}
-		gemm(workers, false, true, rows, K, dh, scale, in.Q[i0*D+h*dh:], D, in.K[k0*D+h*dh:], D, 0, S, K)
+		gemm(ex, false, true, rows, K, dh, scale, in.Q[i0*D+h*dh:], D, in.K[k0*D+h*dh:], D, 0, S, K)
 		if g > 0 {
-			gemm(workers, false, true, rows, g, dh, scale, in.Q[i0*D+h*dh:], D, kg[h*dh:], D, 0, Sg, g)
+			gemm(ex, false, true, rows, g, dh, scale, in.Q[i0*D+h*dh:], D, kg[h*dh:], D, 0, Sg, g)
 		}
 		for i := i0; i < i1; i++ {
 			srow, sg := S[(i-i0)*K:(i-i0+1)*K], Sg[(i-i0)*g:(i-i0+1)*g]
@@ -237,9 +243,9 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 		}
 		// Rows of queries that are not local are zero, so their output is
 		// zero; global queries' rows are overwritten below.
-		gemm(workers, false, false, rows, dh, K, 1, P, K, in.V[k0*D+h*dh:], D, 0, out[i0*D+h*dh:], D)
+		gemm(ex, false, false, rows, dh, K, 1, P, K, in.V[k0*D+h*dh:], D, 0, out[i0*D+h*dh:], D)
 		if g > 0 {
-			gemm(workers, false, false, rows, dh, g, 1, Pg, g, vg[h*dh:], D, 1, out[i0*D+h*dh:], D)
+			gemm(ex, false, false, rows, dh, g, 1, Pg, g, vg[h*dh:], D, 1, out[i0*D+h*dh:], D)
 		}
 	})
 	if g == 0 {
@@ -256,7 +262,7 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 		if train {
 			S = c.gq[(h*g+c0)*n:][:m*n]
 		}
-		gemm(workers, false, true, m, n, dh, scale, qg[c0*D+h*dh:], D, in.KG[h*dh:], D, 0, S, n)
+		gemm(ex, false, true, m, n, dh, scale, qg[c0*D+h*dh:], D, in.KG[h*dh:], D, 0, S, n)
 		for k := range m {
 			s := S[k*n : (k+1)*n]
 			mx := T(math.Inf(-1))
@@ -279,7 +285,7 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 				}
 			}
 		}
-		gemm(workers, false, false, m, dh, n, 1, P, n, in.VG[h*dh:], D, 0, tmp, dh)
+		gemm(ex, false, false, m, dh, n, 1, P, n, in.VG[h*dh:], D, 0, tmp, dh)
 		for k := range m {
 			i := c.globals[c0+k]
 			copy(out[i*D+h*dh:i*D+(h+1)*dh], tmp[k*dh:(k+1)*dh])
@@ -315,6 +321,7 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 	scale := 1 / sqrt(T(dh))
 	drop, dinv := in.dropper(), T(1/(1-in.Dropout))
 	workers := in.workers()
+	ex := in.exec()
 	gr := &AttnGrad[T]{Q: make([]T, n*D), K: make([]T, n*D), V: make([]T, n*D)}
 	var kg, vg []T
 	if g > 0 {
@@ -352,7 +359,7 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 					}
 					X, ld = Xd, w
 				}
-				gemm(workers, true, false, hi-lo, dh, rows, alpha, X, ld, src[i0*D+h*dh:], D, 1, dst[lo*D+h*dh:], D)
+				gemm(ex, true, false, hi-lo, dh, rows, alpha, X, ld, src[i0*D+h*dh:], D, 1, dst[lo*D+h*dh:], D)
 			}
 		})
 	}
@@ -371,7 +378,7 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 				}
 				X = Xd
 			}
-			gemm(workers, true, false, g, dh, n, alpha, X, g, src[h*dh:], D, 0, tmp, dh)
+			gemm(ex, true, false, g, dh, n, alpha, X, g, src[h*dh:], D, 0, tmp, dh)
 			for k, j := range c.globals {
 				axpy(1, tmp[k*dh:(k+1)*dh], dst[j*D+h*dh:j*D+(h+1)*dh])
 			}
@@ -393,9 +400,9 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 		dP, dPg := buf[:rows*K], buf[rows*K:]
 		P := c.probs[(h*nb+b)*B*kmax:][:rows*K]
 		Pg := c.gl[(h*n+i0)*g : (h*n+i1)*g]
-		gemm(workers, false, true, rows, K, dh, 1, dout[i0*D+h*dh:], D, in.V[k0*D+h*dh:], D, 0, dP, K)
+		gemm(ex, false, true, rows, K, dh, 1, dout[i0*D+h*dh:], D, in.V[k0*D+h*dh:], D, 0, dP, K)
 		if g > 0 {
-			gemm(workers, false, true, rows, g, dh, 1, dout[i0*D+h*dh:], D, vg[h*dh:], D, 0, dPg, g)
+			gemm(ex, false, true, rows, g, dh, 1, dout[i0*D+h*dh:], D, vg[h*dh:], D, 0, dPg, g)
 		}
 		for r := range rows {
 			i := i0 + r
@@ -423,9 +430,9 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 				pg[k] *= dpg[k] - sum
 			}
 		}
-		gemm(workers, false, false, rows, dh, K, scale, P, K, in.K[k0*D+h*dh:], D, 0, gr.Q[i0*D+h*dh:], D)
+		gemm(ex, false, false, rows, dh, K, scale, P, K, in.K[k0*D+h*dh:], D, 0, gr.Q[i0*D+h*dh:], D)
 		if g > 0 {
-			gemm(workers, false, false, rows, dh, g, scale, Pg, g, kg[h*dh:], D, 1, gr.Q[i0*D+h*dh:], D)
+			gemm(ex, false, false, rows, dh, g, scale, Pg, g, kg[h*dh:], D, 1, gr.Q[i0*D+h*dh:], D)
 		}
 	})
 	// Phase C, from dS: dK.
@@ -457,8 +464,8 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 					}
 				}
 			}
-			gemm(workers, true, false, n, dh, m, 1, Pd, n, dog[c0*D+h*dh:], D, 1, gr.VG[h*dh:], D)
-			gemm(workers, false, true, m, n, dh, 1, dog[c0*D+h*dh:], D, in.VG[h*dh:], D, 0, dP, n)
+			gemm(ex, true, false, n, dh, m, 1, Pd, n, dog[c0*D+h*dh:], D, 1, gr.VG[h*dh:], D)
+			gemm(ex, false, true, m, n, dh, 1, dog[c0*D+h*dh:], D, in.VG[h*dh:], D, 0, dP, n)
 			for k := range m {
 				i := c.globals[c0+k]
 				p, dp := P[k*n:(k+1)*n], dP[k*n:(k+1)*n]
@@ -474,12 +481,12 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 					p[j] *= dp[j] - sum
 				}
 			}
-			gemm(workers, false, false, m, dh, n, scale, P, n, in.KG[h*dh:], D, 0, tmp, dh)
+			gemm(ex, false, false, m, dh, n, scale, P, n, in.KG[h*dh:], D, 0, tmp, dh)
 			for k := range m {
 				i := c.globals[c0+k]
 				copy(gr.QG[i*D+h*dh:i*D+(h+1)*dh], tmp[k*dh:(k+1)*dh])
 			}
-			gemm(workers, true, false, n, dh, m, scale, P, n, qg[c0*D+h*dh:], D, 1, gr.KG[h*dh:], D)
+			gemm(ex, true, false, n, dh, m, scale, P, n, qg[c0*D+h*dh:], D, 1, gr.KG[h*dh:], D)
 		}
 	})
 	return gr

@@ -9,7 +9,7 @@ import (
 func (m *Model[T]) QALogits(st *State[T]) (start, end []T) {
 	n, d := st.N, m.Config.HiddenSize
 	y := make([]T, n*2)
-	linear(m.workers(), st.Hidden, n, d, m.QA.W.W, m.QA.B.W, 2, y)
+	linear(m.exec(), st.Hidden, n, d, m.QA.W.W, m.QA.B.W, 2, y)
 	start, end = make([]T, n), make([]T, n)
 	for i := range n {
 		start[i], end[i] = y[2*i], y[2*i+1]
@@ -36,7 +36,7 @@ func (m *Model[T]) QALoss(st *State[T], startPos, endPos int) (T, []T, error) {
 	for i := range n {
 		dy[2*i], dy[2*i+1] = gs[i], ge[i]
 	}
-	dh := linearBackward(m.workers(), st.Hidden, n, d, m.QA.W.W, 2, dy, m.QA.W.G, m.QA.B.G, nil)
+	dh := linearBackward(m.exec(), st.Hidden, n, d, m.QA.W.W, 2, dy, m.QA.W.G, m.QA.B.G, nil)
 	return loss, dh, nil
 }
 
@@ -88,12 +88,12 @@ func (m *Model[T]) MLMLoss(st *State[T], labels []int) (T, int, []T, error) {
 	for r := range k {
 		axpy(1, dl[r*V:(r+1)*V], m.LMBias.G)
 	}
-	gemm(m.workers(), true, false, V, d, k, 1, dl, V, z, d, 1, m.Word.G, d)
+	gemm(m.exec(), true, false, V, d, k, 1, dl, V, z, d, 1, m.Word.G, d)
 	dz := make([]T, k*d)
-	gemm(m.workers(), false, false, k, d, V, 1, dl, V, m.Word.W, d, 0, dz, d)
+	gemm(m.exec(), false, false, k, d, V, 1, dl, V, m.Word.W, d, 0, dz, d)
 	dg, _ := layerNormBackward(m.workers(), g, k, d, m.LMLNG.W, mu, rs, dz, m.LMLNG.G, m.LMLNB.G, nil)
 	geluBackward(m.workers(), u, dg)
-	dx := linearBackward(m.workers(), x, k, d, m.LMDense.W.W, d, dg, m.LMDense.W.G, m.LMDense.B.G, nil)
+	dx := linearBackward(m.exec(), x, k, d, m.LMDense.W.W, d, dg, m.LMDense.W.G, m.LMDense.B.G, nil)
 	for r, i := range rows {
 		copy(dh[i*d:(i+1)*d], dx[r*d:(r+1)*d])
 	}
@@ -113,13 +113,13 @@ func (m *Model[T]) lmForward(x []T, k int) lmPass[T] {
 	cfg := &m.Config
 	d, V := cfg.HiddenSize, cfg.VocabSize
 	p := lmPass[T]{u: make([]T, k*d), g: make([]T, k*d), z: make([]T, k*d), mu: make([]T, k), rs: make([]T, k), logits: make([]T, k*V)}
-	linear(m.workers(), x, k, d, m.LMDense.W.W, m.LMDense.B.W, d, p.u)
+	linear(m.exec(), x, k, d, m.LMDense.W.W, m.LMDense.B.W, d, p.u)
 	geluInto(m.workers(), p.g, p.u)
 	layerNorm(m.workers(), p.g, k, d, m.LMLNG.W, m.LMLNB.W, cfg.LayerNormEps, p.z, p.mu, p.rs)
 	for r := range k {
 		copy(p.logits[r*V:(r+1)*V], m.LMBias.W)
 	}
-	gemm(m.workers(), false, true, k, V, d, 1, p.z, d, m.Word.W, d, 1, p.logits, V)
+	gemm(m.exec(), false, true, k, V, d, 1, p.z, d, m.Word.W, d, 1, p.logits, V)
 	return p
 }
 
@@ -197,12 +197,12 @@ func (m *Model[T]) ffnBackward(l int, c *layerCache[T], dout []T) []T {
 	dh2, dffn := m.addNormBackward(c.h2, c.mean2, c.rstd2, ly.LN2G, ly.LN2B, c.drop2, dout)
 	var df []T
 	m.timed(OpFeedForwardBack, 2*linearFLOPs(n, I, d), func() {
-		df = linearBackward(m.workers(), c.f, n, I, ly.Out.W.W, d, dffn, ly.Out.W.G, ly.Out.B.G, nil)
+		df = linearBackward(m.exec(), c.f, n, I, ly.Out.W.W, d, dffn, ly.Out.W.G, ly.Out.B.G, nil)
 	})
 	m.timed(OpGELUBack, 0, func() { geluBackward(m.workers(), c.u, df) })
 	dy1 := dh2 // the residual; dh2 is not used again
 	m.timed(OpFeedForwardBack, 2*linearFLOPs(n, d, I), func() {
-		linearBackward(m.workers(), c.y1, n, d, ly.Inter.W.W, I, df, ly.Inter.W.G, ly.Inter.B.G, dy1)
+		linearBackward(m.exec(), c.y1, n, d, ly.Inter.W.W, I, df, ly.Inter.W.G, ly.Inter.B.G, dy1)
 	})
 	return dy1
 }
@@ -216,7 +216,7 @@ func (m *Model[T]) attnBackward(l int, c *layerCache[T], mask []int8, dy1 []T, o
 	dh1, dattn := m.addNormBackward(c.h1, c.mean1, c.rstd1, ly.LN1G, ly.LN1B, c.drop1, dy1)
 	var da []T
 	m.timed(OpProjectionsBack, 2*linearFLOPs(n, d, d), func() {
-		da = linearBackward(m.workers(), c.a, n, d, ly.AttnOut.W.W, d, dattn, ly.AttnOut.W.G, ly.AttnOut.B.G, nil)
+		da = linearBackward(m.exec(), c.a, n, d, ly.AttnOut.W.W, d, dattn, ly.AttnOut.W.G, ly.AttnOut.B.G, nil)
 	})
 	var g *AttnGrad[T]
 	m.timed(OpAttentionBack, 2*m.attnFLOPs(l, mask), func() { g = AttentionBackward(m.attnInput(l, c, mask, opts), c.attn, da) })
@@ -231,15 +231,15 @@ func (m *Model[T]) attnBackward(l int, c *layerCache[T], mask []int8, dy1 []T, o
 	}
 	dx := dh1 // the residual; dh1 is not used again
 	m.timed(OpProjectionsBack, 6*linearFLOPs(n, d, d), func() {
-		linearBackward(m.workers(), c.x, n, d, ly.Q.W.W, d, g.Q, ly.Q.W.G, ly.Q.B.G, dx)
-		linearBackward(m.workers(), c.x, n, d, ly.K.W.W, d, g.K, ly.K.W.G, ly.K.B.G, dx)
-		linearBackward(m.workers(), c.x, n, d, ly.V.W.W, d, g.V, ly.V.W.G, ly.V.B.G, dx)
+		linearBackward(m.exec(), c.x, n, d, ly.Q.W.W, d, g.Q, ly.Q.W.G, ly.Q.B.G, dx)
+		linearBackward(m.exec(), c.x, n, d, ly.K.W.W, d, g.K, ly.K.W.G, ly.K.B.G, dx)
+		linearBackward(m.exec(), c.x, n, d, ly.V.W.W, d, g.V, ly.V.W.G, ly.V.B.G, dx)
 	})
 	if separate {
 		m.timed(OpProjectionsBack, 6*linearFLOPs(n, d, d), func() {
-			linearBackward(m.workers(), c.x, n, d, ly.QG.W.W, d, g.QG, ly.QG.W.G, ly.QG.B.G, dx)
-			linearBackward(m.workers(), c.x, n, d, ly.KG.W.W, d, g.KG, ly.KG.W.G, ly.KG.B.G, dx)
-			linearBackward(m.workers(), c.x, n, d, ly.VG.W.W, d, g.VG, ly.VG.W.G, ly.VG.B.G, dx)
+			linearBackward(m.exec(), c.x, n, d, ly.QG.W.W, d, g.QG, ly.QG.W.G, ly.QG.B.G, dx)
+			linearBackward(m.exec(), c.x, n, d, ly.KG.W.W, d, g.KG, ly.KG.W.G, ly.KG.B.G, dx)
+			linearBackward(m.exec(), c.x, n, d, ly.VG.W.W, d, g.VG, ly.VG.W.G, ly.VG.B.G, dx)
 		})
 	}
 	return dx

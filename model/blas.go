@@ -32,11 +32,36 @@ func GemmGFLOPS(m, n, k int, minTime time.Duration) float64 {
 	for i := range b {
 		b[i] = float32(i%5) / 5
 	}
-	gemm(runtime.GOMAXPROCS(0), false, true, m, n, k, 1, a, k, b, k, 0, c, n) // warm up
+	gemm(exec{workers: runtime.GOMAXPROCS(0)}, false, true, m, n, k, 1, a, k, b, k, 0, c, n) // warm up
 	reps := 0
 	t0 := time.Now()
 	for time.Since(t0) < minTime || reps < 2 {
-		gemm(runtime.GOMAXPROCS(0), false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+		gemm(exec{workers: runtime.GOMAXPROCS(0)}, false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+		reps++
+	}
+	return 2 * float64(m) * float64(n) * float64(k) * float64(reps) / time.Since(t0).Seconds() / 1e9
+}
+
+// BF16GemmGFLOPS measures the rate of the bfloat16 route (the AMX tile
+// unit, float32 in and out, the rounding and packing included) as
+// GemmGFLOPS does; 0 where the route is not available.
+func BF16GemmGFLOPS(m, n, k int, minTime time.Duration) float64 {
+	if _, err := ParsePrecision(string(BF16)); err != nil {
+		return 0
+	}
+	a, b, c := make([]float32, m*k), make([]float32, n*k), make([]float32, m*n)
+	for i := range a {
+		a[i] = float32(i%7) / 7
+	}
+	for i := range b {
+		b[i] = float32(i%5) / 5
+	}
+	ex := exec{workers: runtime.GOMAXPROCS(0), bf16: true}
+	gemm(ex, false, true, m, n, k, 1, a, k, b, k, 0, c, n) // warm up
+	reps := 0
+	t0 := time.Now()
+	for time.Since(t0) < minTime || reps < 2 {
+		gemm(ex, false, true, m, n, k, 1, a, k, b, k, 0, c, n)
 		reps++
 	}
 	return 2 * float64(m) * float64(n) * float64(k) * float64(reps) / time.Since(t0).Seconds() / 1e9

@@ -232,7 +232,7 @@ func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options, keep, re
 	c := &layerCache[T]{x: x}
 	proj := func(p dense[T]) []T {
 		y := make([]T, n*p.Out)
-		m.timed(OpProjections, linearFLOPs(n, p.In, p.Out), func() { linear(m.workers(), x, n, p.In, p.W.W, p.B.W, p.Out, y) })
+		m.timed(OpProjections, linearFLOPs(n, p.In, p.Out), func() { linear(m.exec(), x, n, p.In, p.W.W, p.B.W, p.Out, y) })
 		return y
 	}
 	c.q, c.k, c.v = proj(ly.Q), proj(ly.K), proj(ly.V)
@@ -244,7 +244,7 @@ func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options, keep, re
 	c.a = make([]T, n*d)
 	m.timed(OpAttention, m.attnFLOPs(l, mask), func() { c.attn = Attention(in, c.a, keep) })
 	h := make([]T, n*d)
-	m.timed(OpProjections, linearFLOPs(n, d, d), func() { linear(m.workers(), c.a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h) })
+	m.timed(OpProjections, linearFLOPs(n, d, d), func() { linear(m.exec(), c.a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h) })
 	c.h1 = h
 	c.drop1, c.y1, c.mean1, c.rstd1 = m.addNorm(h, x, ly.LN1G, ly.LN1B, opts, uint64(2*l+1), !recompute)
 	c.out = c.y1
@@ -263,13 +263,13 @@ func (m *Model[T]) ffnForward(l int, c *layerCache[T], opts Options, recompute b
 	d, I := cfg.HiddenSize, cfg.IntermediateSize
 	n := len(c.y1) / d
 	c.u = make([]T, n*I)
-	m.timed(OpFeedForward, linearFLOPs(n, d, I), func() { linear(m.workers(), c.y1, n, d, ly.Inter.W.W, ly.Inter.B.W, I, c.u) })
+	m.timed(OpFeedForward, linearFLOPs(n, d, I), func() { linear(m.exec(), c.y1, n, d, ly.Inter.W.W, ly.Inter.B.W, I, c.u) })
 	m.timed(OpGELU, 0, func() {
 		c.f = make([]T, n*I)
 		geluInto(m.workers(), c.f, c.u)
 	})
 	h2 := make([]T, n*d)
-	m.timed(OpFeedForward, linearFLOPs(n, I, d), func() { linear(m.workers(), c.f, n, I, ly.Out.W.W, ly.Out.B.W, d, h2) })
+	m.timed(OpFeedForward, linearFLOPs(n, I, d), func() { linear(m.exec(), c.f, n, I, ly.Out.W.W, ly.Out.B.W, d, h2) })
 	c.h2 = h2
 	c.drop2, c.out, c.mean2, c.rstd2 = m.addNorm(h2, c.y1, ly.LN2G, ly.LN2B, opts, uint64(2*l+2), !recompute)
 }
@@ -308,7 +308,7 @@ func (m *Model[T]) addNormRun(h, residual []T, g, b *Param[T], opts Options, str
 func (m *Model[T]) attnInput(l int, c *layerCache[T], mask []int8, opts Options) *AttnInput[T] {
 	cfg := &m.Config
 	in := &AttnInput[T]{Q: c.q, K: c.k, V: c.v, QG: c.qg, KG: c.kg, VG: c.vg, Mask: mask,
-		N: len(mask), Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads}
+		N: len(mask), Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads, BF16: m.Precision == BF16}
 	if opts.Train {
 		in.Dropout, in.Seed, in.Stream = cfg.AttentionProbsDropoutProb, opts.Seed, uint64(1000+l)
 	}
@@ -349,21 +349,21 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 	for l := range m.Layers {
 		ly := &m.Layers[l]
 		m.timed(OpProjections, 3*linearFLOPs(n, d, d), func() {
-			linear(m.workers(), x, n, d, ly.Q.W.W, ly.Q.B.W, d, q)
-			linear(m.workers(), x, n, d, ly.K.W.W, ly.K.B.W, d, k)
-			linear(m.workers(), x, n, d, ly.V.W.W, ly.V.B.W, d, v)
+			linear(m.exec(), x, n, d, ly.Q.W.W, ly.Q.B.W, d, q)
+			linear(m.exec(), x, n, d, ly.K.W.W, ly.K.B.W, d, k)
+			linear(m.exec(), x, n, d, ly.V.W.W, ly.V.B.W, d, v)
 		})
 		in := &AttnInput[T]{Q: q, K: k, V: v, QG: q, KG: k, VG: v, Mask: st.mask, N: n,
-			Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads}
+			Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads, BF16: m.Precision == BF16}
 		if qg != nil {
 			m.timed(OpProjections, 2*linearFLOPs(n, d, d)+linearFLOPs(len(globals), d, d), func() {
-				linear(m.workers(), x, n, d, ly.KG.W.W, ly.KG.B.W, d, kg)
-				linear(m.workers(), x, n, d, ly.VG.W.W, ly.VG.B.W, d, vg)
+				linear(m.exec(), x, n, d, ly.KG.W.W, ly.KG.B.W, d, kg)
+				linear(m.exec(), x, n, d, ly.VG.W.W, ly.VG.B.W, d, vg)
 				// Global queries only for the global rows.
 				for r, i := range globals {
 					copy(xg[r*d:(r+1)*d], x[i*d:(i+1)*d])
 				}
-				linear(m.workers(), xg, len(globals), d, ly.QG.W.W, ly.QG.B.W, d, yg)
+				linear(m.exec(), xg, len(globals), d, ly.QG.W.W, ly.QG.B.W, d, yg)
 				for r, i := range globals {
 					copy(qg[i*d:(i+1)*d], yg[r*d:(r+1)*d])
 				}
@@ -371,7 +371,7 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 			in.QG, in.KG, in.VG = qg, kg, vg
 		}
 		m.timed(OpAttention, m.attnFLOPs(l, st.mask), func() { Attention(in, a, false) })
-		m.timed(OpProjections, linearFLOPs(n, d, d), func() { linear(m.workers(), a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h) })
+		m.timed(OpProjections, linearFLOPs(n, d, d), func() { linear(m.exec(), a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h) })
 		m.timed(OpNorm, 0, func() {
 			if cfg.LayerNorm {
 				residualNorm(m.workers(), h, x, nil, n, d, ly.LN1G.W, ly.LN1B.W, cfg.LayerNormEps, h, mu, rs)
@@ -388,10 +388,10 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 			r1 := min(n, r0+inferChunk)
 			rows := r1 - r0
 			uc := u[:rows*I]
-			m.timed(OpFeedForward, linearFLOPs(rows, d, I), func() { linear(m.workers(), h[r0*d:r1*d], rows, d, ly.Inter.W.W, ly.Inter.B.W, I, uc) })
+			m.timed(OpFeedForward, linearFLOPs(rows, d, I), func() { linear(m.exec(), h[r0*d:r1*d], rows, d, ly.Inter.W.W, ly.Inter.B.W, I, uc) })
 			m.timed(OpGELU, 0, func() { geluInto(m.workers(), uc, uc) })
 			out := x[r0*d : r1*d]
-			m.timed(OpFeedForward, linearFLOPs(rows, I, d), func() { linear(m.workers(), uc, rows, I, ly.Out.W.W, ly.Out.B.W, d, out) })
+			m.timed(OpFeedForward, linearFLOPs(rows, I, d), func() { linear(m.exec(), uc, rows, I, ly.Out.W.W, ly.Out.B.W, d, out) })
 			m.timed(OpNorm, 0, func() {
 				if cfg.LayerNorm {
 					residualNorm(m.workers(), out, h[r0*d:r1*d], nil, rows, d, ly.LN2G.W, ly.LN2B.W, cfg.LayerNormEps, out, mu[r0:r1], rs[r0:r1])

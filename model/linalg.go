@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 
+	"github.com/olc-toolkit/olc/internal/amx"
 	"github.com/olc-toolkit/olc/internal/parallel"
 	"github.com/olc-toolkit/olc/internal/sgemm"
 	"github.com/olc-toolkit/olc/internal/vecmath"
@@ -16,7 +17,7 @@ import (
 // op(X) = Xᵀ when the flag says so, through gonum's BLAS (blas32 or
 // blas64, whichever implementation is registered: pure Go by default,
 // OpenBLAS with the openblas build tag).
-func gemm[T Float](workers int, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+func gemm[T Float](ex exec, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if tA {
 		ta = blas.Trans
@@ -25,6 +26,11 @@ func gemm[T Float](workers int, tA, tB bool, m, n, k int, alpha T, a []T, lda in
 		tb = blas.Trans
 	}
 	if m == 0 || n == 0 {
+		return
+	}
+	workers := ex.workers
+	if a32, ok := any(a).([]float32); ok && ex.bf16 {
+		amx.Gemm(workers, tA, tB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 		return
 	}
 	if simd != simdNone && !cBLAS {
@@ -73,24 +79,24 @@ func gemmOne[T Float](ta, tb blas.Transpose, m, n, k int, alpha T, a []T, lda in
 
 // linear computes y = x·Wᵀ + b for x (n × in), W (out × in, the layout of
 // PyTorch's Linear) and b (out).
-func linear[T Float](workers int, x []T, n, in int, w, b []T, out int, y []T) {
+func linear[T Float](ex exec, x []T, n, in int, w, b []T, out int, y []T) {
 	for i := range n {
 		copy(y[i*out:(i+1)*out], b)
 	}
-	gemm(workers, false, true, n, out, in, 1, x, in, w, in, 1, y, out)
+	gemm(ex, false, true, n, out, in, 1, x, in, w, in, 1, y, out)
 }
 
 // linearBackward accumulates dW += dyᵀ·x and db += Σ dy, and returns
 // dx = dy·W (or adds it into dx when dx is not nil).
-func linearBackward[T Float](workers int, x []T, n, in int, w []T, out int, dy, dw, db, dx []T) []T {
-	gemm(workers, true, false, out, in, n, 1, dy, out, x, in, 1, dw, in)
-	colSums(workers, dy, n, out, db)
+func linearBackward[T Float](ex exec, x []T, n, in int, w []T, out int, dy, dw, db, dx []T) []T {
+	gemm(ex, true, false, out, in, n, 1, dy, out, x, in, 1, dw, in)
+	colSums(ex.workers, dy, n, out, db)
 	beta := T(1)
 	if dx == nil {
 		dx = make([]T, n*in)
 		beta = 0
 	}
-	gemm(workers, false, false, n, in, out, 1, dy, out, w, in, beta, dx, in)
+	gemm(ex, false, false, n, in, out, 1, dy, out, w, in, beta, dx, in)
 	return dx
 }
 

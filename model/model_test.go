@@ -796,7 +796,7 @@ func TestGemmSplits(t *testing.T) {
 						want[i*n+j] = 0.5*s + 2*want[i*n+j]
 					}
 				}
-				gemm(3, tA, tB, m, n, k, 0.5, a, lda, b, ldb, 2, c, n)
+				gemm(exec{workers: 3}, tA, tB, m, n, k, 0.5, a, lda, b, ldb, 2, c, n)
 				for i := range c {
 					if math.Abs(c[i]-want[i]) > 1e-12 {
 						t.Fatalf("split %v, tA %v, tB %v: C[%d] = %g, want %g", split, tA, tB, i, c[i], want[i])

@@ -58,6 +58,21 @@ type Model[T Float] struct {
 	// Profile, when set, times each operation of the passes (a
 	// roofline: olc bench model).
 	Profile *Profile
+	// Precision is the arithmetic of the matrix products: float32 (or
+	// float64, the model's own type) by default, or bfloat16 on the AMX
+	// tile unit (SetPrecision checks it can run). Replicas copy it.
+	Precision Precision
+}
+
+// exec is how a pass runs its matrix products: on how many goroutines,
+// and whether in bfloat16.
+type exec struct {
+	workers int
+	bf16    bool
+}
+
+func (m *Model[T]) exec() exec {
+	return exec{workers: m.workers(), bf16: m.Precision == BF16}
 }
 
 // workers is the goroutines a pass's kernels use.
@@ -187,6 +202,7 @@ func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(s
 func (m *Model[T]) Replica() *Model[T] {
 	r := New[T](m.Config)
 	r.Threads = m.Threads
+	r.Precision = m.Precision
 	for i, p := range r.params {
 		p.W = m.params[i].W
 	}

@@ -33,6 +33,7 @@ type ModelOptions struct {
 	Long         int
 	CheckpointAt int
 	Roofline     bool
+	Precision    string
 	JSON         bool
 }
 
@@ -72,6 +73,9 @@ core, and sgemm at its best shape), so the next bottleneck shows.`,
 			if opts.Hidden%opts.Heads != 0 || opts.Window%2 != 0 || opts.Layers < 1 {
 				return cmdutil.Usagef("--hidden must be a multiple of --heads, --window even, --layers positive")
 			}
+			if _, err := model.ParsePrecision(opts.Precision); err != nil {
+				return cmdutil.Usagef("--precision: %v", err)
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -88,6 +92,7 @@ core, and sgemm at its best shape), so the next bottleneck shows.`,
 	f.IntVar(&opts.Long, "long", 0, "also run one forward pass over this many tokens with hidden 128 (e.g. 1048576)")
 	f.IntVar(&opts.CheckpointAt, "checkpoint-at", 0, "compare training memory with and without checkpointing at this length")
 	f.BoolVar(&opts.Roofline, "roofline", true, "profile a forward pass and a training step at 4096 tokens (or the nearest length below): each operation's time, share and GFLOP/s against the measured peaks")
+	f.StringVar(&opts.Precision, "precision", "float32", "arithmetic of the matrix products: float32, or bf16 (bfloat16 on the AMX tile unit, float32 sums)")
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	return cmd
 }
@@ -108,6 +113,8 @@ type ModelRow struct {
 type ModelBench struct {
 	BLAS        string     `json:"blas"`
 	SIMD        string     `json:"simd"`
+	BF16Route   string     `json:"bf16_route"`
+	Precision   string     `json:"precision"`
 	Cores       int        `json:"cores"`
 	SgemmGFLOPS float64    `json:"sgemm_gflops"`
 	Config      string     `json:"config"`
@@ -124,12 +131,14 @@ type Roofline struct {
 	// ScalarGFLOPS is a plain-Go float32 multiply-add loop on every core
 	// (the ceiling of the element-wise kernels); SgemmPeakGFLOPS the best
 	// of sgemm at the projections' shape and at 1024³.
-	ScalarGFLOPS    float64  `json:"scalar_gflops"`
-	SgemmPeakGFLOPS float64  `json:"sgemm_peak_gflops"`
-	Forward         []RoofOp `json:"forward"`
-	Step            []RoofOp `json:"training_step"`
-	ForwardSeconds  float64  `json:"forward_seconds"`
-	StepSeconds     float64  `json:"training_step_seconds"`
+	ScalarGFLOPS    float64 `json:"scalar_gflops"`
+	SgemmPeakGFLOPS float64 `json:"sgemm_peak_gflops"`
+	// BF16PeakGFLOPS is the bfloat16 route's best rate (0 without one).
+	BF16PeakGFLOPS float64  `json:"bf16_peak_gflops,omitempty"`
+	Forward        []RoofOp `json:"forward"`
+	Step           []RoofOp `json:"training_step"`
+	ForwardSeconds float64  `json:"forward_seconds"`
+	StepSeconds    float64  `json:"training_step_seconds"`
 }
 
 // RoofOp is one operation of a profiled pass ("other": what no operation
@@ -211,7 +220,11 @@ func randomIDs(n int, seed uint64) ([]int, []int8) {
 }
 
 func runModel(_ context.Context, opts *ModelOptions) error {
-	out := ModelBench{BLAS: model.Backend, SIMD: model.SIMD(), Cores: runtime.GOMAXPROCS(0)}
+	prec, err := model.ParsePrecision(opts.Precision)
+	if err != nil {
+		return err
+	}
+	out := ModelBench{BLAS: model.Backend, SIMD: model.SIMD(), BF16Route: model.BF16Route(), Precision: string(prec), Cores: runtime.GOMAXPROCS(0)}
 	maxLen := slices.Max(append(slices.Clone(opts.Lengths), opts.CheckpointAt, 1))
 	cfg := benchConfig(opts.Hidden, opts.Heads, opts.Window, opts.Layers, maxLen)
 	out.Config = fmt.Sprintf("hidden %d, %d heads, window %d, %d layers, intermediate %d", cfg.HiddenSize, cfg.NumAttentionHeads, opts.Window, cfg.NumHiddenLayers, cfg.IntermediateSize)
@@ -220,6 +233,9 @@ func runModel(_ context.Context, opts *ModelOptions) error {
 	out.SgemmGFLOPS = model.GemmGFLOPS(4096, cfg.HiddenSize, cfg.HiddenSize, 500*time.Millisecond)
 	m := model.New[float32](cfg)
 	m.Init(1)
+	if err := m.SetPrecision(prec); err != nil {
+		return err
+	}
 	for _, n := range opts.Lengths {
 		ids, mask := randomIDs(n, uint64(n))
 		flops := model.ForwardFLOPs(cfg, n, 0)
@@ -245,6 +261,7 @@ func runModel(_ context.Context, opts *ModelOptions) error {
 		lc := benchConfig(128, 4, opts.Window, 2, opts.Long)
 		lm := model.New[float32](lc)
 		lm.Init(2)
+		lm.Precision = m.Precision
 		ids, mask := randomIDs(opts.Long, 3)
 		var secs float64
 		peak := peakHeap(func() {
@@ -279,7 +296,8 @@ func runModel(_ context.Context, opts *ModelOptions) error {
 		return cmdutil.PrintJSON(opts.IO.Out, out)
 	}
 	w := opts.IO.Out
-	fmt.Fprintf(w, "Longformer %s; BLAS %s, SIMD %s, %d cores; sgemm (4096×%d×%d) %.1f GFLOP/s\n\n", out.Config, out.BLAS, out.SIMD, out.Cores, cfg.HiddenSize, cfg.HiddenSize, out.SgemmGFLOPS)
+	fmt.Fprintf(w, "Longformer %s; %s products; BLAS %s, SIMD %s, bf16 %s; %d cores; sgemm (4096×%d×%d) %.1f GFLOP/s\n\n",
+		out.Config, out.Precision, out.BLAS, out.SIMD, out.BF16Route, out.Cores, cfg.HiddenSize, cfg.HiddenSize, out.SgemmGFLOPS)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "pass\ttokens\ttime (s)\ttokens/s\tns/token\tGFLOP/s\tof sgemm\tpeak heap (MiB)\t")
 	rows := out.Rows
@@ -297,8 +315,15 @@ func runModel(_ context.Context, opts *ModelOptions) error {
 			float64(c.PeakPlainTightB)/(1<<20), float64(c.PeakCkptTightB)/(1<<20), c.RatioTight)
 	}
 	if r := out.Roofline; r != nil {
-		fmt.Fprintf(w, "\nroofline at %d tokens: peaks %.1f GFLOP/s for a plain-Go float32 multiply-add loop on %d cores, %.1f for sgemm (best shape)\n",
+		fmt.Fprintf(w, "\nroofline at %d tokens: peaks %.1f GFLOP/s for a plain-Go float32 multiply-add loop on %d cores, %.1f for sgemm (best shape)",
 			r.SeqLen, r.ScalarGFLOPS, out.Cores, r.SgemmPeakGFLOPS)
+		if r.BF16PeakGFLOPS > 0 {
+			fmt.Fprintf(w, ", %.1f for bf16 products on the tile unit", r.BF16PeakGFLOPS)
+		}
+		fmt.Fprintln(w)
+		if prec == model.BF16 {
+			fmt.Fprintln(w, "(the products' \"of peak\" is of the bf16 peak)")
+		}
 		for _, part := range []struct {
 			name string
 			secs float64
@@ -332,7 +357,12 @@ func roofline(m *model.Model[float32], lengths []int, sgemm float64) *Roofline {
 	}
 	d := m.Config.HiddenSize
 	r := &Roofline{SeqLen: n, ScalarGFLOPS: model.ScalarGFLOPS(300 * time.Millisecond),
-		SgemmPeakGFLOPS: max(sgemm, model.GemmGFLOPS(1024, 1024, 1024, 500*time.Millisecond), model.GemmGFLOPS(4096, d, d, 300*time.Millisecond))}
+		SgemmPeakGFLOPS: max(sgemm, model.GemmGFLOPS(1024, 1024, 1024, 500*time.Millisecond), model.GemmGFLOPS(4096, d, d, 300*time.Millisecond)),
+		BF16PeakGFLOPS:  max(model.BF16GemmGFLOPS(1024, 1024, 1024, 500*time.Millisecond), model.BF16GemmGFLOPS(4096, 4*d, d, 300*time.Millisecond))}
+	peak := r.SgemmPeakGFLOPS
+	if m.Precision == model.BF16 {
+		peak = r.BF16PeakGFLOPS
+	}
 	ids, mask := randomIDs(n, 7)
 	ops := func(f func()) ([]RoofOp, float64) {
 		m.Profile = model.NewProfile()
@@ -346,7 +376,7 @@ func roofline(m *model.Model[float32], lengths []int, sgemm float64) *Roofline {
 			ro := RoofOp{Op: o.Op, Seconds: o.Seconds, Share: o.Seconds / total}
 			if o.FLOPs > 0 {
 				ro.GFLOPS = o.FLOPs / o.Seconds / 1e9
-				ro.OfPeak = ro.GFLOPS / r.SgemmPeakGFLOPS
+				ro.OfPeak = ro.GFLOPS / peak
 			}
 			covered += o.Seconds
 			out = append(out, ro)

@@ -1,0 +1,174 @@
+// Package amx multiplies float32 matrices in bfloat16 on Intel's AMX tile
+// unit (Sapphire Rapids and later): the factors are rounded to bfloat16
+// as they are packed into tiles, the products summed in float32 by
+// TDPBF16PS, 16 × 16 × 32 multiply-adds an instruction.
+//
+// Each task takes a 32 × 32 block of C in four tiles and runs over k in
+// chunks of 32; A is packed by blocks of 32 rows, alpha folded in, and B by
+// blocks of 32 columns with each pair of k interleaved, as the
+// instruction reads them. Linux must grant the process the tile state
+// (arch_prctl, Linux 5.16 and later); Available says whether it did.
+package amx
+
+import (
+	"encoding/binary"
+	"math"
+
+	"github.com/olc-toolkit/olc/internal/parallel"
+)
+
+// Available reports whether the tile unit runs here.
+func Available() bool { return available }
+
+// Unavailable says why the tile unit does not run here ("" when it does).
+func Unavailable() string { return unavailable }
+
+// ToBF16 rounds x to bfloat16, to nearest with ties to even (NaN stays a
+// quiet NaN).
+func ToBF16(x float32) uint16 {
+	u := math.Float32bits(x)
+	if u&0x7fffffff > 0x7f800000 {
+		return uint16(u>>16) | 0x40
+	}
+	u += 0x7fff + (u>>16)&1
+	return uint16(u >> 16)
+}
+
+// FromBF16 widens a bfloat16 to float32 (exactly).
+func FromBF16(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
+
+// tileCfg configures palette 1 with eight tiles of 16 rows of 64 bytes.
+var tileCfg = func() (c [64]byte) {
+	c[0] = 1
+	for t := range 8 {
+		binary.LittleEndian.PutUint16(c[16+2*t:], 64)
+		c[48+t] = 16
+	}
+	return c
+}()
+
+// chunk is the bfloat16 values one block's chunk of 32 of k takes: two
+// tiles of 16 × 32.
+const chunk = 1024
+
+// Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
+// matrices, op(X) = Xᵀ when the flag says so, with op(A) and op(B)
+// rounded to bfloat16 (alpha·A rounded as one) and the products summed in
+// float32, on workers goroutines. It panics where the tile unit is not
+// available.
+func Gemm(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if !available {
+		panic("amx: " + unavailable)
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleRows(workers, m, n, beta, c, ldc)
+		return
+	}
+	if beta != 0 && beta != 1 {
+		scaleRows(workers, m, n, beta, c, ldc)
+	}
+	kch := (k + 31) / 32
+	mb, nb := (m+31)/32, (n+31)/32
+	ap, bp := make([]uint16, mb*kch*chunk), make([]uint16, nb*kch*chunk)
+	parallel.ForN(workers, mb+nb, func(t int) {
+		if t < mb {
+			packA(tA, a, lda, m, k, alpha, t, ap[t*kch*chunk:(t+1)*kch*chunk])
+		} else {
+			packB(tB, b, ldb, n, k, t-mb, bp[(t-mb)*kch*chunk:(t-mb+1)*kch*chunk])
+		}
+	})
+	// Tasks of one block of rows: the full blocks of 32 columns in one
+	// call of the kernel (one tile configuration), the last partial one
+	// through a buffer.
+	full := n / 32
+	parallel.ForN(workers, mb, func(ib int) {
+		i0 := 32 * ib
+		rows := min(32, m-i0)
+		pa := &ap[ib*kch*chunk]
+		if rows == 32 && full > 0 {
+			tileKernel(&tileCfg, kch, pa, &bp[0], &c[i0*ldc], 4*ldc, full, beta == 0)
+		}
+		for jb := range nb {
+			j0 := 32 * jb
+			cols := min(32, n-j0)
+			if rows == 32 && cols == 32 {
+				continue
+			}
+			var buf [32 * 32]float32
+			if beta != 0 {
+				for r := range rows {
+					copy(buf[r*32:r*32+cols], c[(i0+r)*ldc+j0:(i0+r)*ldc+j0+cols])
+				}
+			}
+			tileKernel(&tileCfg, kch, pa, &bp[jb*kch*chunk], &buf[0], 4*32, 1, false)
+			for r := range rows {
+				copy(c[(i0+r)*ldc+j0:(i0+r)*ldc+j0+cols], buf[r*32:r*32+cols])
+			}
+		}
+	})
+}
+
+// scaleRows multiplies C's m × n values by beta (0 clears them, NaN or
+// not, as BLAS does).
+func scaleRows(workers, m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	parallel.ForN(workers, m, func(i int) {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			return
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	})
+}
+
+// packA rounds alpha·op(A)'s rows [32t, 32t+32) into dst: for each chunk
+// of 32 values of k, two tiles of 16 rows × 32 values (zero past m and k,
+// as dst comes).
+func packA(tA bool, a []float32, lda, m, k int, alpha float32, t int, dst []uint16) {
+	rows := min(32, m-32*t)
+	if !tA {
+		for r := range rows {
+			base := (r>>4)*512 + (r&15)*32
+			for p, v := range a[(32*t+r)*lda : (32*t+r)*lda+k] {
+				dst[(p>>5)*1024+base+p&31] = ToBF16(alpha * v)
+			}
+		}
+		return
+	}
+	for p := range k {
+		base := (p>>5)*1024 + p&31
+		for r, v := range a[p*lda+32*t : p*lda+32*t+rows] {
+			dst[base+(r>>4)*512+(r&15)*32] = ToBF16(alpha * v)
+		}
+	}
+}
+
+// packB rounds op(B)'s columns [32t, 32t+32) into dst: for each chunk of
+// 32 values of k, two tiles of 16 pairs of k × 16 columns, each pair's
+// two values side by side (zero past n and k, as dst comes).
+func packB(tB bool, b []float32, ldb, n, k int, t int, dst []uint16) {
+	cols := min(32, n-32*t)
+	if tB {
+		for c := range cols {
+			base := (c>>4)*512 + 2*(c&15)
+			for p, v := range b[(32*t+c)*ldb : (32*t+c)*ldb+k] {
+				dst[(p>>5)*1024+base+((p&31)>>1)*32+p&1] = ToBF16(v)
+			}
+		}
+		return
+	}
+	for p := range k {
+		base := (p>>5)*1024 + ((p&31)>>1)*32 + p&1
+		for c, v := range b[p*ldb+32*t : p*ldb+32*t+cols] {
+			dst[base+(c>>4)*512+2*(c&15)] = ToBF16(v)
+		}
+	}
+}

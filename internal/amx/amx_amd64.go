@@ -1,0 +1,31 @@
+//go:build amd64 && !purego
+
+package amx
+
+import (
+	"syscall"
+
+	"golang.org/x/sys/cpu"
+)
+
+// Linux's arch_prctl requests: a process must ask for the AMX tile data
+// state before it touches the tiles (Linux 5.16 and later).
+const (
+	archReqXcompPerm = 0x1023
+	xfeatureTileData = 18
+)
+
+var available, unavailable = detect()
+
+func detect() (bool, string) {
+	if !cpu.X86.HasAMXTile || !cpu.X86.HasAMXBF16 {
+		return false, "this processor has no AMX-BF16 tile unit"
+	}
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_ARCH_PRCTL, archReqXcompPerm, xfeatureTileData, 0); errno != 0 {
+		return false, "the kernel refused the AMX tile state (arch_prctl ARCH_REQ_XCOMP_PERM: " + errno.Error() + "; Linux 5.16 or later is needed)"
+	}
+	return true, ""
+}
+
+//go:noescape
+func tileKernel(cfg *[64]byte, chunks int, a, b *uint16, c *float32, ldcBytes, blocks int, zero bool)

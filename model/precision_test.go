@@ -1,0 +1,103 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/olc-toolkit/olc/internal/amx"
+)
+
+// TestPrecisionRefused checks the names and the refusals: an unknown
+// precision, bf16 on a float64 model, and bf16 where the tile unit is
+// missing (on this machine, if it is).
+func TestPrecisionRefused(t *testing.T) {
+	if _, err := ParsePrecision("fp8"); err == nil || !strings.Contains(err.Error(), "allowed are float32 and bf16") {
+		t.Errorf("fp8: %v", err)
+	}
+	if p, err := ParsePrecision(""); p != Float32 || err != nil {
+		t.Errorf("\"\": %v %v", p, err)
+	}
+	m64 := New[float64](tinyConfig())
+	if err := m64.SetPrecision(BF16); err == nil {
+		t.Error("bf16 accepted for a float64 model")
+	}
+	_, err := ParsePrecision("bf16")
+	if amx.Available() != (err == nil) {
+		t.Errorf("AMX available %v, bf16: %v", amx.Available(), err)
+	}
+	if err != nil && !strings.Contains(err.Error(), "not available here") {
+		t.Errorf("bf16 refused without saying why: %v", err)
+	}
+}
+
+// TestBF16MatchesFloat32 runs a model of longformer-like width in float32
+// and in bf16 (AMX) and compares the hidden states, the QA loss and the
+// gradients: bfloat16 keeps 8 significant bits, so each product's factors
+// are off by up to 2⁻⁹ relatively, and the outputs by about 2⁻⁸ of their
+// scale after two layers; the test bounds the relative RMS difference by
+// 3·2⁻⁸ and checks that it is not 0 (the tile unit did run).
+func TestBF16MatchesFloat32(t *testing.T) {
+	if !amx.Available() {
+		t.Skip("AMX not available here: " + amx.Unavailable())
+	}
+	cfg := DefaultConfig()
+	cfg.VocabSize, cfg.HiddenSize, cfg.NumHiddenLayers, cfg.NumAttentionHeads = 260, 64, 2, 4
+	cfg.IntermediateSize, cfg.MaxPositionEmbeddings = 256, 400
+	cfg.AttentionWindow = Windows{PerLayer: []int{32}, Scalar: true}
+	cfg.HiddenDropoutProb, cfg.AttentionProbsDropoutProb = 0, 0
+	m := New[float32](cfg)
+	m.Init(12)
+	rng := rand.New(rand.NewPCG(3, 4))
+	n := 300
+	ids, mask := make([]int, n), make([]int8, n)
+	for i := range ids {
+		ids[i], mask[i] = 3+rng.IntN(250), MaskLocal
+	}
+	mask[0], mask[5] = MaskGlobal, MaskGlobal
+	run := func(p Precision) ([]float32, float32, []float32) {
+		if err := m.SetPrecision(p); err != nil {
+			t.Fatal(err)
+		}
+		m.ZeroGrad()
+		st, err := m.Forward(ids, mask, Options{Train: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss, dh, err := m.QALoss(st, 7, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Backward(st, dh); err != nil {
+			t.Fatal(err)
+		}
+		var g []float32
+		for _, p := range m.Params() {
+			g = append(g, p.G...)
+		}
+		return append([]float32(nil), st.Hidden...), loss, g
+	}
+	h32, l32, g32 := run(Float32)
+	h16, l16, g16 := run(BF16)
+	rel := func(a, b []float32) float64 {
+		var d, s float64
+		for i := range a {
+			d += (float64(a[i]) - float64(b[i])) * (float64(a[i]) - float64(b[i]))
+			s += float64(a[i]) * float64(a[i])
+		}
+		return math.Sqrt(d / s)
+	}
+	bound := 3 * math.Pow(2, -8)
+	if r := rel(h32, h16); r > bound || r == 0 {
+		t.Errorf("hidden states: relative RMS difference %.3g, want in (0, %.3g]", r, bound)
+	}
+	if r := math.Abs(float64(l16-l32)) / math.Abs(float64(l32)); r > bound {
+		t.Errorf("loss %g in bf16, %g in float32 (relative %.3g)", l16, l32, r)
+	}
+	// Gradients go back through as many products again.
+	if r := rel(g32, g16); r > 2*bound || r == 0 {
+		t.Errorf("gradients: relative RMS difference %.3g, want in (0, %.3g]", r, 2*bound)
+	}
+	t.Logf("bf16 against float32: hidden %.3g, loss %.3g, gradients %.3g", rel(h32, h16), math.Abs(float64(l16-l32))/math.Abs(float64(l32)), rel(g32, g16))
+}
