@@ -36,9 +36,6 @@ type AttnInput[T Float] struct {
 	// Threads is how many goroutines the kernel runs on; GOMAXPROCS when
 	// 0.
 	Threads int
-	// BF16 runs the matrix products in bfloat16 on the tile unit
-	// (float32 models; see Model.Precision).
-	BF16 bool
 	// block overrides attnBlock (tests use small blocks to cover several
 	// of them on short sequences).
 	block int
@@ -51,7 +48,11 @@ func (in *AttnInput[T]) workers() int {
 	return runtime.GOMAXPROCS(0)
 }
 
-func (in *AttnInput[T]) exec() exec { return exec{workers: in.workers(), bf16: in.BF16} }
+// exec runs the attention's products in the model's own type whatever
+// its Precision: they are blocks of 64 queries, where rounding and packing
+// for the tile unit cost more than its products save (measured: the bf16
+// forward pass at 4,096 tokens was slower with them on the tile unit).
+func (in *AttnInput[T]) exec() exec { return exec{workers: in.workers()} }
 
 // dropper draws attention-dropout decisions as a counter-based hash: no
 // state, the same answer every time it is asked.

@@ -308,7 +308,7 @@ func (m *Model[T]) addNormRun(h, residual []T, g, b *Param[T], opts Options, str
 func (m *Model[T]) attnInput(l int, c *layerCache[T], mask []int8, opts Options) *AttnInput[T] {
 	cfg := &m.Config
 	in := &AttnInput[T]{Q: c.q, K: c.k, V: c.v, QG: c.qg, KG: c.kg, VG: c.vg, Mask: mask,
-		N: len(mask), Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads, BF16: m.Precision == BF16}
+		N: len(mask), Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads}
 	if opts.Train {
 		in.Dropout, in.Seed, in.Stream = cfg.AttentionProbsDropoutProb, opts.Seed, uint64(1000+l)
 	}
@@ -354,7 +354,7 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 			linear(m.exec(), x, n, d, ly.V.W.W, ly.V.B.W, d, v)
 		})
 		in := &AttnInput[T]{Q: q, K: k, V: v, QG: q, KG: k, VG: v, Mask: st.mask, N: n,
-			Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads, BF16: m.Precision == BF16}
+			Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads}
 		if qg != nil {
 			m.timed(OpProjections, 2*linearFLOPs(n, d, d)+linearFLOPs(len(globals), d, d), func() {
 				linear(m.exec(), x, n, d, ly.KG.W.W, ly.KG.B.W, d, kg)

@@ -95,6 +95,10 @@ type TrainConfig struct {
 	Init string `toml:"init" doc:"a model folder to start from ([model] is then ignored)"`
 	// MaxAnswerLen bounds decoded answers, in tokens.
 	MaxAnswerLen int `toml:"max_answer_length" doc:"longest answer decoded, in tokens"`
+	// Precision is the matrix products' arithmetic (model.Precision):
+	// float32, or bf16 on the AMX tile unit with float32 weights,
+	// gradients and optimizer state.
+	Precision string `toml:"precision" doc:"float32, or bf16 (bfloat16 products on the AMX tile unit; weights, gradients and optimizer state stay float32)"`
 }
 
 // OutputConfig names the run: metrics and checkpoints go to Dir/Name.
@@ -119,7 +123,7 @@ func DefaultConfig() Config {
 		Data:      DataConfig{Task: "passkey", Lengths: "1024-2048", NTrain: 20000, NEval: 20, Stride: 128, HeldOut: 0.05},
 		Optimizer: OptimizerConfig{LR: 1e-3, WeightDecay: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, ClipNorm: 1},
 		Schedule:  ScheduleConfig{Warmup: 50, Decay: "cosine"},
-		Train:     TrainConfig{Task: "qa", Steps: 1000, Batch: 8, Accumulate: 1, EvalEvery: 100, CkptEvery: 100, Seed: 1, Threads: 2, MaskProb: 0.15, StopMetric: "exact", MaxAnswerLen: 30},
+		Train:     TrainConfig{Task: "qa", Steps: 1000, Batch: 8, Accumulate: 1, EvalEvery: 100, CkptEvery: 100, Seed: 1, Threads: 2, MaskProb: 0.15, StopMetric: "exact", MaxAnswerLen: 30, Precision: "float32"},
 		Output:    OutputConfig{Name: "run", Dir: filepath.Join(".olc", "runs")},
 	}
 }
@@ -372,6 +376,9 @@ func (c *Config) check(bad func(key, format string, args ...any)) {
 	}
 	if t.Threads > 1024 {
 		bad("train.threads", "must be at most 1024, not %d", t.Threads)
+	}
+	if _, err := model.ParsePrecision(t.Precision); err != nil {
+		bad("train.precision", "%v", err)
 	}
 	if !slices.Contains([]string{"exact", "f1", "loss"}, t.StopMetric) {
 		bad("train.stop_metric", "must be exact, f1 or loss, not %q", t.StopMetric)

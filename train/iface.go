@@ -59,6 +59,15 @@ type Longformer struct {
 
 var _ Model = (*Longformer)(nil)
 
+// PrecisionSetter is a model whose matrix products can run in another
+// precision (train.precision).
+type PrecisionSetter interface {
+	SetPrecision(p string) error
+}
+
+// SetPrecision implements PrecisionSetter.
+func (l *Longformer) SetPrecision(p string) error { return l.M.SetPrecision(model.Precision(p)) }
+
 // SetThreads implements ThreadSetter: each pass runs its kernels on n
 // goroutines (GOMAXPROCS when 0).
 func (l *Longformer) SetThreads(n int) { l.M.Threads = n }

@@ -262,6 +262,15 @@ func (t *Trainer) Run(ctx context.Context, resume bool) (*Result, error) {
 		metrics.Write(append(b, '\n'))
 	}
 
+	if p := c.Train.Precision; p != "" && p != string(model.Float32) {
+		ps, ok := t.Model.(PrecisionSetter)
+		if !ok {
+			return nil, fmt.Errorf("%s: train.precision = %q: this model's products have no other precision", c.File, p)
+		}
+		if err := ps.SetPrecision(p); err != nil {
+			return nil, fmt.Errorf("%s: train.precision: %w", c.File, err)
+		}
+	}
 	R := c.Train.Threads
 	reps := []Model{t.Model}
 	for range R - 1 {

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"encoding/json"
+	"github.com/olc-toolkit/olc/internal/amx"
 	"math"
 	"os"
 	"path/filepath"
@@ -389,5 +390,40 @@ func TestBadTokenizerRefused(t *testing.T) {
 		if r.code != 2 || !strings.Contains(r.stderr, "merges.txt:2:") || !strings.Contains(r.stderr, `"zzz" is not in the vocabulary`) {
 			t.Errorf("%v: exit %d\n%s", args, r.code, r.stderr)
 		}
+	}
+}
+
+// --precision and train.precision: an unknown precision exits 2 naming
+// what is allowed; bf16 answers where the AMX tile unit is, and exits 2
+// saying why where it is not.
+func TestPrecisionFlags(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "qa.json"), `{"architectures": ["LongformerForQuestionAnswering"], "vocab_size": 260, "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64, "attention_window": 8, "max_position_embeddings": 130}`, 0o644)
+	if r := runOLC(t, dir, "model", "init", "--config", "qa.json", "--out", "m", "--seed", "3"); r.code != 0 {
+		t.Fatalf("init: %s", r.stderr)
+	}
+	writeFile(t, filepath.Join(dir, "doc.txt"), strings.Repeat("The pass key is 42. ", 10), 0o644)
+	qa := []string{"qa", "--model", "m", "--doc", "doc.txt", "--question", "What is the pass key?", "--json"}
+	for _, args := range [][]string{
+		append(slices.Clone(qa), "--precision", "fp8"),
+		{"eval", "--model", "m", "--text", "doc.txt", "--precision", "half"},
+		{"bench", "model", "--lengths", "64", "--precision", "fp16"},
+	} {
+		if r := runOLC(t, dir, args...); r.code != 2 || !strings.Contains(r.stderr, "allowed are float32 and bf16") {
+			t.Errorf("olc %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	r := runOLC(t, dir, append(slices.Clone(qa), "--precision", "bf16")...)
+	if amx.Available() {
+		var out struct{ Answer string }
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil {
+			t.Errorf("qa in bf16: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	} else if r.code != 2 || !strings.Contains(r.stderr, "not available here") {
+		t.Errorf("qa in bf16 without AMX: exit %d\n%s", r.code, r.stderr)
+	}
+	writeFile(t, filepath.Join(dir, "t.toml"), "[train]\nprecision = \"fp16\"\n", 0o644)
+	if r := runOLC(t, dir, "train", "--config", "t.toml"); r.code != 2 || !strings.Contains(r.stderr, "train.precision") {
+		t.Errorf("train with precision fp16: exit %d\n%s", r.code, r.stderr)
 	}
 }

@@ -13,6 +13,7 @@ package amx
 import (
 	"encoding/binary"
 	"math"
+	"sync"
 
 	"github.com/olc-toolkit/olc/internal/parallel"
 )
@@ -36,6 +37,24 @@ func ToBF16(x float32) uint16 {
 
 // FromBF16 widens a bfloat16 to float32 (exactly).
 func FromBF16(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
+
+// packPool holds packing buffers.
+var packPool = sync.Pool{New: func() any { return new([]uint16) }}
+
+// getBuf returns a buffer of n values from the pool, zeroed when zero is
+// set.
+func getBuf(n int, zero bool) *[]uint16 {
+	p := packPool.Get().(*[]uint16)
+	if cap(*p) < n {
+		*p = make([]uint16, n)
+		zero = false
+	}
+	*p = (*p)[:n]
+	if zero {
+		clear(*p)
+	}
+	return p
+}
 
 // tileCfg configures palette 1 with eight tiles of 16 rows of 64 bytes.
 var tileCfg = func() (c [64]byte) {
@@ -72,7 +91,14 @@ func Gemm(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda
 	}
 	kch := (k + 31) / 32
 	mb, nb := (m+31)/32, (n+31)/32
-	ap, bp := make([]uint16, mb*kch*chunk), make([]uint16, nb*kch*chunk)
+	if 2*m*n*k < 1<<22 {
+		workers = 1 // small: the attention's blocks, spread by their caller
+	}
+	// The packing writes every value inside m, n and k; the padding
+	// past them must be zero.
+	buf := getBuf((mb+nb)*kch*chunk, m%32 != 0 || n%32 != 0 || k%32 != 0)
+	defer packPool.Put(buf)
+	ap, bp := (*buf)[:mb*kch*chunk], (*buf)[mb*kch*chunk:]
 	parallel.ForN(workers, mb+nb, func(t int) {
 		if t < mb {
 			packA(tA, a, lda, m, k, alpha, t, ap[t*kch*chunk:(t+1)*kch*chunk])
@@ -131,22 +157,43 @@ func scaleRows(workers, m, n int, beta float32, c []float32, ldc int) {
 
 // packA rounds alpha·op(A)'s rows [32t, 32t+32) into dst: for each chunk
 // of 32 values of k, two tiles of 16 rows × 32 values (zero past m and k,
-// as dst comes).
+// as dst comes). The vector routines take whole runs; the scalar loops
+// the rest.
 func packA(tA bool, a []float32, lda, m, k int, alpha float32, t int, dst []uint16) {
 	rows := min(32, m-32*t)
 	if !tA {
+		full := k / 32
 		for r := range rows {
 			base := (r>>4)*512 + (r&15)*32
-			for p, v := range a[(32*t+r)*lda : (32*t+r)*lda+k] {
-				dst[(p>>5)*1024+base+p&31] = ToBF16(alpha * v)
+			src := a[(32*t+r)*lda : (32*t+r)*lda+k]
+			if full > 0 {
+				_ = dst[(full-1)*1024+base+31]
+				cvtRuns(&dst[base], 1024, &src[0], 32, full, false, alpha)
+			}
+			for p := 32 * full; p < k; p++ {
+				dst[(p>>5)*1024+base+p&31] = ToBF16(alpha * src[p])
 			}
 		}
 		return
 	}
-	for p := range k {
+	groups := rows / 16 // whole groups of 16 rows, two values of k at a time
+	for p := 0; p < k; p++ {
+		r0 := 0
+		if groups > 0 && p%2 == 0 && p+1 < k {
+			_, _ = a[p*lda+32*t+16*groups-1], a[(p+1)*lda+32*t+16*groups-1]
+			pairRuns(&dst[(p>>5)*1024+p&31], 512, &a[p*lda+32*t], &a[(p+1)*lda+32*t], 16, groups, true, alpha)
+			for q := p; q <= p+1; q++ {
+				base := (q>>5)*1024 + q&31
+				for r := 16 * groups; r < rows; r++ {
+					dst[base+(r>>4)*512+(r&15)*32] = ToBF16(alpha * a[q*lda+32*t+r])
+				}
+			}
+			p++
+			continue
+		}
 		base := (p>>5)*1024 + p&31
-		for r, v := range a[p*lda+32*t : p*lda+32*t+rows] {
-			dst[base+(r>>4)*512+(r&15)*32] = ToBF16(alpha * v)
+		for r := r0; r < rows; r++ {
+			dst[base+(r>>4)*512+(r&15)*32] = ToBF16(alpha * a[p*lda+32*t+r])
 		}
 	}
 }
@@ -157,18 +204,37 @@ func packA(tA bool, a []float32, lda, m, k int, alpha float32, t int, dst []uint
 func packB(tB bool, b []float32, ldb, n, k int, t int, dst []uint16) {
 	cols := min(32, n-32*t)
 	if tB {
+		full := k / 32
 		for c := range cols {
 			base := (c>>4)*512 + 2*(c&15)
-			for p, v := range b[(32*t+c)*ldb : (32*t+c)*ldb+k] {
-				dst[(p>>5)*1024+base+((p&31)>>1)*32+p&1] = ToBF16(v)
+			src := b[(32*t+c)*ldb : (32*t+c)*ldb+k]
+			if full > 0 {
+				_ = dst[(full-1)*1024+base+15*32+1]
+				cvtRuns(&dst[base], 1024, &src[0], 32, full, true, 1)
+			}
+			for p := 32 * full; p < k; p++ {
+				dst[(p>>5)*1024+base+((p&31)>>1)*32+p&1] = ToBF16(src[p])
 			}
 		}
 		return
 	}
-	for p := range k {
+	groups := cols / 16
+	for p := 0; p < k; p++ {
+		if groups > 0 && p%2 == 0 && p+1 < k {
+			_, _ = b[p*ldb+32*t+16*groups-1], b[(p+1)*ldb+32*t+16*groups-1]
+			pairRuns(&dst[(p>>5)*1024+((p&31)>>1)*32], 512, &b[p*ldb+32*t], &b[(p+1)*ldb+32*t], 16, groups, false, 1)
+			for q := p; q <= p+1; q++ {
+				base := (q>>5)*1024 + ((q&31)>>1)*32 + q&1
+				for c := 16 * groups; c < cols; c++ {
+					dst[base+(c>>4)*512+2*(c&15)] = ToBF16(b[q*ldb+32*t+c])
+				}
+			}
+			p++
+			continue
+		}
 		base := (p>>5)*1024 + ((p&31)>>1)*32 + p&1
-		for c, v := range b[p*ldb+32*t : p*ldb+32*t+cols] {
-			dst[base+(c>>4)*512+2*(c&15)] = ToBF16(v)
+		for c := range cols {
+			dst[base+(c>>4)*512+2*(c&15)] = ToBF16(b[p*ldb+32*t+c])
 		}
 	}
 }

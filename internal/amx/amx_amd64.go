@@ -29,3 +29,9 @@ func detect() (bool, string) {
 
 //go:noescape
 func tileKernel(cfg *[64]byte, chunks int, a, b *uint16, c *float32, ldcBytes, blocks int, zero bool)
+
+//go:noescape
+func cvtRuns(dst *uint16, dstStep int, src *float32, srcStep, runs int, scatter bool, alpha float32)
+
+//go:noescape
+func pairRuns(dst *uint16, dstStep int, lo, hi *float32, srcStep, runs int, scatter bool, alpha float32)

@@ -9,3 +9,11 @@ var unavailable = "AMX needs an amd64 build without the purego tag"
 func tileKernel(cfg *[64]byte, chunks int, a, b *uint16, c *float32, ldcBytes, blocks int, zero bool) {
 	panic("amx: no tile unit")
 }
+
+func cvtRuns(dst *uint16, dstStep int, src *float32, srcStep, runs int, scatter bool, alpha float32) {
+	panic("amx: no vector packing")
+}
+
+func pairRuns(dst *uint16, dstStep int, lo, hi *float32, srcStep, runs int, scatter bool, alpha float32) {
+	panic("amx: no vector packing")
+}

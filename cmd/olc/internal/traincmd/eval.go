@@ -31,6 +31,7 @@ type EvalOptions struct {
 	ContextLength, Stride   int
 	strideSet               bool // --stride given
 	MaxAnswerLen, Threads   int
+	Precision               string
 	JSON, SkipInvalid, NoGl bool
 }
 
@@ -63,6 +64,9 @@ table for 'olc scaling fit --law context'.`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.strideSet = cmd.Flags().Changed("stride")
+			if _, err := model.ParsePrecision(o.Precision); err != nil {
+				return cmdutil.Usagef("--precision: %v", err)
+			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
@@ -82,6 +86,7 @@ table for 'olc scaling fit --law context'.`,
 	f.IntVar(&o.Stride, "stride", 128, "overlap of consecutive windows, in tokens (by default 128, at most a quarter of a window)")
 	f.IntVar(&o.MaxAnswerLen, "max-answer-length", 30, "longest answer, in tokens")
 	f.IntVar(&o.Threads, "threads", 0, "questions answered at a time (all cores when 0)")
+	addPrecisionFlag(f, &o.Precision)
 	cmdutil.AddJSONFlag(cmd, &o.JSON)
 	f.BoolVar(&o.SkipInvalid, "skip-invalid", false, "leave invalid questions out instead of failing")
 	return cmd
@@ -139,6 +144,9 @@ func runEval(ctx context.Context, o *EvalOptions) error {
 		lf, err := train.LoadLongformer(o.Model, model.HeadQA, false)
 		if err != nil {
 			return &cmdutil.UsageError{Err: err}
+		}
+		if err := lf.SetPrecision(o.Precision); err != nil {
+			return &cmdutil.UsageError{Err: fmt.Errorf("--precision: %w", err)}
 		}
 		n := o.ContextLength
 		if n == 0 {
@@ -262,6 +270,9 @@ func runPerplexity(ctx context.Context, o *EvalOptions) error {
 	lf, err := train.LoadLongformer(o.Model, model.HeadLM, false)
 	if err != nil {
 		return &cmdutil.UsageError{Err: err}
+	}
+	if err := lf.SetPrecision(o.Precision); err != nil {
+		return &cmdutil.UsageError{Err: fmt.Errorf("--precision: %w", err)}
 	}
 	switch trained, known := lf.M.Config.TrainedFor(model.ArchMLM); {
 	case known && !trained:

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
 	"github.com/olc-toolkit/olc/model"
@@ -21,6 +22,7 @@ type QAOptions struct {
 	// Stride is the overlap of windows; 0 adapts it to the window.
 	Stride                int
 	MaxAnswerLen, Threads int
+	Precision             string
 	NullThreshold         float64
 	JSON                  bool
 }
@@ -55,6 +57,9 @@ defaults.`,
 			if o.Model == "" || o.Doc == "" || o.Question == "" {
 				return cmdutil.Usagef("--model, --doc and --question are required")
 			}
+			if _, err := model.ParsePrecision(o.Precision); err != nil {
+				return cmdutil.Usagef("--precision: %v", err)
+			}
 			if !cmd.Flags().Changed("max-answer-length") {
 				o.MaxAnswerLen = 0 // the decoder's default: 30, or the pipeline's 15
 			} else if o.MaxAnswerLen <= 0 {
@@ -80,6 +85,7 @@ defaults.`,
 	f.IntVar(&o.MaxAnswerLen, "max-answer-length", 30, "longest answer, in tokens (15 with a Hugging Face tokenizer)")
 	f.Float64Var(&o.NullThreshold, "null-threshold", 0, "answer 'none' when the no-answer score beats the best span by more than this")
 	f.IntVar(&o.Threads, "threads", 0, "windows read at a time (all cores when 0)")
+	addPrecisionFlag(f, &o.Precision)
 	cmdutil.AddJSONFlag(cmd, &o.JSON)
 	return cmd
 }
@@ -88,6 +94,9 @@ func runQA(ctx context.Context, o *QAOptions) error {
 	lf, err := train.LoadLongformer(o.Model, model.HeadQA, false)
 	if err != nil {
 		return &cmdutil.UsageError{Err: err}
+	}
+	if err := lf.SetPrecision(o.Precision); err != nil {
+		return &cmdutil.UsageError{Err: fmt.Errorf("--precision: %w", err)}
 	}
 	doc, err := train.ReadDocument(o.Doc)
 	if err != nil {
@@ -117,4 +126,10 @@ func runQA(ctx context.Context, o *QAOptions) error {
 	}
 	fmt.Fprintf(w, "answer: %s\nconfidence: %.3f\ncontext: %s\noffsets: [%d, %d) in %s; %d windows, %s\n", a.Answer, a.Confidence, a.Context, a.Start, a.End, o.Doc, a.Windows, time.Duration(a.ProcessingTime*1e9).Round(time.Millisecond))
 	return nil
+}
+
+// addPrecisionFlag adds --precision, the arithmetic of the model's matrix
+// products.
+func addPrecisionFlag(f *pflag.FlagSet, p *string) {
+	f.StringVar(p, "precision", "float32", "arithmetic of the matrix products: float32, or bf16 (bfloat16 on the AMX tile unit, float32 sums; refused where the unit is missing)")
 }
