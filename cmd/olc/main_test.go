@@ -566,7 +566,7 @@ timeout = "1s"
 func TestVersion(t *testing.T) {
 	r := runBinary(t, t.TempDir(), "version", "--json")
 	v := decode(t, r.stdout)
-	if r.code != 0 || v["go"] != runtime.Version() || v["version"] == "" || v["blas"] != "gonum (pure Go)" || v["simd"] != model.SIMD() {
+	if r.code != 0 || v["go"] != runtime.Version() || v["version"] == "" || v["blas"] != "gonum (pure Go)" || v["simd"] != model.SIMD() || v["bf16"] != model.BF16Route() {
 		t.Errorf("version: %v", v)
 	}
 }

@@ -24,6 +24,8 @@ type Info struct {
 	BLAS string `json:"blas"`
 	// SIMD names olc's own vector kernels (model.SIMD).
 	SIMD string `json:"simd"`
+	// BF16 names the route of --precision bf16 (model.BF16Route).
+	BF16 string `json:"bf16"`
 }
 
 // VersionOptions are the options of 'olc version'.
@@ -39,7 +41,7 @@ func NewCmdVersion(ios *cmdutil.IOStreams, version string, runF func(context.Con
 	opts := &VersionOptions{IO: ios, Version: version}
 	cmd := &cobra.Command{
 		Use:   "version",
-		Short: "Print olc's version, its Go version, platform, BLAS backend and vector kernels",
+		Short: "Print olc's version, its Go version, platform, BLAS backend, vector kernels and bf16 route",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -53,7 +55,7 @@ func NewCmdVersion(ios *cmdutil.IOStreams, version string, runF func(context.Con
 }
 
 func runVersion(_ context.Context, opts *VersionOptions) error {
-	info := Info{Version: opts.Version, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, BLAS: model.Backend, SIMD: model.SIMD()}
+	info := Info{Version: opts.Version, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, BLAS: model.Backend, SIMD: model.SIMD(), BF16: model.BF16Route()}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" {
@@ -72,5 +74,6 @@ func runVersion(_ context.Context, opts *VersionOptions) error {
 	fmt.Fprintf(w, "go: %s %s/%s\n", info.Go, info.OS, info.Arch)
 	fmt.Fprintf(w, "blas: %s\n", info.BLAS)
 	fmt.Fprintf(w, "simd: %s\n", info.SIMD)
+	fmt.Fprintf(w, "bf16: %s\n", info.BF16)
 	return nil
 }
