@@ -36,6 +36,10 @@ type AttnInput[T Float] struct {
 	// Threads is how many goroutines the kernel runs on; GOMAXPROCS when
 	// 0.
 	Threads int
+	// BF16 runs the products (scores, outputs and their gradients) in
+	// bfloat16 on the tile unit, the softmax in float32 (float32 models;
+	// see Model.Precision).
+	BF16 bool
 	// block overrides attnBlock (tests use small blocks to cover several
 	// of them on short sequences).
 	block int
@@ -48,11 +52,7 @@ func (in *AttnInput[T]) workers() int {
 	return runtime.GOMAXPROCS(0)
 }
 
-// exec runs the attention's products in the model's own type whatever
-// its Precision: they are blocks of 64 queries, where rounding and packing
-// for the tile unit cost more than its products save (measured: the bf16
-// forward pass at 4,096 tokens was slower with them on the tile unit).
-func (in *AttnInput[T]) exec() exec { return exec{workers: in.workers()} }
+func (in *AttnInput[T]) exec() exec { return exec{workers: in.workers(), bf16: in.BF16} }
 
 // dropper draws attention-dropout decisions as a counter-based hash: no
 // state, the same answer every time it is asked.
@@ -187,6 +187,15 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 	if g > 0 {
 		kg, vg = gatherRows(in.K, D, c.globals), gatherRows(in.V, D, c.globals)
 	}
+	// nonLocal[i] counts the keys before i that are not local (padding or
+	// global), so that a band without any skips the masking.
+	nonLocal := make([]int32, n+1)
+	for i, m := range in.Mask {
+		nonLocal[i+1] = nonLocal[i]
+		if m != MaskLocal {
+			nonLocal[i+1]++
+		}
+	}
 	// Local queries: tasks of (head, block of queries).
 	forTasks(workers, H*nb, func(task int, scratch *[]T) {
 		h, b := task/nb, task%nb
@@ -213,13 +222,18 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 			clear(srow[:lo-k0])
 			clear(srow[hi-k0+1:])
 			band := srow[lo-k0 : hi-k0+1]
-			mx := T(math.Inf(-1))
-			for t := range band {
-				if in.Mask[lo+t] != MaskLocal {
-					band[t] = T(math.Inf(-1))
-					continue
+			var mx T
+			if nonLocal[hi+1] == nonLocal[lo] { // every key in the band is local
+				mx = maxOf(band)
+			} else {
+				mx = T(math.Inf(-1))
+				for t := range band {
+					if in.Mask[lo+t] != MaskLocal {
+						band[t] = T(math.Inf(-1))
+						continue
+					}
+					mx = max(mx, band[t])
 				}
-				mx = max(mx, band[t])
 			}
 			for _, v := range sg {
 				mx = max(mx, v)
@@ -424,12 +438,8 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 				}
 			}
 			sum := dot(p, dp) + dot(pg, dpg)
-			for t := range p {
-				p[t] *= dp[t] - sum
-			}
-			for k := range pg {
-				pg[k] *= dpg[k] - sum
-			}
+			mulSub(p, dp, sum)
+			mulSub(pg, dpg, sum)
 		}
 		gemm(ex, false, false, rows, dh, K, scale, P, K, in.K[k0*D+h*dh:], D, 0, gr.Q[i0*D+h*dh:], D)
 		if g > 0 {
@@ -477,10 +487,7 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 						}
 					}
 				}
-				sum := dot(p, dp)
-				for j := range p {
-					p[j] *= dp[j] - sum
-				}
+				mulSub(p, dp, dot(p, dp))
 			}
 			gemm(ex, false, false, m, dh, n, scale, P, n, in.KG[h*dh:], D, 0, tmp, dh)
 			for k := range m {

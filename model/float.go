@@ -11,13 +11,44 @@ import (
 // (for gradient checks against finite differences).
 type Float interface{ ~float32 | ~float64 }
 
+// dot is Σ a[i]·b[i]; float32 vectors in AVX-512 where there is.
 func dot[T Float](a, b []T) T {
 	var s T
+	if f, ok := any(a).([]float32); ok && useVec {
+		v, k := vecmath.Dot(f, any(b).([]float32))
+		s, a, b = T(v), a[k:], b[k:]
+	}
 	b = b[:len(a)]
 	for i, x := range a {
 		s += x * b[i]
 	}
 	return s
+}
+
+// maxOf is the largest element of x (not empty), −Inf-safe.
+func maxOf[T Float](x []T) T {
+	mx := x[0]
+	if f, ok := any(x).([]float32); ok && useVec {
+		if v, k := vecmath.Max(f); k > 0 {
+			mx, x = T(v), x[k:]
+		}
+	}
+	for _, v := range x {
+		mx = max(mx, v)
+	}
+	return mx
+}
+
+// mulSub sets p[i] = p[i]·(dp[i] − s), the softmax's backward.
+func mulSub[T Float](p, dp []T, s T) {
+	if f, ok := any(p).([]float32); ok && useVec {
+		k := vecmath.MulSub(f, any(dp).([]float32), float32(s))
+		p, dp = p[k:], dp[k:]
+	}
+	dp = dp[:len(p)]
+	for i := range p {
+		p[i] *= dp[i] - s
+	}
 }
 
 // axpy adds alpha·x to y.
@@ -30,6 +61,9 @@ func axpy[T Float](alpha T, x, y []T) {
 
 // scal multiplies x by alpha.
 func scal[T Float](alpha T, x []T) {
+	if f, ok := any(x).([]float32); ok && useVec {
+		x = x[vecmath.Scale(f, float32(alpha)):]
+	}
 	for i := range x {
 		x[i] *= alpha
 	}

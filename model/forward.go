@@ -230,15 +230,21 @@ func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options, keep, re
 	ly := &m.Layers[l]
 	n, d := len(mask), cfg.HiddenSize
 	c := &layerCache[T]{x: x}
-	proj := func(p dense[T]) []T {
-		y := make([]T, n*p.Out)
-		m.timed(OpProjections, linearFLOPs(n, p.In, p.Out), func() { linear(m.exec(), x, n, p.In, p.W.W, p.B.W, p.Out, y) })
-		return y
-	}
-	c.q, c.k, c.v = proj(ly.Q), proj(ly.K), proj(ly.V)
-	c.qg, c.kg, c.vg = c.q, c.k, c.v
+	ds := []dense[T]{ly.Q, ly.K, ly.V}
 	if ly.QG.W != nil && hasGlobal(mask) {
-		c.qg, c.kg, c.vg = proj(ly.QG), proj(ly.KG), proj(ly.VG)
+		ds = append(ds, ly.QG, ly.KG, ly.VG)
+	}
+	ys := make([][]T, len(ds))
+	flops := 0.0
+	for i, p := range ds {
+		ys[i] = make([]T, n*p.Out)
+		flops += linearFLOPs(n, p.In, p.Out)
+	}
+	m.timed(OpProjections, flops, func() { linears(m.exec(), x, n, d, ds, ys) })
+	c.q, c.k, c.v = ys[0], ys[1], ys[2]
+	c.qg, c.kg, c.vg = c.q, c.k, c.v
+	if len(ys) > 3 {
+		c.qg, c.kg, c.vg = ys[3], ys[4], ys[5]
 	}
 	in := m.attnInput(l, c, mask, opts)
 	c.a = make([]T, n*d)
@@ -308,7 +314,7 @@ func (m *Model[T]) addNormRun(h, residual []T, g, b *Param[T], opts Options, str
 func (m *Model[T]) attnInput(l int, c *layerCache[T], mask []int8, opts Options) *AttnInput[T] {
 	cfg := &m.Config
 	in := &AttnInput[T]{Q: c.q, K: c.k, V: c.v, QG: c.qg, KG: c.kg, VG: c.vg, Mask: mask,
-		N: len(mask), Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads}
+		N: len(mask), Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads, BF16: m.Precision == BF16}
 	if opts.Train {
 		in.Dropout, in.Seed, in.Stream = cfg.AttentionProbsDropoutProb, opts.Seed, uint64(1000+l)
 	}
@@ -345,20 +351,23 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 		qg, kg, vg = make([]T, n*d), make([]T, n*d), make([]T, n*d)
 	}
 	xg, yg := make([]T, len(globals)*d), make([]T, len(globals)*d)
-	u := make([]T, inferChunk*I)
+	// In bf16 the chunks are 4× longer: each chunk packs the weights for
+	// the tile unit anew.
+	chunk := inferChunk
+	if m.Precision == BF16 {
+		chunk *= 4
+	}
+	u := make([]T, chunk*I)
 	for l := range m.Layers {
 		ly := &m.Layers[l]
 		m.timed(OpProjections, 3*linearFLOPs(n, d, d), func() {
-			linear(m.exec(), x, n, d, ly.Q.W.W, ly.Q.B.W, d, q)
-			linear(m.exec(), x, n, d, ly.K.W.W, ly.K.B.W, d, k)
-			linear(m.exec(), x, n, d, ly.V.W.W, ly.V.B.W, d, v)
+			linears(m.exec(), x, n, d, []dense[T]{ly.Q, ly.K, ly.V}, [][]T{q, k, v})
 		})
 		in := &AttnInput[T]{Q: q, K: k, V: v, QG: q, KG: k, VG: v, Mask: st.mask, N: n,
-			Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads}
+			Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads, BF16: m.Precision == BF16}
 		if qg != nil {
 			m.timed(OpProjections, 2*linearFLOPs(n, d, d)+linearFLOPs(len(globals), d, d), func() {
-				linear(m.exec(), x, n, d, ly.KG.W.W, ly.KG.B.W, d, kg)
-				linear(m.exec(), x, n, d, ly.VG.W.W, ly.VG.B.W, d, vg)
+				linears(m.exec(), x, n, d, []dense[T]{ly.KG, ly.VG}, [][]T{kg, vg})
 				// Global queries only for the global rows.
 				for r, i := range globals {
 					copy(xg[r*d:(r+1)*d], x[i*d:(i+1)*d])
@@ -384,8 +393,8 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 			continue
 		}
 		// x is free: the feed-forward output goes there, chunk by chunk.
-		for r0 := 0; r0 < n; r0 += inferChunk {
-			r1 := min(n, r0+inferChunk)
+		for r0 := 0; r0 < n; r0 += chunk {
+			r1 := min(n, r0+chunk)
 			rows := r1 - r0
 			uc := u[:rows*I]
 			m.timed(OpFeedForward, linearFLOPs(rows, d, I), func() { linear(m.exec(), h[r0*d:r1*d], rows, d, ly.Inter.W.W, ly.Inter.B.W, I, uc) })

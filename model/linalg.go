@@ -80,10 +80,32 @@ func gemmOne[T Float](ta, tb blas.Transpose, m, n, k int, alpha T, a []T, lda in
 // linear computes y = x·Wᵀ + b for x (n × in), W (out × in, the layout of
 // PyTorch's Linear) and b (out).
 func linear[T Float](ex exec, x []T, n, in int, w, b []T, out int, y []T) {
+	if x32, ok := any(x).([]float32); ok && ex.bf16 {
+		// The tile unit starts from the bias: y is not written twice.
+		amx.GemmBias(ex.workers, false, true, n, out, in, x32, in, any(w).([]float32), in, any(b).([]float32), any(y).([]float32), out)
+		return
+	}
 	for i := range n {
 		copy(y[i*out:(i+1)*out], b)
 	}
 	gemm(ex, false, true, n, out, in, 1, x, in, w, in, 1, y, out)
+}
+
+// linears computes ys[i] = x·ds[i].Wᵀ + ds[i].b for layers on the same
+// input x (n × in): in bf16 the input is rounded and packed for the tile
+// unit once for all of them.
+func linears[T Float](ex exec, x []T, n, in int, ds []dense[T], ys [][]T) {
+	if x32, ok := any(x).([]float32); ok && ex.bf16 && n > 0 {
+		pa := amx.PackA(ex.workers, false, n, in, 1, x32, in)
+		defer pa.Release()
+		for i, d := range ds {
+			amx.GemmBiasPacked(ex.workers, pa, true, d.Out, any(d.W.W).([]float32), in, any(d.B.W).([]float32), any(ys[i]).([]float32), d.Out)
+		}
+		return
+	}
+	for i, d := range ds {
+		linear(ex, x, n, in, d.W.W, d.B.W, d.Out, ys[i])
+	}
 }
 
 // linearBackward accumulates dW += dyᵀ·x and db += Σ dy, and returns

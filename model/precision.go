@@ -11,11 +11,11 @@ import (
 type Precision string
 
 // The precisions: the model's own element type, or bfloat16 products
-// summed in float32 on Intel's AMX tile unit (internal/amx) for the
-// projections, the feed-forward block and the heads, with every other
-// operation (the attention's banded products among them), the weights,
-// the gradients and the optimizer's state in float32, as PyTorch's
-// autocast to bfloat16 keeps its master weights.
+// summed in float32 on Intel's AMX tile unit (internal/amx) for every
+// matrix product (projections, attention scores and outputs, feed-forward
+// block, heads, and their gradients), with the element-wise work
+// (softmax, GELU, LayerNorm), the weights, the gradients and the
+// optimizer's state in float32, as PyTorch's autocast to bfloat16 does.
 const (
 	Float32 Precision = "float32"
 	BF16    Precision = "bf16"

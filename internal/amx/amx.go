@@ -76,6 +76,19 @@ const chunk = 1024
 // float32, on workers goroutines. It panics where the tile unit is not
 // available.
 func Gemm(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemm(workers, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, nil, c, ldc)
+}
+
+// GemmBias computes C = op(A)·op(B) + bias, the bias (n values) added to
+// every row, as Gemm does with alpha 1: the tiles of C start from the
+// bias (loaded with a row stride of 0), so C is neither read nor cleared
+// first: a linear layer's product and bias in one pass.
+func GemmBias(workers int, tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, bias, c []float32, ldc int) {
+	_ = bias[n-1]
+	gemm(workers, tA, tB, m, n, k, 1, a, lda, b, ldb, 0, bias, c, ldc)
+}
+
+func gemm(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, bias, c []float32, ldc int) {
 	if !available {
 		panic("amx: " + unavailable)
 	}
@@ -84,27 +97,78 @@ func Gemm(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda
 	}
 	if k == 0 || alpha == 0 {
 		scaleRows(workers, m, n, beta, c, ldc)
+		if bias != nil {
+			for i := range m {
+				copy(c[i*ldc:i*ldc+n], bias)
+			}
+		}
 		return
 	}
 	if beta != 0 && beta != 1 {
 		scaleRows(workers, m, n, beta, c, ldc)
 	}
-	kch := (k + 31) / 32
-	mb, nb := (m+31)/32, (n+31)/32
 	if 2*m*n*k < 1<<22 {
 		workers = 1 // small: the attention's blocks, spread by their caller
 	}
-	// The packing writes every value inside m, n and k; the padding
-	// past them must be zero.
-	buf := getBuf((mb+nb)*kch*chunk, m%32 != 0 || n%32 != 0 || k%32 != 0)
-	defer packPool.Put(buf)
-	ap, bp := (*buf)[:mb*kch*chunk], (*buf)[mb*kch*chunk:]
-	parallel.ForN(workers, mb+nb, func(t int) {
-		if t < mb {
-			packA(tA, a, lda, m, k, alpha, t, ap[t*kch*chunk:(t+1)*kch*chunk])
-		} else {
-			packB(tB, b, ldb, n, k, t-mb, bp[(t-mb)*kch*chunk:(t-mb+1)*kch*chunk])
+	pa := PackA(workers, tA, m, k, alpha, a, lda)
+	defer pa.Release()
+	pa.times(workers, tB, n, b, ldb, beta, bias, c, ldc)
+}
+
+// Packed is op(A) rounded and packed for the tile unit, for several
+// products with the same left factor (a layer's input times its query,
+// key and value weights).
+type Packed struct {
+	buf       *[]uint16
+	m, k, kch int
+}
+
+// PackA rounds alpha·op(A) (m × k) to bfloat16 and packs it, on workers
+// goroutines. Release gives its memory back.
+func PackA(workers int, tA bool, m, k int, alpha float32, a []float32, lda int) *Packed {
+	if !available {
+		panic("amx: " + unavailable)
+	}
+	kch, mb := (k+31)/32, (m+31)/32
+	// The packing writes every value inside m and k; the padding past
+	// them must be zero.
+	p := &Packed{buf: getBuf(mb*kch*chunk, m%32 != 0 || k%32 != 0), m: m, k: k, kch: kch}
+	ap := *p.buf
+	parallel.ForN(workers, mb, func(t int) {
+		packA(tA, a, lda, m, k, alpha, t, ap[t*kch*chunk:(t+1)*kch*chunk])
+	})
+	return p
+}
+
+// Release returns the packed values' memory to a pool.
+func (p *Packed) Release() { packPool.Put(p.buf) }
+
+// GemmBiasPacked computes C = A·op(B) + bias for A packed by PackA (with
+// alpha 1), as GemmBias does.
+func GemmBiasPacked(workers int, pa *Packed, tB bool, n int, b []float32, ldb int, bias, c []float32, ldc int) {
+	_ = bias[n-1]
+	if n == 0 || pa.m == 0 {
+		return
+	}
+	if pa.k == 0 {
+		for i := range pa.m {
+			copy(c[i*ldc:i*ldc+n], bias)
 		}
+		return
+	}
+	pa.times(workers, tB, n, b, ldb, 0, bias, c, ldc)
+}
+
+// times packs op(B) (k × n) and runs the tiles: C = A·op(B) + (bias, or
+// beta·C with beta 0 or 1).
+func (pa *Packed) times(workers int, tB bool, n int, b []float32, ldb int, beta float32, bias, c []float32, ldc int) {
+	m, k, kch := pa.m, pa.k, pa.kch
+	mb, nb := (m+31)/32, (n+31)/32
+	bbuf := getBuf(nb*kch*chunk, n%32 != 0 || k%32 != 0)
+	defer packPool.Put(bbuf)
+	ap, bp := *pa.buf, *bbuf
+	parallel.ForN(workers, nb, func(t int) {
+		packB(tB, b, ldb, n, k, t, bp[t*kch*chunk:(t+1)*kch*chunk])
 	})
 	// Tasks of one block of rows: the full blocks of 32 columns in one
 	// call of the kernel (one tile configuration), the last partial one
@@ -115,7 +179,11 @@ func Gemm(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda
 		rows := min(32, m-i0)
 		pa := &ap[ib*kch*chunk]
 		if rows == 32 && full > 0 {
-			tileKernel(&tileCfg, kch, pa, &bp[0], &c[i0*ldc], 4*ldc, full, beta == 0)
+			var pbias *float32
+			if bias != nil {
+				pbias = &bias[0]
+			}
+			tileKernel(&tileCfg, kch, pa, &bp[0], &c[i0*ldc], 4*ldc, full, beta == 0, pbias)
 		}
 		for jb := range nb {
 			j0 := 32 * jb
@@ -124,12 +192,15 @@ func Gemm(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda
 				continue
 			}
 			var buf [32 * 32]float32
-			if beta != 0 {
-				for r := range rows {
+			for r := range rows {
+				switch {
+				case bias != nil:
+					copy(buf[r*32:r*32+cols], bias[j0:j0+cols])
+				case beta != 0:
 					copy(buf[r*32:r*32+cols], c[(i0+r)*ldc+j0:(i0+r)*ldc+j0+cols])
 				}
 			}
-			tileKernel(&tileCfg, kch, pa, &bp[jb*kch*chunk], &buf[0], 4*32, 1, false)
+			tileKernel(&tileCfg, kch, pa, &bp[jb*kch*chunk], &buf[0], 4*32, 1, false, nil)
 			for r := range rows {
 				copy(c[(i0+r)*ldc+j0:(i0+r)*ldc+j0+cols], buf[r*32:r*32+cols])
 			}

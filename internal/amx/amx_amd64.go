@@ -28,7 +28,7 @@ func detect() (bool, string) {
 }
 
 //go:noescape
-func tileKernel(cfg *[64]byte, chunks int, a, b *uint16, c *float32, ldcBytes, blocks int, zero bool)
+func tileKernel(cfg *[64]byte, chunks int, a, b *uint16, c *float32, ldcBytes, blocks int, zero bool, bias *float32)
 
 //go:noescape
 func cvtRuns(dst *uint16, dstStep int, src *float32, srcStep, runs int, scatter bool, alpha float32)

@@ -6,15 +6,17 @@
 // as bytes (their encodings from GNU as 2.40; the tests check the
 // results).
 
-// func tileKernel(cfg *[64]byte, chunks int, a, b *uint16, c *float32, ldcBytes, blocks int, zero bool)
+// func tileKernel(cfg *[64]byte, chunks int, a, b *uint16, c *float32, ldcBytes, blocks int, zero bool, bias *float32)
 //
 // For each of blocks blocks of 32 columns: C[0:32, 0:32] (ldcBytes apart)
-// = (zero ? 0 : C) + A·B over chunks of 32 values of k. The four 16 × 16
+// = (bias ≠ nil ? bias : zero ? 0 : C) + A·B over chunks of 32 values of
+// k, where bias is a row of 32 values added to every row (its tiles
+// loaded with a stride of 0; bias advances 128 bytes a block). The four 16 × 16
 // tiles of C live in tmm0–tmm3, each chunk's two tiles of A (16 rows ×
 // 32 bf16, 2048 bytes a chunk) in tmm4–tmm5 and of B (16 pairs of k ×
 // 16 columns, pairs interleaved) in tmm6–tmm7. B's blocks follow each
 // other (chunks·2048 bytes apart), C's are 128 bytes apart.
-TEXT ·tileKernel(SB), NOSPLIT, $0-57
+TEXT ·tileKernel(SB), NOSPLIT, $0-72
 	MOVQ cfg+0(FP), AX
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0x00 // LDTILECFG (AX)
 	MOVQ b+24(FP), BX
@@ -22,18 +24,31 @@ TEXT ·tileKernel(SB), NOSPLIT, $0-57
 	MOVQ ldcBytes+40(FP), DX
 	MOVQ blocks+48(FP), R11
 	MOVBLZX zero+56(FP), R12
+	MOVQ bias+64(FP), R13
 	MOVQ $64, CX
 	MOVQ DX, R10
 	SHLQ $4, R10
 block:
 	MOVQ chunks+8(FP), R9
 	MOVQ a+16(FP), SI
+	TESTQ R13, R13
+	JNE biasload
 	TESTQ R12, R12
 	JEQ load
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0 // TILEZERO TMM0
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8 // TILEZERO TMM1
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd0 // TILEZERO TMM2
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd8 // TILEZERO TMM3
+	JMP chunks
+biasload:
+	XORQ R8, R8
+	MOVQ R13, AX
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x04; BYTE $0x00 // TILELOADD (AX)(R8*1), TMM0: stride 0
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x14; BYTE $0x00 // TILELOADD (AX)(R8*1), TMM2
+	ADDQ $64, AX
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x0c; BYTE $0x00 // TILELOADD (AX)(R8*1), TMM1
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x1c; BYTE $0x00 // TILELOADD (AX)(R8*1), TMM3
+	ADDQ $128, R13
 	JMP chunks
 load:
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x04; BYTE $0x17 // TILELOADD (DI)(DX*1), TMM0

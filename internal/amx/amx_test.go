@@ -97,3 +97,34 @@ func TestGemm(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmBias checks the product that starts from a bias row against
+// Gemm's over a C holding the bias, whole blocks and edges alike.
+func TestGemmBias(t *testing.T) {
+	if !available {
+		t.Skip("AMX not available here: " + unavailable)
+	}
+	rng := rand.New(rand.NewPCG(10, 10))
+	for _, c := range []struct{ m, n, k int }{{32, 32, 32}, {64, 96, 256}, {70, 100, 45}, {5, 33, 64}} {
+		a, b, bias := make([]float32, c.m*c.k), make([]float32, c.n*c.k), make([]float32, c.n)
+		for _, x := range [][]float32{a, b, bias} {
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+		}
+		want, got := make([]float32, c.m*c.n), make([]float32, c.m*c.n)
+		for i := range c.m {
+			copy(want[i*c.n:(i+1)*c.n], bias)
+		}
+		for i := range got {
+			got[i] = float32(math.NaN()) // never read
+		}
+		Gemm(2, false, true, c.m, c.n, c.k, 1, a, c.k, b, c.k, 1, want, c.n)
+		GemmBias(2, false, true, c.m, c.n, c.k, a, c.k, b, c.k, bias, got, c.n)
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%+v: C[%d] = %g, want %g", c, i, got[i], want[i])
+			}
+		}
+	}
+}

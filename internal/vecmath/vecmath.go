@@ -53,3 +53,47 @@ func ExpShift(x []float32, mx float32) (sum float32, done int) {
 	}
 	return sum, n
 }
+
+// Max returns the largest of x's first n − n%16 elements (NaNs aside) and
+// that count; 0, 0 when it does nothing.
+func Max(x []float32) (mx float32, done int) {
+	n := len(x) &^ 15
+	if !available || n == 0 {
+		return 0, 0
+	}
+	return maxAVX512(&x[0], n), n
+}
+
+// Scale multiplies x's first n − n%16 elements by a and returns that
+// count.
+func Scale(x []float32, a float32) int {
+	n := len(x) &^ 15
+	if !available || n == 0 {
+		return 0
+	}
+	scaleAVX512(&x[0], n, a)
+	return n
+}
+
+// Dot returns Σ a[i]·b[i] over the first n − n%16 elements (16 partial
+// sums, added pairwise at the end) and that count.
+func Dot(a, b []float32) (s float32, done int) {
+	n := len(a) &^ 15
+	if !available || n == 0 {
+		return 0, 0
+	}
+	_ = b[n-1]
+	return dotAVX512(&a[0], &b[0], n), n
+}
+
+// MulSub sets p[i] = p[i]·(dp[i] − s) for the first n − n%16 elements (the
+// softmax's backward) and returns that count.
+func MulSub(p, dp []float32, s float32) int {
+	n := len(p) &^ 15
+	if !available || n == 0 {
+		return 0
+	}
+	_ = dp[n-1]
+	mulSubAVX512(&p[0], &dp[0], n, s)
+	return n
+}

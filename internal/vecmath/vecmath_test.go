@@ -2,6 +2,8 @@ package vecmath
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -103,5 +105,47 @@ func TestExpShift(t *testing.T) {
 	}
 	if math.Abs(float64(sum)-want) > 1e-6*want {
 		t.Errorf("sum %g, want %g", sum, want)
+	}
+}
+
+// TestReductions checks Max, Scale, Dot and MulSub against plain loops
+// (Dot against float64) on lengths around the vector width.
+func TestReductions(t *testing.T) {
+	needKernels(t)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, n := range []int{1, 15, 16, 17, 33, 100, 257} {
+		a, b := make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i], b[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		done := n &^ 15
+		if mx, k := Max(a); k != done || (k > 0 && mx != slices.Max(a[:k])) {
+			t.Errorf("n %d: Max %g over %d, want %g over %d", n, mx, k, slices.Max(a[:max(k, 1)]), done)
+		}
+		s, k := Dot(a, b)
+		want := 0.0
+		for i := range k {
+			want += float64(a[i]) * float64(b[i])
+		}
+		if k != done || math.Abs(float64(s)-want) > 1e-5*math.Max(1, math.Abs(want)) {
+			t.Errorf("n %d: Dot %g over %d, want %g over %d", n, s, k, want, done)
+		}
+		c := slices.Clone(a)
+		if k := Scale(c, 0.5); k != done {
+			t.Errorf("n %d: Scale did %d", n, k)
+		}
+		p := slices.Clone(a)
+		if k := MulSub(p, b, 0.25); k != done {
+			t.Errorf("n %d: MulSub did %d", n, k)
+		}
+		for i := range n {
+			wc, wp := a[i]*0.5, a[i]*(b[i]-0.25)
+			if i >= done {
+				wc, wp = a[i], a[i]
+			}
+			if c[i] != wc || math.Abs(float64(p[i]-wp)) > 1e-6*math.Max(1, math.Abs(float64(wp))) {
+				t.Fatalf("n %d, element %d: Scale %g want %g, MulSub %g want %g", n, i, c[i], wc, p[i], wp)
+			}
+		}
 	}
 }
