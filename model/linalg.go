@@ -29,7 +29,7 @@ func gemm[T Float](ex exec, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b
 		return
 	}
 	workers := ex.workers
-	if a32, ok := any(a).([]float32); ok && ex.bf16 {
+	if a32, ok := any(a).([]float32); ok && ex.tiles(m, n, k) {
 		amx.Gemm(workers, tA, tB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 		return
 	}
@@ -80,7 +80,7 @@ func gemmOne[T Float](ta, tb blas.Transpose, m, n, k int, alpha T, a []T, lda in
 // linear computes y = x·Wᵀ + b for x (n × in), W (out × in, the layout of
 // PyTorch's Linear) and b (out).
 func linear[T Float](ex exec, x []T, n, in int, w, b []T, out int, y []T) {
-	if x32, ok := any(x).([]float32); ok && ex.bf16 {
+	if x32, ok := any(x).([]float32); ok && ex.tiles(n, out, in) {
 		// The tile unit starts from the bias: y is not written twice.
 		amx.GemmBias(ex.workers, false, true, n, out, in, x32, in, any(w).([]float32), in, any(b).([]float32), any(y).([]float32), out)
 		return
@@ -95,7 +95,7 @@ func linear[T Float](ex exec, x []T, n, in int, w, b []T, out int, y []T) {
 // input x (n × in): in bf16 the input is rounded and packed for the tile
 // unit once for all of them.
 func linears[T Float](ex exec, x []T, n, in int, ds []dense[T], ys [][]T) {
-	if x32, ok := any(x).([]float32); ok && ex.bf16 && n > 0 {
+	if x32, ok := any(x).([]float32); ok && n > 0 && ex.tiles(n, ds[0].Out, in) {
 		pa := amx.PackA(ex.workers, false, n, in, 1, x32, in)
 		defer pa.Release()
 		for i, d := range ds {

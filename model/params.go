@@ -71,6 +71,17 @@ type exec struct {
 	bf16    bool
 }
 
+// bf16MinFLOPs is the smallest product that bf16 runs on the tile unit:
+// below it, rounding and packing the factors costs more than the tile
+// unit saves, and the product stays float32 (measured on passkey
+// training, whose attention blocks of 64 queries × 128 keys × 32 values
+// are 0.5 MFLOP: 21,700 tokens/s with them on the tile unit, 28,300
+// without; longformer-base's are 2.6 MFLOP and faster on it).
+const bf16MinFLOPs = 1 << 21
+
+// tiles reports whether an m × n × k product runs on the tile unit.
+func (e exec) tiles(m, n, k int) bool { return e.bf16 && 2*m*n*k >= bf16MinFLOPs }
+
 func (m *Model[T]) exec() exec {
 	return exec{workers: m.workers(), bf16: m.Precision == BF16}
 }

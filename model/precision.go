@@ -11,9 +11,10 @@ import (
 type Precision string
 
 // The precisions: the model's own element type, or bfloat16 products
-// summed in float32 on Intel's AMX tile unit (internal/amx) for every
-// matrix product (projections, attention scores and outputs, feed-forward
-// block, heads, and their gradients), with the element-wise work
+// summed in float32 on Intel's AMX tile unit (internal/amx) for the
+// matrix products (projections, attention scores and outputs,
+// feed-forward block, heads, and their gradients) of at least 2 MFLOP
+// (bf16MinFLOPs: smaller ones stay float32), with the element-wise work
 // (softmax, GELU, LayerNorm), the weights, the gradients and the
 // optimizer's state in float32, as PyTorch's autocast to bfloat16 does.
 const (

@@ -103,7 +103,7 @@ func TestBF16MatchesFloat32(t *testing.T) {
 }
 
 // TestAttentionBF16 runs the attention (forward and backward, with global
-// tokens and padding) with its products in bf16 against float32: scores
+// tokens and padding) with its large products in bf16 against float32: scores
 // and outputs whose factors keep 8 significant bits come out within a few
 // 2⁻⁸ of float32's, relative to their RMS.
 func TestAttentionBF16(t *testing.T) {
@@ -111,7 +111,9 @@ func TestAttentionBF16(t *testing.T) {
 		t.Skip("AMX not available here: " + amx.Unavailable())
 	}
 	rng := rand.New(rand.NewPCG(11, 11))
-	in := randomAttnInput(rng, 300, 2, 16, 32, 3, 7, false)
+	// Longformer-base's head size and a 256-token window: the blocks'
+	// score and output products are 2.6 MFLOP, above bf16MinFLOPs.
+	in := randomAttnInput(rng, 600, 2, 64, 128, 3, 7, false)
 	f := func(x []float64) []float32 {
 		y := make([]float32, len(x))
 		for i, v := range x {
@@ -143,12 +145,16 @@ func TestAttentionBF16(t *testing.T) {
 		return math.Sqrt(d / s)
 	}
 	bound := 4 * math.Pow(2, -8)
+	// The global queries' products (3 rows) are below bf16MinFLOPs: their
+	// gradients may come out the same.
 	for _, c := range []struct {
-		name string
-		a, b []float32
-	}{{"output", o32, o16}, {"dQ", g32.Q, g16.Q}, {"dK", g32.K, g16.K}, {"dV", g32.V, g16.V}, {"dQG", g32.QG, g16.QG}, {"dKG", g32.KG, g16.KG}, {"dVG", g32.VG, g16.VG}} {
-		if r := rel(c.a, c.b); r > bound || r == 0 {
-			t.Errorf("%s: relative RMS difference %.3g, want in (0, %.3g]", c.name, r, bound)
+		name  string
+		a, b  []float32
+		moved bool
+	}{{"output", o32, o16, true}, {"dQ", g32.Q, g16.Q, true}, {"dK", g32.K, g16.K, true}, {"dV", g32.V, g16.V, true},
+		{"dQG", g32.QG, g16.QG, false}, {"dKG", g32.KG, g16.KG, false}, {"dVG", g32.VG, g16.VG, false}} {
+		if r := rel(c.a, c.b); r > bound || (c.moved && r == 0) {
+			t.Errorf("%s: relative RMS difference %.3g, want at most %.3g (and not 0: %v)", c.name, r, bound, c.moved)
 		}
 	}
 }
