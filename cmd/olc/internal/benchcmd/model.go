@@ -54,7 +54,11 @@ identical. The roofline (on by default) profiles one forward pass and one
 training step at 4,096 tokens, or the longest length below: each
 operation's time, share of the pass and GFLOP/s, against the peaks
 measured in the same run (a plain-Go float32 multiply-add loop on every
-core, and sgemm at its best shape), so the next bottleneck shows.`,
+core, sgemm at its best shape, and the bf16 products' best where the AMX
+tile unit is), so the next bottleneck shows. --precision bf16 runs the
+products in bfloat16 on the tile unit (refused, with the reason, where it
+is missing). The header names the kernels that ran: BLAS, olc's SIMD
+level, the bf16 route.`,
 		Example: `  olc bench model
   olc bench model --lengths 4096 --long 1048576 --checkpoint-at 16384 --json`,
 		Args: cmdutil.NoArgs,
