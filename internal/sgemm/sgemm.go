@@ -1,3 +1,12 @@
+// Package sgemm is olc's float32 matrix product for the build without C
+// (no OpenBLAS), on processors with AVX-512: BLIS's scheme, with op(B)
+// packed into panels of kc × sgNR values and op(A) into panels of sgMR ×
+// kc, and a
+// register-blocked micro-kernel in assembly (sgemm_amd64.s) that keeps a
+// 12 × 32 tile of C in 24 of the 32 vector registers across the kc rank-1
+// updates. Go's SIMD package (GOEXPERIMENT=simd in Go 1.26) was tried
+// first: its compiler uses 16 of the registers and a shuffle per
+// broadcast, and its 6 × 32 kernel reached a third of this one's rate.
 package sgemm
 
 import (
@@ -6,17 +15,7 @@ import (
 	"github.com/olc-toolkit/olc/internal/parallel"
 )
 
-// Package sgemm is olc's float32 matrix product for the build without C
-// (no OpenBLAS), on processors with AVX-512.
-//
-// The float32 matrix product of the build without C (no OpenBLAS) on
-// processors with AVX-512: BLIS's scheme, with op(B) packed into panels of
-// kc × sgNR values and op(A) into panels of sgMR × kc, and a
-// register-blocked micro-kernel in assembly (sgemm_amd64.s) that keeps a
-// 12 × 32 tile of C in 24 of the 32 vector registers across the kc rank-1
-// updates. Go's SIMD package (GOEXPERIMENT=simd in Go 1.26) was tried
-// first: its compiler uses 16 of the registers and a shuffle per
-// broadcast, and its 6 × 32 kernel reached a third of this one's rate.
+// The blocking: the micro-kernel's tile and the packed blocks.
 const (
 	sgMR = 12
 	sgNR = 32
