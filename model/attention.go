@@ -96,6 +96,30 @@ func scaleOf[T Float](d dropper, inv T, h, i, j int) T {
 	return 0
 }
 
+// dropScaled writes x ⊙ the dropout scale of head h's query i for keys
+// j0, j0+1, … into dst (which may be x), where the probabilities p are not
+// zero, and 0 where they are (no draw for them).
+func dropScaled[T Float](d dropper, inv T, h, i, j0 int, p, x, dst []T) {
+	x, dst = x[:len(p)], dst[:len(p)]
+	for t, pt := range p {
+		if pt == 0 {
+			dst[t] = 0
+			continue
+		}
+		dst[t] = x[t] * scaleOf(d, inv, h, i, j0+t)
+	}
+}
+
+// dropRows applies dropScaled to the rows of src (queries[k]'s
+// probabilities for every key, in row k) into dst.
+func dropRows[T Float](d dropper, inv T, h int, queries []int, src, dst []T) {
+	n := len(src) / len(queries)
+	for k, i := range queries {
+		row := src[k*n : (k+1)*n]
+		dropScaled(d, inv, h, i, 0, row, row, dst[k*n:(k+1)*n])
+	}
+}
+
 // attnBlock is the number of local queries a task of the attention
 // kernels takes at a time.
 const attnBlock = 64
@@ -248,9 +272,8 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 			P, Pg = buf[rows*(K+g):rows*(2*K+g)], buf[rows*(2*K+g):]
 			for r := range rows {
 				i := i0 + r
-				for t, p := range S[r*K : (r+1)*K] {
-					P[r*K+t] = p * scaleOf(drop, dinv, h, i, k0+t)
-				}
+				row := S[r*K : (r+1)*K]
+				dropScaled(drop, dinv, h, i, k0, row, row, P[r*K:(r+1)*K])
 				for k, j := range c.globals {
 					Pg[r*g+k] = Sg[r*g+k] * scaleOf(drop, dinv, h, i, j)
 				}
@@ -293,12 +316,7 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 		P := S
 		if drop.threshold != 0 {
 			P = buf[m*n : 2*m*n]
-			for k := range m {
-				i := c.globals[c0+k]
-				for j, p := range S[k*n : (k+1)*n] {
-					P[k*n+j] = p * scaleOf(drop, dinv, h, i, j)
-				}
-			}
+			dropRows(drop, dinv, h, c.globals[c0:c0+m], S, P)
 		}
 		gemm(ex, false, false, m, dh, n, 1, P, n, in.VG[h*dh:], D, 0, tmp, dh)
 		for k := range m {
@@ -365,12 +383,8 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 					w := hi - lo
 					Xd := grow(scratch, rows*w)
 					for r := range rows {
-						for t := range w {
-							Xd[r*w+t] = 0
-							if p := X[r*K+t]; p != 0 {
-								Xd[r*w+t] = p * scaleOf(drop, dinv, h, i0+r, lo+t)
-							}
-						}
+						row := X[r*K : r*K+w]
+						dropScaled(drop, dinv, h, i0+r, lo, row, row, Xd[r*w:(r+1)*w])
 					}
 					X, ld = Xd, w
 				}
@@ -428,11 +442,7 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 			p, dp := P[r*K+lo:r*K+hi], dP[r*K+lo:r*K+hi]
 			pg, dpg := Pg[r*g:(r+1)*g], dPg[r*g:(r+1)*g]
 			if drop.threshold != 0 {
-				for t, pt := range p {
-					if pt != 0 {
-						dp[t] *= scaleOf(drop, dinv, h, i, k0+lo+t)
-					}
-				}
+				dropScaled(drop, dinv, h, i, k0+lo, p, dp, dp)
 				for k, j := range c.globals {
 					dpg[k] *= scaleOf(drop, dinv, h, i, j)
 				}
@@ -465,15 +475,7 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 			Pd := P
 			if drop.threshold != 0 {
 				Pd = buf[m*n : 2*m*n]
-				for k := range m {
-					i := c.globals[c0+k]
-					for j, p := range P[k*n : (k+1)*n] {
-						Pd[k*n+j] = 0
-						if p != 0 {
-							Pd[k*n+j] = p * scaleOf(drop, dinv, h, i, j)
-						}
-					}
-				}
+				dropRows(drop, dinv, h, c.globals[c0:c0+m], P, Pd)
 			}
 			gemm(ex, true, false, n, dh, m, 1, Pd, n, dog[c0*D+h*dh:], D, 1, gr.VG[h*dh:], D)
 			gemm(ex, false, true, m, n, dh, 1, dog[c0*D+h*dh:], D, in.VG[h*dh:], D, 0, dP, n)
@@ -481,11 +483,7 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 				i := c.globals[c0+k]
 				p, dp := P[k*n:(k+1)*n], dP[k*n:(k+1)*n]
 				if drop.threshold != 0 {
-					for j, pj := range p {
-						if pj != 0 {
-							dp[j] *= scaleOf(drop, dinv, h, i, j)
-						}
-					}
+					dropScaled(drop, dinv, h, i, 0, p, dp, dp)
 				}
 				mulSub(p, dp, dot(p, dp))
 			}

@@ -13,33 +13,16 @@ import (
 var Backend = "gonum (pure Go)"
 
 // cBLAS is set when the products run in a C BLAS (the openblas build
-// tag); the pure-Go build runs float32 products in its own SIMD kernels
-// when it has them.
+// tag): single-threaded, so gemm splits large products over the pass's
+// workers itself. The pure-Go build runs float32 products in its own
+// SIMD kernels when it has them.
 var cBLAS = false
-
-// splitRows makes gemm split large products by rows over the pass's workers
-// goroutines (for single-threaded backends).
-var splitRows = false
 
 // GemmGFLOPS measures the float32 GFLOP/s of the matrix product the model
 // runs its projections with (C = A·Bᵀ for A m × k and B n × k, through the
 // same backend and the same splitting over cores), for at least minTime.
 func GemmGFLOPS(m, n, k int, minTime time.Duration) float64 {
-	a, b, c := make([]float32, m*k), make([]float32, n*k), make([]float32, m*n)
-	for i := range a {
-		a[i] = float32(i%7) / 7
-	}
-	for i := range b {
-		b[i] = float32(i%5) / 5
-	}
-	gemm(exec{workers: runtime.GOMAXPROCS(0)}, false, true, m, n, k, 1, a, k, b, k, 0, c, n) // warm up
-	reps := 0
-	t0 := time.Now()
-	for time.Since(t0) < minTime || reps < 2 {
-		gemm(exec{workers: runtime.GOMAXPROCS(0)}, false, true, m, n, k, 1, a, k, b, k, 0, c, n)
-		reps++
-	}
-	return 2 * float64(m) * float64(n) * float64(k) * float64(reps) / time.Since(t0).Seconds() / 1e9
+	return gemmRate(exec{workers: runtime.GOMAXPROCS(0)}, m, n, k, minTime)
 }
 
 // BF16GemmGFLOPS measures the rate of the bfloat16 route (the AMX tile
@@ -49,6 +32,12 @@ func BF16GemmGFLOPS(m, n, k int, minTime time.Duration) float64 {
 	if _, err := ParsePrecision(string(BF16)); err != nil {
 		return 0
 	}
+	return gemmRate(exec{workers: runtime.GOMAXPROCS(0), bf16: true}, m, n, k, minTime)
+}
+
+// gemmRate times C = A·Bᵀ (m × k by n × k) run as ex says, after a warm-up,
+// for at least minTime and two runs.
+func gemmRate(ex exec, m, n, k int, minTime time.Duration) float64 {
 	a, b, c := make([]float32, m*k), make([]float32, n*k), make([]float32, m*n)
 	for i := range a {
 		a[i] = float32(i%7) / 7
@@ -56,7 +45,6 @@ func BF16GemmGFLOPS(m, n, k int, minTime time.Duration) float64 {
 	for i := range b {
 		b[i] = float32(i%5) / 5
 	}
-	ex := exec{workers: runtime.GOMAXPROCS(0), bf16: true}
 	gemm(ex, false, true, m, n, k, 1, a, k, b, k, 0, c, n) // warm up
 	reps := 0
 	t0 := time.Now()

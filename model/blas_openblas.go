@@ -22,6 +22,5 @@ func init() {
 	blas32.Use(netlib.Implementation{})
 	blas64.Use(netlib.Implementation{})
 	Backend = "OpenBLAS (cgo)"
-	splitRows = true
 	cBLAS = true
 }

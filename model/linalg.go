@@ -39,7 +39,7 @@ func gemm[T Float](ex exec, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b
 			return
 		}
 	}
-	if splitRows && workers > 1 && m >= 128 && !tA {
+	if cBLAS && workers > 1 && m >= 128 && !tA {
 		// Rows of C depend only on rows of op(A).
 		chunk := (m + workers - 1) / workers
 		parallel.ForN(workers, (m+chunk-1)/chunk, func(t int) {
@@ -48,7 +48,7 @@ func gemm[T Float](ex exec, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b
 		})
 		return
 	}
-	if splitRows && workers > 1 && n >= 128 && tA {
+	if cBLAS && workers > 1 && n >= 128 && tA {
 		// Columns of C depend only on columns of op(B): the weight
 		// gradients' products (dyᵀ·x), whose rows are few.
 		chunk := (n + workers - 1) / workers
@@ -333,7 +333,10 @@ const (
 
 // geluGrad32 multiplies dy by GELU's derivative Φ(u) + u·φ(u) at u: Φ by
 // erf32's rational function as in gelu32, φ by exp32's algorithm inline
-// (its argument −u²/2 is at most 0).
+// (its argument −u²/2 is at most 0). The rational function is written out
+// here and in gelu32 rather than called: too large to inline, a call per
+// element doubled gelu32's time, and without AVX-512 these loops are the
+// whole of the work.
 func geluGrad32(u, dy []float32) {
 	const (
 		log2e = 1.44269504088896341

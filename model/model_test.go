@@ -764,11 +764,11 @@ func TestProfileCoversThePasses(t *testing.T) {
 // by columns as the OpenBLAS build does, against the triple loop, for
 // every transposition and shapes that do not divide evenly.
 func TestGemmSplits(t *testing.T) {
-	defer func(v bool) { splitRows = v }(splitRows)
+	defer func(v bool) { cBLAS = v }(cBLAS)
 	rng := rand.New(rand.NewPCG(6, 6))
 	const m, n, k = 131, 257, 19
 	for _, split := range []bool{false, true} {
-		splitRows = split
+		cBLAS = split
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
 				a, b, c := make([]float64, m*k), make([]float64, k*n), make([]float64, m*n)

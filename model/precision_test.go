@@ -80,26 +80,18 @@ func TestBF16MatchesFloat32(t *testing.T) {
 	}
 	h32, l32, g32 := run(Float32)
 	h16, l16, g16 := run(BF16)
-	rel := func(a, b []float32) float64 {
-		var d, s float64
-		for i := range a {
-			d += (float64(a[i]) - float64(b[i])) * (float64(a[i]) - float64(b[i]))
-			s += float64(a[i]) * float64(a[i])
-		}
-		return math.Sqrt(d / s)
-	}
 	bound := 3 * math.Pow(2, -8)
-	if r := rel(h32, h16); r > bound || r == 0 {
+	if r := relRMS(h32, h16); r > bound || r == 0 {
 		t.Errorf("hidden states: relative RMS difference %.3g, want in (0, %.3g]", r, bound)
 	}
 	if r := math.Abs(float64(l16-l32)) / math.Abs(float64(l32)); r > bound {
 		t.Errorf("loss %g in bf16, %g in float32 (relative %.3g)", l16, l32, r)
 	}
 	// Gradients go back through as many products again.
-	if r := rel(g32, g16); r > 2*bound || r == 0 {
+	if r := relRMS(g32, g16); r > 2*bound || r == 0 {
 		t.Errorf("gradients: relative RMS difference %.3g, want in (0, %.3g]", r, 2*bound)
 	}
-	t.Logf("bf16 against float32: hidden %.3g, loss %.3g, gradients %.3g", rel(h32, h16), math.Abs(float64(l16-l32))/math.Abs(float64(l32)), rel(g32, g16))
+	t.Logf("bf16 against float32: hidden %.3g, loss %.3g, gradients %.3g", relRMS(h32, h16), math.Abs(float64(l16-l32))/math.Abs(float64(l32)), relRMS(g32, g16))
 }
 
 // TestAttentionBF16 runs the attention (forward and backward, with global
@@ -136,14 +128,6 @@ func TestAttentionBF16(t *testing.T) {
 	}
 	o32, g32 := run(false)
 	o16, g16 := run(true)
-	rel := func(a, b []float32) float64 {
-		var d, s float64
-		for i := range a {
-			d += (float64(a[i]) - float64(b[i])) * (float64(a[i]) - float64(b[i]))
-			s += float64(a[i]) * float64(a[i])
-		}
-		return math.Sqrt(d / s)
-	}
 	bound := 4 * math.Pow(2, -8)
 	// The global queries' products (3 rows) are below bf16MinFLOPs: their
 	// gradients may come out the same.
@@ -153,8 +137,18 @@ func TestAttentionBF16(t *testing.T) {
 		moved bool
 	}{{"output", o32, o16, true}, {"dQ", g32.Q, g16.Q, true}, {"dK", g32.K, g16.K, true}, {"dV", g32.V, g16.V, true},
 		{"dQG", g32.QG, g16.QG, false}, {"dKG", g32.KG, g16.KG, false}, {"dVG", g32.VG, g16.VG, false}} {
-		if r := rel(c.a, c.b); r > bound || (c.moved && r == 0) {
+		if r := relRMS(c.a, c.b); r > bound || (c.moved && r == 0) {
 			t.Errorf("%s: relative RMS difference %.3g, want at most %.3g (and not 0: %v)", c.name, r, bound, c.moved)
 		}
 	}
+}
+
+// relRMS is the RMS of a − b relative to a's.
+func relRMS(a, b []float32) float64 {
+	var d, s float64
+	for i := range a {
+		d += (float64(a[i]) - float64(b[i])) * (float64(a[i]) - float64(b[i]))
+		s += float64(a[i]) * float64(a[i])
+	}
+	return math.Sqrt(d / s)
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/olc-toolkit/olc/internal/gemmtest"
 )
 
 // TestToBF16 checks the rounding: to nearest, ties to even, on values
@@ -38,64 +40,9 @@ func TestGemm(t *testing.T) {
 	if !available {
 		t.Skip("AMX not available here: " + unavailable)
 	}
-	rng := rand.New(rand.NewPCG(9, 9))
-	for _, c := range []struct{ m, n, k, workers int }{
+	gemmtest.Check(t, 9, [][4]int{
 		{1, 1, 1, 1}, {32, 32, 32, 1}, {33, 31, 7, 2}, {64, 96, 256, 2}, {100, 70, 300, 2}, {5, 200, 45, 2},
-	} {
-		for _, tA := range []bool{false, true} {
-			for _, tB := range []bool{false, true} {
-				for _, ab := range [][2]float32{{1, 0}, {0.5, 1}, {-2, 0.25}} {
-					m, n, k := c.m, c.n, c.k
-					lda, ldb, ldc := k+3, n+1, n+5
-					ar, br := m, k
-					if tA {
-						lda, ar = m+2, k
-					}
-					if tB {
-						ldb, br = k, n
-					}
-					rnd := func(size int) []float32 {
-						x := make([]float32, size)
-						for i := range x {
-							x[i] = float32(rng.NormFloat64())
-						}
-						return x
-					}
-					a, b, cc := rnd(ar*lda), rnd(br*ldb), rnd(m*ldc)
-					want := make([]float64, len(cc))
-					for i := range cc {
-						want[i] = float64(cc[i])
-					}
-					for i := range m {
-						for j := range n {
-							s := 0.0
-							for p := range k {
-								var av, bv float32
-								if tA {
-									av = a[p*lda+i]
-								} else {
-									av = a[i*lda+p]
-								}
-								if tB {
-									bv = b[j*ldb+p]
-								} else {
-									bv = b[p*ldb+j]
-								}
-								s += float64(FromBF16(ToBF16(ab[0]*av))) * float64(FromBF16(ToBF16(bv)))
-							}
-							want[i*ldc+j] = s + float64(ab[1])*float64(cc[i*ldc+j])
-						}
-					}
-					Gemm(c.workers, tA, tB, m, n, k, ab[0], a, lda, b, ldb, ab[1], cc, ldc)
-					for i := range cc {
-						if d := math.Abs(float64(cc[i]) - want[i]); d > 2e-6*math.Sqrt(float64(k))*math.Max(1, math.Abs(want[i])) {
-							t.Fatalf("%+v tA %v tB %v alpha, beta %v: C[%d] = %g, want %g", c, tA, tB, ab, i, cc[i], want[i])
-						}
-					}
-				}
-			}
-		}
-	}
+	}, Gemm, func(x float32) float32 { return FromBF16(ToBF16(x)) }, 2e-6)
 }
 
 // TestGemmBias checks the product that starts from a bias row against
