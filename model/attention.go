@@ -43,6 +43,24 @@ type AttnInput[T Float] struct {
 	// block overrides attnBlock (tests use small blocks to cover several
 	// of them on short sequences).
 	block int
+	// bufs, when set, gives the cache's and the gradients' arrays.
+	bufs *bufPool[T]
+}
+
+// get returns n elements to overwrite, from the pool when there is one.
+func (in *AttnInput[T]) get(n int) []T {
+	if in.bufs == nil {
+		return make([]T, n)
+	}
+	return in.bufs.get(n)
+}
+
+// zeroed returns n zeros, from the pool when there is one.
+func (in *AttnInput[T]) zeroed(n int) []T {
+	if in.bufs == nil {
+		return make([]T, n)
+	}
+	return in.bufs.zeroed(n)
 }
 
 func (in *AttnInput[T]) workers() int {
@@ -199,9 +217,11 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 	g, B := len(c.globals), c.block
 	nb, kmax := (n+B-1)/B, B+2*w2
 	if train {
-		c.probs = make([]T, H*nb*B*kmax)
-		c.gl = make([]T, H*n*g)
-		c.gq = make([]T, H*g*n)
+		// Each block's products write every element the backward pass
+		// reads.
+		c.probs = in.get(H * nb * B * kmax)
+		c.gl = in.get(H * n * g)
+		c.gq = in.get(H * g * n)
 	}
 	scale := 1 / sqrt(T(dh))
 	drop, dinv := in.dropper(), T(1/(1-in.Dropout))
@@ -355,10 +375,11 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 	drop, dinv := in.dropper(), T(1/(1-in.Dropout))
 	workers := in.workers()
 	ex := in.exec()
-	gr := &AttnGrad[T]{Q: make([]T, n*D), K: make([]T, n*D), V: make([]T, n*D)}
+	// Phase B writes every row of dQ; the others are sums.
+	gr := &AttnGrad[T]{Q: in.get(n * D), K: in.zeroed(n * D), V: in.zeroed(n * D)}
 	var kg, vg []T
 	if g > 0 {
-		gr.QG, gr.KG, gr.VG = make([]T, n*D), make([]T, n*D), make([]T, n*D)
+		gr.QG, gr.KG, gr.VG = in.zeroed(n*D), in.zeroed(n*D), in.zeroed(n*D)
 		kg, vg = gatherRows(in.K, D, c.globals), gatherRows(in.V, D, c.globals)
 	}
 	// Query blocks whose keys reach a key block: at most reach on each

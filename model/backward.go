@@ -91,7 +91,7 @@ func (m *Model[T]) MLMLoss(st *State[T], labels []int) (T, int, []T, error) {
 	gemm(m.exec(), true, false, V, d, k, 1, dl, V, z, d, 1, m.Word.G, d)
 	dz := make([]T, k*d)
 	gemm(m.exec(), false, false, k, d, V, 1, dl, V, m.Word.W, d, 0, dz, d)
-	dg, _ := layerNormBackward(m.workers(), g, k, d, m.LMLNG.W, mu, rs, dz, m.LMLNG.G, m.LMLNB.G, nil)
+	dg, _ := layerNormBackward(m.workers(), g, k, d, m.LMLNG.W, mu, rs, dz, m.LMLNG.G, m.LMLNB.G, nil, nil, nil)
 	geluBackward(m.workers(), u, dg)
 	dx := linearBackward(m.exec(), x, k, d, m.LMDense.W.W, d, dg, m.LMDense.W.G, m.LMDense.B.G, nil)
 	for r, i := range rows {
@@ -132,18 +132,23 @@ func (m *Model[T]) LMLogits(st *State[T]) []T {
 // Backward accumulates the gradients of every encoder parameter given the
 // gradient dHidden of the final hidden states, and returns the gradient
 // with respect to the input (word) embeddings. The state must come from a
-// Train forward pass.
+// Train forward pass, and Backward consumes it: the arrays it kept go to
+// the next training pass, and only its Hidden stays readable.
 func (m *Model[T]) Backward(st *State[T], dHidden []T) ([]T, error) {
 	cfg := &m.Config
 	if !st.opts.Train || len(st.layers) != len(m.Layers) {
-		return nil, fmt.Errorf("model: Backward needs the state of a forward pass with Train")
+		return nil, fmt.Errorf("model: Backward needs the state of a forward pass with Train, not yet gone back through")
 	}
 	n, d := st.N, cfg.HiddenSize
 	dy := dHidden
+	// done hands a finished block's arrays to the next pass, all but the
+	// state's output, the caller's gradient and the one going down.
+	done := func(c *layerCache[T]) { m.bufs.put([][]T{st.Hidden, dHidden, dy}, c.arrays()...) }
 	for l := len(m.Layers) - 1; l >= 0; l-- {
 		c := st.layers[l]
 		if !st.opts.Checkpoint {
 			dy = m.layerBackward(l, c, st.mask, dy, st.opts)
+			done(c)
 			continue
 		}
 		// Recompute and go back through one block at a time, so that only
@@ -151,6 +156,7 @@ func (m *Model[T]) Backward(st *State[T], dHidden []T) ([]T, error) {
 		f := &layerCache[T]{y1: c.y1}
 		m.ffnForward(l, f, st.opts, true)
 		dy = m.ffnBackward(l, f, dy)
+		done(f)
 		// Checkpointing trades time for memory: collect each block's
 		// activations before recomputing the next, so that garbage does
 		// not take the place of what was saved.
@@ -158,15 +164,20 @@ func (m *Model[T]) Backward(st *State[T], dHidden []T) ([]T, error) {
 		runtime.GC()
 		a := m.attnForward(l, c.x, st.mask, st.opts, true, true)
 		dy = m.attnBackward(l, a, st.mask, dy, st.opts)
+		done(a)
+		done(&layerCache[T]{out: c.x}) // the only copy of the layer below's output
 		a = nil
 		runtime.GC()
 	}
+	st.layers = nil
+	defer m.bufs.trim()
 	if st.embDrp != nil {
 		applyMask(m.workers(), dy, st.embDrp)
 	}
 	demb := dy
 	if cfg.LayerNorm {
-		demb, _ = layerNormBackward(m.workers(), st.embIn, n, d, m.EmbLNG.W, st.embMu, st.embRs, dy, m.EmbLNG.G, m.EmbLNB.G, nil)
+		demb, _ = layerNormBackward(m.workers(), st.embIn, n, d, m.EmbLNG.W, st.embMu, st.embRs, dy, m.EmbLNG.G, m.EmbLNB.G, nil, nil, nil)
+		m.bufs.put([][]T{st.Hidden, dHidden}, dy)
 	}
 	for i, id := range st.ids {
 		row := demb[i*d : (i+1)*d]
@@ -195,15 +206,16 @@ func (m *Model[T]) ffnBackward(l int, c *layerCache[T], dout []T) []T {
 	d, I := cfg.HiddenSize, cfg.IntermediateSize
 	n := len(c.y1) / d
 	dh2, dffn := m.addNormBackward(c.h2, c.mean2, c.rstd2, ly.LN2G, ly.LN2B, c.drop2, dout)
-	var df []T
+	df := m.bufs.get(n * I)
 	m.timed(OpFeedForwardBack, 2*linearFLOPs(n, I, d), func() {
-		df = linearBackward(m.exec(), c.f, n, I, ly.Out.W.W, d, dffn, ly.Out.W.G, ly.Out.B.G, nil)
+		linearBackwardTo(m.exec(), c.f, n, I, ly.Out.W.W, d, dffn, ly.Out.W.G, ly.Out.B.G, df, 0)
 	})
 	m.timed(OpGELUBack, 0, func() { geluBackward(m.workers(), c.u, df) })
 	dy1 := dh2 // the residual; dh2 is not used again
 	m.timed(OpFeedForwardBack, 2*linearFLOPs(n, d, I), func() {
 		linearBackward(m.exec(), c.y1, n, d, ly.Inter.W.W, I, df, ly.Inter.W.G, ly.Inter.B.G, dy1)
 	})
+	c.dead = append(c.dead, dout, dffn, df)
 	return dy1
 }
 
@@ -214,13 +226,16 @@ func (m *Model[T]) attnBackward(l int, c *layerCache[T], mask []int8, dy1 []T, o
 	ly := &m.Layers[l]
 	n, d := len(mask), cfg.HiddenSize
 	dh1, dattn := m.addNormBackward(c.h1, c.mean1, c.rstd1, ly.LN1G, ly.LN1B, c.drop1, dy1)
-	var da []T
+	da := m.bufs.get(n * d)
 	m.timed(OpProjectionsBack, 2*linearFLOPs(n, d, d), func() {
-		da = linearBackward(m.exec(), c.a, n, d, ly.AttnOut.W.W, d, dattn, ly.AttnOut.W.G, ly.AttnOut.B.G, nil)
+		linearBackwardTo(m.exec(), c.a, n, d, ly.AttnOut.W.W, d, dattn, ly.AttnOut.W.G, ly.AttnOut.B.G, da, 0)
 	})
 	var g *AttnGrad[T]
 	m.timed(OpAttentionBack, 2*m.attnFLOPs(l, mask), func() { g = AttentionBackward(m.attnInput(l, c, mask, opts), c.attn, da) })
-	c.attn = nil // consumed; let it go before the projections' gradients
+	// The cache is consumed: its arrays go back to the pool with the
+	// gradients once the layer is done.
+	c.dead = append(c.dead, dy1, dattn, da, c.attn.probs, c.attn.gl, c.attn.gq, g.Q, g.K, g.V, g.QG, g.KG, g.VG)
+	c.attn = nil
 	separate := ly.QG.W != nil && g.QG != nil && &c.qg[0] != &c.q[0]
 	if g.QG != nil && !separate {
 		// Shared projections: the global queries, keys and values are the
@@ -253,11 +268,15 @@ func (m *Model[T]) addNormBackward(sum, mean, rstd []T, g, b *Param[T], drop, do
 		cfg := &m.Config
 		if cfg.LayerNorm {
 			d := cfg.HiddenSize
-			dsum, dsub = layerNormBackward(m.workers(), sum, len(sum)/d, d, g.W, mean, rstd, dout, g.G, b.G, drop)
+			var dm []T
+			if drop != nil {
+				dm = m.bufs.get(len(dout))
+			}
+			dsum, dsub = layerNormBackward(m.workers(), sum, len(sum)/d, d, g.W, mean, rstd, dout, g.G, b.G, drop, m.bufs.get(len(dout)), dm)
 		} else {
 			dsum = dout
 			if drop != nil {
-				dsub = make([]T, len(dout))
+				dsub = m.bufs.get(len(dout))
 				copy(dsub, dout)
 				applyMask(m.workers(), dsub, drop)
 			}

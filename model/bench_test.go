@@ -5,9 +5,10 @@ import (
 	"testing"
 )
 
-// benchmarkAttention times the banded attention kernel (forward) over n
-// tokens, 4 heads of 64, window 256, no global tokens.
-func benchmarkAttention(b *testing.B, n int) {
+// benchmarkAttention times the banded attention kernel over n tokens, 4
+// heads of 64, window 256, no global tokens: the forward pass, or with
+// train a training forward pass and the backward pass.
+func benchmarkAttention(b *testing.B, n int, train bool) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	D := 256
 	r := func() []float32 {
@@ -27,13 +28,18 @@ func benchmarkAttention(b *testing.B, n int) {
 	b.SetBytes(int64(n)) // "MB/s" reads as millions of tokens per second
 	b.ResetTimer()
 	for range b.N {
-		Attention(in, out, false)
+		c := Attention(in, out, train)
+		if train {
+			AttentionBackward(in, c, out)
+		}
 	}
 }
 
-func BenchmarkAttention1k(b *testing.B)  { benchmarkAttention(b, 1<<10) }
-func BenchmarkAttention4k(b *testing.B)  { benchmarkAttention(b, 1<<12) }
-func BenchmarkAttention16k(b *testing.B) { benchmarkAttention(b, 1<<14) }
+func BenchmarkAttention1k(b *testing.B)          { benchmarkAttention(b, 1<<10, false) }
+func BenchmarkAttention4k(b *testing.B)          { benchmarkAttention(b, 1<<12, false) }
+func BenchmarkAttention16k(b *testing.B)         { benchmarkAttention(b, 1<<14, false) }
+func BenchmarkAttentionBackward4k(b *testing.B)  { benchmarkAttention(b, 1<<12, true) }
+func BenchmarkAttentionBackward16k(b *testing.B) { benchmarkAttention(b, 1<<14, true) }
 
 // benchmarkForward times a forward pass (train selects the training
 // path, which keeps activations, plus the backward pass) of the benchmark

@@ -53,6 +53,10 @@ func mulSub[T Float](p, dp []T, s T) {
 
 // axpy adds alpha·x to y.
 func axpy[T Float](alpha T, x, y []T) {
+	if f, ok := any(x).([]float32); ok && useVec {
+		k := vecmath.Axpy(float32(alpha), f, any(y).([]float32))
+		x, y = x[k:], y[k:]
+	}
 	y = y[:len(x)]
 	for i, v := range x {
 		y[i] += alpha * v

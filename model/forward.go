@@ -29,6 +29,20 @@ type layerCache[T Float] struct {
 	h2, mean2, rstd2    []T
 	drop1, drop2        []T // dropout masks (scaled), nil without dropout
 	out                 []T // the layer's output
+	// dead holds the backward pass's arrays that are no longer read once
+	// the layer is done: the cached probabilities, gradients on the way.
+	dead [][]T
+}
+
+// arrays returns the cache's arrays, for the pool once the backward pass
+// is through the layer: all but its input, which is the layer below's
+// output (or the embeddings').
+func (c *layerCache[T]) arrays() [][]T {
+	a := append([][]T{c.q, c.k, c.v, c.qg, c.kg, c.vg, c.a, c.h1, c.y1, c.u, c.f, c.h2, c.drop1, c.drop2, c.out}, c.dead...)
+	if c.attn != nil {
+		a = append(a, c.attn.probs, c.attn.gl, c.attn.gq)
+	}
+	return a
 }
 
 // State is a forward pass's outcome: the final hidden states and what the
@@ -237,7 +251,7 @@ func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options, keep, re
 	ys := make([][]T, len(ds))
 	flops := 0.0
 	for i, p := range ds {
-		ys[i] = make([]T, n*p.Out)
+		ys[i] = m.bufs.get(n * p.Out)
 		flops += linearFLOPs(n, p.In, p.Out)
 	}
 	m.timed(OpProjections, flops, func() { linears(m.exec(), x, n, d, ds, ys) })
@@ -247,9 +261,9 @@ func (m *Model[T]) attnForward(l int, x []T, mask []int8, opts Options, keep, re
 		c.qg, c.kg, c.vg = ys[3], ys[4], ys[5]
 	}
 	in := m.attnInput(l, c, mask, opts)
-	c.a = make([]T, n*d)
+	c.a = m.bufs.get(n * d)
 	m.timed(OpAttention, m.attnFLOPs(l, mask), func() { c.attn = Attention(in, c.a, keep) })
-	h := make([]T, n*d)
+	h := m.bufs.get(n * d)
 	m.timed(OpProjections, linearFLOPs(n, d, d), func() { linear(m.exec(), c.a, n, d, ly.AttnOut.W.W, ly.AttnOut.B.W, d, h) })
 	c.h1 = h
 	c.drop1, c.y1, c.mean1, c.rstd1 = m.addNorm(h, x, ly.LN1G, ly.LN1B, opts, uint64(2*l+1), !recompute)
@@ -268,13 +282,13 @@ func (m *Model[T]) ffnForward(l int, c *layerCache[T], opts Options, recompute b
 	ly := &m.Layers[l]
 	d, I := cfg.HiddenSize, cfg.IntermediateSize
 	n := len(c.y1) / d
-	c.u = make([]T, n*I)
+	c.u = m.bufs.get(n * I)
 	m.timed(OpFeedForward, linearFLOPs(n, d, I), func() { linear(m.exec(), c.y1, n, d, ly.Inter.W.W, ly.Inter.B.W, I, c.u) })
 	m.timed(OpGELU, 0, func() {
-		c.f = make([]T, n*I)
+		c.f = m.bufs.get(n * I)
 		geluInto(m.workers(), c.f, c.u)
 	})
-	h2 := make([]T, n*d)
+	h2 := m.bufs.get(n * d)
 	m.timed(OpFeedForward, linearFLOPs(n, I, d), func() { linear(m.exec(), c.f, n, I, ly.Out.W.W, ly.Out.B.W, d, h2) })
 	c.h2 = h2
 	c.drop2, c.out, c.mean2, c.rstd2 = m.addNorm(h2, c.y1, ly.LN2G, ly.LN2B, opts, uint64(2*l+2), !recompute)
@@ -303,7 +317,7 @@ func (m *Model[T]) addNormRun(h, residual []T, g, b *Param[T], opts Options, str
 	}
 	mean, rstd = make([]T, n), make([]T, n)
 	if norm {
-		out = make([]T, n*d)
+		out = m.bufs.get(n * d)
 	}
 	residualNorm(m.workers(), h, residual, drop, n, d, g.W, b.W, cfg.LayerNormEps, out, mean, rstd)
 	return drop, out, mean, rstd
@@ -314,7 +328,7 @@ func (m *Model[T]) addNormRun(h, residual []T, g, b *Param[T], opts Options, str
 func (m *Model[T]) attnInput(l int, c *layerCache[T], mask []int8, opts Options) *AttnInput[T] {
 	cfg := &m.Config
 	in := &AttnInput[T]{Q: c.q, K: c.k, V: c.v, QG: c.qg, KG: c.kg, VG: c.vg, Mask: mask,
-		N: len(mask), Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads, BF16: m.Precision == BF16}
+		N: len(mask), Heads: cfg.NumAttentionHeads, HeadDim: cfg.HeadDim(), HalfWindow: cfg.Window(l) / 2, Threads: m.Threads, BF16: m.Precision == BF16, bufs: m.bufs}
 	if opts.Train {
 		in.Dropout, in.Seed, in.Stream = cfg.AttentionProbsDropoutProb, opts.Seed, uint64(1000+l)
 	}

@@ -111,13 +111,16 @@ func linears[T Float](ex exec, x []T, n, in int, ds []dense[T], ys [][]T) {
 // linearBackward accumulates dW += dyᵀ·x and db += Σ dy, and returns
 // dx = dy·W (or adds it into dx when dx is not nil).
 func linearBackward[T Float](ex exec, x []T, n, in int, w []T, out int, dy, dw, db, dx []T) []T {
+	if dx == nil {
+		return linearBackwardTo(ex, x, n, in, w, out, dy, dw, db, make([]T, n*in), 0)
+	}
+	return linearBackwardTo(ex, x, n, in, w, out, dy, dw, db, dx, 1)
+}
+
+// linearBackwardTo is linearBackward writing dx = dy·W + beta·dx.
+func linearBackwardTo[T Float](ex exec, x []T, n, in int, w []T, out int, dy, dw, db, dx []T, beta T) []T {
 	gemm(ex, true, false, out, in, n, 1, dy, out, x, in, 1, dw, in)
 	colSums(ex.workers, dy, n, out, db)
-	beta := T(1)
-	if dx == nil {
-		dx = make([]T, n*in)
-		beta = 0
-	}
 	gemm(ex, false, false, n, in, out, 1, dy, out, w, in, beta, dx, in)
 	return dx
 }
@@ -151,6 +154,14 @@ func layerNorm[T Float](workers int, x []T, n, d int, g, b []T, eps float64, y, 
 }
 
 func layerNormRows[T Float](x []T, n, d int, g, b []T, eps float64, y, mean, rstd []T) {
+	if xf, ok := any(x).([]float32); ok && useVec && vecmath.Available() {
+		var yf []float32
+		if y != nil {
+			yf = any(y).([]float32)
+		}
+		layerNormRows32(xf, n, d, any(g).([]float32), any(b).([]float32), eps, yf, any(mean).([]float32), any(rstd).([]float32))
+		return
+	}
 	for i := range n {
 		row := x[i*d : (i+1)*d]
 		var mu, v float64
@@ -174,6 +185,35 @@ func layerNormRows[T Float](x []T, n, d int, g, b []T, eps float64, y, mean, rst
 	}
 }
 
+// layerNormRows32 is layerNormRows on internal/vecmath's kernels: the
+// sums in 16 float32 lanes (the tail past the last whole vector in
+// float64), then the row normalized in one pass.
+func layerNormRows32(x []float32, n, d int, g, b []float32, eps float64, y, mean, rstd []float32) {
+	for i := range n {
+		row := x[i*d : (i+1)*d]
+		s, k := vecmath.Sum(row)
+		sum := float64(s)
+		for _, u := range row[k:] {
+			sum += float64(u)
+		}
+		mu := float32(sum / float64(d))
+		q, k := vecmath.SumSqDev(row, mu)
+		v := float64(q)
+		for _, u := range row[k:] {
+			v += float64(u-mu) * float64(u-mu)
+		}
+		r := float32(1 / math.Sqrt(v/float64(d)+eps))
+		mean[i], rstd[i] = mu, r
+		if y == nil {
+			continue
+		}
+		out := y[i*d : (i+1)*d]
+		for j := vecmath.Norm(out, row, g, b, mu, r); j < d; j++ {
+			out[j] = g[j]*(row[j]-mu)*r + b[j]
+		}
+	}
+}
+
 // residualNorm sets h = h ⊙ mask + residual (no mask: no dropout) and,
 // with g not nil, normalizes its rows into y (which may be h) as
 // layerNorm does: one pass over each range of rows, on workers goroutines.
@@ -181,8 +221,12 @@ func residualNorm[T Float](workers int, h, residual, mask []T, n, d int, g, b []
 	forRows(workers, n, d, func(_, lo, hi int) {
 		hr, rr := h[lo*d:hi*d], residual[lo*d:hi*d]
 		if mask != nil {
-			for i, m := range mask[lo*d : hi*d] {
-				hr[i] = hr[i]*m + rr[i]
+			mr, k := mask[lo*d:hi*d], 0
+			if hf, ok := any(hr).([]float32); ok && useVec {
+				k = vecmath.MulAdd(hf, any(mr).([]float32), any(rr).([]float32))
+			}
+			for i := k; i < len(hr); i++ {
+				hr[i] = hr[i]*mr[i] + rr[i]
 			}
 		} else {
 			axpy(1, rr, hr)
@@ -202,10 +246,15 @@ func residualNorm[T Float](workers int, h, residual, mask []T, n, d int, g, b []
 // nil it also returns dx ⊙ mask as dmasked (the gradient of a sublayer's
 // output through its dropout, fused into the same pass). Rows are split
 // over workers goroutines; each task sums its own part of dg and db, and
-// the parts are added in order.
-func layerNormBackward[T Float](workers int, x []T, n, d int, g, mean, rstd, dy, dg, db, mask []T) (dx, dmasked []T) {
-	dx = make([]T, n*d)
-	if mask != nil {
+// the parts are added in order. dx and dmasked, when not nil, are
+// overwritten and returned; nil ones are allocated.
+func layerNormBackward[T Float](workers int, x []T, n, d int, g, mean, rstd, dy, dg, db, mask, dx, dmasked []T) ([]T, []T) {
+	if dx == nil {
+		dx = make([]T, n*d)
+	}
+	if mask == nil {
+		dmasked = nil
+	} else if dmasked == nil {
 		dmasked = make([]T, n*d)
 	}
 	per := max(1, ewChunk/max(1, d))
@@ -213,12 +262,21 @@ func layerNormBackward[T Float](workers int, x []T, n, d int, g, mean, rstd, dy,
 	forRows(workers, n, d, func(t, lo, hi int) {
 		pg, pb := parts[2*t*d:(2*t+1)*d], parts[(2*t+1)*d:(2*t+2)*d]
 		inv := 1 / T(d)
+		vec := false
+		if _, ok := any(x).([]float32); ok && useVec {
+			vec = true
+		}
 		for i := lo; i < hi; i++ {
 			row, dyr := x[i*d:(i+1)*d], dy[i*d:(i+1)*d]
 			mu, r := mean[i], rstd[i]
 			var s1, s2 T // Σ g·dy and Σ g·dy·x̂
-			for j, u := range row {
-				xh := (u - mu) * r
+			k := 0
+			if vec {
+				a, b, n := vecmath.NormGradSums(any(row).([]float32), any(dyr).([]float32), any(g).([]float32), any(pg).([]float32), any(pb).([]float32), float32(mu), float32(r))
+				s1, s2, k = T(a), T(b), n
+			}
+			for j := k; j < d; j++ {
+				xh := (row[j] - mu) * r
 				gd := g[j] * dyr[j]
 				s1 += gd
 				s2 += gd * xh
@@ -226,14 +284,22 @@ func layerNormBackward[T Float](workers int, x []T, n, d int, g, mean, rstd, dy,
 				pb[j] += dyr[j]
 			}
 			out := dx[i*d : (i+1)*d]
-			for j, u := range row {
-				xh := (u - mu) * r
+			k = 0
+			if vec {
+				k = vecmath.NormGradOut(any(out).([]float32), any(row).([]float32), any(dyr).([]float32), any(g).([]float32), float32(mu), float32(r), float32(inv*s1), float32(inv*s2))
+			}
+			for j := k; j < d; j++ {
+				xh := (row[j] - mu) * r
 				out[j] = r * (g[j]*dyr[j] - inv*s1 - xh*inv*s2)
 			}
 			if mask != nil {
 				mr, dm := mask[i*d:(i+1)*d], dmasked[i*d:(i+1)*d]
-				for j, v := range out {
-					dm[j] = v * mr[j]
+				k = 0
+				if vec {
+					k = vecmath.Mul(any(dm).([]float32), any(out).([]float32), any(mr).([]float32))
+				}
+				for j := k; j < d; j++ {
+					dm[j] = out[j] * mr[j]
 				}
 			}
 		}

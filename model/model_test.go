@@ -555,7 +555,7 @@ func TestElementwiseOverChunks(t *testing.T) {
 	y, mu, rs := make([]float64, n*d), make([]float64, n), make([]float64, n)
 	residualNorm(2, sum, res, mask, n, d, g, b, 1e-5, y, mu, rs)
 	dg, db := make([]float64, d), make([]float64, d)
-	dx, dm := layerNormBackward(2, sum, n, d, g, mu, rs, dy, dg, db, mask)
+	dx, dm := layerNormBackward(2, sum, n, d, g, mu, rs, dy, dg, db, mask, nil, nil)
 	wdg, wdb := make([]float64, d), make([]float64, d)
 	for i := range n {
 		r := func(x []float64) []float64 { return x[i*d : (i+1)*d] }
@@ -565,7 +565,7 @@ func TestElementwiseOverChunks(t *testing.T) {
 		}
 		yi, m1, r1 := make([]float64, d), make([]float64, 1), make([]float64, 1)
 		layerNorm(1, s, 1, d, g, b, 1e-5, yi, m1, r1)
-		dxi, _ := layerNormBackward(1, s, 1, d, g, m1, r1, r(dy), wdg, wdb, nil)
+		dxi, _ := layerNormBackward(1, s, 1, d, g, m1, r1, r(dy), wdg, wdb, nil, nil, nil)
 		for j := range d {
 			if r(sum)[j] != s[j] || math.Abs(r(y)[j]-yi[j]) > 1e-14 || math.Abs(r(dx)[j]-dxi[j]) > 1e-14 || r(dm)[j] != r(dx)[j]*r(mask)[j] {
 				t.Fatalf("row %d, column %d: sum %g/%g, y %g/%g, dx %g/%g", i, j, r(sum)[j], s[j], r(y)[j], yi[j], r(dx)[j], dxi[j])
@@ -586,6 +586,58 @@ func TestElementwiseOverChunks(t *testing.T) {
 		}
 		if math.Abs(cs[j]-want) > 1e-10 {
 			t.Fatalf("column sum %d = %g, want %g", j, cs[j], want)
+		}
+	}
+}
+
+// TestLayerNormFloat32 checks the float32 residual + LayerNorm, its
+// backward and the column sums (internal/vecmath's kernels where there is
+// AVX-512, with a row length that leaves a tail past the last vector)
+// against the float64 code on the same values.
+func TestLayerNormFloat32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	const n, d = 700, 40
+	rnd := func(k int, mean float64) []float64 {
+		x := make([]float64, k)
+		for i := range x {
+			x[i] = mean + rng.NormFloat64()
+		}
+		return x
+	}
+	h, res, g, b, dy := rnd(n*d, 2), rnd(n*d, 0), rnd(d, 1), rnd(d, 0), rnd(n*d, 0)
+	mask := dropoutMask[float64](2, n*d, 0.25, 3, 1)
+	f := func(x []float64) []float32 {
+		y := make([]float32, len(x))
+		for i, v := range x {
+			y[i] = float32(v)
+		}
+		return y
+	}
+	h32, g32, b32, dy32, mask32 := f(h), f(g), f(b), f(dy), f(mask)
+	y, mu, rs := make([]float64, n*d), make([]float64, n), make([]float64, n)
+	y32, mu32, rs32 := make([]float32, n*d), make([]float32, n), make([]float32, n)
+	residualNorm(2, h, res, mask, n, d, g, b, 1e-5, y, mu, rs)
+	residualNorm(2, h32, f(res), mask32, n, d, g32, b32, 1e-5, y32, mu32, rs32)
+	dg, db := make([]float64, d), make([]float64, d)
+	dg32, db32 := make([]float32, d), make([]float32, d)
+	dx, dm := layerNormBackward(2, h, n, d, g, mu, rs, dy, dg, db, mask, nil, nil)
+	dx32, dm32 := layerNormBackward(2, h32, n, d, g32, mu32, rs32, dy32, dg32, db32, mask32, nil, nil)
+	cs, cs32 := make([]float64, d), make([]float32, d)
+	colSums(2, dy, n, d, cs)
+	colSums(2, dy32, n, d, cs32)
+	for _, c := range []struct {
+		name  string
+		got   []float32
+		want  []float64
+		scale float64
+	}{
+		{"sum", h32, h, 1}, {"y", y32, y, 1}, {"mean", mu32, mu, 1}, {"rstd", rs32, rs, 1},
+		{"dx", dx32, dx, 1}, {"dx masked", dm32, dm, 1}, {"dg", dg32, dg, n}, {"db", db32, db, n}, {"column sums", cs32, cs, n},
+	} {
+		for i, w := range c.want {
+			if math.Abs(float64(c.got[i])-w) > 1e-5*math.Sqrt(c.scale)*math.Max(1, math.Abs(w)) {
+				t.Fatalf("%s[%d]: float32 %g, float64 %g", c.name, i, c.got[i], w)
+			}
 		}
 	}
 }

@@ -62,6 +62,8 @@ type Model[T Float] struct {
 	// float64, the model's own type) by default, or bfloat16 on the AMX
 	// tile unit (SetPrecision checks it can run). Replicas copy it.
 	Precision Precision
+
+	bufs *bufPool[T] // arrays reused from one training pass to the next
 }
 
 // exec is how a pass runs its matrix products: on how many goroutines,
@@ -100,7 +102,7 @@ func New[T Float](cfg Config) *Model[T] {
 	if err := cfg.Validate("config"); err != nil {
 		panic("model: New: " + err.Error())
 	}
-	m := &Model[T]{Config: cfg, byName: map[string]*Param[T]{}}
+	m := &Model[T]{Config: cfg, byName: map[string]*Param[T]{}, bufs: &bufPool[T]{}}
 	d, I, V := cfg.HiddenSize, cfg.IntermediateSize, cfg.VocabSize
 	m.Word = m.param("embeddings.word_embeddings.weight", V, d)
 	m.Pos = m.param("embeddings.position_embeddings.weight", cfg.MaxPositionEmbeddings, d)

@@ -427,3 +427,61 @@ func TestPrecisionFlags(t *testing.T) {
 		t.Errorf("train with precision fp16: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// olc bench model on a tiny config: a forward and a forward+backward row
+// per length, each with its median time, the step's ratio to the forward
+// pass, and a roofline whose shares add up to the pass; a bad --repeats
+// exits 2.
+func TestBenchModel(t *testing.T) {
+	r := runOLC(t, t.TempDir(), "bench", "model", "--lengths", "96,160", "--hidden", "32", "--heads", "2", "--window", "16",
+		"--layers", "1", "--repeats", "2", "--checkpoint-at", "128", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var out struct {
+		Rows []struct {
+			Pass       string
+			SeqLen     int     `json:"seq_len"`
+			Seconds    float64 `json:"seconds"`
+			PerForward float64 `json:"per_forward"`
+		}
+		Checkpoint struct {
+			IdenticalGrads bool `json:"identical_gradients"`
+		}
+		Roofline struct {
+			SeqLen  int `json:"seq_len"`
+			Forward []struct {
+				Share float64
+			}
+			ForwardSeconds float64 `json:"forward_seconds"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if len(out.Rows) != 4 {
+		t.Fatalf("%d rows, want 4\n%s", len(out.Rows), r.stdout)
+	}
+	for i, row := range out.Rows {
+		want := []string{"forward", "forward+backward"}[i%2]
+		if row.Pass != want || row.SeqLen != []int{96, 160}[i/2] || row.Seconds <= 0 {
+			t.Errorf("row %d: %+v", i, row)
+		}
+		if per := row.Seconds / out.Rows[i/2*2].Seconds; want == "forward+backward" && math.Abs(row.PerForward-per) > 1e-9*per {
+			t.Errorf("row %d: per_forward %g, want %g", i, row.PerForward, per)
+		}
+	}
+	if !out.Checkpoint.IdenticalGrads {
+		t.Error("checkpointing changed the gradients")
+	}
+	share := 0.0
+	for _, o := range out.Roofline.Forward {
+		share += o.Share
+	}
+	if out.Roofline.SeqLen != 160 || out.Roofline.ForwardSeconds <= 0 || math.Abs(share-1) > 1e-9 {
+		t.Errorf("roofline at %d tokens, %.3g s, shares adding up to %g", out.Roofline.SeqLen, out.Roofline.ForwardSeconds, share)
+	}
+	if r := runOLC(t, t.TempDir(), "bench", "model", "--lengths", "64", "--repeats", "0"); r.code != 2 || !strings.Contains(r.stderr, "--repeats") {
+		t.Errorf("--repeats 0: exit %d\n%s", r.code, r.stderr)
+	}
+}

@@ -97,3 +97,98 @@ func MulSub(p, dp []float32, s float32) int {
 	mulSubAVX512(&p[0], &dp[0], n, s)
 	return n
 }
+
+// Axpy adds a·x[i] to y[i] for the first n − n%16 elements and returns
+// that count.
+func Axpy(a float32, x, y []float32) int {
+	n := len(x) &^ 15
+	if !available || n == 0 {
+		return 0
+	}
+	_ = y[n-1]
+	axpyAVX512(&x[0], &y[0], n, a)
+	return n
+}
+
+// Mul sets dst[i] = a[i]·b[i] for the first n − n%16 elements of a (dst
+// may be a or b) and returns that count.
+func Mul(dst, a, b []float32) int {
+	n := len(a) &^ 15
+	if !available || n == 0 {
+		return 0
+	}
+	_, _ = dst[n-1], b[n-1]
+	mulAVX512(&dst[0], &a[0], &b[0], n)
+	return n
+}
+
+// MulAdd sets h[i] = h[i]·m[i] + r[i] (a dropout mask and a residual) for
+// the first n − n%16 elements and returns that count.
+func MulAdd(h, m, r []float32) int {
+	n := len(h) &^ 15
+	if !available || n == 0 {
+		return 0
+	}
+	_, _ = m[n-1], r[n-1]
+	mulAddAVX512(&h[0], &m[0], &r[0], n)
+	return n
+}
+
+// Sum returns Σ x[i] over the first n − n%16 elements (16 partial sums,
+// added pairwise at the end) and that count.
+func Sum(x []float32) (s float32, done int) {
+	n := len(x) &^ 15
+	if !available || n == 0 {
+		return 0, 0
+	}
+	return sumAVX512(&x[0], n), n
+}
+
+// SumSqDev returns Σ (x[i] − mu)² over the first n − n%16 elements and
+// that count.
+func SumSqDev(x []float32, mu float32) (s float32, done int) {
+	n := len(x) &^ 15
+	if !available || n == 0 {
+		return 0, 0
+	}
+	return sumSqDevAVX512(&x[0], n, mu), n
+}
+
+// Norm sets out[i] = g[i]·(x[i] − mu)·r + b[i] (a LayerNorm row, r the
+// reciprocal standard deviation) for the first n − n%16 elements of x and
+// returns that count. out may be x.
+func Norm(out, x, g, b []float32, mu, r float32) int {
+	n := len(x) &^ 15
+	if !available || n == 0 {
+		return 0
+	}
+	_, _, _ = out[n-1], g[n-1], b[n-1]
+	normAVX512(&out[0], &x[0], &g[0], &b[0], n, mu, r)
+	return n
+}
+
+// NormGradSums is the first half of a LayerNorm row's backward, over the
+// first n − n%16 elements: with x̂ = (x − mu)·r, it adds dy·x̂ into dg and
+// dy into db, and returns s1 = Σ g·dy, s2 = Σ g·dy·x̂ and the count.
+func NormGradSums(x, dy, g, dg, db []float32, mu, r float32) (s1, s2 float32, done int) {
+	n := len(x) &^ 15
+	if !available || n == 0 {
+		return 0, 0, 0
+	}
+	_, _, _, _ = dy[n-1], g[n-1], dg[n-1], db[n-1]
+	s1, s2 = normGradSumsAVX512(&x[0], &dy[0], &g[0], &dg[0], &db[0], n, mu, r)
+	return s1, s2, n
+}
+
+// NormGradOut is the second half: out = r·(g·dy − c1 − x̂·c2), where c1
+// and c2 are s1 and s2 over the row's length, for the first n − n%16
+// elements; it returns that count. out may be dy.
+func NormGradOut(out, x, dy, g []float32, mu, r, c1, c2 float32) int {
+	n := len(x) &^ 15
+	if !available || n == 0 {
+		return 0
+	}
+	_, _, _ = out[n-1], dy[n-1], g[n-1]
+	normGradOutAVX512(&out[0], &x[0], &dy[0], &g[0], n, mu, r, c1, c2)
+	return n
+}

@@ -30,3 +30,27 @@ func dotAVX512(a, b *float32, n int) float32
 
 //go:noescape
 func mulSubAVX512(p, dp *float32, n int, s float32)
+
+//go:noescape
+func axpyAVX512(x, y *float32, n int, a float32)
+
+//go:noescape
+func mulAVX512(dst, a, b *float32, n int)
+
+//go:noescape
+func mulAddAVX512(h, m, rs *float32, n int)
+
+//go:noescape
+func sumAVX512(x *float32, n int) float32
+
+//go:noescape
+func sumSqDevAVX512(x *float32, n int, mu float32) float32
+
+//go:noescape
+func normAVX512(out, x, gamma, b *float32, n int, mu, rs float32)
+
+//go:noescape
+func normGradSumsAVX512(x, dy, gamma, pg, pb *float32, n int, mu, rs float32) (s1, s2 float32)
+
+//go:noescape
+func normGradOutAVX512(out, x, dy, gamma *float32, n int, mu, rs, c1, c2 float32)

@@ -319,3 +319,185 @@ uloop:
 	JNE uloop
 	VZEROUPPER
 	RET
+
+// func axpyAVX512(x, y *float32, n int, a float32)
+TEXT ·axpyAVX512(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS a+24(FP), Z2
+aloop:
+	VMOVUPS (DI), Z1
+	VFMADD231PS (SI), Z2, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JNE aloop
+	VZEROUPPER
+	RET
+
+// func mulAVX512(dst, a, b *float32, n int)
+TEXT ·mulAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+mloop:
+	VMOVUPS (SI), Z1
+	VMULPS (DX), Z1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JNE mloop
+	VZEROUPPER
+	RET
+
+// func mulAddAVX512(h, m, rs *float32, n int)
+TEXT ·mulAddAVX512(SB), NOSPLIT, $0-32
+	MOVQ h+0(FP), DI
+	MOVQ m+8(FP), SI
+	MOVQ rs+16(FP), DX
+	MOVQ n+24(FP), CX
+maloop:
+	VMOVUPS (DI), Z1
+	VMULPS (SI), Z1, Z1
+	VADDPS (DX), Z1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JNE maloop
+	VZEROUPPER
+	RET
+
+// func sumAVX512(x *float32, n int) float32
+TEXT ·sumAVX512(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VPXORD Z0, Z0, Z0
+sloop:
+	VADDPS (SI), Z0, Z0
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNE sloop
+	HREDUCE(VADDPS)
+	MOVSS X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func sumSqDevAVX512(x *float32, n int, mu float32) float32
+TEXT ·sumSqDevAVX512(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS mu+16(FP), Z2
+	VPXORD Z0, Z0, Z0
+qloop:
+	VMOVUPS (SI), Z1
+	VSUBPS Z2, Z1, Z1
+	VFMADD231PS Z1, Z1, Z0
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNE qloop
+	HREDUCE(VADDPS)
+	MOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func normAVX512(out, x, gamma, b *float32, n int, mu, rs float32)
+TEXT ·normAVX512(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ gamma+16(FP), DX
+	MOVQ b+24(FP), BX
+	MOVQ n+32(FP), CX
+	VBROADCASTSS mu+40(FP), Z2
+	VBROADCASTSS rs+44(FP), Z3
+nloop:
+	VMOVUPS (SI), Z1
+	VSUBPS Z2, Z1, Z1
+	VMULPS Z3, Z1, Z1
+	VMOVUPS (DX), Z4
+	VFMADD213PS (BX), Z4, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, BX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JNE nloop
+	VZEROUPPER
+	RET
+
+// func normGradSumsAVX512(x, dy, gamma, pg, pb *float32, n int, mu, rs float32) (s1, s2 float32)
+TEXT ·normGradSumsAVX512(SB), NOSPLIT, $0-64
+	MOVQ x+0(FP), SI
+	MOVQ dy+8(FP), DX
+	MOVQ gamma+16(FP), BX
+	MOVQ pg+24(FP), DI
+	MOVQ pb+32(FP), R8
+	MOVQ n+40(FP), CX
+	VBROADCASTSS mu+48(FP), Z10
+	VBROADCASTSS rs+52(FP), Z11
+	VPXORD Z0, Z0, Z0
+	VPXORD Z5, Z5, Z5
+gloop:
+	VMOVUPS (SI), Z1
+	VSUBPS Z10, Z1, Z1
+	VMULPS Z11, Z1, Z1
+	VMOVUPS (DX), Z2
+	VMULPS (BX), Z2, Z3
+	VADDPS Z3, Z0, Z0
+	VFMADD231PS Z1, Z3, Z5
+	VMOVUPS (DI), Z4
+	VFMADD231PS Z1, Z2, Z4
+	VMOVUPS Z4, (DI)
+	VADDPS (R8), Z2, Z6
+	VMOVUPS Z6, (R8)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, BX
+	ADDQ $64, DI
+	ADDQ $64, R8
+	SUBQ $16, CX
+	JNE gloop
+	HREDUCE(VADDPS)
+	MOVSS X0, s1+56(FP)
+	VMOVAPS Z5, Z0
+	HREDUCE(VADDPS)
+	MOVSS X0, s2+60(FP)
+	VZEROUPPER
+	RET
+
+// func normGradOutAVX512(out, x, dy, gamma *float32, n int, mu, rs, c1, c2 float32)
+TEXT ·normGradOutAVX512(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ dy+16(FP), DX
+	MOVQ gamma+24(FP), BX
+	MOVQ n+32(FP), CX
+	VBROADCASTSS mu+40(FP), Z10
+	VBROADCASTSS rs+44(FP), Z11
+	VBROADCASTSS c1+48(FP), Z12
+	VBROADCASTSS c2+52(FP), Z13
+oloop:
+	VMOVUPS (SI), Z1
+	VSUBPS Z10, Z1, Z1
+	VMULPS Z11, Z1, Z1
+	VMOVUPS (DX), Z2
+	VMULPS (BX), Z2, Z2
+	VSUBPS Z12, Z2, Z2
+	VFNMADD231PS Z13, Z1, Z2
+	VMULPS Z11, Z2, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, BX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JNE oloop
+	VZEROUPPER
+	RET

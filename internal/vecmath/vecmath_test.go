@@ -149,3 +149,83 @@ func TestReductions(t *testing.T) {
 		}
 	}
 }
+
+// TestNormKernels checks Axpy, Mul, MulAdd, Sum, SumSqDev and the
+// LayerNorm kernels (Norm, NormGradSums, NormGradOut) against the same
+// formulas in float64, on lengths around the vector width, and that the
+// tail past the last whole vector is left alone.
+func TestNormKernels(t *testing.T) {
+	needKernels(t)
+	rng := rand.New(rand.NewPCG(2, 1))
+	vec := func(n int, mean float64) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(mean + rng.NormFloat64())
+		}
+		return v
+	}
+	near := func(got float32, want, scale float64) bool {
+		return math.Abs(float64(got)-want) <= 2e-6*math.Max(1, scale)
+	}
+	for _, n := range []int{1, 15, 16, 17, 33, 100, 257, 1024} {
+		done := n &^ 15
+		x, y, g, b, m := vec(n, 3), vec(n, 0), vec(n, 1), vec(n, 0), vec(n, 0)
+		const mu, r, c1, c2 = 2.5, 0.75, 0.125, -0.375
+
+		ay := slices.Clone(y)
+		prod, fused := make([]float32, n), slices.Clone(y)
+		out, gout := make([]float32, n), make([]float32, n)
+		dg, db := vec(n, 0), vec(n, 0)
+		dg0, db0 := slices.Clone(dg), slices.Clone(db)
+		counts := []int{Axpy(-1.5, x, ay), Mul(prod, x, g), MulAdd(fused, m, b), Norm(out, x, g, b, mu, r), NormGradOut(gout, x, y, g, mu, r, c1, c2)}
+		s, k1 := Sum(x)
+		q, k2 := SumSqDev(x, mu)
+		s1, s2, k3 := NormGradSums(x, y, g, dg, db, mu, r)
+		counts = append(counts, k1, k2, k3)
+		for i, k := range counts {
+			if k != done {
+				t.Fatalf("n %d: kernel %d did %d elements, want %d", n, i, k, done)
+			}
+		}
+		var ws, wq, w1, w2 float64
+		for i := range done {
+			xi, yi, gi, bi := float64(x[i]), float64(y[i]), float64(g[i]), float64(b[i])
+			xh := (xi - mu) * r
+			ws += xi
+			wq += (xi - mu) * (xi - mu)
+			w1 += gi * yi
+			w2 += gi * yi * xh
+			for _, c := range []struct {
+				name string
+				got  float32
+				want float64
+			}{
+				{"Axpy", ay[i], yi - 1.5*xi},
+				{"Mul", prod[i], xi * gi},
+				{"MulAdd", fused[i], yi*float64(m[i]) + bi},
+				{"Norm", out[i], gi*xh + bi},
+				{"NormGradOut", gout[i], r * (gi*yi - c1 - xh*c2)},
+				{"NormGradSums dg", dg[i], float64(dg0[i]) + yi*xh},
+				{"NormGradSums db", db[i], float64(db0[i]) + yi},
+			} {
+				if !near(c.got, c.want, math.Abs(c.want)) {
+					t.Fatalf("n %d, element %d: %s %g, want %g", n, i, c.name, c.got, c.want)
+				}
+			}
+		}
+		for i := done; i < n; i++ {
+			if ay[i] != y[i] || prod[i] != 0 || out[i] != 0 || gout[i] != 0 || dg[i] != dg0[i] || db[i] != db0[i] {
+				t.Fatalf("n %d: element %d past the vectors was written", n, i)
+			}
+		}
+		for _, c := range []struct {
+			name      string
+			got       float32
+			want, abs float64
+		}{{"Sum", s, ws, 3 * float64(done)}, {"SumSqDev", q, wq, wq}, {"s1", s1, w1, float64(done)}, {"s2", s2, w2, float64(done)}} {
+			if !near(c.got, c.want, c.abs) {
+				t.Errorf("n %d: %s %g, want %g", n, c.name, c.got, c.want)
+			}
+		}
+	}
+}

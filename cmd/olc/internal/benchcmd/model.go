@@ -34,6 +34,7 @@ type ModelOptions struct {
 	CheckpointAt int
 	Roofline     bool
 	Precision    string
+	Repeats      int
 	JSON         bool
 }
 
@@ -47,7 +48,9 @@ length for a small config (default hidden 256, 4 heads, window 256, 2 layers,
 intermediate 4·hidden, byte vocabulary): tokens/s, GFLOP/s counted from the
 model's FLOPs (model.ForwardFLOPs; backward counted as twice the forward),
 the BLAS backend's sgemm GFLOP/s measured in the same run, their ratio, and
-the peak heap of each pass. --long N adds one forward pass over N tokens of
+the peak heap of each pass. The passes at a length take turns, --repeats
+rounds (default 3), and each one's median time is reported, with the ratio
+of forward + backward to forward. --long N adds one forward pass over N tokens of
 a hidden-128 model; --checkpoint-at N compares the peak training memory with
 and without gradient checkpointing, and checks that the gradients are
 identical. The roofline (on by default) profiles one forward pass and one
@@ -77,6 +80,9 @@ level, the bf16 route.`,
 			if opts.Hidden%opts.Heads != 0 || opts.Window%2 != 0 || opts.Layers < 1 {
 				return cmdutil.Usagef("--hidden must be a multiple of --heads, --window even, --layers positive")
 			}
+			if opts.Repeats < 1 {
+				return cmdutil.Usagef("--repeats must be at least 1, not %d", opts.Repeats)
+			}
 			if _, err := model.ParsePrecision(opts.Precision); err != nil {
 				return cmdutil.Usagef("--precision: %v", err)
 			}
@@ -97,20 +103,24 @@ level, the bf16 route.`,
 	f.IntVar(&opts.CheckpointAt, "checkpoint-at", 0, "compare training memory with and without checkpointing at this length")
 	f.BoolVar(&opts.Roofline, "roofline", true, "profile a forward pass and a training step at 4096 tokens (or the nearest length below): each operation's time, share and GFLOP/s against the measured peaks")
 	f.StringVar(&opts.Precision, "precision", "float32", "arithmetic of the matrix products: float32, or bf16 (bfloat16 on the AMX tile unit, float32 sums)")
+	f.IntVar(&opts.Repeats, "repeats", 3, "runs of each pass; the median time is reported")
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	return cmd
 }
 
 // ModelRow is one measured pass.
 type ModelRow struct {
-	Pass      string  `json:"pass"` // forward | forward+backward
-	SeqLen    int     `json:"seq_len"`
-	Seconds   float64 `json:"seconds"`
-	TokensPS  float64 `json:"tokens_per_s"`
-	NsPerTok  float64 `json:"ns_per_token"`
-	GFLOPS    float64 `json:"gflops"`
-	OfSgemm   float64 `json:"fraction_of_sgemm"`
-	PeakHeapB int64   `json:"peak_heap_bytes"`
+	Pass    string  `json:"pass"` // forward | forward+backward
+	SeqLen  int     `json:"seq_len"`
+	Seconds float64 `json:"seconds"` // median of the repeats
+	// PerForward is a forward+backward pass's time over the forward
+	// pass's at the same length (0 on forward rows).
+	PerForward float64 `json:"per_forward,omitempty"`
+	TokensPS   float64 `json:"tokens_per_s"`
+	NsPerTok   float64 `json:"ns_per_token"`
+	GFLOPS     float64 `json:"gflops"`
+	OfSgemm    float64 `json:"fraction_of_sgemm"`
+	PeakHeapB  int64   `json:"peak_heap_bytes"`
 }
 
 // ModelBench is what 'olc bench model --json' prints.
@@ -243,22 +253,22 @@ func runModel(_ context.Context, opts *ModelOptions) error {
 	for _, n := range opts.Lengths {
 		ids, mask := randomIDs(n, uint64(n))
 		flops := model.ForwardFLOPs(cfg, n, 0)
-		var secs float64
-		peak := peakHeap(func() {
-			t0 := time.Now()
+		passes := []func(){func() {
 			if _, err := m.Forward(ids, mask, model.Options{}); err != nil {
 				panic(err)
 			}
-			secs = time.Since(t0).Seconds()
-		})
-		out.Rows = append(out.Rows, modelRow("forward", n, secs, flops, out.SgemmGFLOPS, peak))
+		}}
 		if opts.Backward {
-			peak = peakHeap(func() {
-				t0 := time.Now()
-				trainStep(m, ids, mask, false)
-				secs = time.Since(t0).Seconds()
-			})
-			out.Rows = append(out.Rows, modelRow("forward+backward", n, secs, 3*flops, out.SgemmGFLOPS, peak))
+			passes = append(passes, func() { trainStep(m, ids, mask, false) })
+		}
+		// The passes take turns, so that both medians come from the same
+		// stretch of a noisy machine's time.
+		secs, peaks := timeRuns(opts.Repeats, passes...)
+		out.Rows = append(out.Rows, modelRow("forward", n, secs[0], flops, out.SgemmGFLOPS, peaks[0]))
+		if opts.Backward {
+			r := modelRow("forward+backward", n, secs[1], 3*flops, out.SgemmGFLOPS, peaks[1])
+			r.PerForward = secs[1] / secs[0]
+			out.Rows = append(out.Rows, r)
 		}
 	}
 	if opts.Long > 0 {
@@ -282,12 +292,14 @@ func runModel(_ context.Context, opts *ModelOptions) error {
 	if n := opts.CheckpointAt; n > 0 {
 		ids, mask := randomIDs(n, 5)
 		var g1, g2 []float32
-		p1 := peakHeap(func() { g1 = trainStep(m, ids, mask, false) })
-		p2 := peakHeap(func() { g2 = trainStep(m, ids, mask, true) })
+		p1 := peakHeap(func() { trainStep(m, ids, mask, false) })
+		g1 = grads(m)
+		p2 := peakHeap(func() { trainStep(m, ids, mask, true) })
+		g2 = grads(m)
 		c := &CkptRow{SeqLen: n, PeakPlainB: p1, PeakCkptB: p2, Ratio: float64(p1) / float64(p2), IdenticalGrads: slices.Equal(g1, g2)}
 		old := debug.SetGCPercent(20)
-		c.PeakPlainTightB = peakHeap(func() { g1 = trainStep(m, ids, mask, false) })
-		c.PeakCkptTightB = peakHeap(func() { g2 = trainStep(m, ids, mask, true) })
+		c.PeakPlainTightB = peakHeap(func() { trainStep(m, ids, mask, false) })
+		c.PeakCkptTightB = peakHeap(func() { trainStep(m, ids, mask, true) })
 		debug.SetGCPercent(old)
 		c.RatioTight = float64(c.PeakPlainTightB) / float64(c.PeakCkptTightB)
 		c.IdenticalGrads = c.IdenticalGrads && slices.Equal(g1, g2)
@@ -303,13 +315,17 @@ func runModel(_ context.Context, opts *ModelOptions) error {
 	fmt.Fprintf(w, "Longformer %s; %s products; BLAS %s, SIMD %s, bf16 %s; %d cores; sgemm (4096×%d×%d) %.1f GFLOP/s\n\n",
 		out.Config, out.Precision, out.BLAS, out.SIMD, out.BF16Route, out.Cores, cfg.HiddenSize, cfg.HiddenSize, out.SgemmGFLOPS)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "pass\ttokens\ttime (s)\ttokens/s\tns/token\tGFLOP/s\tof sgemm\tpeak heap (MiB)\t")
+	fmt.Fprintln(tw, "pass\ttokens\ttime (s)\t÷ forward\ttokens/s\tns/token\tGFLOP/s\tof sgemm\tpeak heap (MiB)\t")
 	rows := out.Rows
 	if out.Long != nil {
 		rows = append(rows, *out.Long)
 	}
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.0f\t%.0f\t%.2f\t%.0f%%\t%.0f\t\n", r.Pass, r.SeqLen, r.Seconds, r.TokensPS, r.NsPerTok, r.GFLOPS, 100*r.OfSgemm, float64(r.PeakHeapB)/(1<<20))
+		per := ""
+		if r.PerForward > 0 {
+			per = fmt.Sprintf("%.2f", r.PerForward)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%s\t%.0f\t%.0f\t%.2f\t%.0f%%\t%.0f\t\n", r.Pass, r.SeqLen, r.Seconds, per, r.TokensPS, r.NsPerTok, r.GFLOPS, 100*r.OfSgemm, float64(r.PeakHeapB)/(1<<20))
 	}
 	tw.Flush()
 	if c := out.Checkpoint; c != nil {
@@ -402,8 +418,8 @@ func modelRow(pass string, n int, secs, flops, sgemm float64, peak int64) ModelR
 }
 
 // trainStep runs a training forward pass, the QA loss and the backward
-// pass, and returns a copy of the gradients.
-func trainStep(m *model.Model[float32], ids []int, mask []int8, ckpt bool) []float32 {
+// pass.
+func trainStep(m *model.Model[float32], ids []int, mask []int8, ckpt bool) {
 	m.ZeroGrad()
 	st, err := m.Forward(ids, mask, model.Options{Train: true, Checkpoint: ckpt})
 	if err != nil {
@@ -416,9 +432,39 @@ func trainStep(m *model.Model[float32], ids []int, mask []int8, ckpt bool) []flo
 	if _, err := m.Backward(st, dh); err != nil {
 		panic(err)
 	}
+}
+
+// grads returns a copy of the model's gradients.
+func grads(m *model.Model[float32]) []float32 {
 	var g []float32
 	for _, p := range m.Params() {
 		g = append(g, p.G...)
 	}
 	return g
+}
+
+// timeRuns runs the passes in turn, n rounds, and returns each one's
+// median time in seconds and its peak heap in the first round.
+func timeRuns(n int, passes ...func()) ([]float64, []int64) {
+	secs := make([][]float64, len(passes))
+	peaks := make([]int64, len(passes))
+	for r := range n {
+		for i, fn := range passes {
+			var t0 time.Time
+			if r == 0 {
+				peaks[i] = peakHeap(func() { t0 = time.Now(); fn() })
+			} else {
+				runtime.GC()
+				t0 = time.Now()
+				fn()
+			}
+			secs[i] = append(secs[i], time.Since(t0).Seconds())
+		}
+	}
+	med := make([]float64, len(passes))
+	for i, s := range secs {
+		slices.Sort(s)
+		med[i] = s[n/2]
+	}
+	return med, peaks
 }
