@@ -240,6 +240,10 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 			nonLocal[i+1]++
 		}
 	}
+	tiles := newBandTiles(in, B, scale)
+	if tiles != nil {
+		defer tiles.release()
+	}
 	// Local queries: tasks of (head, block of queries).
 	forTasks(workers, H*nb, func(task int, scratch *[]T) {
 		h, b := task/nb, task%nb
@@ -251,7 +255,11 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 			S = c.probs[(h*nb+b)*B*kmax:][:rows*K]
 			Sg = c.gl[(h*n+i0)*g : (h*n+i1)*g]
 		}
-		gemm(ex, false, true, rows, K, dh, scale, in.Q[i0*D+h*dh:], D, in.K[k0*D+h*dh:], D, 0, S, K)
+		if tiles != nil {
+			scores(tiles, h, i0, rows, k0, K, S)
+		} else {
+			gemm(ex, false, true, rows, K, dh, scale, in.Q[i0*D+h*dh:], D, in.K[k0*D+h*dh:], D, 0, S, K)
+		}
 		if g > 0 {
 			gemm(ex, false, true, rows, g, dh, scale, in.Q[i0*D+h*dh:], D, kg[h*dh:], D, 0, Sg, g)
 		}
@@ -301,7 +309,11 @@ func Attention[T Float](in *AttnInput[T], out []T, train bool) *attnCache[T] {
 		}
 		// Rows of queries that are not local are zero, so their output is
 		// zero; global queries' rows are overwritten below.
-		gemm(ex, false, false, rows, dh, K, 1, P, K, in.V[k0*D+h*dh:], D, 0, out[i0*D+h*dh:], D)
+		if tiles != nil {
+			output(tiles, h, rows, k0, K, P, out[i0*D+h*dh:], D)
+		} else {
+			gemm(ex, false, false, rows, dh, K, 1, P, K, in.V[k0*D+h*dh:], D, 0, out[i0*D+h*dh:], D)
+		}
 		if g > 0 {
 			gemm(ex, false, false, rows, dh, g, 1, Pg, g, vg[h*dh:], D, 1, out[i0*D+h*dh:], D)
 		}

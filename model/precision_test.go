@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -127,7 +128,21 @@ func TestAttentionBF16(t *testing.T) {
 		return out, AttentionBackward(in32, c, dout)
 	}
 	o32, g32 := run(false)
+	in32.BF16 = true
+	if newBandTiles(in32, attnBlock, 0.125) == nil {
+		t.Fatal("the blocks do not multiply factors packed once a layer")
+	}
 	o16, g16 := run(true)
+	// Packed once a layer or block by block, the same values meet in the
+	// same order, in the blocks 1–7 of 64 queries whose products are
+	// large enough for the tile unit block by block too (block 0 reaches
+	// 192 keys, 1.6 MFLOP; the last two stop at the sequence's end).
+	useBandTiles = false
+	ob, _ := run(true)
+	useBandTiles = true
+	if r0, r1 := 64*D, 512*D; !slices.Equal(o16[r0:r1], ob[r0:r1]) {
+		t.Errorf("the output with the factors packed once a layer differs from packing them block by block (relative RMS %.3g)", relRMS(o16[r0:r1], ob[r0:r1]))
+	}
 	bound := 4 * math.Pow(2, -8)
 	// The global queries' products (3 rows) are below bf16MinFLOPs: their
 	// gradients may come out the same.

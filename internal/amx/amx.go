@@ -183,7 +183,7 @@ func (pa *Packed) times(workers int, tB bool, n int, b []float32, ldb int, beta 
 			if bias != nil {
 				pbias = &bias[0]
 			}
-			tileKernel(&tileCfg, kch, pa, &bp[0], &c[i0*ldc], 4*ldc, full, beta == 0, pbias)
+			tileKernel(&tileCfg, kch, pa, &bp[0], &c[i0*ldc], 4*ldc, full, beta == 0, pbias, 2*kch*chunk)
 		}
 		for jb := range nb {
 			j0 := 32 * jb
@@ -200,12 +200,82 @@ func (pa *Packed) times(workers int, tB bool, n int, b []float32, ldb int, beta 
 					copy(buf[r*32:r*32+cols], c[(i0+r)*ldc+j0:(i0+r)*ldc+j0+cols])
 				}
 			}
-			tileKernel(&tileCfg, kch, pa, &bp[jb*kch*chunk], &buf[0], 4*32, 1, false, nil)
+			tileKernel(&tileCfg, kch, pa, &bp[jb*kch*chunk], &buf[0], 4*32, 1, false, nil, 2*kch*chunk)
 			for r := range rows {
 				copy(c[(i0+r)*ldc+j0:(i0+r)*ldc+j0+cols], buf[r*32:r*32+cols])
 			}
 		}
 	})
+}
+
+// PackedB is op(B) rounded and packed for the tile unit as the right
+// factor of products over ranges of its columns and of k (MulPacked): an
+// attention layer's keys or values, packed once for every block of
+// queries whose band reaches them.
+type PackedB struct {
+	buf       *[]uint16
+	k, n, kch int
+}
+
+// PackB rounds op(B) (k × n) to bfloat16 and packs it, on workers
+// goroutines. Release gives its memory back.
+func PackB(workers int, tB bool, k, n int, b []float32, ldb int) *PackedB {
+	if !available {
+		panic("amx: " + unavailable)
+	}
+	kch, nb := (k+31)/32, (n+31)/32
+	p := &PackedB{buf: getBuf(nb*kch*chunk, n%32 != 0 || k%32 != 0), k: k, n: n, kch: kch}
+	bp := *p.buf
+	parallel.ForN(workers, nb, func(t int) {
+		packB(tB, b, ldb, n, k, t, bp[t*kch*chunk:(t+1)*kch*chunk])
+	})
+	return p
+}
+
+// Release returns the packed values' memory to a pool.
+func (p *PackedB) Release() { packPool.Put(p.buf) }
+
+// MulPacked sets C (m × n) to rows [r0, r0+m) of A, packed by PackA,
+// times rows [k0, k0+A's k) and columns [c0, c0+n) of B, packed by PackB,
+// on the calling goroutine. r0, k0 and c0 must be multiples of 32; A's k
+// may reach past B's, where A must be zero.
+func MulPacked(pa *Packed, r0, m int, pb *PackedB, k0, c0, n int, c []float32, ldc int) {
+	if r0%32 != 0 || k0%32 != 0 || c0%32 != 0 || r0+m > pa.m || c0+n > pb.n || k0 > pb.k {
+		panic("amx: MulPacked: a range outside the packed factors, or not on the tiles")
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	kch := min(pa.kch, pb.kch-k0/32)
+	if kch <= 0 {
+		for i := range m {
+			clear(c[i*ldc : i*ldc+n])
+		}
+		return
+	}
+	ap, bp := *pa.buf, *pb.buf
+	stride := 2 * pb.kch * chunk // bytes from one block of 32 columns of B to the next
+	cb0, full := c0/32, n/32
+	for ib := r0 / 32; ib < (r0+m+31)/32; ib++ {
+		i0 := 32*ib - r0
+		rows := min(32, m-i0)
+		a := &ap[ib*pa.kch*chunk]
+		if rows == 32 && full > 0 {
+			tileKernel(&tileCfg, kch, a, &bp[(cb0*pb.kch+k0/32)*chunk], &c[i0*ldc], 4*ldc, full, true, nil, stride)
+		}
+		for jb := range (n + 31) / 32 {
+			j0 := 32 * jb
+			cols := min(32, n-j0)
+			if rows == 32 && cols == 32 {
+				continue
+			}
+			var buf [32 * 32]float32
+			tileKernel(&tileCfg, kch, a, &bp[((cb0+jb)*pb.kch+k0/32)*chunk], &buf[0], 4*32, 1, true, nil, stride)
+			for r := range rows {
+				copy(c[(i0+r)*ldc+j0:(i0+r)*ldc+j0+cols], buf[r*32:r*32+cols])
+			}
+		}
+	}
 }
 
 // scaleRows multiplies C's m × n values by beta (0 clears them, NaN or

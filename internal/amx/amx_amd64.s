@@ -6,7 +6,7 @@
 // as bytes (their encodings from GNU as 2.40; the tests check the
 // results).
 
-// func tileKernel(cfg *[64]byte, chunks int, a, b *uint16, c *float32, ldcBytes, blocks int, zero bool, bias *float32)
+// func tileKernel(cfg *[64]byte, chunks int, a, b *uint16, c *float32, ldcBytes, blocks int, zero bool, bias *float32, bStrideBytes int)
 //
 // For each of blocks blocks of 32 columns: C[0:32, 0:32] (ldcBytes apart)
 // = (bias ≠ nil ? bias : zero ? 0 : C) + A·B over chunks of 32 values of
@@ -14,17 +14,21 @@
 // loaded with a stride of 0; bias advances 128 bytes a block). The four 16 × 16
 // tiles of C live in tmm0–tmm3, each chunk's two tiles of A (16 rows ×
 // 32 bf16, 2048 bytes a chunk) in tmm4–tmm5 and of B (16 pairs of k ×
-// 16 columns, pairs interleaved) in tmm6–tmm7. B's blocks follow each
-// other (chunks·2048 bytes apart), C's are 128 bytes apart.
-TEXT ·tileKernel(SB), NOSPLIT, $0-72
+// 16 columns, pairs interleaved) in tmm6–tmm7. B's blocks are
+// bStrideBytes apart (chunks·2048 when they follow each other), C's 128
+// bytes.
+TEXT ·tileKernel(SB), NOSPLIT, $0-80
 	MOVQ cfg+0(FP), AX
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0x00 // LDTILECFG (AX)
 	MOVQ b+24(FP), BX
 	MOVQ c+32(FP), DI
 	MOVQ ldcBytes+40(FP), DX
 	MOVQ blocks+48(FP), R11
-	MOVBLZX zero+56(FP), R12
 	MOVQ bias+64(FP), R13
+	MOVQ chunks+8(FP), R12
+	SHLQ $11, R12
+	NEGQ R12
+	ADDQ bStrideBytes+72(FP), R12 // from the end of a block of B to the next
 	MOVQ $64, CX
 	MOVQ DX, R10
 	SHLQ $4, R10
@@ -33,7 +37,7 @@ block:
 	MOVQ a+16(FP), SI
 	TESTQ R13, R13
 	JNE biasload
-	TESTQ R12, R12
+	CMPB zero+56(FP), $0
 	JEQ load
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0 // TILEZERO TMM0
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8 // TILEZERO TMM1
@@ -85,6 +89,7 @@ store:
 	ADDQ $64, AX
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7a; BYTE $0x4b; BYTE $0x1c; BYTE $0x10 // TILESTORED TMM3, (AX)(DX*1)
 	ADDQ $128, DI
+	ADDQ R12, BX
 	DECQ R11
 	JNE block
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0 // TILERELEASE

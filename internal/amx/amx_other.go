@@ -6,7 +6,7 @@ const available = false
 
 var unavailable = "AMX needs an amd64 build without the purego tag"
 
-func tileKernel(cfg *[64]byte, chunks int, a, b *uint16, c *float32, ldcBytes, blocks int, zero bool, bias *float32) {
+func tileKernel(cfg *[64]byte, chunks int, a, b *uint16, c *float32, ldcBytes, blocks int, zero bool, bias *float32, bStrideBytes int) {
 	panic("amx: no tile unit")
 }
 

@@ -75,3 +75,76 @@ func TestGemmBias(t *testing.T) {
 		}
 	}
 }
+
+// TestMulPacked checks products over ranges of factors packed once
+// (PackA, PackB) against a float64 sum over the same bfloat16-rounded
+// values: both layouts of B, ranges that end inside a tile, and an A whose
+// k reaches past B's end with zeros.
+func TestMulPacked(t *testing.T) {
+	if !available {
+		t.Skip("AMX not available here: " + unavailable)
+	}
+	rng := rand.New(rand.NewPCG(12, 12))
+	bf := func(x float32) float64 { return float64(FromBF16(ToBF16(x))) }
+	for _, c := range []struct {
+		M, K, KB, N      int // A is M × K, B is KB × N
+		r0, m, k0, c0, n int
+	}{
+		{64, 64, 64, 64, 0, 64, 0, 0, 64},
+		{200, 96, 400, 70, 32, 100, 64, 32, 38},
+		{100, 64, 100, 64, 96, 4, 64, 0, 64},     // A's k runs 28 past B's end
+		{130, 320, 1000, 64, 64, 66, 320, 0, 64}, // the attention's P·V
+		{70, 64, 64, 300, 0, 70, 0, 256, 44},     // Q·Kᵀ at the end of a sequence
+	} {
+		a := make([]float32, c.M*c.K)
+		for i := range a {
+			a[i] = float32(rng.NormFloat64())
+		}
+		if pastB := c.KB - c.k0; pastB < c.K { // zeros where B ends
+			for i := range c.M {
+				clear(a[i*c.K+pastB : (i+1)*c.K])
+			}
+		}
+		b := make([]float32, c.KB*c.N)
+		for i := range b {
+			b[i] = float32(rng.NormFloat64())
+		}
+		bt := make([]float32, c.N*c.KB) // Bᵀ, for PackB's transposed form
+		for p := range c.KB {
+			for j := range c.N {
+				bt[j*c.KB+p] = b[p*c.N+j]
+			}
+		}
+		pa := PackA(2, false, c.M, c.K, 1, a, c.K)
+		for _, tB := range []bool{false, true} {
+			pb := PackB(2, false, c.KB, c.N, b, c.N)
+			if tB {
+				pb.Release()
+				pb = PackB(2, true, c.KB, c.N, bt, c.KB)
+			}
+			got := make([]float32, c.m*c.n)
+			for i := range got {
+				got[i] = float32(math.NaN())
+			}
+			MulPacked(pa, c.r0, c.m, pb, c.k0, c.c0, c.n, got, c.n)
+			pb.Release()
+			for i := range c.m {
+				for j := range c.n {
+					want, mag := 0.0, 0.0
+					for p := range c.K {
+						if c.k0+p >= c.KB {
+							break
+						}
+						x := bf(a[(c.r0+i)*c.K+p]) * bf(b[(c.k0+p)*c.N+c.c0+j])
+						want += x
+						mag += math.Abs(x)
+					}
+					if g := float64(got[i*c.n+j]); !(math.Abs(g-want) <= 2e-6*math.Max(1, mag)) {
+						t.Fatalf("%+v, B transposed %v: C[%d][%d] = %g, want %g", c, tB, i, j, g, want)
+					}
+				}
+			}
+		}
+		pa.Release()
+	}
+}

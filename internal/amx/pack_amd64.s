@@ -31,21 +31,16 @@ GLOBL scatteridx<>(SB), RODATA|NOPTR, $64
 	VPADDD Z29, in, in; \
 	VPSRLD $16, in, in
 
-#define CONSTS \
-	MOVL $0x7fff, AX; \
-	VPBROADCASTD AX, Z30; \
-	MOVL $1, AX; \
-	VPBROADCASTD AX, Z31; \
-	VBROADCASTSS alpha+44(FP), Z28
 
 // func cvtRuns(dst *uint16, dstStep int, src *float32, srcStep, runs int, scatter bool, alpha float32)
 //
 // For each of runs runs: the 32 float32s at src, times alpha, rounded to
-// bfloat16, into the 32 uint16s at dst, or (scatter) as 16 pairs of
+// bfloat16 (to nearest even by VCVTNE2PS2BF16, which also takes
+// subnormals as zero), into the 32 uint16s at dst, or (scatter) as 16 pairs of
 // uint16 64 bytes apart; then src += srcStep floats, dst += dstStep
 // uint16s.
 TEXT ·cvtRuns(SB), NOSPLIT, $0-48
-	CONSTS
+	VBROADCASTSS alpha+44(FP), Z28
 	MOVQ dst+0(FP), DI
 	MOVQ dstStep+8(FP), DX
 	SHLQ $1, DX
@@ -60,11 +55,8 @@ TEXT ·cvtRuns(SB), NOSPLIT, $0-48
 cloop:
 	VMULPS (SI), Z28, Z0
 	VMULPS 64(SI), Z28, Z1
-	ROUND16(Z0)
-	ROUND16(Z1)
-	VPMOVDW Z0, Y0
-	VPMOVDW Z1, Y1
-	VINSERTI64X4 $1, Y1, Z0, Z0
+	// Z0's 16 rounded to bfloat16 in the low half, Z1's in the high one.
+	BYTE $0x62; BYTE $0xf2; BYTE $0x77; BYTE $0x48; BYTE $0x72; BYTE $0xc0 // VCVTNE2PS2BF16 Z0, Z1, Z0 (AVX512-BF16)
 	TESTQ R9, R9
 	JNE cscatter
 	VMOVDQU32 Z0, (DI)
