@@ -399,30 +399,52 @@ func AttentionBackward[T Float](in *AttnInput[T], c *attnCache[T], dout []T) *At
 	reach := (w2 + B - 1) / B
 	// byKeys adds alpha·Σ_b Xbᵀ·src[i0_b:i1_b] into dst's rows of every
 	// block of keys, head by head, where Xb is block b's cached matrix
-	// restricted to those keys (after dropout when dropped is set).
+	// restricted to those keys (after dropout when dropped is set). The
+	// query blocks whose bands reach a block of keys are consecutive, and
+	// so are their rows of src: their parts of the cache are gathered
+	// into one matrix (zero outside each block's keys), for one product
+	// over all of them.
 	byKeys := func(dst, src []T, alpha T, dropped bool) {
 		forTasks(workers, H*nb, func(task int, scratch *[]T) {
 			h, kb := task/nb, task%nb
 			j0, j1 := kb*B, min(n, (kb+1)*B)
+			w := j1 - j0
+			first, last := -1, -1
 			for b := max(0, kb-reach); b <= min(nb-1, kb+reach); b++ {
+				if _, _, k0, k1 := blockSpan(b, B, n, w2); max(j0, k0) < min(j1, k1) {
+					if first < 0 {
+						first = b
+					}
+					last = b
+				}
+			}
+			if first < 0 {
+				return
+			}
+			r0, _, _, _ := blockSpan(first, B, n, w2)
+			_, r1, _, _ := blockSpan(last, B, n, w2)
+			X := grow(scratch, (r1-r0)*w)
+			for b := first; b <= last; b++ {
 				i0, i1, k0, k1 := blockSpan(b, B, n, w2)
 				lo, hi := max(j0, k0), min(j1, k1)
-				if lo >= hi {
-					continue
-				}
-				rows, K := i1-i0, k1-k0
-				X, ld := c.probs[(h*nb+b)*B*kmax+lo-k0:], K
-				if dropped && drop.threshold != 0 {
-					w := hi - lo
-					Xd := grow(scratch, rows*w)
-					for r := range rows {
-						row := X[r*K : r*K+w]
-						dropScaled(drop, dinv, h, i0+r, lo, row, row, Xd[r*w:(r+1)*w])
+				K := k1 - k0
+				P := c.probs[(h*nb+b)*B*kmax:]
+				for r := range i1 - i0 {
+					row := X[(i0-r0+r)*w : (i0-r0+r+1)*w]
+					clear(row[:max(0, lo-j0)])
+					clear(row[max(0, hi-j0):])
+					if lo >= hi {
+						continue
 					}
-					X, ld = Xd, w
+					seg, x := row[lo-j0:hi-j0], P[r*K+lo-k0:r*K+hi-k0]
+					if dropped && drop.threshold != 0 {
+						dropScaled(drop, dinv, h, i0+r, lo, x, x, seg)
+					} else {
+						copy(seg, x)
+					}
 				}
-				gemm(ex, true, false, hi-lo, dh, rows, alpha, X, ld, src[i0*D+h*dh:], D, 1, dst[lo*D+h*dh:], D)
 			}
+			gemm(ex, true, false, w, dh, r1-r0, alpha, X, w, src[r0*D+h*dh:], D, 1, dst[j0*D+h*dh:], D)
 		})
 	}
 	// toGlobalKeys adds alpha·Xᵀ·src into the global keys' rows of dst, per

@@ -177,7 +177,7 @@ func (m *Model[T]) Backward(st *State[T], dHidden []T) ([]T, error) {
 	demb := dy
 	if cfg.LayerNorm {
 		demb, _ = layerNormBackward(m.workers(), st.embIn, n, d, m.EmbLNG.W, st.embMu, st.embRs, dy, m.EmbLNG.G, m.EmbLNB.G, nil, nil, nil)
-		m.bufs.put([][]T{st.Hidden, dHidden}, dy)
+		m.bufs.put([][]T{st.Hidden, dHidden, demb}, dy, st.embIn)
 	}
 	for i, id := range st.ids {
 		row := demb[i*d : (i+1)*d]

@@ -14,13 +14,14 @@ import (
 //
 // Arrays go by size class: up to 12.5% above the length asked for, so
 // that sequences of nearby lengths share them. trim, at the end of each
-// backward pass, keeps no more arrays of a class than the pass took, and
-// none of a class it did not take, so the pool never holds more than
-// one pass needs.
+// pass (a backward pass, or an inference pass), keeps no more arrays of a
+// class than the larger of that pass and the one before took, so the
+// pool holds what the larger of two passes needs: a training step's
+// arrays survive the evaluation between two steps.
 type bufPool[T Float] struct {
-	mu    sync.Mutex
-	free  map[int][][]T
-	taken map[int]int // arrays taken per class since the last trim
+	mu          sync.Mutex
+	free        map[int][][]T
+	taken, prev map[int]int // arrays taken per class since the last trim, and in the pass before
 }
 
 // poolMin is the smallest array the pool keeps: shorter ones cost little
@@ -44,7 +45,7 @@ func (p *bufPool[T]) get(n int) []T {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.taken == nil {
-		p.free, p.taken = map[int][][]T{}, map[int]int{}
+		p.free, p.taken, p.prev = map[int][][]T{}, map[int]int{}, map[int]int{}
 	}
 	p.taken[c]++
 	if f := p.free[c]; len(f) > 0 {
@@ -70,7 +71,7 @@ func (p *bufPool[T]) put(keep [][]T, bufs ...[]T) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.taken == nil {
-		p.free, p.taken = map[int][][]T{}, map[int]int{}
+		p.free, p.taken, p.prev = map[int][][]T{}, map[int]int{}, map[int]int{}
 	}
 	seen := map[*T]bool{}
 	for _, k := range keep {
@@ -92,12 +93,13 @@ func (p *bufPool[T]) put(keep [][]T, bufs ...[]T) {
 	}
 }
 
-// trim drops the arrays beyond what the pass since the last trim took.
+// trim drops the arrays beyond what the pass since the last trim, or the
+// pass before it, took.
 func (p *bufPool[T]) trim() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for c, f := range p.free {
-		if k := p.taken[c]; len(f) > k {
+		if k := max(p.taken[c], p.prev[c]); len(f) > k {
 			clear(f[k:])
 			p.free[c] = f[:k]
 		}
@@ -105,6 +107,7 @@ func (p *bufPool[T]) trim() {
 			delete(p.free, c)
 		}
 	}
+	p.prev, p.taken = p.taken, p.prev
 	clear(p.taken)
 }
 
@@ -112,7 +115,7 @@ func (p *bufPool[T]) trim() {
 func (p *bufPool[T]) drop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.free, p.taken = nil, nil
+	p.free, p.taken, p.prev = nil, nil, nil
 }
 
 // held returns the number of elements the pool holds.

@@ -7,7 +7,7 @@ import (
 )
 
 // TestBuffersReused runs training steps on sequences of two lengths in
-// turn on one model, whose later passes run on the arrays of the earlier
+// turn on one model, with inference passes between them, whose later passes run on the arrays of the earlier
 // ones, and checks every step's gradients and hidden states against a
 // fresh model's to the bit, for every ablation, with dropout, global
 // tokens and checkpointing: a recycled array that a pass reads before
@@ -93,6 +93,20 @@ func TestBuffersReused(t *testing.T) {
 				if m.bufs.held() == 0 {
 					t.Fatalf("step %d: the pool holds nothing", k)
 				}
+				// An inference pass in between, on the arrays of the
+				// training step.
+				other := idsB
+				if len(s.ids) == len(idsB) {
+					other = idsA
+				}
+				a, err := m.Forward(other, nil, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := fresh().Forward(other, nil, Options{})
+				if !slices.Equal(a.Hidden, b.Hidden) {
+					t.Fatalf("step %d: inference on recycled arrays differs from a fresh model's", k)
+				}
 			}
 			m.ReleaseBuffers()
 			if m.bufs.held() != 0 {
@@ -110,5 +124,46 @@ func TestSizeClass(t *testing.T) {
 		if c < n || float64(c) > float64(n)*1.125+1 || sizeClass(c) != c {
 			t.Fatalf("sizeClass(%d) = %d", n, c)
 		}
+	}
+}
+
+// TestPoolTrim checks what the pool keeps: the arrays the larger of the
+// last two passes took, by size class, and recycled arrays come back.
+func TestPoolTrim(t *testing.T) {
+	var p bufPool[float32]
+	pass := func(k, n int) {
+		var bufs [][]float32
+		for range k {
+			bufs = append(bufs, p.get(n))
+		}
+		p.put(nil, bufs...)
+		p.trim()
+	}
+	const n = 5000
+	c := sizeClass(n)
+	pass(3, n)
+	if p.held() != 3*c {
+		t.Fatalf("after a pass of 3 arrays the pool holds %d values, want %d", p.held(), 3*c)
+	}
+	pass(1, n)
+	if p.held() != 3*c {
+		t.Fatalf("after a pass of 1 the pool holds %d values, want the 3 arrays of the pass before (%d)", p.held(), 3*c)
+	}
+	pass(1, n)
+	if p.held() != c {
+		t.Fatalf("after two passes of 1 the pool holds %d values, want %d", p.held(), c)
+	}
+	a := p.get(n)
+	a[0] = 42
+	p.put([][]float32{a}, a) // kept by the caller: not taken back
+	if p.held() != 0 {
+		t.Fatalf("an array the caller keeps went into the pool")
+	}
+	p.put(nil, a, a)
+	if b := p.get(n - 7); &b[0] != &a[0] || len(b) != n-7 || p.held() != 0 {
+		t.Fatal("the pool did not hand back its array, once, for a length of the same class")
+	}
+	if b := p.get(100); cap(b) != 100 {
+		t.Errorf("a short array came from the pool (cap %d)", cap(b))
 	}
 }

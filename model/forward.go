@@ -138,7 +138,7 @@ func (m *Model[T]) newState(ids []int, mask []int8, opts Options) (*State[T], er
 // word embedding's place, plus the position and token-type embeddings.
 func (m *Model[T]) embed(st *State[T], word func(i int) []T) []T {
 	d := m.Config.HiddenSize
-	emb := make([]T, st.N*d)
+	emb := m.bufs.get(st.N * d) // every row written
 	for i := range st.N {
 		row := emb[i*d : (i+1)*d]
 		copy(row, word(i))
@@ -359,10 +359,14 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 			globals = append(globals, i)
 		}
 	}
-	q, k, v, a, h := make([]T, n*d), make([]T, n*d), make([]T, n*d), make([]T, n*d), make([]T, n*d)
+	// The arrays come from the model's pool (each pass writes all of
+	// them before it reads them) and go back to it at the end, all but
+	// the output.
+	b := m.bufs
+	q, k, v, a, h := b.get(n*d), b.get(n*d), b.get(n*d), b.get(n*d), b.get(n*d)
 	var qg, kg, vg []T
 	if len(globals) > 0 && m.Layers[0].QG.W != nil {
-		qg, kg, vg = make([]T, n*d), make([]T, n*d), make([]T, n*d)
+		qg, kg, vg = b.get(n*d), b.get(n*d), b.get(n*d)
 	}
 	xg, yg := make([]T, len(globals)*d), make([]T, len(globals)*d)
 	// In bf16 the chunks are 4× longer: each chunk packs the weights for
@@ -371,7 +375,7 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 	if m.Precision == BF16 {
 		chunk *= 4
 	}
-	u := make([]T, chunk*I)
+	u := b.get(min(n, chunk) * I)
 	for l := range m.Layers {
 		ly := &m.Layers[l]
 		m.timed(OpProjections, 3*linearFLOPs(n, d, d), func() {
@@ -425,4 +429,6 @@ func (m *Model[T]) infer(st *State[T], x []T) {
 		}
 	}
 	st.Hidden = x
+	b.put([][]T{x}, q, k, v, a, h, qg, kg, vg, u)
+	b.trim()
 }
