@@ -627,9 +627,13 @@ func TestBench(t *testing.T) {
 			Median            float64  `json:"median_regret"`
 			Ratio             *float64 `json:"random_over_this"`
 		}
+		Kernels struct{ BLAS, SIMD, BF16 string }
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, r.stdout)
+	}
+	if rep.Kernels.BLAS != model.Backend || rep.Kernels.SIMD != model.SIMD() || rep.Kernels.BF16 != model.BF16Route() {
+		t.Errorf("kernels %+v, want those of olc version", rep.Kernels)
 	}
 	// 2 functions × 2 budgets × (bayes, random), plus grid on Branin at 16.
 	if rep.Seeds != 2 || len(rep.Regret) != 9 {

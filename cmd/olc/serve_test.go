@@ -371,12 +371,13 @@ func TestBenchServe(t *testing.T) {
 			P50     float64 `json:"p50_ms"`
 			P99     float64 `json:"p99_ms"`
 		} `json:"results"`
-		Peak int64 `json:"server_peak_rss_bytes"`
+		Peak    int64 `json:"server_peak_rss_bytes"`
+		Kernels struct{ BLAS string }
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
 		t.Fatal(err)
 	}
-	if len(out.Results) != 4 || out.Peak < 1<<20 {
+	if len(out.Results) != 4 || out.Peak < 1<<20 || out.Kernels.BLAS == "" {
 		t.Fatalf("%s", r.stdout)
 	}
 	for _, res := range out.Results {

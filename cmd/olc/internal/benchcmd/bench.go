@@ -154,6 +154,7 @@ type Report struct {
 	Regret  []RegretRow `json:"regret"`
 	Timing  []TimingRow `json:"timing"`
 	Machine Machine     `json:"machine"`
+	Kernels Kernels     `json:"kernels"`
 	Elapsed float64     `json:"elapsed_s"`
 }
 
@@ -205,7 +206,7 @@ func runOptimize(ctx context.Context, opts *OptimizeOptions) error {
 		return err
 	}
 	rep := &Report{Seeds: opts.Seeds, Budgets: opts.Budgets,
-		Machine: Machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}}
+		Machine: Machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}, Kernels: kernels()}
 	optimum := map[string]float64{}
 	for _, p := range probs {
 		optimum[p.Name] = p.Optimum()
@@ -260,6 +261,6 @@ func printReport(w io.Writer, rep *Report) error {
 			return err
 		}
 	}
-	fmt.Fprintf(w, "\n%d CPUs, %s, %.0f s\n", rep.Machine.CPUs, rep.Machine.Go, rep.Elapsed)
+	fmt.Fprintf(w, "\n%d CPUs, %s, %.0f s; %s\n", rep.Machine.CPUs, rep.Machine.Go, rep.Elapsed, rep.Kernels)
 	return nil
 }

@@ -89,6 +89,7 @@ type ScalingBench struct {
 	BootstrapFailed int                 `json:"bootstrap_failed"`
 	WarmChecks      []scaling.WarmCheck `json:"warm_checks"`
 	Coverage        *CoverageResult     `json:"coverage,omitempty"`
+	Kernels         Kernels             `json:"kernels"`
 }
 
 // CoverageResult is the share of 95% intervals that held the truth.
@@ -107,13 +108,13 @@ func runScaling(ctx context.Context, opts *ScalingOptions) error {
 	if err != nil {
 		return err
 	}
-	out := ScalingBench{Points: d.Len(), Noise: opts.Noise, Cores: runtime.GOMAXPROCS(0), Starts: len(law.Starts()), Resamples: opts.Bootstrap, Params: map[string]float64{}}
+	out := ScalingBench{Points: d.Len(), Noise: opts.Noise, Cores: runtime.GOMAXPROCS(0), Starts: len(law.Starts()), Resamples: opts.Bootstrap, Params: map[string]float64{}, Kernels: kernels()}
 	say := func(format string, args ...any) {
 		if !opts.JSON {
 			fmt.Fprintf(opts.IO.Out, format, args...)
 		}
 	}
-	say("Chinchilla fit on %d runs generated from Hoffmann et al.'s law (log noise %g), %d cores\n", d.Len(), opts.Noise, out.Cores)
+	say("Chinchilla fit on %d runs generated from Hoffmann et al.'s law (log noise %g), %d cores; %s\n", d.Len(), opts.Noise, out.Cores, out.Kernels)
 
 	noBoot := scaling.DefaultOptions()
 	noBoot.Bootstrap = 0

@@ -158,8 +158,9 @@ func runServe(ctx context.Context, o *ServeOptions) error {
 	}
 	peak := vmHWM(cmd.Process.Pid)
 	if o.JSON {
-		return cmdutil.PrintJSON(o.IO.Out, map[string]any{"results": results, "server_peak_rss_bytes": peak, "doc_tokens": o.DocTokens, "model": o.Model})
+		return cmdutil.PrintJSON(o.IO.Out, map[string]any{"results": results, "server_peak_rss_bytes": peak, "doc_tokens": o.DocTokens, "model": o.Model, "kernels": kernels()})
 	}
+	fmt.Fprintln(o.IO.Out, kernels(), "(the server is this binary)")
 	tw := tabwriter.NewWriter(o.IO.Out, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "endpoint\tclients\trequests\terrors\treq/s\tp50 ms\tp99 ms\t")
 	for _, r := range results {

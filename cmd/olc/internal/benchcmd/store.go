@@ -140,8 +140,9 @@ func runStore(ctx context.Context, o *StoreOptions) error {
 		}
 	}
 	if o.JSON {
-		return cmdutil.PrintJSON(o.IO.Out, map[string]any{"results": results, "trials": o.Trials})
+		return cmdutil.PrintJSON(o.IO.Out, map[string]any{"results": results, "trials": o.Trials, "kernels": kernels()})
 	}
+	fmt.Fprintln(o.IO.Out, kernels())
 	tw := tabwriter.NewWriter(o.IO.Out, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "backend\tworkers\ttrials\ttrials/s\tcreate p50/p99 ms\tfinish p50/p99 ms\tread p50/p99 ms\treads/trial\tcollisions\terrors\tretries\tdeadlocks\tduplicates\t")
 	for _, r := range results {
