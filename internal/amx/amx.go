@@ -317,8 +317,27 @@ func packA(tA bool, a []float32, lda, m, k int, alpha float32, t int, dst []uint
 		}
 		return
 	}
-	groups := rows / 16 // whole groups of 16 rows, two values of k at a time
-	for p := 0; p < k; p++ {
+	groups := rows / 16 // whole groups of 16 rows
+	// Whole chunks of k for whole groups: transposed in registers, a
+	// tile at a time.
+	full := k / 32
+	if groups > 0 && full > 0 {
+		_ = a[(32*full-1)*lda+32*t+16*groups-1]
+		for g := range groups {
+			transRuns(&dst[g*512], &a[32*t+16*g], lda, full, alpha)
+		}
+		for p := range 32 * full {
+			base := (p>>5)*1024 + p&31
+			for r := 16 * groups; r < rows; r++ {
+				dst[base+(r>>4)*512+(r&15)*32] = ToBF16(alpha * a[p*lda+32*t+r])
+			}
+		}
+	}
+	if groups == 0 {
+		full = 0
+	}
+	// The rest of k: two values at a time, scattered.
+	for p := 32 * full; p < k; p++ {
 		r0 := 0
 		if groups > 0 && p%2 == 0 && p+1 < k {
 			_, _ = a[p*lda+32*t+16*groups-1], a[(p+1)*lda+32*t+16*groups-1]
@@ -346,7 +365,24 @@ func packB(tB bool, b []float32, ldb, n, k int, t int, dst []uint16) {
 	cols := min(32, n-32*t)
 	if tB {
 		full := k / 32
-		for c := range cols {
+		// Whole groups of 16 columns over whole chunks of k: transposed
+		// in registers, a tile at a time; the other columns one by one.
+		c0 := 0
+		if groups := cols / 16; groups > 0 && full > 0 {
+			_ = b[(32*t+16*groups-1)*ldb+32*full-1]
+			for g := range groups {
+				transRunsB(&dst[g*512], &b[(32*t+16*g)*ldb], ldb, full)
+			}
+			for c := range 16 * groups {
+				base := (c>>4)*512 + 2*(c&15)
+				src := b[(32*t+c)*ldb : (32*t+c)*ldb+k]
+				for p := 32 * full; p < k; p++ {
+					dst[(p>>5)*1024+base+((p&31)>>1)*32+p&1] = ToBF16(src[p])
+				}
+			}
+			c0 = 16 * groups
+		}
+		for c := c0; c < cols; c++ {
 			base := (c>>4)*512 + 2*(c&15)
 			src := b[(32*t+c)*ldb : (32*t+c)*ldb+k]
 			if full > 0 {

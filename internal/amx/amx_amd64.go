@@ -38,3 +38,9 @@ func cvtRuns(dst *uint16, dstStep int, src *float32, srcStep, runs int, scatter 
 
 //go:noescape
 func pairRuns(dst *uint16, dstStep int, lo, hi *float32, srcStep, runs int, scatter bool, alpha float32)
+
+//go:noescape
+func transRuns(dst *uint16, src *float32, lda, chunks int, alpha float32)
+
+//go:noescape
+func transRunsB(dst *uint16, src *float32, ldb, chunks int)

@@ -17,3 +17,11 @@ func cvtRuns(dst *uint16, dstStep int, src *float32, srcStep, runs int, scatter 
 func pairRuns(dst *uint16, dstStep int, lo, hi *float32, srcStep, runs int, scatter bool, alpha float32) {
 	panic("amx: no vector packing")
 }
+
+func transRuns(dst *uint16, src *float32, lda, chunks int, alpha float32) {
+	panic("amx: no vector packing")
+}
+
+func transRunsB(dst *uint16, src *float32, ldb, chunks int) {
+	panic("amx: no vector packing")
+}
