@@ -464,7 +464,7 @@ func timeRuns(n int, passes ...func()) ([]float64, []int64) {
 	med := make([]float64, len(passes))
 	for i, s := range secs {
 		slices.Sort(s)
-		med[i] = s[n/2]
+		med[i] = (s[(n-1)/2] + s[n/2]) / 2
 	}
 	return med, peaks
 }
