@@ -156,16 +156,15 @@ func (m *Model[T]) Backward(st *State[T], dHidden []T) ([]T, error) {
 		f := &layerCache[T]{y1: c.y1}
 		m.ffnForward(l, f, st.opts, true)
 		dy = m.ffnBackward(l, f, dy)
-		done(f)
 		// Checkpointing trades time for memory: collect each block's
 		// activations before recomputing the next, so that garbage does
-		// not take the place of what was saved.
+		// not take the place of what was saved. (They do not go to the
+		// pool, which would keep the feed-forward block's arrays while
+		// the attention block's are made.)
 		f = nil
 		runtime.GC()
 		a := m.attnForward(l, c.x, st.mask, st.opts, true, true)
 		dy = m.attnBackward(l, a, st.mask, dy, st.opts)
-		done(a)
-		done(&layerCache[T]{out: c.x}) // the only copy of the layer below's output
 		a = nil
 		runtime.GC()
 	}

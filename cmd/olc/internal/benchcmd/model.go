@@ -263,7 +263,7 @@ func runModel(_ context.Context, opts *ModelOptions) error {
 		}
 		// The passes take turns, so that both medians come from the same
 		// stretch of a noisy machine's time.
-		secs, peaks := timeRuns(opts.Repeats, passes...)
+		secs, peaks := timeRuns(opts.Repeats, m.ReleaseBuffers, passes...)
 		out.Rows = append(out.Rows, modelRow("forward", n, secs[0], flops, out.SgemmGFLOPS, peaks[0]))
 		if opts.Backward {
 			r := modelRow("forward+backward", n, secs[1], 3*flops, out.SgemmGFLOPS, peaks[1])
@@ -292,13 +292,19 @@ func runModel(_ context.Context, opts *ModelOptions) error {
 	if n := opts.CheckpointAt; n > 0 {
 		ids, mask := randomIDs(n, 5)
 		var g1, g2 []float32
+		// Each from an empty pool: what a step needs, not what the pool
+		// kept of the steps before.
+		m.ReleaseBuffers()
 		p1 := peakHeap(func() { trainStep(m, ids, mask, false) })
 		g1 = grads(m)
+		m.ReleaseBuffers()
 		p2 := peakHeap(func() { trainStep(m, ids, mask, true) })
 		g2 = grads(m)
 		c := &CkptRow{SeqLen: n, PeakPlainB: p1, PeakCkptB: p2, Ratio: float64(p1) / float64(p2), IdenticalGrads: slices.Equal(g1, g2)}
 		old := debug.SetGCPercent(20)
+		m.ReleaseBuffers()
 		c.PeakPlainTightB = peakHeap(func() { trainStep(m, ids, mask, false) })
+		m.ReleaseBuffers()
 		c.PeakCkptTightB = peakHeap(func() { trainStep(m, ids, mask, true) })
 		debug.SetGCPercent(old)
 		c.RatioTight = float64(c.PeakPlainTightB) / float64(c.PeakCkptTightB)
@@ -444,14 +450,17 @@ func grads(m *model.Model[float32]) []float32 {
 }
 
 // timeRuns runs the passes in turn, n rounds, and returns each one's
-// median time in seconds and its peak heap in the first round.
-func timeRuns(n int, passes ...func()) ([]float64, []int64) {
+// median time in seconds and its peak heap in the first round, where
+// each pass runs after empty() (the model's pool of arrays emptied, so
+// that the peak is what the pass needs).
+func timeRuns(n int, empty func(), passes ...func()) ([]float64, []int64) {
 	secs := make([][]float64, len(passes))
 	peaks := make([]int64, len(passes))
 	for r := range n {
 		for i, fn := range passes {
 			var t0 time.Time
 			if r == 0 {
+				empty()
 				peaks[i] = peakHeap(func() { t0 = time.Now(); fn() })
 			} else {
 				runtime.GC()
