@@ -261,6 +261,7 @@ func MulPacked(pa *Packed, r0, m int, pb *PackedB, k0, c0, n int, c []float32, l
 		rows := min(32, m-i0)
 		a := &ap[ib*pa.kch*chunk]
 		if rows == 32 && full > 0 {
+			_ = c[(i0+31)*ldc+32*full-1] // the kernel writes 32 rows of full blocks
 			tileKernel(&tileCfg, kch, a, &bp[(cb0*pb.kch+k0/32)*chunk], &c[i0*ldc], 4*ldc, full, true, nil, stride)
 		}
 		for jb := range (n + 31) / 32 {
