@@ -63,6 +63,30 @@
 	VPERMILPS $0xb1, X0, X1; \
 	op X1, X0, X0
 
+// NEXT2, NEXT3 and NEXT4 end an element-wise loop: the pointers move on
+// one vector of float32s, and the loop goes back to l while elements
+// remain in CX.
+#define NEXT2(l) \
+	ADDQ $64, SI; \
+	ADDQ $64, DI; \
+	SUBQ $16, CX; \
+	JNE l
+
+#define NEXT3(l) \
+	ADDQ $64, SI; \
+	ADDQ $64, DX; \
+	ADDQ $64, DI; \
+	SUBQ $16, CX; \
+	JNE l
+
+#define NEXT4(l) \
+	ADDQ $64, SI; \
+	ADDQ $64, DX; \
+	ADDQ $64, BX; \
+	ADDQ $64, DI; \
+	SUBQ $16, CX; \
+	JNE l
+
 DATA erfcoef<>+0(SB)/4, $0xbc83dbd4
 DATA erfcoef<>+4(SB)/4, $0xbb41a1f6
 DATA erfcoef<>+8(SB)/4, $0xba40ac63
@@ -146,10 +170,7 @@ gloop:
 	VMULPS Z14, Z0, Z0
 	VMULPS Z5, Z0, Z0
 	VMOVUPS Z0, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JNE gloop
+	NEXT2(gloop)
 gdone:
 	VZEROUPPER
 	RET
@@ -243,10 +264,7 @@ dloop:
 	VMOVUPS (DI), Z12
 	VMULPS Z11, Z12, Z12
 	VMOVUPS Z12, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JNE dloop
+	NEXT2(dloop)
 ddone:
 	VZEROUPPER
 	RET
@@ -293,10 +311,7 @@ TEXT ·dotAVX512(SB), NOSPLIT, $0-28
 dloop2:
 	VMOVUPS (SI), Z1
 	VFMADD231PS (DI), Z1, Z0
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JNE dloop2
+	NEXT2(dloop2)
 	HREDUCE(VADDPS)
 	MOVSS X0, ret+24(FP)
 	VZEROUPPER
@@ -313,10 +328,7 @@ uloop:
 	VSUBPS Z2, Z1, Z1
 	VMULPS (SI), Z1, Z1
 	VMOVUPS Z1, (SI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JNE uloop
+	NEXT2(uloop)
 	VZEROUPPER
 	RET
 
@@ -330,10 +342,7 @@ aloop:
 	VMOVUPS (DI), Z1
 	VFMADD231PS (SI), Z2, Z1
 	VMOVUPS Z1, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JNE aloop
+	NEXT2(aloop)
 	VZEROUPPER
 	RET
 
@@ -347,11 +356,7 @@ mloop:
 	VMOVUPS (SI), Z1
 	VMULPS (DX), Z1, Z1
 	VMOVUPS Z1, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DX
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JNE mloop
+	NEXT3(mloop)
 	VZEROUPPER
 	RET
 
@@ -366,11 +371,7 @@ maloop:
 	VMULPS (SI), Z1, Z1
 	VADDPS (DX), Z1, Z1
 	VMOVUPS Z1, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DX
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JNE maloop
+	NEXT3(maloop)
 	VZEROUPPER
 	RET
 
@@ -423,12 +424,7 @@ nloop:
 	VMOVUPS (DX), Z4
 	VFMADD213PS (BX), Z4, Z1
 	VMOVUPS Z1, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DX
-	ADDQ $64, BX
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JNE nloop
+	NEXT4(nloop)
 	VZEROUPPER
 	RET
 
@@ -493,11 +489,6 @@ oloop:
 	VFNMADD231PS Z13, Z1, Z2
 	VMULPS Z11, Z2, Z2
 	VMOVUPS Z2, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DX
-	ADDQ $64, BX
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JNE oloop
+	NEXT4(oloop)
 	VZEROUPPER
 	RET
