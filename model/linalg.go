@@ -262,18 +262,16 @@ func layerNormBackward[T Float](workers int, x []T, n, d int, g, mean, rstd, dy,
 	forRows(workers, n, d, func(t, lo, hi int) {
 		pg, pb := parts[2*t*d:(2*t+1)*d], parts[(2*t+1)*d:(2*t+2)*d]
 		inv := 1 / T(d)
-		vec := false
-		if _, ok := any(x).([]float32); ok && useVec {
-			vec = true
-		}
+		_, vec := any(x).([]float32)
+		vec = vec && useVec
 		for i := lo; i < hi; i++ {
 			row, dyr := x[i*d:(i+1)*d], dy[i*d:(i+1)*d]
 			mu, r := mean[i], rstd[i]
 			var s1, s2 T // Σ g·dy and Σ g·dy·x̂
 			k := 0
 			if vec {
-				a, b, n := vecmath.NormGradSums(any(row).([]float32), any(dyr).([]float32), any(g).([]float32), any(pg).([]float32), any(pb).([]float32), float32(mu), float32(r))
-				s1, s2, k = T(a), T(b), n
+				v1, v2, done := vecmath.NormGradSums(any(row).([]float32), any(dyr).([]float32), any(g).([]float32), any(pg).([]float32), any(pb).([]float32), float32(mu), float32(r))
+				s1, s2, k = T(v1), T(v2), done
 			}
 			for j := k; j < d; j++ {
 				xh := (row[j] - mu) * r
