@@ -12,8 +12,9 @@ import (
 // rather than the best observed value, which favours lucky draws.
 type Recommendation struct {
 	Trial *Trial
-	// Mean is the trial's posterior mean, in the metric's units.
-	Mean float64
+	// Mean is the trial's posterior mean, in the metric's units, and Low
+	// and High bound its 95% posterior interval (±Inf where unbounded).
+	Mean, Low, High float64
 }
 
 // Recommend asks the sampler for the best trial by its model. It returns
@@ -35,7 +36,7 @@ func Recommend(ctx context.Context, s optimize.Sampler, study *Study, trials []T
 	if rec.Number < 0 || rec.Number >= len(trials) || trials[rec.Number].Number != rec.Number {
 		return nil, fmt.Errorf("recommend: trial %d is not in the study", rec.Number)
 	}
-	return &Recommendation{Trial: &trials[rec.Number], Mean: rec.Mean}, nil
+	return &Recommendation{Trial: &trials[rec.Number], Mean: rec.Mean, Low: rec.Low, High: rec.High}, nil
 }
 
 // SamplerOf rebuilds a study's sampler from the config it was created with.

@@ -689,6 +689,11 @@ type Recommendation struct {
 	// Number is the trial, Mean its posterior mean in the metric's units.
 	Number int
 	Mean   float64
+	// Low and High bound the 95% posterior interval of the objective's
+	// mean there (without the observation noise), in the metric's units;
+	// ±Inf where the interval runs past what the model's warping of the
+	// values can map back.
+	Low, High float64
 }
 
 // Recommender is implemented by samplers whose model can name the best
@@ -732,9 +737,17 @@ func (b *Bayes) Recommend(ctx context.Context, h *History) (Recommendation, bool
 	if at < 0 {
 		return Recommendation{}, false, errors.New("bayes: no complete trial")
 	}
-	mean := d.unwarp(best)
-	if h.Direction == Maximize {
-		mean = -mean
+	_, v := model.Predict(d.x[at])
+	sd := math.Sqrt(v)
+	rec := Recommendation{Number: d.numbers[at], Mean: d.unwarp(best), Low: d.unwarp(best - 1.96*sd), High: d.unwarp(best + 1.96*sd)}
+	if math.IsNaN(rec.Low) {
+		rec.Low = math.Inf(-1)
 	}
-	return Recommendation{Number: d.numbers[at], Mean: mean}, true, nil
+	if math.IsNaN(rec.High) {
+		rec.High = math.Inf(1)
+	}
+	if h.Direction == Maximize {
+		rec.Mean, rec.Low, rec.High = -rec.Mean, -rec.High, -rec.Low
+	}
+	return rec, true, nil
 }

@@ -204,6 +204,12 @@ func TestBayesRecommend(t *testing.T) {
 	if math.Abs(rec.Mean) > 0.05 {
 		t.Errorf("posterior mean at the recommended trial %.3f, want near 0", rec.Mean)
 	}
+	// The 95% interval holds the mean and the true value there, and is
+	// narrower than the noise's spread would make one draw's.
+	x := h.Trials[rec.Number].Params["x"].(float64)
+	if truth := (x - 0.5) * (x - 0.5); !(rec.Low <= rec.Mean && rec.Mean <= rec.High && rec.Low <= truth && truth <= rec.High) || rec.High-rec.Low > 0.2 {
+		t.Errorf("interval [%.3f, %.3f] around the mean %.3f, true value %.3f", rec.Low, rec.High, rec.Mean, truth)
+	}
 	det := must(optimize.NewBayes(space, 1, bayesOpts(space, func(o *optimize.BayesOptions) { o.Deterministic = true })))
 	if _, ok, _ := det.Recommend(context.Background(), h); ok {
 		t.Error("a deterministic model recommended by posterior mean")

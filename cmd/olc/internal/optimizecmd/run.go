@@ -37,42 +37,59 @@ type Result struct {
 	Error       string             `json:"error,omitempty"`
 	Store       string             `json:"store"`
 	Best        *BestJSON          `json:"best"`
+	Recommended *RecommendedJSON   `json:"recommended,omitempty"`
 }
 
-// BestJSON is the best trial in JSON output. By is "observed" (the best
-// value observed) or "posterior_mean" (the lowest posterior mean of the
-// Bayesian model, for objectives whose noise the model learned; Mean is
-// then that mean and Value the trial's observed value).
+// BestJSON is the best trial in JSON output: the complete trial with the
+// best observed value, everywhere olc reports a best (run, status, best,
+// export, plots).
 type BestJSON struct {
 	Trial  int             `json:"trial"`
 	Value  float64         `json:"value"`
 	Params optimize.Params `json:"params"`
-	By     string          `json:"by"`
-	Mean   *float64        `json:"mean,omitempty"`
+}
+
+// RecommendedJSON is the Bayesian model's choice, reported beside the
+// best when the model finds the objective noisy: the complete trial with
+// the best posterior mean (Mean, with its 95% interval [Low, High];
+// null where the interval is unbounded), whose observed value is Value.
+// With noise the best observed value is often a lucky draw; the
+// recommended trial is the better bet for a rerun.
+type RecommendedJSON struct {
+	Trial  int             `json:"trial"`
+	Value  float64         `json:"value"`
+	Params optimize.Params `json:"params"`
+	Mean   float64         `json:"posterior_mean"`
+	Low    *float64        `json:"low"`
+	High   *float64        `json:"high"`
 }
 
 func bestJSON(t *experiments.Trial) *BestJSON {
 	if t == nil {
 		return nil
 	}
-	return &BestJSON{Trial: t.Number, Value: t.Value, Params: t.Params, By: "observed"}
+	return &BestJSON{Trial: t.Number, Value: t.Value, Params: t.Params}
 }
 
-// bestOf returns the study's best trial: the sampler's recommendation when
-// it has one, else the best observed.
-func bestOf(ctx context.Context, s optimize.Sampler, study *experiments.Study, trials []experiments.Trial) (*BestJSON, error) {
-	if s != nil {
-		rec, err := experiments.Recommend(ctx, s, study, trials)
-		if err != nil {
-			return nil, err
-		}
-		if rec != nil {
-			b := bestJSON(rec.Trial)
-			b.By, b.Mean = "posterior_mean", &rec.Mean
-			return b, nil
-		}
+// bestOf returns the study's best observed trial and, when the sampler's
+// model finds the objective noisy, its recommendation.
+func bestOf(ctx context.Context, s optimize.Sampler, study *experiments.Study, trials []experiments.Trial) (*BestJSON, *RecommendedJSON, error) {
+	best := bestJSON(experiments.Best(trials, study.Direction))
+	if s == nil || best == nil {
+		return best, nil, nil
 	}
-	return bestJSON(experiments.Best(trials, study.Direction)), nil
+	rec, err := experiments.Recommend(ctx, s, study, trials)
+	if err != nil || rec == nil {
+		return best, nil, err
+	}
+	finite := func(v float64) *float64 {
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return nil
+		}
+		return &v
+	}
+	t := rec.Trial
+	return best, &RecommendedJSON{Trial: t.Number, Value: t.Value, Params: t.Params, Mean: rec.Mean, Low: finite(rec.Low), High: finite(rec.High)}, nil
 }
 
 func runOptimize(ctx context.Context, opts *RunOptions) error {
@@ -143,7 +160,7 @@ func runOptimize(ctx context.Context, opts *RunOptions) error {
 		if err != nil {
 			return err
 		}
-		if res.Best, err = bestOf(rctx, plan.Sampler, study, trials); err != nil {
+		if res.Best, res.Recommended, err = bestOf(rctx, plan.Sampler, study, trials); err != nil {
 			return err
 		}
 	}
@@ -186,24 +203,38 @@ func printResult(w io.Writer, r *Result, space *optimize.Space) {
 	if r.Exhausted && r.Complete < r.Target {
 		fmt.Fprintf(w, "note: the sampler has no point left; %d of %d trials could complete\n", r.Complete, r.Target)
 	}
-	printBest(w, r.Best, space)
+	printBest(w, r.Best, r.Recommended, space)
 	fmt.Fprintf(w, "store: %s\n", r.Store)
 }
 
-func printBest(w io.Writer, b *BestJSON, space *optimize.Space) {
+// printBest prints the best observed trial and, when there is one, the
+// model's recommendation, with the one line that tells them apart.
+func printBest(w io.Writer, b *BestJSON, rec *RecommendedJSON, space *optimize.Space) {
 	if b == nil {
 		fmt.Fprintln(w, "best: no complete trial yet")
 		return
 	}
-	if b.By == "posterior_mean" && b.Mean != nil {
-		fmt.Fprintf(w, "best: trial %d, posterior mean %s (observed %s): the lowest mean of the model, which learned the objective's noise\n",
-			b.Trial, formatValue(*b.Mean), formatValue(b.Value))
-	} else {
-		fmt.Fprintf(w, "best: trial %d, value %s\n", b.Trial, formatValue(b.Value))
-	}
+	fmt.Fprintf(w, "best: trial %d, value %s\n", b.Trial, formatValue(b.Value))
 	for _, name := range paramOrder(space, b.Params) {
 		fmt.Fprintf(w, "  %s = %s\n", name, optimize.FormatValue(b.Params[name]))
 	}
+	if rec == nil {
+		return
+	}
+	bound := func(p *float64) string {
+		if p == nil {
+			return "unbounded"
+		}
+		return formatValue(*p)
+	}
+	fmt.Fprintf(w, "recommended: trial %d, posterior mean %s (95%% interval %s to %s), observed %s\n",
+		rec.Trial, formatValue(rec.Mean), bound(rec.Low), bound(rec.High), formatValue(rec.Value))
+	if rec.Trial != b.Trial {
+		for _, name := range paramOrder(space, rec.Params) {
+			fmt.Fprintf(w, "  %s = %s\n", name, optimize.FormatValue(rec.Params[name]))
+		}
+	}
+	fmt.Fprintln(w, "(the model finds the objective noisy: the best value observed may be a lucky draw; the recommended trial has the best mean)")
 }
 
 // paramOrder returns the parameter names in the space's order, or sorted.

@@ -18,14 +18,15 @@ import (
 	"github.com/olc-toolkit/olc/optimize"
 )
 
-// studyBest returns a stored study's best trial, asking its sampler (rebuilt
-// from the stored config) when it has a model.
-func studyBest(ctx context.Context, study *experiments.Study, trials []experiments.Trial) (*BestJSON, error) {
+// studyBest returns a stored study's best observed trial and, asking its
+// sampler (rebuilt from the stored config) when it has a model, the
+// model's recommendation.
+func studyBest(ctx context.Context, study *experiments.Study, trials []experiments.Trial) (*BestJSON, *RecommendedJSON, error) {
 	var sampler optimize.Sampler
 	if study.Sampler == "bayes" && experiments.Best(trials, study.Direction) != nil {
 		var err error
 		if sampler, err = experiments.SamplerOf(study); err != nil {
-			return nil, fmt.Errorf("rebuild the sampler of study %q: %w", study.Name, err)
+			return nil, nil, fmt.Errorf("rebuild the sampler of study %q: %w", study.Name, err)
 		}
 	}
 	return bestOf(ctx, sampler, study, trials)
@@ -51,6 +52,8 @@ type StatusJSON struct {
 	Running   int                `json:"running"`
 	Pruned    int                `json:"pruned"`
 	Best      *BestJSON          `json:"best"`
+	// Recommended is the model's choice when it finds the objective noisy.
+	Recommended *RecommendedJSON `json:"recommended,omitempty"`
 	// RunningTrials and Failures describe the running trials and the
 	// failed trials that were not run again successfully.
 	RunningTrials []RunningJSON `json:"running_trials"`
@@ -132,7 +135,7 @@ func runStatus(ctx context.Context, opts *StatusOptions) error {
 		return err
 	}
 	st := status(study, trials, now)
-	if st.Best, err = studyBest(ctx, study, trials); err != nil {
+	if st.Best, st.Recommended, err = studyBest(ctx, study, trials); err != nil {
 		return err
 	}
 	if opts.JSON {
@@ -213,7 +216,7 @@ func printStatus(w io.Writer, st *StatusJSON, study *experiments.Study) {
 	}
 	fmt.Fprintln(w)
 	space, _ := experiments.SpaceOf(study)
-	printBest(w, st.Best, space)
+	printBest(w, st.Best, st.Recommended, space)
 	if len(st.Workers) > 1 || (len(st.Workers) == 1 && len(st.Workers[0].Running) > 0) {
 		fmt.Fprintln(w, "workers:")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -330,8 +333,8 @@ type BestOutput struct {
 	Params    optimize.Params    `json:"params"`
 	Metrics   map[string]float64 `json:"metrics"`
 	LogPath   string             `json:"log_path,omitempty"`
-	By        string             `json:"by"`
-	Mean      *float64           `json:"mean,omitempty"`
+	// Recommended is the model's choice when it finds the objective noisy.
+	Recommended *RecommendedJSON `json:"recommended,omitempty"`
 }
 
 // BestOptions are the options of 'olc optimize best'.
@@ -372,20 +375,20 @@ func runBest(ctx context.Context, opts *BestOptions) error {
 	if experiments.Best(trials, study.Direction) == nil {
 		return fmt.Errorf("study %q has no complete trial yet", opts.Study)
 	}
-	bj, err := studyBest(ctx, study, trials)
+	bj, rec, err := studyBest(ctx, study, trials)
 	if err != nil {
 		return err
 	}
 	b := &trials[bj.Trial]
 	out := BestOutput{Study: study.Name, Direction: study.Direction, Metric: study.Metric, Trial: b.Number, Value: b.Value,
-		Params: b.Params, Metrics: b.Metrics, LogPath: b.LogPath, By: bj.By, Mean: bj.Mean}
+		Params: b.Params, Metrics: b.Metrics, LogPath: b.LogPath, Recommended: rec}
 	w := opts.IO.Out
 	if opts.JSON {
 		return cmdutil.PrintJSON(w, out)
 	}
 	space, _ := experiments.SpaceOf(study)
 	fmt.Fprintf(w, "study %s, %s %s\n", study.Name, study.Direction, study.Metric)
-	printBest(w, bj, space)
+	printBest(w, bj, rec, space)
 	if len(b.Metrics) > 1 {
 		fmt.Fprintln(w, "metrics:")
 		for _, k := range slices.Sorted(maps.Keys(b.Metrics)) {
