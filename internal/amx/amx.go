@@ -129,15 +129,21 @@ func PackA(workers int, tA bool, m, k int, alpha float32, a []float32, lda int) 
 	if !available {
 		panic("amx: " + unavailable)
 	}
-	kch, mb := (k+31)/32, (m+31)/32
-	// The packing writes every value inside m and k; the padding past
-	// them must be zero.
-	p := &Packed{buf: getBuf(mb*kch*chunk, m%32 != 0 || k%32 != 0), m: m, k: k, kch: kch}
-	ap := *p.buf
-	parallel.ForN(workers, mb, func(t int) {
-		packA(tA, a, lda, m, k, alpha, t, ap[t*kch*chunk:(t+1)*kch*chunk])
-	})
-	return p
+	kch := (k + 31) / 32
+	buf := packBlocks(workers, m, kch, k, func(t int, dst []uint16) { packA(tA, a, lda, m, k, alpha, t, dst) })
+	return &Packed{buf: buf, m: m, k: k, kch: kch}
+}
+
+// packBlocks packs a factor's blocks of 32 rows (of A) or columns (of B),
+// kch chunks of k each, by fill on workers goroutines, into a buffer from
+// the pool. fill writes every value inside the factor; the padding past n
+// and k is zero.
+func packBlocks(workers, n, kch, k int, fill func(t int, dst []uint16)) *[]uint16 {
+	blocks := (n + 31) / 32
+	buf := getBuf(blocks*kch*chunk, n%32 != 0 || k%32 != 0)
+	b := *buf
+	parallel.ForN(workers, blocks, func(t int) { fill(t, b[t*kch*chunk:(t+1)*kch*chunk]) })
+	return buf
 }
 
 // Release returns the packed values' memory to a pool.
@@ -164,12 +170,9 @@ func GemmBiasPacked(workers int, pa *Packed, tB bool, n int, b []float32, ldb in
 func (pa *Packed) times(workers int, tB bool, n int, b []float32, ldb int, beta float32, bias, c []float32, ldc int) {
 	m, k, kch := pa.m, pa.k, pa.kch
 	mb, nb := (m+31)/32, (n+31)/32
-	bbuf := getBuf(nb*kch*chunk, n%32 != 0 || k%32 != 0)
+	bbuf := packBlocks(workers, n, kch, k, func(t int, dst []uint16) { packB(tB, b, ldb, n, k, t, dst) })
 	defer packPool.Put(bbuf)
 	ap, bp := *pa.buf, *bbuf
-	parallel.ForN(workers, nb, func(t int) {
-		packB(tB, b, ldb, n, k, t, bp[t*kch*chunk:(t+1)*kch*chunk])
-	})
 	// Tasks of one block of rows: the full blocks of 32 columns in one
 	// call of the kernel (one tile configuration), the last partial one
 	// through a buffer.
@@ -223,13 +226,9 @@ func PackB(workers int, tB bool, k, n int, b []float32, ldb int) *PackedB {
 	if !available {
 		panic("amx: " + unavailable)
 	}
-	kch, nb := (k+31)/32, (n+31)/32
-	p := &PackedB{buf: getBuf(nb*kch*chunk, n%32 != 0 || k%32 != 0), k: k, n: n, kch: kch}
-	bp := *p.buf
-	parallel.ForN(workers, nb, func(t int) {
-		packB(tB, b, ldb, n, k, t, bp[t*kch*chunk:(t+1)*kch*chunk])
-	})
-	return p
+	kch := (k + 31) / 32
+	buf := packBlocks(workers, n, kch, k, func(t int, dst []uint16) { packB(tB, b, ldb, n, k, t, dst) })
+	return &PackedB{buf: buf, k: k, n: n, kch: kch}
 }
 
 // Release returns the packed values' memory to a pool.

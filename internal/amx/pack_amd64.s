@@ -21,16 +21,25 @@ DATA scatteridx<>+56(SB)/4, $224
 DATA scatteridx<>+60(SB)/4, $240
 GLOBL scatteridx<>(SB), RODATA|NOPTR, $64
 
-// ROUND16 rounds the 16 float32s in Z(in) to bfloat16, to nearest with
-// ties to even: bits + 0x7fff + (bit 16), shifted down 16 (Z30 holds
-// 0x7fff in every lane, Z31 1). Clobbers Z29.
-#define ROUND16(in) \
-	VPSRLD $16, in, Z29; \
-	VPANDD Z31, Z29, Z29; \
-	VPADDD Z30, Z29, Z29; \
-	VPADDD Z29, in, in; \
-	VPSRLD $16, in, in
+// VPERMW's indices that interleave two rows of 16 bfloat16s: word 2i
+// takes the first row's i, word 2i + 1 the second's.
+DATA pairidx<>+0(SB)/8, $0x0011000100100000
+DATA pairidx<>+8(SB)/8, $0x0013000300120002
+DATA pairidx<>+16(SB)/8, $0x0015000500140004
+DATA pairidx<>+24(SB)/8, $0x0017000700160006
+DATA pairidx<>+32(SB)/8, $0x0019000900180008
+DATA pairidx<>+40(SB)/8, $0x001b000b001a000a
+DATA pairidx<>+48(SB)/8, $0x001d000d001c000c
+DATA pairidx<>+56(SB)/8, $0x001f000f001e000e
+GLOBL pairidx<>(SB), RODATA|NOPTR, $64
 
+// CVTPAIR(z) rounds the 16 float32s in Z16 and the 16 in Z17 to bfloat16
+// (to nearest even by VCVTNE2PS2BF16, subnormals as zero) and sets z to
+// their 16 pairs, Z16's value in each pair's low half (VPERMW with the
+// indices of pairidx in Z19). Clobbers Z16.
+#define CVTPAIR(z) \
+	BYTE $0x62; BYTE $0xa2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xc0; \
+	VPERMW Z16, Z19, z
 
 // func cvtRuns(dst *uint16, dstStep int, src *float32, srcStep, runs int, scatter bool, alpha float32)
 //
@@ -77,14 +86,11 @@ cdone:
 //
 // For each of runs runs: the 16 float32s at lo and the 16 at hi, times
 // alpha, rounded to bfloat16 and paired (lo's in the low uint16 of each
-// pair), as 16 pairs at dst side by side, or (scatter) 64 bytes apart;
+// pair, by CVTPAIR), as 16 pairs at dst side by side, or (scatter) 64 bytes apart;
 // then lo, hi += srcStep floats, dst += dstStep uint16s.
 TEXT ·pairRuns(SB), NOSPLIT, $0-56
-	MOVL $0x7fff, AX
-	VPBROADCASTD AX, Z30
-	MOVL $1, AX
-	VPBROADCASTD AX, Z31
-	VBROADCASTSS alpha+52(FP), Z28
+	VBROADCASTSS alpha+52(FP), Z18
+	VMOVDQU16 pairidx<>(SB), Z19
 	MOVQ dst+0(FP), DI
 	MOVQ dstStep+8(FP), DX
 	SHLQ $1, DX
@@ -98,12 +104,9 @@ TEXT ·pairRuns(SB), NOSPLIT, $0-56
 	TESTQ CX, CX
 	JEQ pdone
 ploop:
-	VMULPS (SI), Z28, Z0
-	VMULPS (BX), Z28, Z1
-	ROUND16(Z0)
-	ROUND16(Z1)
-	VPSLLD $16, Z1, Z1
-	VPORD Z1, Z0, Z0
+	VMULPS (SI), Z18, Z16
+	VMULPS (BX), Z18, Z17
+	CVTPAIR(Z0)
 	TESTQ R9, R9
 	JNE pscatter
 	VMOVDQU32 Z0, (DI)
@@ -121,17 +124,6 @@ pdone:
 	VZEROUPPER
 	RET
 
-// VPERMW's indices that interleave two rows of 16 bfloat16s: word 2i
-// takes the first row's i, word 2i + 1 the second's.
-DATA pairidx<>+0(SB)/8, $0x0011000100100000
-DATA pairidx<>+8(SB)/8, $0x0013000300120002
-DATA pairidx<>+16(SB)/8, $0x0015000500140004
-DATA pairidx<>+24(SB)/8, $0x0017000700160006
-DATA pairidx<>+32(SB)/8, $0x0019000900180008
-DATA pairidx<>+40(SB)/8, $0x001b000b001a000a
-DATA pairidx<>+48(SB)/8, $0x001d000d001c000c
-DATA pairidx<>+56(SB)/8, $0x001f000f001e000e
-GLOBL pairidx<>(SB), RODATA|NOPTR, $64
 
 // PAIR(z) rounds the rows at SI and SI + R9 (16 float32s each, times
 // alpha in Z18) to bfloat16 and sets z to their 16 pairs (the first row's
@@ -140,8 +132,7 @@ GLOBL pairidx<>(SB), RODATA|NOPTR, $64
 #define PAIR(z) \
 	VMULPS (SI), Z18, Z16; \
 	VMULPS (SI)(R9*1), Z18, Z17; \
-	BYTE $0x62; BYTE $0xa2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xc0; \
-	VPERMW Z16, Z19, z; \
+	CVTPAIR(z); \
 	ADDQ R8, SI
 
 // TRANS4(c) finishes the transpose for the columns c, c + 4, c + 8 and
