@@ -91,6 +91,23 @@ func (m *MemoryStore) RenameStudy(ctx context.Context, name, newName string) err
 	return nil
 }
 
+// DeleteStudy implements Store.
+func (m *MemoryStore) DeleteStudy(ctx context.Context, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.studies[name]
+	if s == nil {
+		return fmt.Errorf("delete study %q: %w", name, ErrNotFound)
+	}
+	for _, t := range m.trials[s.ID] {
+		delete(m.byID, t.ID)
+	}
+	delete(m.trials, s.ID)
+	delete(m.claims, s.ID)
+	delete(m.studies, name)
+	return nil
+}
+
 // CreateTrial implements Store.
 func (m *MemoryStore) CreateTrial(ctx context.Context, t *Trial) error {
 	m.mu.Lock()

@@ -26,6 +26,10 @@ type Store interface {
 	// RenameStudy renames a study. It returns ErrNotFound when there is no
 	// study called name and ErrStudyExists when newName is taken.
 	RenameStudy(ctx context.Context, name, newName string) error
+	// DeleteStudy deletes a study with its trials and their intermediate
+	// values, in one transaction. It returns ErrNotFound when there is no
+	// study called name.
+	DeleteStudy(ctx context.Context, name string) error
 
 	// CreateTrial stores t as a running trial of study t.StudyID with the
 	// next free number, and sets t.ID and t.Number. It returns ErrClaimed

@@ -64,6 +64,12 @@ type result struct {
 // exit status a shell sees use runBinary.
 func runOLC(t *testing.T, dir string, args ...string) result {
 	t.Helper()
+	return runOLCInput(t, dir, "", args...)
+}
+
+// runOLCInput is runOLC with stdin reading input.
+func runOLCInput(t *testing.T, dir, input string, args ...string) result {
+	t.Helper()
 	wd, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +83,7 @@ func runOLC(t *testing.T, dir string, args ...string) result {
 		}
 	}()
 	ios, out, errOut := cmdutil.Test()
+	ios.In = strings.NewReader(input)
 	code := root.Execute(context.Background(), ios, args)
 	return result{code, out.String(), errOut.String()}
 }

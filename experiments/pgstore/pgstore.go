@@ -517,6 +517,26 @@ func (s *Store) RenameStudy(ctx context.Context, name, newName string) error {
 	return nil
 }
 
+// DeleteStudy implements experiments.Store. The trials and their
+// intermediate values go with the study (the schema's cascades).
+func (s *Store) DeleteStudy(ctx context.Context, name string) error {
+	err := s.retry(ctx, "delete study", func(ctx context.Context, attempt int) error {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM studies WHERE name = $1`, name)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 && attempt == 0 {
+			// A later attempt finding nothing: the earlier one committed.
+			return experiments.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete study %q: %w", name, err)
+	}
+	return nil
+}
+
 // insertTrial creates a trial in one statement, one round trip: it
 // takes the study's next number and counts the trial as held (complete or
 // running) on the study's row, which locks it until the commit, so that

@@ -519,6 +519,25 @@ func (s *Store) RenameStudy(ctx context.Context, name, newName string) error {
 	return nil
 }
 
+// DeleteStudy implements experiments.Store. The trials and their
+// intermediate values go with the study (the schema's cascades).
+func (s *Store) DeleteStudy(ctx context.Context, name string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM studies WHERE name = ?`, name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return experiments.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete study %q: %w", name, err)
+	}
+	return nil
+}
+
 // CreateTrial implements experiments.Store.
 func (s *Store) CreateTrial(ctx context.Context, t *experiments.Trial) error {
 	params, err := json.Marshal(t.Params)

@@ -33,6 +33,7 @@ func Run(t *testing.T, b Backend) {
 	}{
 		{"Studies", testStudies},
 		{"Rename", testRename},
+		{"Delete", testDelete},
 		{"TrialRoundTrip", testTrialRoundTrip},
 		{"Numbering", testNumbering},
 		{"Claims", testClaims},
@@ -133,6 +134,52 @@ func testRename(t *testing.T, b Backend) {
 	trials, err := s.Trials(ctx, st.ID, 0)
 	if err != nil || len(trials) != 1 {
 		t.Errorf("renamed study has %d trials (%v), want 1", len(trials), err)
+	}
+}
+
+func testDelete(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := b.Open(t)
+	gone := newStudy(t, s, "gone")
+	kept := newStudy(t, s, "kept")
+	tr := newTrial(t, s, gone.ID, "grid:0")
+	tr.State, tr.Value, tr.Finished = optimize.Complete, 1, now()
+	tr.Metrics = map[string]float64{"acc": 1}
+	tr.Intermediate = []experiments.Intermediate{{Step: 1, Metrics: map[string]float64{"acc": 0.5}}}
+	if err := s.FinishTrial(ctx, tr); err != nil {
+		t.Fatal(err)
+	}
+	newTrial(t, s, gone.ID, "")
+	newTrial(t, s, kept.ID, "grid:0")
+	if err := s.DeleteStudy(ctx, "missing"); !errors.Is(err, experiments.ErrNotFound) {
+		t.Errorf("delete of a missing study = %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteStudy(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Study(ctx, "gone"); !errors.Is(err, experiments.ErrNotFound) {
+		t.Errorf("deleted study still resolves: %v", err)
+	}
+	if trials, err := s.Trials(ctx, gone.ID, 0); len(trials) != 0 || (err != nil && !errors.Is(err, experiments.ErrNotFound)) {
+		t.Errorf("deleted study's trials = %d, %v; want none", len(trials), err)
+	}
+	if err := s.DeleteStudy(ctx, "gone"); !errors.Is(err, experiments.ErrNotFound) {
+		t.Errorf("second delete = %v, want ErrNotFound", err)
+	}
+	if trials, err := s.Trials(ctx, kept.ID, 0); err != nil || len(trials) != 1 {
+		t.Errorf("the other study has %d trials (%v), want 1", len(trials), err)
+	}
+	// The name is free again, with fresh numbers and claims.
+	again := newStudy(t, s, "gone")
+	if again.ID == gone.ID {
+		t.Errorf("new study reuses the deleted one's ID %d", gone.ID)
+	}
+	if u := newTrial(t, s, again.ID, "grid:0"); u.Number != 0 {
+		t.Errorf("new study's first trial is number %d, want 0", u.Number)
+	}
+	all, err := s.Studies(ctx)
+	if err != nil || len(all) != 2 {
+		t.Errorf("Studies = %v, %v; want gone and kept", all, err)
 	}
 }
 

@@ -58,7 +58,8 @@ target. Ctrl-C stops cleanly.`,
 	for _, sampler := range experiments.Samplers {
 		cmd.AddCommand(newCmdShortcut(ios, sampler, runF))
 	}
-	cmd.AddCommand(newCmdStatus(ios, nil), newCmdBest(ios, nil), newCmdExport(ios, nil), newCmdPlot(ios, nil))
+	cmd.AddCommand(newCmdStatus(ios, nil), newCmdBest(ios, nil), newCmdExport(ios, nil), newCmdPlot(ios, nil),
+		newCmdList(ios), newCmdDelete(ios, nil), newCmdRename(ios, nil))
 	return cmd
 }
 

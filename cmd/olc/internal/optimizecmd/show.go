@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,15 +106,80 @@ type StatusOptions struct {
 	StorePath string
 	Study     string
 	JSON      bool
+	// Filter selects the studies a listing shows.
+	Filter ListFilter
+}
+
+// ListFilter selects studies in a listing; its zero value selects all.
+type ListFilter struct {
+	// Match is a shell pattern on the name ("lr-*").
+	Match string
+	// Sampler keeps the studies of one sampler ("bayes", "ablation", …).
+	Sampler string
+	// Active keeps the studies with running trials.
+	Active bool
+	// Since keeps the studies created at or after it.
+	Since time.Time
+	// since is the flag as given.
+	since string
+}
+
+// parse checks the filter's flags; now is the time a duration counts back
+// from.
+func (f *ListFilter) parse(now time.Time) error {
+	if f.Match != "" {
+		if _, err := path.Match(f.Match, ""); err != nil {
+			return cmdutil.Usagef("--match %q is not a valid pattern: %v (use * ? and [a-z])", f.Match, err)
+		}
+	}
+	if f.since == "" {
+		return nil
+	}
+	if d, err := time.ParseDuration(f.since); err == nil && d >= 0 {
+		f.Since = now.Add(-d)
+		return nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, f.since, time.UTC); err == nil {
+			f.Since = t
+			return nil
+		}
+	}
+	return cmdutil.Usagef("--since %q is neither a duration (\"36h\") nor a date (\"2026-11-30\" or RFC 3339)", f.since)
+}
+
+// keep reports whether a study passes the filter.
+func (f *ListFilter) keep(s *experiments.Study, c experiments.Counts) bool {
+	if f.Match != "" {
+		if ok, _ := path.Match(f.Match, s.Name); !ok {
+			return false
+		}
+	}
+	return (f.Sampler == "" || s.Sampler == f.Sampler) && (!f.Active || c.Running > 0) && !s.Created.Before(f.Since)
+}
+
+// addListFlags adds the listing's filters.
+func addListFlags(cmd *cobra.Command, f *ListFilter) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.Match, "match", "", "list the studies whose name matches this shell pattern (\"lr-*\")")
+	fl.StringVar(&f.Sampler, "sampler", "", "list the studies of this sampler (grid, random, bayes, ablation, …)")
+	fl.BoolVar(&f.Active, "active", false, "list the studies with running trials")
+	fl.StringVar(&f.since, "since", "", "list the studies created since a date (\"2026-11-30\") or within a duration (\"36h\")")
 }
 
 func newCmdStatus(ios *cmdutil.IOStreams, runF func(context.Context, *StatusOptions) error) *cobra.Command {
 	opts := &StatusOptions{IO: ios}
 	cmd := &cobra.Command{
-		Use:   "status [--study NAME]",
+		Use:   "status [--study NAME] [--match PATTERN] [--sampler NAME] [--active] [--since WHEN]",
 		Short: "Show a study's progress, or list the studies of the store",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Study != "" && (opts.Filter != ListFilter{}) {
+				return cmdutil.Usagef("--match, --sampler, --active and --since filter the list of studies; they do not go with --study")
+			}
+			if err := opts.Filter.parse(time.Now()); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -121,6 +187,28 @@ func newCmdStatus(ios *cmdutil.IOStreams, runF func(context.Context, *StatusOpti
 		},
 	}
 	cmd.Flags().StringVar(&opts.Study, "study", "", "the study (default: list every study)")
+	addListFlags(cmd, &opts.Filter)
+	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
+	return cmd
+}
+
+// newCmdList returns 'olc optimize list': the listing of 'status' without
+// --study.
+func newCmdList(ios *cmdutil.IOStreams) *cobra.Command {
+	opts := &StatusOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "list [--match PATTERN] [--sampler NAME] [--active] [--since WHEN]",
+		Short: "List the studies of the store, with filters",
+		Args:  cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.Filter.parse(time.Now()); err != nil {
+				return err
+			}
+			return listStudies(cmd.Context(), opts.IO, opts.StorePath, opts.JSON, &opts.Filter)
+		},
+	}
+	addListFlags(cmd, &opts.Filter)
 	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	return cmd
@@ -128,7 +216,7 @@ func newCmdStatus(ios *cmdutil.IOStreams, runF func(context.Context, *StatusOpti
 
 func runStatus(ctx context.Context, opts *StatusOptions) error {
 	if opts.Study == "" {
-		return listStudies(ctx, opts.IO, opts.StorePath, opts.JSON)
+		return listStudies(ctx, opts.IO, opts.StorePath, opts.JSON, &opts.Filter)
 	}
 	study, trials, now, err := cmdutil.LoadStudyAt(ctx, opts.StorePath, opts.Study)
 	if err != nil {
@@ -274,10 +362,11 @@ type StudyRow struct {
 	Complete  int                `json:"complete"`
 	Failed    int                `json:"failed"`
 	Running   int                `json:"running"`
+	Pruned    int                `json:"pruned"`
 	Best      *float64           `json:"best"`
 }
 
-func listStudies(ctx context.Context, ios *cmdutil.IOStreams, storePath string, asJSON bool) error {
+func listStudies(ctx context.Context, ios *cmdutil.IOStreams, storePath string, asJSON bool, filter *ListFilter) error {
 	store, err := cmdutil.OpenExistingStore(ctx, storePath)
 	if err != nil {
 		return err
@@ -295,8 +384,11 @@ func listStudies(ctx context.Context, ios *cmdutil.IOStreams, storePath string, 
 			return err
 		}
 		c := experiments.CountStates(trials)
+		if !filter.keep(s, c) {
+			continue
+		}
 		row := StudyRow{Study: s.Name, Sampler: s.Sampler, Direction: s.Direction, Metric: s.Metric,
-			Created: s.Created.UTC().Format(time.RFC3339), Complete: c.Complete, Failed: c.Failed, Running: c.Running}
+			Created: s.Created.UTC().Format(time.RFC3339), Complete: c.Complete, Failed: c.Failed, Running: c.Running, Pruned: c.Pruned}
 		if b := experiments.Best(trials, s.Direction); b != nil {
 			v := b.Value
 			row.Best = &v
@@ -308,7 +400,11 @@ func listStudies(ctx context.Context, ios *cmdutil.IOStreams, storePath string, 
 		return cmdutil.PrintJSON(ios.Out, map[string]any{"store": storePath, "studies": rows})
 	}
 	if len(rows) == 0 {
-		fmt.Fprintf(ios.Out, "no studies in %s\n", storePath)
+		if (*filter != ListFilter{}) {
+			fmt.Fprintf(ios.Out, "no study in %s passes the filters (%d studies in all)\n", cmdutil.StoreName(storePath), len(studies))
+			return nil
+		}
+		fmt.Fprintf(ios.Out, "no studies in %s\n", cmdutil.StoreName(storePath))
 		return nil
 	}
 	tw := tabwriter.NewWriter(ios.Out, 0, 0, 2, ' ', 0)
