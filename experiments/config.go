@@ -19,6 +19,11 @@ import (
 // the one error type of every config olc reads.
 type ConfigError = tomlconf.Error
 
+// External is the objective kind of a study whose trials another program
+// evaluates, asking for them and telling their results ('olc optimize
+// ask' and 'tell'); such a study has no objective to run.
+const External = "external"
+
 // Samplers lists the sampler names a config may give.
 var Samplers = []string{"grid", "random", "bayes"}
 
@@ -71,7 +76,9 @@ type Config struct {
 	// not exceed the trials).
 	nInitialSet bool
 	Objective   ObjectiveConfig
-	doc         *tomlconf.Doc
+	// Enqueue are the points of the [[enqueue]] tables, run first.
+	Enqueue []optimize.Params
+	doc     *tomlconf.Doc
 	// paramKey, when set, names the key of the document that gives a
 	// parameter (ObjectiveTable's callers have no [params] table).
 	paramKey func(param string) string
@@ -88,6 +95,9 @@ type StudyConfig struct {
 	Parallel   int
 	Seed       uint64
 	MaxRetries int
+	// WarmStart names another study of the store whose complete trials,
+	// over the same space and objective, the sampler's model starts from.
+	WarmStart string
 }
 
 // RandomConfig is the [sampler.random] table.
@@ -172,7 +182,7 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	}
 	c := &Config{File: file, Text: string(data), doc: d}
 	root := d.Root()
-	root.Only("study", "params", "sampler", "objective")
+	root.Only("study", "params", "sampler", "objective", "enqueue")
 
 	st, _ := root.Required("study", "a config starts with a [study] table holding at least name and trials")
 	c.parseStudy(st)
@@ -184,6 +194,7 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	c.Random.QMC = rnd.Bool("qmc")
 	c.parseBayes(samplers)
 	c.parseObjective(root)
+	c.parseEnqueue(root)
 	if err := d.Err(); err != nil {
 		return nil, err
 	}
@@ -192,7 +203,7 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 
 func (c *Config) parseStudy(s tomlconf.Section) {
 	d := c.doc
-	s.Only("name", "direction", "metric", "sampler", "trials", "parallel", "seed", "max_retries")
+	s.Only("name", "direction", "metric", "sampler", "trials", "parallel", "seed", "max_retries", "warm_start")
 	c.Study.Name = s.Str("name", "")
 	switch {
 	case !s.Has("name"):
@@ -238,6 +249,32 @@ func (c *Config) parseStudy(s tomlconf.Section) {
 		d.Fail("study.max_retries", "must be an integer from 0 to 100 (got %d)", r)
 	}
 	c.Study.MaxRetries = int(min(max(r, 0), 100))
+	if s.Has("warm_start") {
+		c.Study.WarmStart = s.Str("warm_start", "")
+		switch {
+		case !optimize.ValidName(c.Study.WarmStart):
+			d.Fail("study.warm_start", "%q is not a study name; give the name of a study of the same store", c.Study.WarmStart)
+		case c.Study.WarmStart == c.Study.Name:
+			d.Fail("study.warm_start", "names the study itself; give another study of the same store")
+		}
+	}
+}
+
+// parseEnqueue reads the [[enqueue]] tables: points to run first, each
+// giving every parameter.
+func (c *Config) parseEnqueue(root tomlconf.Section) {
+	points, _ := root.Tables("enqueue")
+	if c.Space == nil {
+		return
+	}
+	for _, t := range points {
+		p, err := c.Space.Point(t.Map())
+		if err != nil {
+			c.doc.Fail(t.Path(), "%v", err)
+			continue
+		}
+		c.Enqueue = append(c.Enqueue, p)
+	}
 }
 
 // parseBayes reads [sampler.bayes].
@@ -472,6 +509,8 @@ func (c *Config) parseObjective(root tomlconf.Section) {
 	case "command":
 		o.Only("kind", "command", "timeout", "workdir", "env")
 		c.parseCommand(o)
+	case External:
+		o.Only("kind")
 	default:
 		if _, ok := registeredKind(c.Objective.Kind); ok {
 			o.Only("kind", "config")
@@ -639,6 +678,12 @@ func (c *Config) objective() (Objective, map[string]any, bool) {
 			env[k] = v
 		}
 		return cmd, map[string]any{"kind": "command", "command": c.Objective.Command, "workdir": c.Objective.Workdir, "env": env}, true
+	case External:
+		if c.paramKey != nil {
+			d.Fail("objective.kind", "kind %q is for studies driven by 'olc optimize ask' and 'tell'", External)
+			return nil, nil, false
+		}
+		return nil, map[string]any{"kind": External}, true
 	default:
 		build, ok := registeredKind(c.Objective.Kind)
 		if !ok {

@@ -47,14 +47,14 @@ func registeredKind(kind string) (ObjectiveKind, bool) {
 }
 
 // ObjectiveKinds lists every kind a config may name: builtin, command,
-// then the registered ones in order.
+// external, then the registered ones in order.
 func ObjectiveKinds() []string {
 	kindsMu.RLock()
 	defer kindsMu.RUnlock()
-	out := []string{"builtin", "command"}
+	out := []string{"builtin", "command", External}
 	for k := range kinds {
 		out = append(out, k)
 	}
-	slices.Sort(out[2:])
+	slices.Sort(out[3:])
 	return out
 }

@@ -72,7 +72,7 @@ func TestRegisteredObjectiveKind(t *testing.T) {
 		{"kind = \"fake\"\n", "objective.config", "missing; the fake config"},
 		{"kind = \"fake\"\nconfig = \"f.toml\"\nfunction = \"x\"\n", "objective.function", "unknown key"},
 		{"kind = \"fake\"\nconfig = \"none.toml\"\n", "objective.config", "no such file"},
-		{"kind = \"nope\"\n", "objective.kind", "allowed: builtin, command, fake"},
+		{"kind = \"nope\"\n", "objective.kind", "allowed: builtin, command, external, fake"},
 	} {
 		cfg, err := experiments.ParseConfig(filepath.Join(dir, "s.toml"), []byte(study+"[objective]\n"+c.objective))
 		if err == nil {

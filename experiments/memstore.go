@@ -21,6 +21,7 @@ type MemoryStore struct {
 	trials  map[int64][]*Trial        // by study ID, in number order
 	claims  map[int64]map[string]bool // by study ID
 	byID    map[int64]*Trial
+	queue   map[int64][]Queued // by study ID
 	nextID  int64
 }
 
@@ -31,7 +32,7 @@ var (
 
 // NewMemoryStore returns an empty store.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{studies: map[string]*Study{}, trials: map[int64][]*Trial{}, claims: map[int64]map[string]bool{}, byID: map[int64]*Trial{}}
+	return &MemoryStore{studies: map[string]*Study{}, trials: map[int64][]*Trial{}, claims: map[int64]map[string]bool{}, byID: map[int64]*Trial{}, queue: map[int64][]Queued{}}
 }
 
 // CreateStudy implements Store.
@@ -104,8 +105,41 @@ func (m *MemoryStore) DeleteStudy(ctx context.Context, name string) error {
 	}
 	delete(m.trials, s.ID)
 	delete(m.claims, s.ID)
+	delete(m.queue, s.ID)
 	delete(m.studies, name)
 	return nil
+}
+
+// Enqueue implements Store.
+func (m *MemoryStore) Enqueue(ctx context.Context, studyID int64, q *Queued) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.claims[studyID]; !ok {
+		return false, fmt.Errorf("enqueue: study %d: %w", studyID, ErrNotFound)
+	}
+	for _, u := range m.queue[studyID] {
+		if u.Key == q.Key {
+			return false, nil
+		}
+	}
+	m.nextID++
+	q.ID, q.Added = m.nextID, time.Now().UTC()
+	c := *q
+	c.Params = q.Params.Clone()
+	m.queue[studyID] = append(m.queue[studyID], c)
+	return true, nil
+}
+
+// Queue implements Store.
+func (m *MemoryStore) Queue(ctx context.Context, studyID int64) ([]Queued, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Queued, 0, len(m.queue[studyID]))
+	for _, q := range m.queue[studyID] {
+		q.Params = q.Params.Clone()
+		out = append(out, q)
+	}
+	return out, nil
 }
 
 // CreateTrial implements Store.

@@ -39,13 +39,23 @@ func Recommend(ctx context.Context, s optimize.Sampler, study *Study, trials []T
 	return &Recommendation{Trial: &trials[rec.Number], Mean: rec.Mean, Low: rec.Low, High: rec.High}, nil
 }
 
-// SamplerOf rebuilds a study's sampler from the config it was created with.
-func SamplerOf(study *Study) (optimize.Sampler, error) {
+// ConfigOf returns the config a study was created from, with its sampler
+// (which a flag may have chosen).
+func ConfigOf(study *Study) (*Config, error) {
 	cfg, err := ParseConfig(study.Name+" (stored config)", []byte(study.Config))
 	if err != nil {
 		return nil, err
 	}
 	cfg.Study.Sampler = study.Sampler
+	return cfg, nil
+}
+
+// SamplerOf rebuilds a study's sampler from the config it was created with.
+func SamplerOf(study *Study) (optimize.Sampler, error) {
+	cfg, err := ConfigOf(study)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Study.Trials == 0 {
 		cfg.Study.Trials = 1 // the sampler does not depend on it
 	}

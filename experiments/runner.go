@@ -72,6 +72,10 @@ type Runner struct {
 	// OnEvent, when set, is called after every trial event, from one
 	// goroutine at a time. It must return quickly.
 	OnEvent func(Event)
+	// WarmStart are complete trials of other studies over the same space
+	// and objective, for a sampler with a model (see
+	// optimize.History.Prior).
+	WarmStart []optimize.Observation
 
 	// State of a run, guarded by mu. A worker holds mu from the proposal
 	// of a trial to its creation in the store (next): the sampler must see
@@ -117,7 +121,15 @@ type Runner struct {
 	// skew is the store's clock minus this machine's, in nanoseconds,
 	// when the store is a Clock (see now).
 	skew atomic.Int64
+	// queue holds the study's enqueued points, read from the store at
+	// queueRead and again after queueEvery (points may be enqueued while
+	// the study runs); guarded by mu.
+	queue     []Queued
+	queueRead time.Time
 }
+
+// queueEvery is how often a run reads the study's queue again.
+const queueEvery = 5 * time.Second
 
 // maxSkip bounds optimize.History.Skip; racingWindow is how many of the
 // latest trials tell which other processes are adding trials.
@@ -298,7 +310,11 @@ func (r *Runner) load(ctx context.Context, staleAfter time.Duration) (int, error
 			return 0, fmt.Errorf("load study %q: %w", r.Study.Name, err)
 		}
 	}
-	r.trials, r.hist, r.counts = nil, optimize.History{Direction: r.Study.Direction}, Counts{}
+	r.trials, r.hist, r.counts = nil, optimize.History{Direction: r.Study.Direction, Prior: r.WarmStart}, Counts{}
+	if r.queue, err = r.Store.Queue(ctx, r.Study.ID); err != nil {
+		return 0, fmt.Errorf("load study %q: %w", r.Study.Name, err)
+	}
+	r.queueRead = time.Now()
 	for i := range trials {
 		r.append(&trials[i])
 	}
@@ -314,9 +330,17 @@ func (r *Runner) load(ctx context.Context, staleAfter time.Duration) (int, error
 // LostReason says why a running trial's process is taken to be dead, or ""
 // when it may be alive: the process that ran it, on this host, is gone, or
 // it has not heartbeated for staleAfter (DefaultStaleAfter when ≤ 0). A
-// trial of this very process is never lost.
+// trial of this very process is never lost. A trial given by Ask is lost
+// once its lease has passed.
 func LostReason(t *Trial, now time.Time, staleAfter time.Duration) string {
 	if t.State != optimize.Running {
+		return ""
+	}
+	if lease, ok := askLease(t.Owner); ok {
+		// Given by Ask: nothing heartbeats it; it has its lease.
+		if age := now.Sub(t.Heartbeat); age > lease {
+			return fmt.Sprintf("lost: asked %s ago and not told within its lease of %s", age.Round(time.Second), lease)
+		}
 		return ""
 	}
 	if staleAfter <= 0 {
@@ -587,6 +611,8 @@ func (r *Runner) next(ctx context.Context) *Trial {
 			}
 			t.Params, t.Attempt, t.RetryOf = orig.Params.Clone(), orig.Attempt+1, orig.Number
 			t.Claim = "retry:" + strconv.Itoa(orig.Number)
+		} else if q := r.nextQueued(ctx); q != nil {
+			t.Params, t.Claim = q.Params.Clone(), q.Claim()
 		} else {
 			// Other processes that added trials lately are likely
 			// proposing too, for the same keys: ask for one of the next
@@ -644,6 +670,18 @@ func (r *Runner) next(ctx context.Context) *Trial {
 		r.emit(TrialStarted, t)
 		return t
 	}
+}
+
+// nextQueued returns the first enqueued point no trial runs yet, reading
+// the queue again when it is older than queueEvery; r.mu is held. A
+// failed reading keeps the last one.
+func (r *Runner) nextQueued(ctx context.Context) *Queued {
+	if time.Since(r.queueRead) > queueEvery {
+		if q, err := r.Store.Queue(ctx, r.Study.ID); err == nil {
+			r.queue, r.queueRead = q, time.Now()
+		}
+	}
+	return nextQueued(r.queue, r.trials)
 }
 
 // finish records a trial's outcome.

@@ -54,6 +54,14 @@ type Store interface {
 	// order, with their intermediate values.
 	Trials(ctx context.Context, studyID int64, from int) ([]Trial, error)
 
+	// Enqueue adds a point to a study's queue of points to run before the
+	// sampler's (see Queued), unless the queue holds one with the same key
+	// already; added says which. It sets q.ID and q.Added when added.
+	Enqueue(ctx context.Context, studyID int64, q *Queued) (added bool, err error)
+	// Queue returns a study's queued points in the order they were added,
+	// run or not (a trial claims a point by its Claim).
+	Queue(ctx context.Context, studyID int64) ([]Queued, error)
+
 	// Close releases the store.
 	Close() error
 }

@@ -136,7 +136,8 @@ func (t *Trial) Duration() time.Duration {
 
 // observation returns what a sampler sees of t.
 func (t *Trial) observation() optimize.Observation {
-	return optimize.Observation{Number: t.Number, Params: t.Params, State: t.State, Value: t.Value, Retry: t.RetryOf >= 0, Key: t.Claim}
+	return optimize.Observation{Number: t.Number, Params: t.Params, State: t.State, Value: t.Value, Retry: t.RetryOf >= 0,
+		Given: strings.HasPrefix(t.Claim, "enqueue:"), Key: t.Claim}
 }
 
 // Best returns the complete trial with the best value in direction d (the

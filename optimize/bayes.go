@@ -287,7 +287,8 @@ func paramsKey(p Params) string {
 type data struct {
 	x       [][]float64 // complete trials
 	y       []float64   // their values, negated for maximization, standardized
-	numbers []int       // their trial numbers
+	numbers []int       // their trial numbers (-1: a warm start's)
+	prior   int         // how many are a warm start's
 	pending [][]float64
 	taken   map[string]bool
 	scale   float64 // the raw values' standard deviation
@@ -299,8 +300,16 @@ type data struct {
 func (b *Bayes) collect(h *History) *data {
 	d := &data{taken: map[string]bool{}}
 	var raw []float64
-	for _, o := range h.Trials {
-		d.taken[paramsKey(o.Params)] = true
+	for i, o := range slices.Concat(h.Prior, h.Trials) {
+		prior := i < len(h.Prior)
+		if prior {
+			if o.State != Complete {
+				continue
+			}
+			o.Number = -1
+		} else {
+			d.taken[paramsKey(o.Params)] = true
+		}
 		x, ok := b.enc.encode(o.Params)
 		if !ok {
 			continue
@@ -314,6 +323,9 @@ func (b *Bayes) collect(h *History) *data {
 			d.x = append(d.x, x)
 			raw = append(raw, v)
 			d.numbers = append(d.numbers, o.Number)
+			if prior {
+				d.prior++
+			}
 		case o.State == Running:
 			d.pending = append(d.pending, x)
 		}
@@ -383,7 +395,8 @@ func (b *Bayes) Propose(ctx context.Context, h *History) (Proposal, error) {
 	key := fmt.Sprintf("bayes:%d", j)
 
 	d := b.collect(h)
-	if j < b.opts.NInitial || len(d.x) < 2 {
+	// A warm start's trials count towards the start-up points.
+	if j < b.opts.NInitial-d.prior || len(d.x) < 2 {
 		p, err := b.startup(j, d.taken)
 		return Proposal{Params: p, Key: key}, err
 	}
@@ -730,7 +743,7 @@ func (b *Bayes) Recommend(ctx context.Context, h *History) (Recommendation, bool
 	}
 	best, at := math.Inf(1), -1
 	for i, mu := range model.TrainingMeans() {
-		if mu < best {
+		if mu < best && d.numbers[i] >= 0 { // not a warm start's trial
 			best, at = mu, i
 		}
 	}

@@ -269,3 +269,38 @@ func bayesOpts(space *optimize.Space, set func(*optimize.BayesOptions)) optimize
 	set(&o)
 	return o
 }
+
+// TestBayesWarmStart: a warm start's trials stand for the start-up
+// points: a study warm-started from one that ran on the same function
+// proposes from the model at once, and gets within reach of the minimum
+// in a few trials, where a cold study is still sampling its start-up
+// points.
+func TestBayesWarmStart(t *testing.T) {
+	space := mustSpace(t, optimize.Param{Name: "x", Kind: optimize.Float, Low: 0, High: 1})
+	opts := optimize.DefaultBayesOptions(space.Len())
+	prior := run(t, must(optimize.NewBayes(space, 7, opts)), forrester, 12, optimize.Minimize)
+	warm := must(optimize.NewBayes(space, 1, opts))
+	h := &optimize.History{Direction: optimize.Minimize, Prior: prior.Trials}
+	for i := range 3 {
+		p, err := warm.Propose(context.Background(), h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Trials = append(h.Trials, optimize.Observation{Number: i, Params: p.Params, State: optimize.Complete, Value: forrester(p.Params), Key: p.Key})
+	}
+	cold := run(t, must(optimize.NewBayes(space, 1, opts)), forrester, 3, optimize.Minimize)
+	if b := best(h); b > -6.0 {
+		t.Errorf("warm start: best of 3 trials %.4f, want below -6.0 (minimum -6.0207)", b)
+	}
+	if b := best(cold); b < -6.0 {
+		t.Errorf("cold start: best of 3 start-up points %.4f: the test tells nothing", b)
+	}
+	// The model's recommendation is one of this study's trials.
+	rec, ok, err := warm.Recommend(context.Background(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok && (rec.Number < 0 || rec.Number >= len(h.Trials)) {
+		t.Errorf("recommended trial %d is not of this study", rec.Number)
+	}
+}

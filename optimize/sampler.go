@@ -70,6 +70,9 @@ type Observation struct {
 	// Retry marks a trial that re-runs the parameters of an earlier failed
 	// trial rather than a point the sampler proposed.
 	Retry bool
+	// Given marks a trial that runs a point given by the user (enqueued)
+	// rather than one the sampler proposed.
+	Given bool
 	// Key is the Key of the proposal the trial came from, if any.
 	Key string
 }
@@ -93,6 +96,12 @@ type History struct {
 	// for a study run by one process, whose proposals are then the same
 	// whatever the timing.
 	Skip int
+	// Prior are complete trials of other studies over the same space and
+	// objective (a warm start): samplers with a model (Bayesian
+	// optimization) fit it to them as well, and count them towards their
+	// start-up points; the others ignore them. Their Numbers mean nothing
+	// here.
+	Prior []Observation
 }
 
 // Proposal is a point a sampler proposes.
@@ -169,7 +178,7 @@ func (p *proposalIndex) next(h *History, skip int) (j int, reset bool) {
 	var keys []int
 	keyless := 0
 	for _, o := range h.Trials[from:] {
-		if o.Retry {
+		if o.Retry || o.Given {
 			continue
 		}
 		if k, ok := strings.CutPrefix(o.Key, p.prefix); ok && p.prefix != "" {

@@ -392,4 +392,33 @@ func (s *Space) Contains(p Params) error {
 	return nil
 }
 
+// Point returns the parameters values give, checked against the space:
+// every parameter must be given, and nothing else. A float parameter takes
+// an integer, and an int parameter a float that is a whole number, as
+// TOML and JSON readers may hand them over.
+func (s *Space) Point(values map[string]any) (Params, error) {
+	p := make(Params, len(values))
+	for name, v := range values {
+		i, ok := s.index[name]
+		if !ok {
+			return nil, fmt.Errorf("parameter %q is not in the space; its parameters: %s", name, strings.Join(s.Names(), ", "))
+		}
+		switch x := v.(type) {
+		case int64:
+			if s.params[i].Kind == Float {
+				v = float64(x)
+			}
+		case float64:
+			if s.params[i].Kind == Int && x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+				v = int64(x)
+			}
+		}
+		p[name] = v
+	}
+	if err := s.Contains(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 func fmtNum(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }

@@ -77,8 +77,8 @@ func TestConcurrentMigration(t *testing.T) {
 	if err := s.Pool().QueryRow(context.Background(), `SELECT COUNT(*), MAX(version) FROM schema_version`).Scan(&rows, &version); err != nil {
 		t.Fatal(err)
 	}
-	if rows != 1 || version != 1 {
-		t.Errorf("schema_version holds %d rows, version %d; want one row, version 1", rows, version)
+	if rows != 1 || version != 2 {
+		t.Errorf("schema_version holds %d rows, version %d; want one row, version 2", rows, version)
 	}
 }
 

@@ -193,9 +193,11 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, s.fail("open store "+path, err)
 	}
-	if version != len(migrations) {
+	// Older versions read alike: each migration adds tables that only
+	// writers use.
+	if version < 1 || version > len(migrations) {
 		db.Close()
-		return nil, fmt.Errorf("open store %s: it has schema version %d, this olc reads version %d (a command that writes, such as 'olc optimize', upgrades it; a newer store needs a newer olc)", path, version, len(migrations))
+		return nil, fmt.Errorf("open store %s: it has schema version %d, this olc reads versions 1 to %d (a command that writes, such as 'olc optimize', upgrades it; a newer store needs a newer olc)", path, version, len(migrations))
 	}
 	return s, nil
 }
@@ -354,6 +356,14 @@ var migrations = []string{
 		step INTEGER NOT NULL,
 		metrics TEXT NOT NULL,
 		PRIMARY KEY (trial_id, step)
+	);`,
+	`CREATE TABLE queue (
+		id INTEGER PRIMARY KEY,
+		study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+		key TEXT NOT NULL,
+		params TEXT NOT NULL,
+		added BIGINT NOT NULL,
+		UNIQUE (study_id, key)
 	);`,
 }
 
@@ -536,6 +546,57 @@ func (s *Store) DeleteStudy(ctx context.Context, name string) error {
 		return fmt.Errorf("delete study %q: %w", name, err)
 	}
 	return nil
+}
+
+// Enqueue implements experiments.Store.
+func (s *Store) Enqueue(ctx context.Context, studyID int64, q *experiments.Queued) (bool, error) {
+	params, err := json.Marshal(q.Params)
+	if err != nil {
+		return false, fmt.Errorf("enqueue: %w", err)
+	}
+	added := time.Now().UTC()
+	var id int64
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO queue (study_id, key, params, added) VALUES (?, ?, ?, ?)
+			ON CONFLICT (study_id, key) DO NOTHING RETURNING id`, studyID, q.Key, string(params), added.UnixNano()).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			id = 0
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("enqueue in study %d: %w", studyID, err)
+	}
+	if id == 0 {
+		return false, nil
+	}
+	q.ID, q.Added = id, added
+	return true, nil
+}
+
+// Queue implements experiments.Store.
+func (s *Store) Queue(ctx context.Context, studyID int64) ([]experiments.Queued, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, key, params, added FROM queue WHERE study_id = ? ORDER BY id`, studyID)
+	if err != nil {
+		return nil, s.fail("read the queue", err)
+	}
+	defer rows.Close()
+	var out []experiments.Queued
+	for rows.Next() {
+		var q experiments.Queued
+		var params string
+		var added int64
+		if err := rows.Scan(&q.ID, &q.Key, &params, &added); err != nil {
+			return nil, s.fail("read the queue", err)
+		}
+		if err := json.Unmarshal([]byte(params), &q.Params); err != nil {
+			return nil, fmt.Errorf("read the queue: point %d: %w", q.ID, err)
+		}
+		q.Added = time.Unix(0, added).UTC()
+		out = append(out, q)
+	}
+	return out, rows.Err()
 }
 
 // CreateTrial implements experiments.Store.

@@ -94,6 +94,43 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 	}
 }
 
+// TestVersion1StoreUpgrades: a store written before the queue existed
+// (schema version 1) is read as it is by read-only commands, and upgraded
+// with its data by the first writer.
+func TestVersion1StoreUpgrades(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "olc.db")
+	s := open(t, path)
+	st := &experiments.Study{Name: "old", Direction: "minimize", Metric: "value", Sampler: "grid"}
+	if err := s.CreateStudy(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DROP TABLE queue; UPDATE schema_version SET version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ro, err := sqlitestore.OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatalf("read-only open of a version 1 store: %v", err)
+	}
+	if _, err := ro.Study(ctx, "old"); err != nil {
+		t.Errorf("read-only: %v", err)
+	}
+	ro.Close()
+	s = open(t, path)
+	if _, err := s.Study(ctx, "old"); err != nil {
+		t.Errorf("after the upgrade: %v", err)
+	}
+	if added, err := s.Enqueue(ctx, st.ID, &experiments.Queued{Key: "k", Params: optimize.Params{"x": 1.0}}); err != nil || !added {
+		t.Errorf("Enqueue after the upgrade = %v, %v", added, err)
+	}
+}
+
 // TestExtend: a component's tables are created once, upgraded by the
 // migrations added later, versioned apart from the record's own schema; a
 // component newer than this code is refused; a read-only store takes no

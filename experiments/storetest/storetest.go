@@ -34,6 +34,7 @@ func Run(t *testing.T, b Backend) {
 		{"Studies", testStudies},
 		{"Rename", testRename},
 		{"Delete", testDelete},
+		{"Queue", testQueue},
 		{"TrialRoundTrip", testTrialRoundTrip},
 		{"Numbering", testNumbering},
 		{"Claims", testClaims},
@@ -180,6 +181,47 @@ func testDelete(t *testing.T, b Backend) {
 	all, err := s.Studies(ctx)
 	if err != nil || len(all) != 2 {
 		t.Errorf("Studies = %v, %v; want gone and kept", all, err)
+	}
+}
+
+func testQueue(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := b.Open(t)
+	st := newStudy(t, s, "q")
+	other := newStudy(t, s, "other")
+	points := []experiments.Queued{
+		{Key: "config:a", Params: optimize.Params{"f": 0.5, "n": int64(3), "s": "adam", "b": true}},
+		{Key: "cli:1", Params: optimize.Params{"f": 1e-300, "n": int64(-7), "s": "ünï", "b": false}},
+	}
+	for i := range points {
+		added, err := s.Enqueue(ctx, st.ID, &points[i])
+		if err != nil || !added || points[i].ID == 0 || points[i].Added.IsZero() {
+			t.Fatalf("Enqueue %d = %v, %v (ID %d)", i, added, err, points[i].ID)
+		}
+	}
+	if added, err := s.Enqueue(ctx, st.ID, &experiments.Queued{Key: "config:a", Params: optimize.Params{"f": 9.0}}); err != nil || added {
+		t.Errorf("a second point with a taken key: added %v, %v", added, err)
+	}
+	if added, err := s.Enqueue(ctx, other.ID, &experiments.Queued{Key: "config:a", Params: optimize.Params{"f": 9.0}}); err != nil || !added {
+		t.Errorf("the same key in another study: added %v, %v", added, err)
+	}
+	got, err := s.Queue(ctx, st.ID)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("Queue = %v, %v", got, err)
+	}
+	for i := range got {
+		if got[i].ID != points[i].ID || got[i].Key != points[i].Key || !got[i].Params.Equal(points[i].Params) || !got[i].Added.Equal(points[i].Added) {
+			t.Errorf("queued point %d = %+v, want %+v", i, got[i], points[i])
+		}
+	}
+	if err := s.DeleteStudy(ctx, "q"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Queue(ctx, st.ID); err != nil || len(got) != 0 {
+		t.Errorf("a deleted study's queue = %v, %v", got, err)
+	}
+	if got, err := s.Queue(ctx, other.ID); err != nil || len(got) != 1 {
+		t.Errorf("the other study's queue = %v, %v", got, err)
 	}
 }
 

@@ -59,7 +59,8 @@ target. Ctrl-C stops cleanly.`,
 		cmd.AddCommand(newCmdShortcut(ios, sampler, runF))
 	}
 	cmd.AddCommand(newCmdStatus(ios, nil), newCmdBest(ios, nil), newCmdExport(ios, nil), newCmdPlot(ios, nil),
-		newCmdList(ios), newCmdDelete(ios, nil), newCmdRename(ios, nil))
+		newCmdList(ios), newCmdDelete(ios, nil), newCmdRename(ios, nil),
+		newCmdAsk(ios), newCmdTell(ios), newCmdEnqueue(ios))
 	return cmd
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/olc-toolkit/olc/cmd/olc/internal/cmdutil"
@@ -110,11 +111,18 @@ func runOptimize(ctx context.Context, opts *RunOptions) error {
 	if err != nil {
 		return err
 	}
+	if plan.Objective == nil {
+		return cmdutil.Usagef("%s: objective.kind = %q: the study's trials are evaluated by another program, which drives it with 'olc optimize ask' and 'olc optimize tell'", opts.ConfigPath, experiments.External)
+	}
 	store, err := cmdutil.OpenStore(ctx, opts.StorePath, opts.IO.ErrOut)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	warm, err := cfg.WarmStart(ctx, store)
+	if err != nil {
+		return err
+	}
 
 	study, created, archived, err := experiments.OpenStudy(ctx, store, &experiments.Study{
 		Name: cfg.Study.Name, Direction: cfg.Study.Direction, Metric: cfg.Study.Metric,
@@ -135,8 +143,16 @@ func runOptimize(ctx context.Context, opts *RunOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "olc: resuming study %q from %s\n", study.Name, cmdutil.StoreName(opts.StorePath))
 	}
 
+	if err := cfg.EnqueuePoints(ctx, store, study); err != nil {
+		return err
+	}
+	if len(warm) > 0 {
+		fmt.Fprintf(opts.IO.ErrOut, "olc: warm start from study %q: %d complete trials\n", cfg.Study.WarmStart, len(warm))
+	}
+
 	runner := &experiments.Runner{
-		Store: store, Study: study, Space: cfg.Space, Sampler: plan.Sampler, Objective: plan.Objective,
+		WarmStart: warm,
+		Store:     store, Study: study, Space: cfg.Space, Sampler: plan.Sampler, Objective: plan.Objective,
 		Trials: plan.Trials, Parallel: cfg.Study.Parallel, MaxRetries: cfg.Study.MaxRetries,
 		MaxFailures: opts.MaxFailures, RunsDir: filepath.Join(cmdutil.WorkDir(opts.StorePath), "runs"),
 		HeartbeatInterval: opts.Heartbeat, StaleAfter: opts.StaleAfter,
@@ -251,4 +267,14 @@ func formatValue(v float64) string {
 		return "NaN"
 	}
 	return strconv.FormatFloat(v, 'g', 7, 64)
+}
+
+// formatParams writes parameters on one line, name=value in the space's
+// order.
+func formatParams(p optimize.Params, space *optimize.Space) string {
+	var parts []string
+	for _, name := range paramOrder(space, p) {
+		parts = append(parts, name+"="+optimize.FormatValue(p[name]))
+	}
+	return strings.Join(parts, " ")
 }

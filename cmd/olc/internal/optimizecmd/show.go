@@ -253,7 +253,10 @@ func status(study *experiments.Study, trials []experiments.Trial, now time.Time)
 		w := byOwner[t.Owner]
 		if w == nil {
 			host, pid, _ := strings.Cut(t.Owner, ":")
-			n, _ := strconv.Atoi(pid)
+			n, err := strconv.Atoi(pid)
+			if err != nil {
+				host = t.Owner // not a process: trials given by 'olc optimize ask'
+			}
 			w = &WorkerJSON{Host: host, PID: n, Running: []int{}, firstTrialNum: t.Number}
 			byOwner[t.Owner] = w
 		}
