@@ -41,7 +41,7 @@ type AskOptions struct {
 	// the study, like a trial whose process died. Default DefaultLease.
 	Lease time.Duration
 	// Cap, when positive, is the study's target: no trial is asked while
-	// Cap trials are complete or running.
+	// Cap trials are complete, pruned or running.
 	Cap int
 	// Queue, when not nil, holds the points to run first (see Enqueued).
 	Queue []Queued
@@ -75,8 +75,8 @@ func Ask(ctx context.Context, store Store, study *Study, sampler optimize.Sample
 			return nil, err
 		}
 		c := CountStates(trials)
-		if o.Cap > 0 && c.Complete+c.Running >= o.Cap {
-			return nil, fmt.Errorf("%w: %d of its %d trials are complete and %d running", ErrStudyDone, c.Complete, o.Cap, c.Running)
+		if o.Cap > 0 && c.Complete+c.Pruned+c.Running >= o.Cap {
+			return nil, fmt.Errorf("%w: of its %d trials, %d are complete, %d pruned and %d running", ErrStudyDone, o.Cap, c.Complete, c.Pruned, c.Running)
 		}
 		t := &Trial{StudyID: study.ID, Attempt: 1, RetryOf: -1, Cap: o.Cap, State: optimize.Running,
 			Started: now, Heartbeat: now, Owner: askOwner(lease), Value: math.NaN()}
@@ -85,7 +85,7 @@ func Ask(ctx context.Context, store Store, study *Study, sampler optimize.Sample
 		} else {
 			h := &optimize.History{Direction: study.Direction, Prior: o.WarmStart}
 			for i := range trials {
-				h.Trials = append(h.Trials, trials[i].observation())
+				h.Trials = append(h.Trials, trials[i].observation(study.Metric))
 			}
 			if attempt > 0 {
 				h.Skip = rng.IntN(4*attempt + 1)

@@ -40,8 +40,9 @@ import (
 // understood (and make the metric fail as non-finite).
 //
 // The program runs in its own process group. When the trial's context is
-// cancelled or Timeout passes, the group gets SIGTERM, and SIGKILL after
-// Grace; processes the program leaves behind are killed when it exits. On
+// cancelled, Timeout passes or a pruner stops the trial (its intermediate
+// lines go to TrialRun.Report as they are printed), the group gets
+// SIGTERM, and SIGKILL after Grace; processes the program leaves behind are killed when it exits. On
 // Linux the group also dies with olc, even when olc is killed with
 // SIGKILL (see internal/supervise; other systems leave it running).
 type Command struct {
@@ -243,6 +244,13 @@ func (c *Command) Run(ctx context.Context, r TrialRun) (Outcome, error) {
 	cmd.Stdin = nil
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
+	var pruneCh chan struct{}
+	var lines *reportWriter
+	if r.Report != nil {
+		pruneCh = make(chan struct{})
+		lines = &reportWriter{w: stdout, report: r.Report, prune: pruneCh}
+		cmd.Stdout = lines
+	}
 	if err := cmd.Start(); err != nil {
 		return out, fmt.Errorf("start %s: %w", argv[0], err)
 	}
@@ -266,11 +274,17 @@ func (c *Command) Run(ctx context.Context, r TrialRun) (Outcome, error) {
 	case <-timeout:
 		stopped = "timeout"
 		waitErr = c.stop(pgid, done)
+	case <-pruneCh:
+		stopped = "pruned"
+		waitErr = c.stop(pgid, done)
 	}
 	// Whatever the program left running in its group goes with it.
 	supervise.Kill(pgid, syscall.SIGKILL)
 
 	switch {
+	case stopped == "pruned":
+		out.Intermediate = lines.inter
+		return out, ErrPruned
 	case stopped == "interrupted":
 		return out, fmt.Errorf("interrupted: %w", ctx.Err())
 	case stopped == "timeout":
@@ -284,6 +298,68 @@ func (c *Command) Run(ctx context.Context, r TrialRun) (Outcome, error) {
 	}
 	out.Metrics, out.Intermediate = metrics, inter
 	return out, nil
+}
+
+// reportWriter writes a program's stdout to w and hands each line of the
+// form {"step": k, …} to report as it comes; when report asks for the
+// trial to stop, it closes prune (once) and ignores later lines. Writes
+// come from one goroutine (exec's copier).
+type reportWriter struct {
+	w      io.Writer
+	report func(step int, metrics map[string]float64) bool
+	prune  chan struct{}
+	line   []byte
+	long   bool
+	done   bool
+	inter  []Intermediate
+}
+
+func (rw *reportWriter) Write(p []byte) (int, error) {
+	n, err := rw.w.Write(p)
+	for rest := p[:n]; len(rest) > 0; {
+		i := bytes.IndexByte(rest, '\n')
+		chunk := rest
+		if i >= 0 {
+			chunk = rest[:i]
+		}
+		if !rw.long {
+			rw.line = append(rw.line, chunk...)
+			if len(rw.line) > MaxMetricsLine {
+				rw.long, rw.line = true, rw.line[:0]
+			}
+		}
+		if i < 0 {
+			break
+		}
+		if !rw.long {
+			rw.handle(rw.line)
+		}
+		rw.line, rw.long = rw.line[:0], false
+		rest = rest[i+1:]
+	}
+	return n, err
+}
+
+// handle reports one line.
+func (rw *reportWriter) handle(line []byte) {
+	if rw.done {
+		return
+	}
+	obj := parseObject(line)
+	if obj == nil {
+		return
+	}
+	step, ok := obj["step"].(float64)
+	if !ok || step != math.Trunc(step) || math.Abs(step) > math.MaxInt32 {
+		return
+	}
+	m := numericFields(obj)
+	delete(m, "step")
+	rw.inter = append(rw.inter, Intermediate{Step: int(step), Metrics: m})
+	if rw.report(int(step), m) {
+		rw.done = true
+		close(rw.prune)
+	}
 }
 
 // stop sends SIGTERM to the process group, then SIGKILL after the grace

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -78,6 +79,8 @@ type Config struct {
 	Objective   ObjectiveConfig
 	// Enqueue are the points of the [[enqueue]] tables, run first.
 	Enqueue []optimize.Params
+	// Pruner is the [pruner] table.
+	Pruner PrunerConfig
 	doc     *tomlconf.Doc
 	// paramKey, when set, names the key of the document that gives a
 	// parameter (ObjectiveTable's callers have no [params] table).
@@ -98,6 +101,36 @@ type StudyConfig struct {
 	// WarmStart names another study of the store whose complete trials,
 	// over the same space and objective, the sampler's model starts from.
 	WarmStart string
+}
+
+// PrunerConfig is the [pruner] table: how trials are stopped early from
+// their intermediate values.
+type PrunerConfig struct {
+	// Kind is "median", "asha" or "" (no pruning).
+	Kind string
+	// Metric is the intermediate metric judged (default the study's) and
+	// Direction its direction (default the study's).
+	Metric    string
+	Direction optimize.Direction
+	// The median pruner's settings.
+	StartupTrials, WarmupSteps, MinTrials int
+	// ASHA's settings: the first rung's step (0: the first step any trial
+	// reports) and η.
+	MinResource, ReductionFactor int
+}
+
+// Pruners lists the pruner kinds a config may give.
+var Pruners = []string{"median", "asha"}
+
+// Build returns the pruner, or nil when the config has none.
+func (p *PrunerConfig) Build() optimize.Pruner {
+	switch p.Kind {
+	case "median":
+		return &optimize.MedianPruner{StartupTrials: p.StartupTrials, WarmupSteps: p.WarmupSteps, MinTrials: p.MinTrials}
+	case "asha":
+		return &optimize.ASHA{MinResource: p.MinResource, ReductionFactor: p.ReductionFactor}
+	}
+	return nil
 }
 
 // RandomConfig is the [sampler.random] table.
@@ -182,7 +215,7 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	}
 	c := &Config{File: file, Text: string(data), doc: d}
 	root := d.Root()
-	root.Only("study", "params", "sampler", "objective", "enqueue")
+	root.Only("study", "params", "sampler", "objective", "enqueue", "pruner")
 
 	st, _ := root.Required("study", "a config starts with a [study] table holding at least name and trials")
 	c.parseStudy(st)
@@ -195,6 +228,7 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	c.parseBayes(samplers)
 	c.parseObjective(root)
 	c.parseEnqueue(root)
+	c.parsePruner(root)
 	if err := d.Err(); err != nil {
 		return nil, err
 	}
@@ -257,6 +291,60 @@ func (c *Config) parseStudy(s tomlconf.Section) {
 		case c.Study.WarmStart == c.Study.Name:
 			d.Fail("study.warm_start", "names the study itself; give another study of the same store")
 		}
+	}
+}
+
+// parsePruner reads [pruner].
+func (c *Config) parsePruner(root tomlconf.Section) {
+	d := c.doc
+	t, ok := root.Table("pruner")
+	if !ok {
+		return
+	}
+	p := &c.Pruner
+	p.Kind = t.Str("kind", "")
+	switch p.Kind {
+	case "median":
+		t.Only("kind", "metric", "direction", "startup_trials", "warmup_steps", "min_trials")
+	case "asha":
+		t.Only("kind", "metric", "direction", "min_resource", "reduction_factor")
+	case "":
+		d.Fail("pruner.kind", "missing; allowed: %s", strings.Join(Pruners, ", "))
+		return
+	default:
+		d.Fail("pruner.kind", "unknown pruner %q; allowed: %s", p.Kind, strings.Join(Pruners, ", "))
+		return
+	}
+	p.Metric = t.Str("metric", c.Study.Metric)
+	if p.Metric == "" {
+		d.Fail("pruner.metric", "must not be empty")
+	}
+	p.Direction = c.Study.Direction
+	if t.Has("direction") {
+		dir := t.Str("direction", "")
+		x, ok := optimize.ParseDirection(dir)
+		if !ok {
+			d.Fail("pruner.direction", "unknown direction %q; allowed: minimize, maximize", dir)
+		}
+		p.Direction = x
+	} else if p.Metric != c.Study.Metric {
+		d.Fail("pruner.direction", "missing; say whether %q, which is not the study's metric, is minimized or maximized", p.Metric)
+	}
+	intKey := func(key string, def, low, high int64) int {
+		v := t.Int(key, def)
+		if v < low || v > high {
+			d.Fail("pruner."+key, "must be an integer from %d to %d (got %d)", low, high, v)
+		}
+		return int(min(max(v, low), high))
+	}
+	switch p.Kind {
+	case "median":
+		p.StartupTrials = intKey("startup_trials", 5, 0, 1_000_000)
+		p.WarmupSteps = intKey("warmup_steps", 0, 0, math.MaxInt32)
+		p.MinTrials = intKey("min_trials", 1, 1, 1_000_000)
+	case "asha":
+		p.MinResource = intKey("min_resource", 0, 0, math.MaxInt32)
+		p.ReductionFactor = intKey("reduction_factor", 3, 2, 1000)
 	}
 }
 
@@ -588,6 +676,19 @@ type Plan struct {
 	Objective Objective
 	Trials    int
 	Identity  Identity
+	// Pruner is the [pruner] table's, nil without one or when the
+	// objective reports no intermediate values (Notes then say so).
+	Pruner optimize.Pruner
+	// Notes are warnings to show before the study runs.
+	Notes []string
+}
+
+// An IntermediateReporter is an objective that can tell, before any trial
+// runs, whether it reports intermediate values (for a pruner) and which
+// metrics: ok false with the reason when it reports none; names nil when
+// it cannot tell which.
+type IntermediateReporter interface {
+	IntermediateMetrics() (names []string, ok bool, why string)
 }
 
 // Plan builds the config's sampler and objective. Call it after any
@@ -647,6 +748,23 @@ func (c *Config) Plan() (*Plan, error) {
 	}
 	p.Objective, id.Objective = obj, oid
 	p.Identity = id
+	if p.Pruner = c.Pruner.Build(); p.Pruner != nil {
+		ok, why := true, ""
+		if ir, is := obj.(IntermediateReporter); is {
+			var list []string
+			list, ok, why = ir.IntermediateMetrics()
+			if ok && list != nil && !slices.Contains(list, c.Pruner.Metric) {
+				d.Fail("pruner.metric", "the objective's intermediate values are %s; %q is not among them", strings.Join(list, ", "), c.Pruner.Metric)
+				return nil, d.Err()
+			}
+		} else if obj == nil {
+			ok, why = false, "trials told by 'olc optimize tell' report no intermediate values"
+		}
+		if !ok {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s: [pruner] is ignored: %s; the study runs without pruning", c.File, why))
+			p.Pruner = nil
+		}
+	}
 	return p, nil
 }
 

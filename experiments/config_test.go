@@ -194,6 +194,16 @@ func TestConfigErrors(t *testing.T) {
 		{"bayes negative xi", map[string]string{"extra": "[sampler.bayes]\nxi = -0.5\n"}, false, "sampler.bayes.xi", 0, "non-negative"},
 		{"bayes unknown key", map[string]string{"extra": "[sampler.bayes]\nbeta = 1\n"}, false, "sampler.bayes.beta", 0, "unknown key; allowed in [sampler.bayes]: acquisition"},
 		{"bayes few candidates", map[string]string{"extra": "[sampler.bayes]\ncandidates = 3\n"}, false, "sampler.bayes.candidates", 0, "from 16"},
+		{"unknown pruner", map[string]string{"extra": "[pruner]\nkind = \"hyperband\"\n"}, false, "pruner.kind", 0, `unknown pruner "hyperband"; allowed: median, asha`},
+		{"pruner without kind", map[string]string{"extra": "[pruner]\nmetric = \"value\"\n"}, false, "pruner.kind", 0, "missing; allowed: median, asha"},
+		{"median key on asha", map[string]string{"extra": "[pruner]\nkind = \"asha\"\nwarmup_steps = 3\n"}, false, "pruner.warmup_steps", 0, "unknown key"},
+		{"asha eta 1", map[string]string{"extra": "[pruner]\nkind = \"asha\"\nreduction_factor = 1\n"}, false, "pruner.reduction_factor", 0, "from 2 to 1000"},
+		{"pruner metric without direction", map[string]string{"extra": "[pruner]\nkind = \"median\"\nmetric = \"loss\"\n"}, false, "pruner.direction", 0, `say whether "loss"`},
+		{"pruner bad direction", map[string]string{"extra": "[pruner]\nkind = \"median\"\ndirection = \"up\"\n"}, false, "pruner.direction", 0, "allowed: minimize, maximize"},
+		{"enqueue outside", map[string]string{"extra": "[[enqueue]]\nx1 = 20.0\nx2 = 1.0\n"}, false, "enqueue[0]", 0, `"x1": 20 is outside [-5, 10]`},
+		{"enqueue missing", map[string]string{"extra": "[[enqueue]]\nx1 = 1.0\n"}, false, "enqueue[0]", 0, `"x2" is missing`},
+		{"enqueue unknown", map[string]string{"extra": "[[enqueue]]\nx1 = 1.0\nx2 = 1\nx3 = 1\n"}, false, "enqueue[0]", 0, `"x3" is not in the space`},
+		{"warm start itself", map[string]string{"study": "[study]\nname = \"s\"\ntrials = 5\nwarm_start = \"s\"\n"}, false, "study.warm_start", 4, "names the study itself"},
 		{"n_initial > trials", map[string]string{"study": "[study]\nname = \"s\"\ntrials = 5\nsampler = \"bayes\"\n", "extra": "[sampler.bayes]\nn_initial = 8\n"}, true, "sampler.bayes.n_initial", 0, "8 start-up points exceed the 5 trials"},
 	}
 	for _, c := range cases {

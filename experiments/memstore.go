@@ -153,12 +153,12 @@ func (m *MemoryStore) CreateTrial(ctx context.Context, t *Trial) error {
 	if t.Cap > 0 {
 		held := 0
 		for _, u := range m.trials[t.StudyID] {
-			if u.State == optimize.Complete || u.State == optimize.Running {
+			if u.State == optimize.Complete || u.State == optimize.Pruned || u.State == optimize.Running {
 				held++
 			}
 		}
 		if held >= t.Cap {
-			return fmt.Errorf("create trial: %d trials complete or running: %w", held, ErrStudyFull)
+			return fmt.Errorf("create trial: %d trials complete, pruned or running: %w", held, ErrStudyFull)
 		}
 	}
 	if t.Claim != "" {

@@ -21,6 +21,11 @@ type TrialRun struct {
 	// logs, in which case an objective that needs a folder uses a
 	// temporary one.
 	Dir string
+	// Report, when not nil, takes the intermediate metrics the trial
+	// reports at a step, in increasing steps, and returns true when the
+	// trial should stop (a pruner judged it): the objective then stops it
+	// and returns ErrPruned with what it has (Outcome.Intermediate).
+	Report func(step int, metrics map[string]float64) (stop bool)
 }
 
 // Outcome is what an objective reports.
@@ -85,6 +90,12 @@ func numbers(vs optimize.Values) bool {
 		}
 	}
 	return true
+}
+
+// IntermediateMetrics implements IntermediateReporter: a function has a
+// value and no learning curve.
+func (b *Builtin) IntermediateMetrics() ([]string, bool, string) {
+	return nil, false, "builtin functions report their value only, no intermediate values"
 }
 
 // Run evaluates the function.

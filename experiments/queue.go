@@ -111,7 +111,7 @@ func (c *Config) WarmStart(ctx context.Context, store Store) ([]optimize.Observa
 	var warm []optimize.Observation
 	for i := range trials {
 		if trials[i].State == optimize.Complete {
-			warm = append(warm, trials[i].observation())
+			warm = append(warm, trials[i].observation(other.Metric))
 		}
 	}
 	return warm, nil

@@ -27,7 +27,7 @@ func Recommend(ctx context.Context, s optimize.Sampler, study *Study, trials []T
 	}
 	h := &optimize.History{Direction: study.Direction}
 	for i := range trials {
-		h.Trials = append(h.Trials, trials[i].observation())
+		h.Trials = append(h.Trials, trials[i].observation(study.Metric))
 	}
 	rec, ok, err := r.Recommend(ctx, h)
 	if err != nil || !ok {

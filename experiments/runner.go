@@ -52,7 +52,8 @@ type Runner struct {
 	Sampler   optimize.Sampler
 	Objective Objective
 
-	// Trials is the number of complete trials wanted.
+	// Trials is the number of trials wanted: complete ones, and pruned
+	// ones (stopped early on purpose) too.
 	Trials int
 	// Parallel is the number of trials run at once (default 1).
 	Parallel int
@@ -76,6 +77,15 @@ type Runner struct {
 	// and objective, for a sampler with a model (see
 	// optimize.History.Prior).
 	WarmStart []optimize.Observation
+	// Pruner, when set, judges each intermediate value a trial reports of
+	// PruneMetric (default the study's metric) against the other trials'
+	// (complete and pruned ones, and this run's running ones); a trial it
+	// stops ends pruned. The objective must report through
+	// TrialRun.Report.
+	Pruner      optimize.Pruner
+	PruneMetric string
+	// PruneDirection is PruneMetric's direction (default the study's).
+	PruneDirection optimize.Direction
 
 	// State of a run, guarded by mu. A worker holds mu from the proposal
 	// of a trial to its creation in the store (next): the sampler must see
@@ -126,6 +136,9 @@ type Runner struct {
 	// the study runs); guarded by mu.
 	queue     []Queued
 	queueRead time.Time
+	// live holds the curves of this run's running trials as they report,
+	// and curves those of finished trials, by number; guarded by mu.
+	live, curves map[int]*optimize.Curve
 }
 
 // queueEvery is how often a run reads the study's queue again.
@@ -217,6 +230,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	r.beating = map[int64]bool{}
 	r.retryQ, r.best, r.streak, r.exhausted, r.gaveUp, r.fatal, r.started, r.stopped = nil, nil, 0, false, false, nil, 0, 0
 	r.retried = map[int]bool{}
+	r.live, r.curves = map[int]*optimize.Curve{}, map[int]*optimize.Curve{}
 	r.lastBy, r.lowForeign = map[string]int{}, 0
 	r.rng = rand.New(rand.NewPCG(uint64(os.Getpid()), uint64(time.Now().UnixNano())))
 	r.staleAfter, r.pollEvery = staleAfter, min(interval, time.Second)
@@ -407,7 +421,7 @@ func (r *Runner) append(t *Trial) {
 		r.retried[t.RetryOf] = true
 	}
 	r.trials = append(r.trials, t)
-	r.hist.Trials = append(r.hist.Trials, t.observation())
+	r.hist.Trials = append(r.hist.Trials, t.observation(r.Study.Metric))
 	if t.Owner != r.owner {
 		r.lastBy[t.Owner] = t.Number
 	}
@@ -512,7 +526,7 @@ func (r *Runner) replace(t, u *Trial) {
 	r.counts.Add(t.State, -1)
 	r.counts.Add(u.State, 1)
 	*t = *u
-	r.hist.Trials[t.Number] = t.observation()
+	r.hist.Trials[t.Number] = t.observation(r.Study.Metric)
 	r.noteBest(t)
 	r.queueRetry(t)
 }
@@ -560,7 +574,20 @@ func (r *Runner) work(ctx context.Context) {
 		if r.RunsDir != "" {
 			run.Dir = filepath.Join(r.RunsDir, r.Study.Name, strconv.Itoa(t.Number))
 		}
+		var pruned string
+		if r.Pruner != nil {
+			run.Report = func(step int, m map[string]float64) bool {
+				d, ok := r.report(t.Number, step, m)
+				if d.Prune {
+					pruned = fmt.Sprintf("pruned at step %d by the %s pruner: %s", step, r.Pruner.Name(), d.Reason)
+				}
+				return ok && d.Prune
+			}
+		}
 		out, err := r.Objective.Run(ctx, run)
+		if errors.Is(err, ErrPruned) && pruned != "" {
+			err = &prunedError{pruned}
+		}
 		r.finish(ctx, t, out, err)
 	}
 }
@@ -571,7 +598,7 @@ func (r *Runner) next(ctx context.Context) *Trial {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for {
-		if ctx.Err() != nil || r.fatal != nil || r.gaveUp || r.counts.Complete >= r.Trials {
+		if ctx.Err() != nil || r.fatal != nil || r.gaveUp || r.counts.Complete+r.counts.Pruned >= r.Trials {
 			return nil
 		}
 		// What other processes sharing the study did since (a no-op read
@@ -583,10 +610,10 @@ func (r *Runner) next(ctx context.Context) *Trial {
 			}
 			return nil
 		}
-		if r.counts.Complete >= r.Trials {
+		if r.counts.Complete+r.counts.Pruned >= r.Trials {
 			return nil
 		}
-		if r.counts.Complete+r.counts.Running >= r.Trials || (r.exhausted && len(r.retryQ) == 0) {
+		if r.counts.Complete+r.counts.Pruned+r.counts.Running >= r.Trials || (r.exhausted && len(r.retryQ) == 0) {
 			// Wait: a running trial may fail and need a replacement.
 			switch {
 			case len(r.ours) > 0:
@@ -672,6 +699,85 @@ func (r *Runner) next(ctx context.Context) *Trial {
 	}
 }
 
+// ErrPruned is returned by an objective that stopped a trial because
+// TrialRun.Report asked it to.
+var ErrPruned = errors.New("pruned")
+
+// prunedError carries the pruner's reason to finish.
+type prunedError struct{ msg string }
+
+func (e *prunedError) Error() string { return e.msg }
+
+// report records trial n's intermediate metrics at step and asks the
+// pruner about it; ok is false when the metrics lack the pruner's
+// metric.
+func (r *Runner) report(n, step int, m map[string]float64) (d optimize.Decision, ok bool) {
+	metric := r.PruneMetric
+	if metric == "" {
+		metric = r.Study.Metric
+	}
+	v, ok := m[metric]
+	if !ok {
+		return optimize.Decision{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.live[n]
+	if c == nil {
+		c = &optimize.Curve{Number: n, State: optimize.Running}
+		r.live[n] = c
+	}
+	if k := len(c.Steps); k > 0 && step <= c.Steps[k-1] {
+		return optimize.Decision{}, false // steps must grow
+	}
+	c.Steps, c.Values = append(c.Steps, step), append(c.Values, v)
+	others := make([]optimize.Curve, 0, len(r.trials))
+	for _, t := range r.trials {
+		if t.Number == n {
+			continue
+		}
+		if lc := r.live[t.Number]; lc != nil && t.State == optimize.Running {
+			others = append(others, *lc)
+			continue
+		}
+		if t.State != optimize.Complete && t.State != optimize.Pruned {
+			continue
+		}
+		fc := r.curves[t.Number]
+		if fc == nil || fc.State != t.State {
+			fc = CurveOf(t, metric)
+			r.curves[t.Number] = fc
+		}
+		others = append(others, *fc)
+	}
+	dir := r.PruneDirection
+	if dir == "" {
+		dir = r.Study.Direction
+	}
+	return r.Pruner.Prune(dir, c, others), true
+}
+
+// CurveOf returns a trial's learning curve in one metric: its
+// intermediate values by step ascending (a step reported twice keeps the
+// last value).
+func CurveOf(t *Trial, metric string) *optimize.Curve {
+	c := &optimize.Curve{Number: t.Number, State: t.State}
+	inter := slices.Clone(t.Intermediate)
+	slices.SortStableFunc(inter, func(a, b Intermediate) int { return a.Step - b.Step })
+	for _, in := range inter {
+		v, ok := in.Metrics[metric]
+		if !ok {
+			continue
+		}
+		if k := len(c.Steps); k > 0 && c.Steps[k-1] == in.Step {
+			c.Values[k-1] = v
+			continue
+		}
+		c.Steps, c.Values = append(c.Steps, in.Step), append(c.Values, v)
+	}
+	return c
+}
+
 // nextQueued returns the first enqueued point no trial runs yet, reading
 // the queue again when it is older than queueEvery; r.mu is held. A
 // failed reading keeps the last one.
@@ -690,9 +796,12 @@ func (r *Runner) finish(ctx context.Context, t *Trial, out Outcome, runErr error
 	fin.Finished = r.now()
 	fin.Metrics, fin.Intermediate, fin.LogPath, fin.Value = out.Metrics, out.Intermediate, out.LogPath, math.NaN()
 	fin.State, fin.Reason, fin.Error = optimize.Failed, ReasonError, ""
+	var pe *prunedError
 	switch {
 	case runErr != nil && ctx.Err() != nil:
 		fin.Reason, fin.Error = ReasonInterrupted, "interrupted"
+	case errors.As(runErr, &pe):
+		fin.State, fin.Reason, fin.Error = optimize.Pruned, "", pe.msg
 	case runErr != nil:
 		fin.Error = runErr.Error()
 	default:
@@ -713,6 +822,7 @@ func (r *Runner) finish(ctx context.Context, t *Trial, out Outcome, runErr error
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.ours, t.ID)
+	delete(r.live, t.Number)
 	r.setBeating(t.ID, false)
 	switch {
 	case errors.Is(err, ErrNotRunning):
@@ -724,7 +834,7 @@ func (r *Runner) finish(ctx context.Context, t *Trial, out Outcome, runErr error
 	r.counts.Add(optimize.Running, -1)
 	r.counts.Add(fin.State, 1)
 	*t = fin
-	r.hist.Trials[t.Number] = t.observation()
+	r.hist.Trials[t.Number] = t.observation(r.Study.Metric)
 	r.noteBest(t)
 	if t.Reason == ReasonInterrupted {
 		r.stopped++
@@ -738,7 +848,7 @@ func (r *Runner) finish(ctx context.Context, t *Trial, out Outcome, runErr error
 		if limit := r.maxFailures(); limit > 0 && r.streak >= limit {
 			r.gaveUp = true
 		}
-	} else if t.State == optimize.Complete {
+	} else if t.State == optimize.Complete || t.State == optimize.Pruned {
 		r.streak = 0
 	}
 	r.emit(TrialFinished, t)

@@ -35,7 +35,8 @@ type Store interface {
 	// next free number, and sets t.ID and t.Number. It returns ErrClaimed
 	// when t.Claim is not empty and another trial of the study has it, and
 	// ErrStudyFull when t.Cap is positive and the study already holds Cap
-	// trials complete or running, both checked atomically with the insert.
+	// trials complete, pruned or running, both checked atomically with the
+	// insert.
 	CreateTrial(ctx context.Context, t *Trial) error
 	// Heartbeat sets the heartbeat of those of the trials that are still
 	// running.
@@ -93,7 +94,7 @@ var (
 	ErrStudyExists = errors.New("a study of that name exists")
 	ErrClaimed     = errors.New("another trial holds that claim")
 	ErrNotRunning  = errors.New("the trial is no longer running")
-	// ErrStudyFull: the study holds as many complete and running trials
-	// as the new trial's Cap (its target); see Store.CreateTrial.
-	ErrStudyFull = errors.New("the study has as many complete and running trials as its target")
+	// ErrStudyFull: the study holds as many complete, pruned and running
+	// trials as the new trial's Cap (its target); see Store.CreateTrial.
+	ErrStudyFull = errors.New("the study has as many complete, pruned and running trials as its target")
 )

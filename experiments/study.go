@@ -134,10 +134,16 @@ func (t *Trial) Duration() time.Duration {
 	return t.Finished.Sub(t.Started)
 }
 
-// observation returns what a sampler sees of t.
-func (t *Trial) observation() optimize.Observation {
-	return optimize.Observation{Number: t.Number, Params: t.Params, State: t.State, Value: t.Value, Retry: t.RetryOf >= 0,
+// observation returns what a sampler sees of t: for a pruned trial, the
+// last value it reported of the study's metric (NaN when none) as its
+// value.
+func (t *Trial) observation(metric string) optimize.Observation {
+	o := optimize.Observation{Number: t.Number, Params: t.Params, State: t.State, Value: t.Value, Retry: t.RetryOf >= 0,
 		Given: strings.HasPrefix(t.Claim, "enqueue:"), Key: t.Claim}
+	if t.State == optimize.Pruned {
+		_, o.Value, _ = CurveOf(t, metric).Last()
+	}
+	return o
 }
 
 // Best returns the complete trial with the best value in direction d (the

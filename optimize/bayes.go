@@ -287,7 +287,7 @@ func paramsKey(p Params) string {
 type data struct {
 	x       [][]float64 // complete trials
 	y       []float64   // their values, negated for maximization, standardized
-	numbers []int       // their trial numbers (-1: a warm start's)
+	numbers []int       // their trial numbers (-1: a warm start's or a pruned trial)
 	prior   int         // how many are a warm start's
 	pending [][]float64
 	taken   map[string]bool
@@ -299,7 +299,8 @@ type data struct {
 
 func (b *Bayes) collect(h *History) *data {
 	d := &data{taken: map[string]bool{}}
-	var raw []float64
+	var raw, prunedV []float64
+	var prunedX [][]float64
 	for i, o := range slices.Concat(h.Prior, h.Trials) {
 		prior := i < len(h.Prior)
 		if prior {
@@ -326,8 +327,30 @@ func (b *Bayes) collect(h *History) *data {
 			if prior {
 				d.prior++
 			}
+		case o.State == Pruned && !math.IsNaN(o.Value) && !math.IsInf(o.Value, 0):
+			v := o.Value
+			if h.Direction == Maximize {
+				v = -v
+			}
+			prunedX, prunedV = append(prunedX, x), append(prunedV, v)
 		case o.State == Running:
 			d.pending = append(d.pending, x)
+		}
+	}
+	// A pruned trial stopped where it looked worse than its peers; its
+	// final value is unknown. The model takes it to be the worse of its
+	// last reported value and the median complete value: a point to
+	// avoid, without the face value of a partly trained run (which may be
+	// worse than where it would have ended) or an outlier's weight.
+	if len(prunedX) > 0 {
+		floor := math.Inf(-1)
+		if len(raw) > 0 {
+			floor = median(raw)
+		}
+		for i, x := range prunedX {
+			d.x = append(d.x, x)
+			raw = append(raw, max(prunedV[i], floor))
+			d.numbers = append(d.numbers, -1)
 		}
 	}
 	// Scale (without centring, so that a transform of positive values
@@ -743,7 +766,7 @@ func (b *Bayes) Recommend(ctx context.Context, h *History) (Recommendation, bool
 	}
 	best, at := math.Inf(1), -1
 	for i, mu := range model.TrainingMeans() {
-		if mu < best && d.numbers[i] >= 0 { // not a warm start's trial
+		if mu < best && d.numbers[i] >= 0 { // a complete trial of this study
 			best, at = mu, i
 		}
 	}

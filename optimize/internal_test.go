@@ -96,3 +96,57 @@ func TestEncodeDecode(t *testing.T) {
 		t.Error("encode of incomplete params succeeded")
 	}
 }
+
+// TestCollectPruned: a pruned trial enters the model as the worse of its
+// last value and the median complete value, is never a trial the model
+// recommends, and its point is not proposed again; a warm start's trials
+// enter with their values.
+func TestCollectPruned(t *testing.T) {
+	space, err := NewSpace(Param{Name: "x", Kind: Float, Low: 0, High: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewBayes(space, 1, DefaultBayesOptions(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := func(n int, s State, x, v float64) Observation {
+		return Observation{Number: n, Params: Params{"x": x}, State: s, Value: v}
+	}
+	for _, dir := range []Direction{Minimize, Maximize} {
+		sign := 1.0
+		if dir == Maximize {
+			sign = -1
+		}
+		h := &History{Direction: dir, Trials: []Observation{
+			obs(0, Complete, 1, sign*1), obs(1, Complete, 2, sign*2), obs(2, Complete, 3, sign*3),
+			obs(3, Pruned, 4, sign*0.5), // better than the median (of 1, 2, 3 and the prior's 4) when stopped: taken as it
+			obs(4, Pruned, 5, sign*9),   // worse: kept
+			obs(5, Pruned, 6, math.NaN()),
+			obs(6, Failed, 7, math.NaN()),
+		}, Prior: []Observation{obs(0, Complete, 8, sign*4), obs(1, Failed, 9, math.NaN())}}
+		d := b.collect(h)
+		var got []float64
+		for i := range d.x {
+			got = append(got, d.unwarp(d.y[i]))
+		}
+		// The model works on the negated values when maximizing.
+		want := []float64{4, 1, 2, 3, 2.5, 9}
+		if len(got) != len(want) {
+			t.Fatalf("%s: model data %v, want %v", dir, got, want)
+		}
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-9 {
+				t.Errorf("%s: model value %d = %v, want %v", dir, i, got[i], want[i])
+			}
+		}
+		if nums := d.numbers; nums[0] != -1 || nums[1] != 0 || nums[4] != -1 || nums[5] != -1 || d.prior != 1 {
+			t.Errorf("%s: numbers %v, prior %d", dir, nums, d.prior)
+		}
+		for _, x := range []float64{4, 5, 6, 7} {
+			if !d.taken[paramsKey(Params{"x": x})] {
+				t.Errorf("%s: x = %v may be proposed again", dir, x)
+			}
+		}
+	}
+}

@@ -64,8 +64,9 @@ type Observation struct {
 	Params Params
 	// State is the trial's state when the history was taken.
 	State State
-	// Value is the study's metric; it is meaningful only when State is
-	// Complete.
+	// Value is the study's metric when State is Complete; for a Pruned
+	// trial, the last value of the metric it reported before it was
+	// stopped (NaN when none). It means nothing otherwise.
 	Value float64
 	// Retry marks a trial that re-runs the parameters of an earlier failed
 	// trial rather than a point the sampler proposed.

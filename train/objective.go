@@ -178,10 +178,24 @@ func (o *Objective) Run(ctx context.Context, r experiments.TrialRun) (experiment
 	if err != nil {
 		return out, err
 	}
+	// A pruner stops the run at an evaluation by cancelling its context.
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	pruned := false
 	t.Hooks.Eval = func(e EvalInfo) {
-		out.Intermediate = append(out.Intermediate, experiments.Intermediate{Step: e.Step, Metrics: evalMetrics(c, &e)})
+		m := evalMetrics(c, &e)
+		out.Intermediate = append(out.Intermediate, experiments.Intermediate{Step: e.Step, Metrics: m})
+		if r.Report != nil && !pruned {
+			if r.Report(e.Step, maps.Clone(m)) {
+				pruned = true
+				stop()
+			}
+		}
 	}
-	res, err := t.Run(ctx, false)
+	res, err := t.Run(runCtx, false)
+	if pruned && ctx.Err() == nil {
+		return out, experiments.ErrPruned
+	}
 	if err != nil {
 		return out, err
 	}
@@ -202,4 +216,19 @@ func evalMetrics(c *Config, e *EvalInfo) map[string]float64 {
 		return map[string]float64{"eval_loss": e.Loss, "eval_perplexity": e.Perplexity}
 	}
 	return map[string]float64{"eval_loss": e.Loss, "eval_exact": e.Exact, "eval_f1": e.F1}
+}
+
+// IntermediateMetrics implements experiments.IntermediateReporter: the
+// evaluation's metrics at each train.eval_every steps, or none when the
+// trainer evaluates only at the end.
+func (o *Objective) IntermediateMetrics() ([]string, bool, string) {
+	c, err := o.config(nil)
+	if err != nil {
+		return nil, true, ""
+	}
+	if c.Train.EvalEvery <= 0 {
+		return nil, false, fmt.Sprintf("%s sets train.eval_every = 0, so the trainer evaluates only at the end", o.Path)
+	}
+	names := slices.Sorted(maps.Keys(evalMetrics(c, &EvalInfo{})))
+	return names, true, ""
 }

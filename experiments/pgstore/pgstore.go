@@ -607,8 +607,8 @@ func (s *Store) Queue(ctx context.Context, studyID int64) ([]experiments.Queued,
 }
 
 // insertTrial creates a trial in one statement, one round trip: it
-// takes the study's next number and counts the trial as held (complete or
-// running) on the study's row, which locks it until the commit, so that
+// takes the study's next number and counts the trial as held (complete,
+// pruned or running) on the study's row, which locks it until the commit, so that
 // creations in one study are serialized (creations in different studies
 // are not) and none scans the study's trials; the update is refused when
 // the study holds its cap already or another trial has the claim. The
@@ -704,14 +704,14 @@ func (s *Store) Heartbeat(ctx context.Context, at time.Time, ids ...int64) error
 }
 
 // finishTrial ends a running trial and adds its intermediate values in
-// one statement; a trial that did not complete no longer counts as held
-// by its study.
+// one statement; a trial that failed no longer counts as held by its
+// study (complete and pruned trials count towards its target).
 const finishTrial = `WITH u AS (
 		UPDATE trials SET state = $2, metrics = $3, value = $4, finished = $5, error = $6, reason = $7, log_path = $8
 		WHERE id = $1 AND state = 'running' RETURNING id, study_id),
 	i AS (INSERT INTO intermediate (trial_id, step, metrics)
 		SELECT u.id, s.step, s.metrics FROM u, unnest($9::integer[], $10::text[]) AS s(step, metrics)),
-	h AS (UPDATE studies SET held = held - 1 WHERE id IN (SELECT study_id FROM u) AND $2 <> 'complete')
+	h AS (UPDATE studies SET held = held - 1 WHERE id IN (SELECT study_id FROM u) AND $2 NOT IN ('complete', 'pruned'))
 	SELECT COUNT(*) FROM u`
 
 // expireTrial marks a running trial failed, provided its heartbeat is the

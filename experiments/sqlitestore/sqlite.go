@@ -618,8 +618,8 @@ func (s *Store) CreateTrial(ctx context.Context, t *experiments.Trial) error {
 		}
 		if t.Cap > 0 {
 			var held int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM trials WHERE study_id = ? AND state IN (?, ?)`,
-				t.StudyID, string(optimize.Complete), string(optimize.Running)).Scan(&held); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM trials WHERE study_id = ? AND state IN (?, ?, ?)`,
+				t.StudyID, string(optimize.Complete), string(optimize.Pruned), string(optimize.Running)).Scan(&held); err != nil {
 				return err
 			}
 			if held >= t.Cap {
@@ -642,7 +642,7 @@ func (s *Store) CreateTrial(ctx context.Context, t *experiments.Trial) error {
 	})
 	switch {
 	case errors.Is(err, experiments.ErrStudyFull):
-		return fmt.Errorf("create trial: %d trials complete or running: %w", t.Cap, err)
+		return fmt.Errorf("create trial: %d trials complete, pruned or running: %w", t.Cap, err)
 	case isUnique(err):
 		return fmt.Errorf("create trial: claim %q: %w", t.Claim, experiments.ErrClaimed)
 	case isForeignKey(err):

@@ -21,14 +21,18 @@ func newProgress(ios *cmdutil.IOStreams, bar bool, study *experiments.Study) *pr
 // event is the runner's OnEvent.
 func (p *progress) event(e experiments.Event) {
 	p.p.NoteFailedTrial(e)
-	detail := fmt.Sprintf("%d of %d complete", min(e.Counts.Complete, e.Target), e.Target)
+	done := e.Counts.Complete + e.Counts.Pruned
+	detail := fmt.Sprintf("%d of %d complete", min(done, e.Target), e.Target)
+	if e.Counts.Pruned > 0 {
+		detail = fmt.Sprintf("%d of %d complete or pruned (%d pruned)", min(done, e.Target), e.Target, e.Counts.Pruned)
+	}
 	if e.Best != nil {
 		detail += ", best " + formatValue(e.Best.Value)
 	}
 	if e.Counts.Failed > 0 {
 		detail += fmt.Sprintf(", %d failed", e.Counts.Failed)
 	}
-	p.p.SetCount(e.Counts.Complete, e.Target, detail)
+	p.p.SetCount(done, e.Target, detail)
 }
 
 func (p *progress) finish() { p.p.Finish() }

@@ -111,6 +111,9 @@ func runOptimize(ctx context.Context, opts *RunOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, n := range plan.Notes {
+		fmt.Fprintf(opts.IO.ErrOut, "olc: %s\n", n)
+	}
 	if plan.Objective == nil {
 		return cmdutil.Usagef("%s: objective.kind = %q: the study's trials are evaluated by another program, which drives it with 'olc optimize ask' and 'olc optimize tell'", opts.ConfigPath, experiments.External)
 	}
@@ -152,7 +155,8 @@ func runOptimize(ctx context.Context, opts *RunOptions) error {
 
 	runner := &experiments.Runner{
 		WarmStart: warm,
-		Store:     store, Study: study, Space: cfg.Space, Sampler: plan.Sampler, Objective: plan.Objective,
+		Pruner:    plan.Pruner, PruneMetric: cfg.Pruner.Metric, PruneDirection: cfg.Pruner.Direction,
+		Store: store, Study: study, Space: cfg.Space, Sampler: plan.Sampler, Objective: plan.Objective,
 		Trials: plan.Trials, Parallel: cfg.Study.Parallel, MaxRetries: cfg.Study.MaxRetries,
 		MaxFailures: opts.MaxFailures, RunsDir: filepath.Join(cmdutil.WorkDir(opts.StorePath), "runs"),
 		HeartbeatInterval: opts.Heartbeat, StaleAfter: opts.StaleAfter,
@@ -204,7 +208,11 @@ func printResult(w io.Writer, r *Result, space *optimize.Space) {
 		title = r.Sampler
 	}
 	fmt.Fprintf(w, "study %s: %s, %s %s\n", r.Study, title, r.Direction, r.Metric)
-	fmt.Fprintf(w, "trials: %d of %d complete", r.Complete, r.Target)
+	if r.Pruned > 0 {
+		fmt.Fprintf(w, "trials: %d of %d complete or pruned (%d complete, %d pruned)", r.Complete+r.Pruned, r.Target, r.Complete, r.Pruned)
+	} else {
+		fmt.Fprintf(w, "trials: %d of %d complete", r.Complete, r.Target)
+	}
 	if r.Resumed > 0 {
 		fmt.Fprintf(w, " (%d resumed, %d run now)", r.Resumed, r.Started)
 	}
