@@ -26,7 +26,7 @@ type ConfigError = tomlconf.Error
 const External = "external"
 
 // Samplers lists the sampler names a config may give.
-var Samplers = []string{"grid", "random", "bayes"}
+var Samplers = []string{"grid", "random", "bayes", "cmaes"}
 
 // Config is a study's TOML config:
 //
@@ -34,7 +34,7 @@ var Samplers = []string{"grid", "random", "bayes"}
 //	name = "demo"            # letters, digits, '-', '_', '.'
 //	direction = "minimize"   # or "maximize"
 //	metric = "value"         # the objective's metric to optimize
-//	sampler = "random"       # grid | random | bayes
+//	sampler = "random"       # grid | random | bayes | cmaes
 //	trials = 50              # complete trials wanted (grid: the grid size)
 //	parallel = 1
 //	seed = 0
@@ -70,6 +70,8 @@ type Config struct {
 	Study      StudyConfig
 	Space      *optimize.Space
 	Random     RandomConfig
+	// CMAES is [sampler.cmaes]: the population size (0: the default).
+	CMAESPopSize int
 	// Bayes are [sampler.bayes]'s options: optimize.DefaultBayesOptions
 	// for the space, with the keys the config gives.
 	Bayes optimize.BayesOptions
@@ -81,7 +83,7 @@ type Config struct {
 	Enqueue []optimize.Params
 	// Pruner is the [pruner] table.
 	Pruner PrunerConfig
-	doc     *tomlconf.Doc
+	doc    *tomlconf.Doc
 	// paramKey, when set, names the key of the document that gives a
 	// parameter (ObjectiveTable's callers have no [params] table).
 	paramKey func(param string) string
@@ -221,7 +223,16 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	c.parseStudy(st)
 	c.parseParams(root)
 	samplers, _ := root.Table("sampler")
-	samplers.Only("random", "bayes")
+	samplers.Only("random", "bayes", "cmaes")
+	cma, _ := samplers.Table("cmaes")
+	cma.Only("popsize")
+	if cma.Has("popsize") {
+		n := cma.Int("popsize", 0)
+		if n < 2 || n > 100_000 {
+			d.Fail("sampler.cmaes.popsize", "must be an integer from 2 to 100000 (got %d)", n)
+		}
+		c.CMAESPopSize = int(min(max(n, 2), 100_000))
+	}
 	rnd, _ := samplers.Table("random")
 	rnd.Only("qmc")
 	c.Random.QMC = rnd.Bool("qmc")
@@ -734,6 +745,14 @@ func (c *Config) Plan() (*Plan, error) {
 			"acquisition": o.Acquisition, "n_initial": o.NInitial, "xi": o.Xi, "kappa": o.Kappa,
 			"deterministic": o.Deterministic, "candidates": o.Candidates,
 		}}
+	case "cmaes":
+		cs, err := optimize.NewCMAES(c.Space, c.Study.Seed, c.CMAESPopSize)
+		if err != nil {
+			c.paramError(err, "cmaes")
+			return nil, d.Err()
+		}
+		p.Sampler = cs
+		id.SamplerOptions = map[string]any{"cmaes": map[string]any{"popsize": cs.PopSize()}}
 	default:
 		d.Fail("study.sampler", "unknown sampler %q; allowed: %s", c.Study.Sampler, strings.Join(Samplers, ", "))
 		return nil, d.Err()

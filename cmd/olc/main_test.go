@@ -292,7 +292,7 @@ func TestBadInput(t *testing.T) {
 		{"trials <= 0", strings.Replace(good, "trials = 5", "trials = 0", 1), nil, []string{"study.trials: must be a positive integer"}},
 		{"builtin arity", strings.Replace(good, "function = \"branin\"", "function = \"hartmann6\"", 1), nil, []string{"objective.function", "hartmann6 takes 6 parameters, the search space has 2"}},
 		{"unknown function", strings.Replace(good, "branin", "branninn", 1), nil, []string{"objective.function", "unknown function"}},
-		{"unknown sampler", strings.Replace(good, `sampler = "random"`, `sampler = "cmaes"`, 1), nil, []string{"study.sampler", "allowed: grid, random, bayes"}},
+		{"unknown sampler", strings.Replace(good, `sampler = "random"`, `sampler = "tpe"`, 1), nil, []string{"study.sampler", "allowed: grid, random, bayes, cmaes"}},
 		{"grid without step", strings.Replace(strings.Replace(good, "step = 2.5\n", "", 1), `sampler = "random"`, `sampler = "grid"`, 1), nil, []string{"params.x1.step", "needs step or points"}},
 		{"grid too large", strings.Replace(strings.Replace(good, "step = 2.5", "step = 0.0001", 1), `sampler = "random"`, `sampler = "grid"`, 1), nil, []string{"params.x1.step", "at most 100000 points"}},
 		{"empty values", strings.Replace(good, "[objective]", "[params.c]\ntype = \"categorical\"\nvalues = []\n\n[objective]", 1), nil, []string{"params.c.values", "at least one value"}},

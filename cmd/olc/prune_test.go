@@ -167,3 +167,69 @@ config = "train.toml"
 		t.Errorf("pruner without evaluations: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// TestCMAESStudy: sampler = "cmaes" runs a study over floats, an int and
+// a categorical, and resumes where it stopped.
+func TestCMAESStudy(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.toml"), `[study]
+name = "c"
+sampler = "cmaes"
+trials = 30
+[params.x1]
+type = "float"
+low = -5.0
+high = 10.0
+[params.x2]
+type = "float"
+low = 0.0
+high = 15.0
+[sampler.cmaes]
+popsize = 6
+[objective]
+kind = "builtin"
+function = "branin"
+`, 0o644)
+	r := runOLC(t, dir, "optimize", "--config", "c.toml", "--trials", "12", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	r = runOLC(t, dir, "optimize", "cmaes", "--config", "c.toml", "--json")
+	if r.code != 0 || decode(t, r.stdout)["resumed"] != 12.0 {
+		t.Fatalf("resume: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	best := decode(t, r.stdout)["best"].(map[string]any)["value"].(float64)
+	if best > 2 {
+		t.Errorf("CMA-ES best on Branin after 30 trials: %v (minimum 0.398)", best)
+	}
+	writeFile(t, filepath.Join(dir, "bad.toml"), `[study]
+name = "d"
+sampler = "cmaes"
+trials = 3
+[params.c]
+type = "categorical"
+values = [1, 2]
+[sampler.cmaes]
+popsize = 1
+[objective]
+kind = "builtin"
+function = "sphere"
+`, 0o644)
+	if r := runOLC(t, dir, "optimize", "--config", "bad.toml"); r.code != 2 || !strings.Contains(r.stderr, "sampler.cmaes.popsize: must be an integer from 2") {
+		t.Errorf("bad popsize: exit %d, %q", r.code, r.stderr)
+	}
+	writeFile(t, filepath.Join(dir, "bad.toml"), `[study]
+name = "d"
+sampler = "cmaes"
+trials = 3
+[params.c]
+type = "categorical"
+values = [1, 2]
+[objective]
+kind = "builtin"
+function = "sphere"
+`, 0o644)
+	if r := runOLC(t, dir, "optimize", "--config", "bad.toml"); r.code != 2 || !strings.Contains(r.stderr, "cmaes needs at least one float or int parameter") {
+		t.Errorf("categoricals only: exit %d, %q", r.code, r.stderr)
+	}
+}

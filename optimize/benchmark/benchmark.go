@@ -99,6 +99,11 @@ var Random = Sampler{Name: "random", New: func(space *optimize.Space, seed uint6
 	return optimize.NewRandom(space, seed, false)
 }}
 
+// CMAES is CMA-ES with its default population.
+var CMAES = Sampler{Name: "cmaes", New: func(space *optimize.Space, seed uint64, budget int) (optimize.Sampler, error) {
+	return optimize.NewCMAES(space, seed, 0)
+}}
+
 // Grid is grid search with as many points per dimension as the budget
 // allows; it applies only where that is at least 4 points per dimension.
 // Its seed is ignored (a grid has no randomness).

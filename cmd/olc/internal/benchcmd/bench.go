@@ -58,7 +58,7 @@ optimization takes to propose one point after 100, 250 and 500 observations
 of Hartmann6, split into the model fit and the acquisition's maximization.
 
 Functions are name or name:dimension (for functions of any dimension).
-Samplers are bayes-ucb, bayes-ei, bayes-pi, random and grid (grid runs only
+Samplers are bayes-ucb, bayes-ei, bayes-pi, cmaes, random and grid (grid runs only
 where the budget gives at least 4 points per dimension).`,
 		Example: `  olc bench optimize
   olc bench optimize --functions branin --samplers bayes-ucb,random --budgets 30 --seeds 5
@@ -133,15 +133,17 @@ func samplers(names []string) ([]benchmark.Sampler, error) {
 		case strings.HasPrefix(n, "bayes-"):
 			acq := strings.TrimPrefix(n, "bayes-")
 			if acq != "ucb" && acq != "ei" && acq != "pi" {
-				return nil, cmdutil.Usagef("--samplers %q: unknown acquisition; allowed: bayes-ucb, bayes-ei, bayes-pi, random, grid", n)
+				return nil, cmdutil.Usagef("--samplers %q: unknown acquisition; allowed: bayes-ucb, bayes-ei, bayes-pi, cmaes, random, grid", n)
 			}
 			out = append(out, benchmark.Bayes(acq))
 		case n == "random":
 			out = append(out, benchmark.Random)
+		case n == "cmaes":
+			out = append(out, benchmark.CMAES)
 		case n == "grid":
 			out = append(out, benchmark.Grid)
 		default:
-			return nil, cmdutil.Usagef("--samplers %q: unknown sampler; allowed: bayes-ucb, bayes-ei, bayes-pi, random, grid", n)
+			return nil, cmdutil.Usagef("--samplers %q: unknown sampler; allowed: bayes-ucb, bayes-ei, bayes-pi, cmaes, random, grid", n)
 		}
 	}
 	return out, nil

@@ -200,7 +200,7 @@ func runOptimize(ctx context.Context, opts *RunOptions) error {
 	return runErr
 }
 
-var samplerTitles = map[string]string{"grid": "grid search", "random": "random search", "bayes": "Bayesian optimization"}
+var samplerTitles = map[string]string{"grid": "grid search", "random": "random search", "bayes": "Bayesian optimization", "cmaes": "CMA-ES"}
 
 func printResult(w io.Writer, r *Result, space *optimize.Space) {
 	title := samplerTitles[r.Sampler]
