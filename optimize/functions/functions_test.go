@@ -73,6 +73,13 @@ func TestValues(t *testing.T) {
 		{"goldstein-price", []float64{0, 0}, 600},
 		// ½(16 − 64 + 10) per coordinate at x = 2.
 		{"styblinski-tang", []float64{2, 2}, -38},
+		// Dixon–Price at (1, 1): 0 + 2·(2 − 1)².
+		{"dixon-price", []float64{1, 1}, 2},
+		// Shekel at (4, 4, 4, 4) is −10.5364 to four digits (Surjanovic
+		// and Bingham): −1/0.01 − Σ of the far terms.
+		{"shekel", []float64{4, 4, 4, 4}, shekelAt4()},
+		// Schwefel at the origin: 418.9829·d.
+		{"schwefel", []float64{0, 0, 0}, 3 * 418.9829},
 		// (4 − 2.1 + 1/3) + 1 + 0 at (1, 1)... + (−4 + 4)·1.
 		{"six-hump-camel", []float64{1, 1}, 4 - 2.1 + 1.0/3 + 1},
 	}
@@ -83,6 +90,41 @@ func TestValues(t *testing.T) {
 		}
 		if got := f.Eval(c.x); math.Abs(got-c.want) > 1e-12*max(1, math.Abs(c.want)) {
 			t.Errorf("%s(%v) = %.15g, want %.15g", c.name, c.x, got, c.want)
+		}
+	}
+}
+
+// shekelAt4 is Shekel's sum at (4, 4, 4, 4) written out term by term.
+func shekelAt4() float64 {
+	// Σⱼ (4 − Cⱼᵢ)² for the ten columns, and βᵢ/10.
+	sq := []float64{0, 36, 64, 16, 20, 58, 4, 50, 16, 18.32}
+	beta := []float64{0.1, 0.2, 0.2, 0.4, 0.4, 0.6, 0.3, 0.7, 0.5, 0.5}
+	s := 0.0
+	for i := range sq {
+		s -= 1 / (sq[i] + beta[i])
+	}
+	return s
+}
+
+// TestPublishedMinima: the minima found agree with the published values
+// to the digits published.
+func TestPublishedMinima(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		d    int
+		want float64
+		tol  float64
+	}{
+		{"shekel", 4, -10.5364, 1e-4},
+		{"schwefel", 2, 0, 1e-4},
+		{"dixon-price", 4, 0, 0},
+	} {
+		f, _ := functions.Lookup(c.name)
+		if got := f.Min(c.d); math.Abs(got-c.want) > c.tol {
+			t.Errorf("%s: minimum %.10g, published %g", c.name, got, c.want)
+		}
+		if at4 := shekelAt4(); c.name == "shekel" && !(f.Min(4) < at4) {
+			t.Errorf("shekel: minimum %.10g is not below the value at (4, 4, 4, 4), %.10g", f.Min(4), at4)
 		}
 	}
 }
