@@ -83,10 +83,8 @@ func Ask(ctx context.Context, store Store, study *Study, sampler optimize.Sample
 		if q := nextQueued(o.Queue, trials); q != nil {
 			t.Params, t.Claim = q.Params.Clone(), q.Claim()
 		} else {
-			h := &optimize.History{Direction: study.Direction, Prior: o.WarmStart}
-			for i := range trials {
-				h.Trials = append(h.Trials, trials[i].observation(study.Metric))
-			}
+			h := history(study, trials)
+			h.Prior = o.WarmStart
 			if attempt > 0 {
 				h.Skip = rng.IntN(4*attempt + 1)
 			}
@@ -183,9 +181,14 @@ func Tell(ctx context.Context, store Store, study *Study, r Told) (*Trial, error
 			return nil, &TellError{fmt.Sprintf("metric %q is %v, not a finite number", k, v)}
 		}
 	}
-	v, ok := r.Metrics[study.Metric]
-	if r.State == optimize.Complete && !ok {
-		return nil, &TellError{fmt.Sprintf("a complete trial needs the study's metric %q (%s)", study.Metric, metricNames(r.Metrics))}
+	v := r.Metrics[study.Metric]
+	if r.State == optimize.Complete {
+		metrics, _ := ObjectivesOf(study)
+		for _, m := range metrics {
+			if _, has := r.Metrics[m]; !has {
+				return nil, &TellError{fmt.Sprintf("a complete trial needs the study's metric %q (%s)", m, metricNames(r.Metrics))}
+			}
+		}
 	}
 	trials, err := store.Trials(ctx, study.ID, max(r.Number, 0))
 	if err != nil {

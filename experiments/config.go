@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -103,6 +104,10 @@ type StudyConfig struct {
 	// WarmStart names another study of the store whose complete trials,
 	// over the same space and objective, the sampler's model starts from.
 	WarmStart string
+	// Metrics and Directions are the study's objectives when it has
+	// several (metrics = [...]); Metric and Direction are then the first's.
+	Metrics    []string
+	Directions []optimize.Direction
 }
 
 // PrunerConfig is the [pruner] table: how trials are stopped early from
@@ -248,7 +253,7 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 
 func (c *Config) parseStudy(s tomlconf.Section) {
 	d := c.doc
-	s.Only("name", "direction", "metric", "sampler", "trials", "parallel", "seed", "max_retries", "warm_start")
+	s.Only("name", "direction", "metric", "metrics", "directions", "sampler", "trials", "parallel", "seed", "max_retries", "warm_start")
 	c.Study.Name = s.Str("name", "")
 	switch {
 	case !s.Has("name"):
@@ -267,6 +272,11 @@ func (c *Config) parseStudy(s tomlconf.Section) {
 	c.Study.Metric = s.Str("metric", "value")
 	if c.Study.Metric == "" {
 		d.Fail("study.metric", "must not be empty")
+	}
+	if s.Has("metrics") {
+		c.parseObjectives(s)
+	} else if s.Has("directions") {
+		d.Fail("study.directions", "goes with metrics = [...], the study's several objectives")
 	}
 	c.Study.Sampler = s.Str("sampler", "random")
 	if !validSampler(c.Study.Sampler) {
@@ -357,6 +367,81 @@ func (c *Config) parsePruner(root tomlconf.Section) {
 		p.MinResource = intKey("min_resource", 0, 0, math.MaxInt32)
 		p.ReductionFactor = intKey("reduction_factor", 3, 2, 1000)
 	}
+}
+
+// parseObjectives reads [study] metrics and directions: several
+// objectives, each with its direction (default the study's direction).
+func (c *Config) parseObjectives(s tomlconf.Section) {
+	d := c.doc
+	if s.Has("metric") {
+		d.Fail("study.metrics", "give metric (one objective) or metrics (several), not both")
+		return
+	}
+	names, ok := c.strings(s, "metrics")
+	if !ok {
+		return
+	}
+	if len(names) < 2 {
+		d.Fail("study.metrics", "lists %d metric; give at least two (or metric = \"…\" for one)", len(names))
+		return
+	}
+	for i, n := range names {
+		if n == "" || slices.Contains(names[:i], n) {
+			d.Fail("study.metrics", "element %d (%q) is empty or repeated", i, n)
+			return
+		}
+	}
+	dirs := make([]optimize.Direction, len(names))
+	for i := range dirs {
+		dirs[i] = c.Study.Direction
+	}
+	if s.Has("directions") {
+		list, ok := c.strings(s, "directions")
+		if !ok {
+			return
+		}
+		if len(list) != len(names) {
+			d.Fail("study.directions", "lists %d directions for %d metrics; give one per metric", len(list), len(names))
+			return
+		}
+		for i, x := range list {
+			dir, ok := optimize.ParseDirection(x)
+			if !ok {
+				d.Fail("study.directions", "element %d: unknown direction %q; allowed: minimize, maximize", i, x)
+				return
+			}
+			dirs[i] = dir
+		}
+	}
+	c.Study.Metrics, c.Study.Directions = names, dirs
+	c.Study.Metric, c.Study.Direction = names[0], dirs[0]
+}
+
+// strings reads an array of strings.
+func (c *Config) strings(s tomlconf.Section, key string) ([]string, bool) {
+	list, ok := s.Map()[key].([]any)
+	if !ok {
+		c.doc.Fail(s.Key(key), "must be an array of strings, got %s", tomlconf.Describe(s.Map()[key]))
+		return nil, false
+	}
+	out := make([]string, len(list))
+	for i, x := range list {
+		str, ok := x.(string)
+		if !ok {
+			c.doc.Fail(s.Key(key), "element %d is %s; every element must be a string", i, tomlconf.Describe(x))
+			return nil, false
+		}
+		out[i] = str
+	}
+	return out, true
+}
+
+// metrics returns the study's metrics: several, or its one.
+func (c *Config) metrics() []string {
+	if len(c.Study.Metrics) > 1 {
+		return c.Study.Metrics
+	}
+	return []string{c.Study.Metric}
 }
 
 // parseEnqueue reads the [[enqueue]] tables: points to run first, each
@@ -586,12 +671,31 @@ func (c *Config) parseObjective(root tomlconf.Section) {
 			d.Fail("objective.function", "missing; allowed: %s", strings.Join(functions.Names(), ", "))
 			return
 		}
-		if _, ok := functions.Lookup(c.Objective.Function); !ok {
-			d.Fail("objective.function", "unknown function %q; allowed: %s", c.Objective.Function, strings.Join(functions.Names(), ", "))
+		_, single := functions.Lookup(c.Objective.Function)
+		multi, isMulti := functions.LookupMulti(c.Objective.Function)
+		if !single && !isMulti {
+			d.Fail("objective.function", "unknown function %q; allowed: %s", c.Objective.Function, strings.Join(append(functions.Names(), functions.MultiNames()...), ", "))
 			return
 		}
-		if c.Study.Metric != "value" && c.Study.Metric != "" {
-			d.Fail("study.metric", "builtin functions report the metric \"value\" only, not %q", c.Study.Metric)
+		key := "study.metric"
+		if len(c.Study.Metrics) > 1 {
+			key = "study.metrics"
+		}
+		if single {
+			if m := c.metrics(); len(m) > 1 || (m[0] != "value" && m[0] != "") {
+				d.Fail(key, "builtin functions report the metric \"value\" only, not %s", strings.Join(m, ", "))
+			}
+		} else {
+			var reports []string
+			for i := range multi.Objectives {
+				reports = append(reports, "f"+strconv.Itoa(i+1))
+			}
+			for _, m := range c.metrics() {
+				if !slices.Contains(reports, m) {
+					d.Fail(key, "%s reports the metrics %s, not %q", multi.Name, strings.Join(reports, ", "), m)
+					break
+				}
+			}
 		}
 		if c.Space == nil {
 			return
@@ -710,6 +814,9 @@ func (c *Config) Plan() (*Plan, error) {
 	d.Reset()
 	p := &Plan{Trials: c.Study.Trials}
 	id := Identity{Direction: c.Study.Direction, Metric: c.Study.Metric, Sampler: c.Study.Sampler, Seed: c.Study.Seed, Space: c.Space}
+	if len(c.Study.Metrics) > 1 {
+		id.Metrics, id.Directions = c.Study.Metrics, c.Study.Directions
+	}
 	switch c.Study.Sampler {
 	case "grid":
 		g, err := optimize.NewGrid(c.Space)
@@ -746,6 +853,10 @@ func (c *Config) Plan() (*Plan, error) {
 			"deterministic": o.Deterministic, "candidates": o.Candidates,
 		}}
 	case "cmaes":
+		if len(c.Study.Metrics) > 1 {
+			d.Fail("study.sampler", "cmaes optimizes one metric; for several (study.metrics) use bayes (ParEGO), random or grid")
+			return nil, d.Err()
+		}
 		cs, err := optimize.NewCMAES(c.Space, c.Study.Seed, c.CMAESPopSize)
 		if err != nil {
 			c.paramError(err, "cmaes")
@@ -843,9 +954,17 @@ func (c *Config) objective() (Objective, map[string]any, bool) {
 		}
 		if ml, ok := o.(MetricLister); ok && c.paramKey == nil {
 			// A study: its metric must be one the objective reports.
-			if names, err := ml.ListMetrics(nil); err == nil && !slices.Contains(names, c.Study.Metric) {
-				d.Fail("study.metric", "the objective (kind %q, %s) does not report %q; it reports %s", c.Objective.Kind, c.Objective.TrainConfig, c.Study.Metric, strings.Join(names, ", "))
-				return nil, nil, false
+			if names, err := ml.ListMetrics(nil); err == nil {
+				for _, m := range c.metrics() {
+					if !slices.Contains(names, m) {
+						key := "study.metric"
+						if len(c.Study.Metrics) > 1 {
+							key = "study.metrics"
+						}
+						d.Fail(key, "the objective (kind %q, %s) does not report %q; it reports %s", c.Objective.Kind, c.Objective.TrainConfig, m, strings.Join(names, ", "))
+						return nil, nil, false
+					}
+				}
 			}
 		}
 		return o, map[string]any{"kind": c.Objective.Kind, "config": c.Objective.TrainConfig}, true

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -65,7 +66,7 @@ func TestParseConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := experiments.StudyConfig{Name: "demo", Direction: optimize.Maximize, Metric: "acc", Sampler: "random", Trials: 50, Parallel: 2, Seed: 7, MaxRetries: 1}
-	if c.Study != want {
+	if !reflect.DeepEqual(c.Study, want) {
 		t.Errorf("Study = %+v, want %+v", c.Study, want)
 	}
 	// Parameters keep the order the file declares them in.

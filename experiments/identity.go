@@ -31,6 +31,10 @@ type paramIdentity struct {
 type Identity struct {
 	Direction optimize.Direction `json:"direction"`
 	Metric    string             `json:"metric"`
+	// Metrics and Directions are a study's objectives when it has several
+	// (Metric and Direction are then the first's); nil otherwise.
+	Metrics    []string             `json:"metrics,omitempty"`
+	Directions []optimize.Direction `json:"directions,omitempty"`
 	Sampler   string             `json:"sampler"`
 	Seed      uint64             `json:"seed"`
 	// SamplerOptions are the sampler's settings by name.
@@ -49,14 +53,16 @@ func (id Identity) String() string {
 		}
 	}
 	v := struct {
-		Direction      optimize.Direction `json:"direction"`
-		Metric         string             `json:"metric"`
-		Sampler        string             `json:"sampler"`
-		Seed           uint64             `json:"seed"`
-		SamplerOptions map[string]any     `json:"sampler_options,omitempty"`
-		Params         []paramIdentity    `json:"params"`
-		Objective      map[string]any     `json:"objective"`
-	}{id.Direction, id.Metric, id.Sampler, id.Seed, id.SamplerOptions, params, id.Objective}
+		Direction      optimize.Direction   `json:"direction"`
+		Metric         string               `json:"metric"`
+		Metrics        []string             `json:"metrics,omitempty"`
+		Directions     []optimize.Direction `json:"directions,omitempty"`
+		Sampler        string               `json:"sampler"`
+		Seed           uint64               `json:"seed"`
+		SamplerOptions map[string]any       `json:"sampler_options,omitempty"`
+		Params         []paramIdentity      `json:"params"`
+		Objective      map[string]any       `json:"objective"`
+	}{id.Direction, id.Metric, id.Metrics, id.Directions, id.Sampler, id.Seed, id.SamplerOptions, params, id.Objective}
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic("experiments: identity does not encode: " + err.Error())
@@ -133,7 +139,7 @@ func flattenIdentity(s string) map[string]string {
 					}
 				}
 			}
-		case "direction", "metric", "sampler", "seed":
+		case "direction", "metric", "metrics", "directions", "sampler", "seed":
 			walk("study."+k, w)
 		case "sampler_options":
 			walk("sampler", w)
@@ -208,6 +214,19 @@ func OpenStudy(ctx context.Context, store Store, s *Study, fresh bool) (st *Stud
 		return nil, false, "", err
 	}
 	return &c, true, archived, nil
+}
+
+// ObjectivesOf returns a study's metrics and their directions: several
+// for a multi-objective study, else its one metric and direction.
+func ObjectivesOf(s *Study) ([]string, []optimize.Direction) {
+	var id struct {
+		Metrics    []string             `json:"metrics"`
+		Directions []optimize.Direction `json:"directions"`
+	}
+	if json.Unmarshal([]byte(s.Identity), &id) == nil && len(id.Metrics) > 1 && len(id.Directions) == len(id.Metrics) {
+		return id.Metrics, id.Directions
+	}
+	return []string{s.Metric}, []optimize.Direction{s.Direction}
 }
 
 // SpaceOf returns the search space recorded in a study's identity.

@@ -56,26 +56,44 @@ func (f ObjectiveFunc) Run(ctx context.Context, r TrialRun) (Outcome, error) { r
 // reports the metric "value".
 type Builtin struct {
 	Function *functions.Function
-	Args     []string
+	// Multi, instead of Function, is a problem with several objectives,
+	// reported as the metrics f1, f2, …
+	Multi *functions.Multi
+	Args  []string
 }
 
 // NewBuiltin returns the builtin objective name over the space's
 // parameters, in declaration order. It fails when the function is unknown,
 // takes another number of arguments, or a parameter is categorical.
 func NewBuiltin(name string, space *optimize.Space) (*Builtin, error) {
+	b := &Builtin{Args: space.Names()}
 	f, ok := functions.Lookup(name)
-	if !ok {
-		return nil, fmt.Errorf("unknown function %q; allowed: %s", name, joinNames(functions.Names()))
-	}
-	if !f.AcceptsDim(space.Len()) {
-		return nil, fmt.Errorf("%s takes %s parameters, the search space has %d", name, f.DimString(), space.Len())
+	if ok {
+		b.Function = f
+		if !f.AcceptsDim(space.Len()) {
+			return nil, fmt.Errorf("%s takes %s parameters, the search space has %d", name, f.DimString(), space.Len())
+		}
+	} else if m, ok := functions.LookupMulti(name); ok {
+		b.Multi = m
+		if !m.AcceptsDim(space.Len()) {
+			return nil, fmt.Errorf("%s takes %s parameters, the search space has %d", name, dimString(m.Dim, m.MinDim), space.Len())
+		}
+	} else {
+		return nil, fmt.Errorf("unknown function %q; allowed: %s", name, joinNames(append(functions.Names(), functions.MultiNames()...)))
 	}
 	for _, p := range space.Params() {
 		if p.Kind == optimize.Categorical && !numbers(p.Values) {
 			return nil, fmt.Errorf("builtin functions take numbers; %q is a categorical of other values", p.Name)
 		}
 	}
-	return &Builtin{Function: f, Args: space.Names()}, nil
+	return b, nil
+}
+
+func dimString(dim, minDim int) string {
+	if dim > 0 {
+		return fmt.Sprint(dim)
+	}
+	return fmt.Sprintf("any ≥ %d", max(minDim, 1))
 }
 
 // numbers reports whether every value is a number (an ablation gives a
@@ -110,6 +128,13 @@ func (b *Builtin) Run(ctx context.Context, r TrialRun) (Outcome, error) {
 		default:
 			return Outcome{}, fmt.Errorf("parameter %q is %v, not a number", name, v)
 		}
+	}
+	if b.Multi != nil {
+		m := map[string]float64{}
+		for i, v := range b.Multi.Eval(x) {
+			m["f"+fmt.Sprint(i+1)] = v
+		}
+		return Outcome{Metrics: m}, nil
 	}
 	return Outcome{Metrics: map[string]float64{"value": b.Function.Eval(x)}}, nil
 }

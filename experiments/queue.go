@@ -109,9 +109,10 @@ func (c *Config) WarmStart(ctx context.Context, store Store) ([]optimize.Observa
 		return nil, err
 	}
 	var warm []optimize.Observation
+	metrics, _ := ObjectivesOf(other)
 	for i := range trials {
 		if trials[i].State == optimize.Complete {
-			warm = append(warm, trials[i].observation(other.Metric))
+			warm = append(warm, trials[i].observation(metrics))
 		}
 	}
 	return warm, nil

@@ -25,10 +25,7 @@ func Recommend(ctx context.Context, s optimize.Sampler, study *Study, trials []T
 	if !ok {
 		return nil, nil
 	}
-	h := &optimize.History{Direction: study.Direction}
-	for i := range trials {
-		h.Trials = append(h.Trials, trials[i].observation(study.Metric))
-	}
+	h := history(study, trials)
 	rec, ok, err := r.Recommend(ctx, h)
 	if err != nil || !ok {
 		return nil, err

@@ -86,6 +86,11 @@ type Runner struct {
 	PruneMetric string
 	// PruneDirection is PruneMetric's direction (default the study's).
 	PruneDirection optimize.Direction
+	// Metrics and Directions are the study's objectives when it has
+	// several (see ObjectivesOf); a trial completes only with every one
+	// of them finite. Nil: the study's one metric.
+	Metrics    []string
+	Directions []optimize.Direction
 
 	// State of a run, guarded by mu. A worker holds mu from the proposal
 	// of a trial to its creation in the store (next): the sampler must see
@@ -136,6 +141,8 @@ type Runner struct {
 	// the study runs); guarded by mu.
 	queue     []Queued
 	queueRead time.Time
+	// metrics are the study's metrics, the first its Metric.
+	metrics []string
 	// live holds the curves of this run's running trials as they report,
 	// and curves those of finished trials, by number; guarded by mu.
 	live, curves map[int]*optimize.Curve
@@ -231,6 +238,10 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	r.retryQ, r.best, r.streak, r.exhausted, r.gaveUp, r.fatal, r.started, r.stopped = nil, nil, 0, false, false, nil, 0, 0
 	r.retried = map[int]bool{}
 	r.live, r.curves = map[int]*optimize.Curve{}, map[int]*optimize.Curve{}
+	r.metrics = []string{r.Study.Metric}
+	if len(r.Metrics) > 1 {
+		r.metrics = r.Metrics
+	}
 	r.lastBy, r.lowForeign = map[string]int{}, 0
 	r.rng = rand.New(rand.NewPCG(uint64(os.Getpid()), uint64(time.Now().UnixNano())))
 	r.staleAfter, r.pollEvery = staleAfter, min(interval, time.Second)
@@ -325,6 +336,9 @@ func (r *Runner) load(ctx context.Context, staleAfter time.Duration) (int, error
 		}
 	}
 	r.trials, r.hist, r.counts = nil, optimize.History{Direction: r.Study.Direction, Prior: r.WarmStart}, Counts{}
+	if len(r.metrics) > 1 {
+		r.hist.Objectives = r.Directions
+	}
 	if r.queue, err = r.Store.Queue(ctx, r.Study.ID); err != nil {
 		return 0, fmt.Errorf("load study %q: %w", r.Study.Name, err)
 	}
@@ -421,7 +435,7 @@ func (r *Runner) append(t *Trial) {
 		r.retried[t.RetryOf] = true
 	}
 	r.trials = append(r.trials, t)
-	r.hist.Trials = append(r.hist.Trials, t.observation(r.Study.Metric))
+	r.hist.Trials = append(r.hist.Trials, t.observation(r.metrics))
 	if t.Owner != r.owner {
 		r.lastBy[t.Owner] = t.Number
 	}
@@ -526,7 +540,7 @@ func (r *Runner) replace(t, u *Trial) {
 	r.counts.Add(t.State, -1)
 	r.counts.Add(u.State, 1)
 	*t = *u
-	r.hist.Trials[t.Number] = t.observation(r.Study.Metric)
+	r.hist.Trials[t.Number] = t.observation(r.metrics)
 	r.noteBest(t)
 	r.queueRetry(t)
 }
@@ -805,14 +819,20 @@ func (r *Runner) finish(ctx context.Context, t *Trial, out Outcome, runErr error
 	case runErr != nil:
 		fin.Error = runErr.Error()
 	default:
-		v, ok := out.Metrics[r.Study.Metric]
-		switch {
-		case !ok:
-			fin.Error = fmt.Sprintf("no metric %q in what the objective reported (%s)", r.Study.Metric, metricNames(out.Metrics))
-		case math.IsNaN(v) || math.IsInf(v, 0):
-			fin.Error = fmt.Sprintf("metric %q is %v, not a finite number", r.Study.Metric, v)
-		default:
-			fin.State, fin.Reason, fin.Value = optimize.Complete, "", v
+		for _, m := range r.metrics {
+			v, ok := out.Metrics[m]
+			switch {
+			case !ok:
+				fin.Error = fmt.Sprintf("no metric %q in what the objective reported (%s)", m, metricNames(out.Metrics))
+			case math.IsNaN(v) || math.IsInf(v, 0):
+				fin.Error = fmt.Sprintf("metric %q is %v, not a finite number", m, v)
+			}
+			if fin.Error != "" {
+				break
+			}
+		}
+		if fin.Error == "" {
+			fin.State, fin.Reason, fin.Value = optimize.Complete, "", out.Metrics[r.Study.Metric]
 		}
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
@@ -834,7 +854,7 @@ func (r *Runner) finish(ctx context.Context, t *Trial, out Outcome, runErr error
 	r.counts.Add(optimize.Running, -1)
 	r.counts.Add(fin.State, 1)
 	*t = fin
-	r.hist.Trials[t.Number] = t.observation(r.Study.Metric)
+	r.hist.Trials[t.Number] = t.observation(r.metrics)
 	r.noteBest(t)
 	if t.Reason == ReasonInterrupted {
 		r.stopped++

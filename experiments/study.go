@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -137,13 +138,36 @@ func (t *Trial) Duration() time.Duration {
 // observation returns what a sampler sees of t: for a pruned trial, the
 // last value it reported of the study's metric (NaN when none) as its
 // value.
-func (t *Trial) observation(metric string) optimize.Observation {
+func (t *Trial) observation(metrics []string) optimize.Observation {
 	o := optimize.Observation{Number: t.Number, Params: t.Params, State: t.State, Value: t.Value, Retry: t.RetryOf >= 0,
 		Given: strings.HasPrefix(t.Claim, "enqueue:"), Key: t.Claim}
 	if t.State == optimize.Pruned {
-		_, o.Value, _ = CurveOf(t, metric).Last()
+		_, o.Value, _ = CurveOf(t, metrics[0]).Last()
+	}
+	if len(metrics) > 1 && t.State == optimize.Complete {
+		o.Values = make([]float64, len(metrics))
+		for i, m := range metrics {
+			v, ok := t.Metrics[m]
+			if !ok {
+				v = math.NaN()
+			}
+			o.Values[i] = v
+		}
 	}
 	return o
+}
+
+// history returns the history a sampler sees of a study's trials.
+func history(study *Study, trials []Trial) *optimize.History {
+	metrics, dirs := ObjectivesOf(study)
+	h := &optimize.History{Direction: study.Direction}
+	if len(metrics) > 1 {
+		h.Objectives = dirs
+	}
+	for i := range trials {
+		h.Trials = append(h.Trials, trials[i].observation(metrics))
+	}
+	return h
 }
 
 // Best returns the complete trial with the best value in direction d (the
@@ -191,4 +215,46 @@ func CountStates(trials []Trial) Counts {
 		c.Add(trials[i].State, 1)
 	}
 	return c
+}
+
+// ParetoFront returns the complete trials of a study with several
+// objectives that no other complete trial dominates (better or equal in
+// every metric, better in one), ordered by the first metric, best first.
+// Of trials with the same values, the lowest number is kept.
+func ParetoFront(trials []Trial, metrics []string, dirs []optimize.Direction) []*Trial {
+	var pts [][]float64
+	var idx []int
+	for i := range trials {
+		t := &trials[i]
+		if t.State != optimize.Complete {
+			continue
+		}
+		v := make([]float64, len(metrics))
+		for k, m := range metrics {
+			x, ok := t.Metrics[m]
+			if !ok {
+				x = math.NaN()
+			}
+			if dirs[k] == optimize.Maximize {
+				x = -x
+			}
+			v[k] = x
+		}
+		pts, idx = append(pts, v), append(idx, i)
+	}
+	var front []*Trial
+	for _, k := range optimize.ParetoFront(pts) {
+		front = append(front, &trials[idx[k]])
+	}
+	slices.SortStableFunc(front, func(a, b *Trial) int {
+		x, y := a.Metrics[metrics[0]], b.Metrics[metrics[0]]
+		switch {
+		case dirs[0].Better(x, y):
+			return -1
+		case dirs[0].Better(y, x):
+			return 1
+		}
+		return 0
+	})
+	return front
 }

@@ -416,6 +416,9 @@ func (b *Bayes) Propose(ctx context.Context, h *History) (Proposal, error) {
 		b.warm = nil
 	}
 	key := fmt.Sprintf("bayes:%d", j)
+	if len(h.Objectives) > 1 {
+		h = b.scalarized(h, j)
+	}
 
 	d := b.collect(h)
 	// A warm start's trials count towards the start-up points.
@@ -428,6 +431,57 @@ func (b *Bayes) Propose(ctx context.Context, h *History) (Proposal, error) {
 		return Proposal{}, err
 	}
 	return Proposal{Params: p, Key: key}, nil
+}
+
+// scalarized returns h with each complete trial's value replaced by
+// ParEGO's scalarization of its objectives, with the j-th proposal's
+// weights, to be minimized.
+func (b *Bayes) scalarized(h *History, j int) *History {
+	m := len(h.Objectives)
+	lo, hi := make([]float64, m), make([]float64, m)
+	for i := range lo {
+		lo[i], hi[i] = math.Inf(1), math.Inf(-1)
+	}
+	orient := func(o Observation) ([]float64, bool) {
+		if o.State != Complete || len(o.Values) != m {
+			return nil, false
+		}
+		v := make([]float64, m)
+		for i, x := range o.Values {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, false
+			}
+			if h.Objectives[i] == Maximize {
+				x = -x
+			}
+			v[i] = x
+		}
+		return v, true
+	}
+	all := slices.Concat(h.Prior, h.Trials)
+	for _, o := range all {
+		if v, ok := orient(o); ok {
+			for i := range v {
+				lo[i], hi[i] = min(lo[i], v[i]), max(hi[i], v[i])
+			}
+		}
+	}
+	w := parEGOWeights(b.seed, j, m)
+	out := &History{Direction: Minimize, Skip: h.Skip}
+	conv := func(src []Observation) []Observation {
+		dst := make([]Observation, len(src))
+		for k, o := range src {
+			if v, ok := orient(o); ok {
+				o.Value = scalarize(v, w, lo, hi)
+			} else if o.State == Complete || o.State == Pruned {
+				o.State = Failed // no usable objectives: its point is only taken
+			}
+			dst[k] = o
+		}
+		return dst
+	}
+	out.Trials, out.Prior = conv(h.Trials), conv(h.Prior)
+	return out
 }
 
 // startup returns Halton point j, or the next one not taken.
@@ -747,7 +801,7 @@ var _ Recommender = (*Bayes)(nil)
 // model fitted to the history, unless the options say the objective is
 // deterministic or the model finds no material noise.
 func (b *Bayes) Recommend(ctx context.Context, h *History) (Recommendation, bool, error) {
-	if b.opts.Deterministic {
+	if b.opts.Deterministic || len(h.Objectives) > 1 {
 		return Recommendation{}, false, nil
 	}
 	b.mu.Lock()

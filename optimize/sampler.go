@@ -64,6 +64,9 @@ type Observation struct {
 	Params Params
 	// State is the trial's state when the history was taken.
 	State State
+	// Values are the study's metrics in order when it has several
+	// (History.Objectives), for a complete trial; nil otherwise.
+	Values []float64
 	// Value is the study's metric when State is Complete; for a Pruned
 	// trial, the last value of the metric it reported before it was
 	// stopped (NaN when none). It means nothing otherwise.
@@ -97,6 +100,11 @@ type History struct {
 	// for a study run by one process, whose proposals are then the same
 	// whatever the timing.
 	Skip int
+	// Objectives, when the study has several metrics, are their
+	// directions, in the order of Observation.Values (Direction is then
+	// the first's). Samplers with a model optimize random scalarizations
+	// of them (ParEGO); the others ignore them.
+	Objectives []Direction
 	// Prior are complete trials of other studies over the same space and
 	// objective (a warm start): samplers with a model (Bayesian
 	// optimization) fit it to them as well, and count them towards their

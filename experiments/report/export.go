@@ -33,6 +33,22 @@ type TrialJSON struct {
 	Reason       string             `json:"reason,omitempty"`
 	LogPath      string             `json:"log_path,omitempty"`
 	Intermediate []IntermediateJSON `json:"intermediate,omitempty"`
+	// Pareto marks the trials of a multi-objective study's Pareto front.
+	Pareto bool `json:"pareto,omitempty"`
+}
+
+// paretoSet returns the numbers of a multi-objective study's Pareto
+// front, or nil for a study with one metric.
+func paretoSet(study *experiments.Study, trials []experiments.Trial) map[int]bool {
+	metrics, dirs := experiments.ObjectivesOf(study)
+	if len(metrics) < 2 {
+		return nil
+	}
+	set := map[int]bool{}
+	for _, t := range experiments.ParetoFront(trials, metrics, dirs) {
+		set[t.Number] = true
+	}
+	return set
 }
 
 // IntermediateJSON is an intermediate value as exports write it.
@@ -85,14 +101,22 @@ func finite(m map[string]float64) map[string]float64 {
 // number order.
 func WriteJSON(w io.Writer, study *experiments.Study, trials []experiments.Trial) error {
 	doc := struct {
-		Study     string             `json:"study"`
-		Direction optimize.Direction `json:"direction"`
-		Metric    string             `json:"metric"`
-		Sampler   string             `json:"sampler"`
-		Trials    []TrialJSON        `json:"trials"`
-	}{study.Name, study.Direction, study.Metric, study.Sampler, make([]TrialJSON, 0, len(trials))}
+		Study      string               `json:"study"`
+		Direction  optimize.Direction   `json:"direction"`
+		Metric     string               `json:"metric"`
+		Metrics    []string             `json:"metrics,omitempty"`
+		Directions []optimize.Direction `json:"directions,omitempty"`
+		Sampler    string               `json:"sampler"`
+		Trials     []TrialJSON          `json:"trials"`
+	}{Study: study.Name, Direction: study.Direction, Metric: study.Metric, Sampler: study.Sampler, Trials: make([]TrialJSON, 0, len(trials))}
+	front := paretoSet(study, trials)
+	if front != nil {
+		doc.Metrics, doc.Directions = experiments.ObjectivesOf(study)
+	}
 	for i := range trials {
-		doc.Trials = append(doc.Trials, Trial(&trials[i]))
+		j := Trial(&trials[i])
+		j.Pareto = front[trials[i].Number]
+		doc.Trials = append(doc.Trials, j)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

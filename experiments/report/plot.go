@@ -45,7 +45,14 @@ func Plot(w io.Writer, format string, study *experiments.Study, space *optimize.
 		params = space.Params()
 	}
 	logY := logScaleValues(trials)
-	conv, legend, err := convergencePlot(study, trials, logY)
+	var conv *plot.Plot
+	var legend *plot.Legend
+	var err error
+	if metrics, dirs := experiments.ObjectivesOf(study); len(metrics) > 1 {
+		conv, legend, err = paretoPlot(study, trials, metrics, dirs)
+	} else {
+		conv, legend, err = convergencePlot(study, trials, logY)
+	}
 	if err != nil {
 		return err
 	}
@@ -80,6 +87,75 @@ func logScaleValues(trials []experiments.Trial) bool {
 // goal says what the study looks for: "minimize value".
 func goal(study *experiments.Study) string {
 	return fmt.Sprintf("%s %s", study.Direction, study.Metric)
+}
+
+// paretoPlot draws the first two objectives of a multi-objective study:
+// every complete trial, and the Pareto front of the study's objectives
+// (all of them, not only the two drawn) highlighted and joined by the
+// staircase of the region it dominates.
+func paretoPlot(study *experiments.Study, trials []experiments.Trial, metrics []string, dirs []optimize.Direction) (*plot.Plot, *plot.Legend, error) {
+	axis := func(i int) string { return fmt.Sprintf("%s (%s)", metrics[i], dirs[i]) }
+	title := fmt.Sprintf("study %s: Pareto front of %s (%s)", study.Name, strings.Join(metrics, ", "), samplerTitle(study.Sampler))
+	p := plotstyle.New(title, axis(0), axis(1))
+	legend := plotstyle.NewLegend()
+	front := experiments.ParetoFront(trials, metrics, dirs)
+	on := map[int]bool{}
+	var fpts plotter.XYs
+	for _, t := range front {
+		on[t.Number] = true
+		fpts = append(fpts, plotter.XY{X: t.Metrics[metrics[0]], Y: t.Metrics[metrics[1]]})
+	}
+	var pts plotter.XYs
+	for _, t := range trials {
+		if t.State == optimize.Complete && !on[t.Number] {
+			x, okx := t.Metrics[metrics[0]]
+			y, oky := t.Metrics[metrics[1]]
+			if okx && oky && !math.IsNaN(x) && !math.IsNaN(y) {
+				pts = append(pts, plotter.XY{X: x, Y: y})
+			}
+		}
+	}
+	if len(fpts) == 0 {
+		p.Title.Text += ": no complete trial yet"
+		return p, nil, nil
+	}
+	p.Add(plotter.NewGrid())
+	if len(pts) > 0 {
+		s, err := scatter(pts, plotstyle.Gray, 2, draw.CircleGlyph{})
+		if err != nil {
+			return nil, nil, err
+		}
+		p.Add(s)
+		legend.Add("trial", s)
+	}
+	if len(metrics) == 2 && len(fpts) > 1 {
+		// The staircase: sorted by the first objective, the second steps
+		// from one front point to the next.
+		stairs := make(plotter.XYs, 0, 2*len(fpts))
+		for i, q := range fpts {
+			if i > 0 {
+				stairs = append(stairs, plotter.XY{X: q.X, Y: fpts[i-1].Y})
+			}
+			stairs = append(stairs, q)
+		}
+		l, err := plotter.NewLine(stairs)
+		if err != nil {
+			return nil, nil, err
+		}
+		l.Color, l.Width = plotstyle.Blue, vg.Points(1.2)
+		p.Add(l)
+	}
+	s, err := scatter(fpts, plotstyle.Vermillion, 3.5, draw.CircleGlyph{})
+	if err != nil {
+		return nil, nil, err
+	}
+	p.Add(s)
+	label := fmt.Sprintf("Pareto front: %d trials", len(fpts))
+	if len(metrics) > 2 {
+		label += fmt.Sprintf(" (over all %d metrics)", len(metrics))
+	}
+	legend.Add(label, s)
+	return p, &legend, nil
 }
 
 func convergencePlot(study *experiments.Study, trials []experiments.Trial, logY bool) (*plot.Plot, *plot.Legend, error) {

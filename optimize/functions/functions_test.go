@@ -147,3 +147,32 @@ func TestLookup(t *testing.T) {
 		t.Error("rosenbrock must accept 2 or more dimensions")
 	}
 }
+
+// TestMulti: ZDT1's front is f₂ = 1 − √f₁ where x₂… are 0; Branin–Currin
+// matches values computed from the definitions.
+func TestMulti(t *testing.T) {
+	z, _ := functions.LookupMulti("zdt1")
+	for _, f1 := range []float64{0, 0.25, 1} {
+		v := z.Eval([]float64{f1, 0, 0})
+		if math.Abs(v[0]-f1) > 1e-15 || math.Abs(v[1]-(1-math.Sqrt(f1))) > 1e-15 {
+			t.Errorf("zdt1(%v, 0, 0) = %v", f1, v)
+		}
+	}
+	// Off the front: g = 1 + 9·(0.5 + 0.5)/2 = 5.5.
+	if v := z.Eval([]float64{0.5, 0.5, 0.5}); math.Abs(v[1]-5.5*(1-math.Sqrt(0.5/5.5))) > 1e-12 {
+		t.Errorf("zdt1 off the front = %v", v)
+	}
+	bc, _ := functions.LookupMulti("branin-currin")
+	// At (0, 0): Branin(−5, 0) = 308.129…; Currin's factor at x₂ = 0 is
+	// 1 and the rational part 60/20 = 3.
+	v := bc.Eval([]float64{0, 0})
+	b, _ := functions.Lookup("branin")
+	if math.Abs(v[0]-b.Eval([]float64{-5, 0})) > 1e-12 || math.Abs(v[1]-3) > 1e-12 {
+		t.Errorf("branin-currin(0, 0) = %v", v)
+	}
+	// At (1, 1): Currin = (1 − e^−½)·(6352/624).
+	v = bc.Eval([]float64{1, 1})
+	if want := (1 - math.Exp(-0.5)) * 6352 / 624; math.Abs(v[1]-want) > 1e-12 {
+		t.Errorf("currin(1, 1) = %v, want %v", v[1], want)
+	}
+}

@@ -27,7 +27,7 @@ func NewCmdBench(ios *cmdutil.IOStreams) *cobra.Command {
 		Args:  cmdutil.NoArgs,
 		RunE:  cmdutil.ShowHelp,
 	}
-	cmd.AddCommand(newCmdOptimize(ios, nil), newCmdScaling(ios, nil), newCmdModel(ios, nil), newCmdServe(ios, nil), newCmdStore(ios, nil), newCmdStoreWorker(ios))
+	cmd.AddCommand(newCmdOptimize(ios, nil), newCmdPareto(ios), newCmdScaling(ios, nil), newCmdModel(ios, nil), newCmdServe(ios, nil), newCmdStore(ios, nil), newCmdStoreWorker(ios))
 	return cmd
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"text/tabwriter"
 	"strings"
 	"time"
 
@@ -39,6 +40,59 @@ type Result struct {
 	Store       string             `json:"store"`
 	Best        *BestJSON          `json:"best"`
 	Recommended *RecommendedJSON   `json:"recommended,omitempty"`
+	// Metrics and ParetoFront, for a study with several objectives
+	// (Best is then null: no one trial is best).
+	Metrics     []string     `json:"metrics,omitempty"`
+	ParetoFront []ParetoJSON `json:"pareto_front,omitempty"`
+}
+
+// ParetoJSON is a trial of a multi-objective study's Pareto front.
+type ParetoJSON struct {
+	Trial   int                `json:"trial"`
+	Values  map[string]float64 `json:"values"`
+	Params  optimize.Params    `json:"params"`
+	Metrics map[string]float64 `json:"-"`
+}
+
+// paretoOf returns a multi-objective study's front, or nil for a study
+// with one metric.
+func paretoOf(study *experiments.Study, trials []experiments.Trial) ([]string, []ParetoJSON) {
+	metrics, dirs := experiments.ObjectivesOf(study)
+	if len(metrics) < 2 {
+		return nil, nil
+	}
+	front := []ParetoJSON{}
+	for _, t := range experiments.ParetoFront(trials, metrics, dirs) {
+		v := map[string]float64{}
+		for _, m := range metrics {
+			v[m] = t.Metrics[m]
+		}
+		front = append(front, ParetoJSON{Trial: t.Number, Values: v, Params: t.Params})
+	}
+	return metrics, front
+}
+
+// printPareto prints a Pareto front as a table.
+func printPareto(w io.Writer, metrics []string, front []ParetoJSON, space *optimize.Space) {
+	if len(front) == 0 {
+		fmt.Fprintln(w, "Pareto front: no complete trial yet")
+		return
+	}
+	fmt.Fprintf(w, "Pareto front: %d trial(s) no other trial beats in every metric\n", len(front))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprint(tw, "  TRIAL")
+	for _, m := range metrics {
+		fmt.Fprint(tw, "\t"+strings.ToUpper(m))
+	}
+	fmt.Fprintln(tw, "\tPARAMS")
+	for _, f := range front {
+		fmt.Fprintf(tw, "  %d", f.Trial)
+		for _, m := range metrics {
+			fmt.Fprint(tw, "\t"+formatValue(f.Values[m]))
+		}
+		fmt.Fprintln(tw, "\t"+formatParamsShort(f.Params, space))
+	}
+	tw.Flush()
 }
 
 // BestJSON is the best trial in JSON output: the complete trial with the
@@ -156,6 +210,7 @@ func runOptimize(ctx context.Context, opts *RunOptions) error {
 	runner := &experiments.Runner{
 		WarmStart: warm,
 		Pruner:    plan.Pruner, PruneMetric: cfg.Pruner.Metric, PruneDirection: cfg.Pruner.Direction,
+		Metrics: cfg.Study.Metrics, Directions: cfg.Study.Directions,
 		Store: store, Study: study, Space: cfg.Space, Sampler: plan.Sampler, Objective: plan.Objective,
 		Trials: plan.Trials, Parallel: cfg.Study.Parallel, MaxRetries: cfg.Study.MaxRetries,
 		MaxFailures: opts.MaxFailures, RunsDir: filepath.Join(cmdutil.WorkDir(opts.StorePath), "runs"),
@@ -184,6 +239,14 @@ func runOptimize(ctx context.Context, opts *RunOptions) error {
 			return err
 		}
 	}
+	if len(cfg.Study.Metrics) > 1 {
+		trials, err := store.Trials(context.WithoutCancel(ctx), study.ID, 0)
+		if err != nil {
+			return err
+		}
+		res.Best, res.Recommended = nil, nil
+		res.Metrics, res.ParetoFront = paretoOf(study, trials)
+	}
 	if runErr != nil {
 		res.Error = runErr.Error()
 	}
@@ -207,7 +270,11 @@ func printResult(w io.Writer, r *Result, space *optimize.Space) {
 	if title == "" {
 		title = r.Sampler
 	}
-	fmt.Fprintf(w, "study %s: %s, %s %s\n", r.Study, title, r.Direction, r.Metric)
+	if r.Metrics != nil {
+		fmt.Fprintf(w, "study %s: %s, objectives %s\n", r.Study, title, strings.Join(r.Metrics, ", "))
+	} else {
+		fmt.Fprintf(w, "study %s: %s, %s %s\n", r.Study, title, r.Direction, r.Metric)
+	}
 	if r.Pruned > 0 {
 		fmt.Fprintf(w, "trials: %d of %d complete or pruned (%d complete, %d pruned)", r.Complete+r.Pruned, r.Target, r.Complete, r.Pruned)
 	} else {
@@ -227,7 +294,11 @@ func printResult(w io.Writer, r *Result, space *optimize.Space) {
 	if r.Exhausted && r.Complete < r.Target {
 		fmt.Fprintf(w, "note: the sampler has no point left; %d of %d trials could complete\n", r.Complete, r.Target)
 	}
-	printBest(w, r.Best, r.Recommended, space)
+	if r.Metrics != nil {
+		printPareto(w, r.Metrics, r.ParetoFront, space)
+	} else {
+		printBest(w, r.Best, r.Recommended, space)
+	}
 	fmt.Fprintf(w, "store: %s\n", r.Store)
 }
 
@@ -275,6 +346,20 @@ func formatValue(v float64) string {
 		return "NaN"
 	}
 	return strconv.FormatFloat(v, 'g', 7, 64)
+}
+
+// formatParamsShort writes parameters on one line, floats to 6
+// significant digits, for tables.
+func formatParamsShort(p optimize.Params, space *optimize.Space) string {
+	var parts []string
+	for _, name := range paramOrder(space, p) {
+		v := optimize.FormatValue(p[name])
+		if x, ok := p[name].(float64); ok {
+			v = strconv.FormatFloat(x, 'g', 6, 64)
+		}
+		parts = append(parts, name+"="+v)
+	}
+	return strings.Join(parts, " ")
 }
 
 // formatParams writes parameters on one line, name=value in the space's

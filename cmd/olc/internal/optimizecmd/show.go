@@ -55,6 +55,9 @@ type StatusJSON struct {
 	Best      *BestJSON          `json:"best"`
 	// Recommended is the model's choice when it finds the objective noisy.
 	Recommended *RecommendedJSON `json:"recommended,omitempty"`
+	// Metrics and ParetoFront, for a study with several objectives.
+	Metrics     []string     `json:"metrics,omitempty"`
+	ParetoFront []ParetoJSON `json:"pareto_front,omitempty"`
 	// RunningTrials and Failures describe the running trials and the
 	// failed trials that were not run again successfully.
 	RunningTrials []RunningJSON `json:"running_trials"`
@@ -223,7 +226,9 @@ func runStatus(ctx context.Context, opts *StatusOptions) error {
 		return err
 	}
 	st := status(study, trials, now)
-	if st.Best, st.Recommended, err = studyBest(ctx, study, trials); err != nil {
+	if st.Metrics, st.ParetoFront = paretoOf(study, trials); st.Metrics != nil {
+		st.Best = nil
+	} else if st.Best, st.Recommended, err = studyBest(ctx, study, trials); err != nil {
 		return err
 	}
 	if opts.JSON {
@@ -307,7 +312,11 @@ func printStatus(w io.Writer, st *StatusJSON, study *experiments.Study) {
 	}
 	fmt.Fprintln(w)
 	space, _ := experiments.SpaceOf(study)
-	printBest(w, st.Best, st.Recommended, space)
+	if st.Metrics != nil {
+		printPareto(w, st.Metrics, st.ParetoFront, space)
+	} else {
+		printBest(w, st.Best, st.Recommended, space)
+	}
 	if len(st.Workers) > 1 || (len(st.Workers) == 1 && len(st.Workers[0].Running) > 0) {
 		fmt.Fprintln(w, "workers:")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -473,6 +482,15 @@ func runBest(ctx context.Context, opts *BestOptions) error {
 	}
 	if experiments.Best(trials, study.Direction) == nil {
 		return fmt.Errorf("study %q has no complete trial yet", opts.Study)
+	}
+	if metrics, front := paretoOf(study, trials); metrics != nil {
+		if opts.JSON {
+			return cmdutil.PrintJSON(opts.IO.Out, map[string]any{"study": study.Name, "metrics": metrics, "pareto_front": front})
+		}
+		space, _ := experiments.SpaceOf(study)
+		fmt.Fprintf(opts.IO.Out, "study %s, objectives %s\n", study.Name, strings.Join(metrics, ", "))
+		printPareto(opts.IO.Out, metrics, front, space)
+		return nil
 	}
 	bj, rec, err := studyBest(ctx, study, trials)
 	if err != nil {
