@@ -35,8 +35,8 @@ type Identity struct {
 	// (Metric and Direction are then the first's); nil otherwise.
 	Metrics    []string             `json:"metrics,omitempty"`
 	Directions []optimize.Direction `json:"directions,omitempty"`
-	Sampler   string             `json:"sampler"`
-	Seed      uint64             `json:"seed"`
+	Sampler    string               `json:"sampler"`
+	Seed       uint64               `json:"seed"`
 	// SamplerOptions are the sampler's settings by name.
 	SamplerOptions map[string]any `json:"sampler_options,omitempty"`
 	Space          *optimize.Space
