@@ -184,15 +184,25 @@ func (c *Command) resolve(name string) (string, error) {
 }
 
 // Expand returns the argument list with the placeholders replaced.
+//
+// An argument holding the placeholder of a parameter p lacks (one whose
+// condition does not hold) is left out: write a conditional parameter's
+// flag and value as one argument, "--momentum={momentum}".
 func (c *Command) Expand(p optimize.Params) []string {
-	out := make([]string, len(c.Argv))
+	out := make([]string, 0, len(c.Argv))
 	for i, arg := range c.Argv {
-		out[i] = placeholder.ReplaceAllStringFunc(arg, func(m string) string {
+		inactive := false
+		a := placeholder.ReplaceAllStringFunc(arg, func(m string) string {
 			if v, ok := p[m[1:len(m)-1]]; ok {
 				return optimize.FormatValue(v)
 			}
+			inactive = true
 			return m
 		})
+		if inactive && i > 0 {
+			continue
+		}
+		out = append(out, a)
 	}
 	return out
 }

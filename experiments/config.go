@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"errors"
+	"maps"
 	"fmt"
 	"math"
 	"os"
@@ -518,9 +519,9 @@ func validSampler(s string) bool {
 }
 
 var paramKeys = map[optimize.Kind][]string{
-	optimize.Float:       {"type", "low", "high", "log", "step", "points"},
-	optimize.Int:         {"type", "low", "high", "log", "step"},
-	optimize.Categorical: {"type", "values"},
+	optimize.Float:       {"type", "low", "high", "log", "step", "points", "condition"},
+	optimize.Int:         {"type", "low", "high", "log", "step", "condition"},
+	optimize.Categorical: {"type", "values", "condition"},
 }
 
 func (c *Config) parseParams(root tomlconf.Section) {
@@ -593,6 +594,9 @@ func (c *Config) parseParams(root tomlconf.Section) {
 		case optimize.Categorical:
 			p.Values = c.values(t, path)
 		}
+		if t.Has("condition") {
+			p.Conditions = c.conditions(t, path)
+		}
 		if d.Failed() > failed {
 			failed = d.Failed()
 			continue
@@ -622,10 +626,44 @@ func (c *Config) parseParams(root tomlconf.Section) {
 	}
 	space, err := optimize.NewSpace(params...)
 	if err != nil {
+		var pe *optimize.ParamError
+		if errors.As(err, &pe) && pe.Param != "" && pe.Key != "" {
+			d.Fail("params."+pe.Param+"."+pe.Key, "%s", pe.Msg)
+			return
+		}
 		d.Fail("params", "%v", err)
 		return
 	}
 	c.Space = space
+}
+
+// conditions reads a parameter's condition table: { parent = [values] }
+// (or a single value), each to hold for the parameter to be active.
+func (c *Config) conditions(t tomlconf.Section, path string) []optimize.Condition {
+	tab, ok := t.Map()["condition"].(map[string]any)
+	if !ok {
+		c.doc.Fail(path+".condition", "must be a table of the parameters it depends on and their values, e.g. condition = { optimizer = [\"sgd\"] }, got %s", tomlconf.Describe(t.Map()["condition"]))
+		return nil
+	}
+	if len(tab) == 0 {
+		c.doc.Fail(path+".condition", "is empty; name a parameter and its values, e.g. condition = { optimizer = [\"sgd\"] }")
+		return nil
+	}
+	var out []optimize.Condition
+	for _, parent := range slices.Sorted(maps.Keys(tab)) {
+		var vals []any
+		switch v := tab[parent].(type) {
+		case []any:
+			vals = v
+		case string, int64, float64, bool:
+			vals = []any{v}
+		default:
+			c.doc.Fail(path+".condition."+parent, "must be a value or an array of values of %q, got %s", parent, tomlconf.Describe(v))
+			return nil
+		}
+		out = append(out, optimize.Condition{Param: parent, Values: vals})
+	}
+	return out
 }
 
 // values reads a categorical parameter's values: strings, numbers and

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +24,8 @@ type paramIdentity struct {
 	Step   float64         `json:"step,omitempty"`
 	Points int             `json:"points,omitempty"`
 	Values optimize.Values `json:"values,omitempty"`
+	// Condition maps the parameters this one depends on to their values.
+	Condition map[string]optimize.Values `json:"condition,omitempty"`
 }
 
 // Identity is what makes two runs the same study: the search space, the
@@ -49,7 +52,14 @@ func (id Identity) String() string {
 	params := []paramIdentity{}
 	if id.Space != nil {
 		for _, p := range id.Space.Params() {
-			params = append(params, paramIdentity{p.Name, p.Kind.String(), p.Low, p.High, p.Log, p.Step, p.Points, p.Values})
+			pi := paramIdentity{p.Name, p.Kind.String(), p.Low, p.High, p.Log, p.Step, p.Points, p.Values, nil}
+			for _, c := range p.Conditions {
+				if pi.Condition == nil {
+					pi.Condition = map[string]optimize.Values{}
+				}
+				pi.Condition[c.Param] = c.Values
+			}
+			params = append(params, pi)
 		}
 	}
 	v := struct {
@@ -233,14 +243,15 @@ func ObjectivesOf(s *Study) ([]string, []optimize.Direction) {
 func SpaceOf(s *Study) (*optimize.Space, error) {
 	var id struct {
 		Params []struct {
-			Name   string          `json:"name"`
-			Type   string          `json:"type"`
-			Low    float64         `json:"low"`
-			High   float64         `json:"high"`
-			Log    bool            `json:"log"`
-			Step   float64         `json:"step"`
-			Points int             `json:"points"`
-			Values optimize.Values `json:"values"`
+			Name      string                     `json:"name"`
+			Type      string                     `json:"type"`
+			Low       float64                    `json:"low"`
+			High      float64                    `json:"high"`
+			Log       bool                       `json:"log"`
+			Step      float64                    `json:"step"`
+			Points    int                        `json:"points"`
+			Values    optimize.Values            `json:"values"`
+			Condition map[string]optimize.Values `json:"condition"`
 		} `json:"params"`
 	}
 	if err := json.Unmarshal([]byte(s.Identity), &id); err != nil {
@@ -254,6 +265,9 @@ func SpaceOf(s *Study) (*optimize.Space, error) {
 		}
 		q := optimize.Param{Name: p.Name, Kind: kind, Low: p.Low, High: p.High, Log: p.Log, Step: p.Step, Points: p.Points}
 		q.Values = p.Values
+		for _, parent := range slices.Sorted(maps.Keys(p.Condition)) {
+			q.Conditions = append(q.Conditions, optimize.Condition{Param: parent, Values: p.Condition[parent]})
+		}
 		params = append(params, q)
 	}
 	return optimize.NewSpace(params...)

@@ -66,6 +66,9 @@ type Builtin struct {
 // parameters, in declaration order. It fails when the function is unknown,
 // takes another number of arguments, or a parameter is categorical.
 func NewBuiltin(name string, space *optimize.Space) (*Builtin, error) {
+	if space.Conditional() {
+		return nil, fmt.Errorf("builtin functions take every parameter; conditions need a command or train objective")
+	}
 	b := &Builtin{Args: space.Names()}
 	f, ok := functions.Lookup(name)
 	if ok {

@@ -214,8 +214,19 @@ func newEncoder(space *Space) encoder {
 // for categorical ones. ok is false when p is not in the space.
 func (e encoder) encode(p Params) ([]float64, bool) {
 	x := make([]float64, e.space.Len())
+	var active []bool
+	if e.space.Conditional() {
+		active = e.space.Active(p)
+	}
 	for i, q := range e.space.Params() {
 		v, present := p[q.Name]
+		if active != nil && !active[i] {
+			if present {
+				return nil, false
+			}
+			x[i] = e.inactive(i)
+			continue
+		}
 		if !present {
 			return nil, false
 		}
@@ -263,7 +274,7 @@ func (e encoder) encode(p Params) ([]float64, bool) {
 }
 
 // decode returns the parameters at model coordinates x, rounding discrete
-// dimensions.
+// dimensions, without those it makes inactive.
 func (e encoder) decode(x []float64) Params {
 	p := make(Params, len(x))
 	for i, q := range e.space.Params() {
@@ -272,9 +283,50 @@ func (e encoder) decode(x []float64) Params {
 			p[q.Name] = q.Values[k]
 			continue
 		}
-		p[q.Name] = q.FromUnit(x[i])
+		p[q.Name] = q.FromUnit(min(max(x[i], 0), 1))
 	}
-	return p
+	return e.space.Prune(p)
+}
+
+// inactive returns the model coordinate of dimension i when its
+// parameter is inactive: a fixed value apart from every active one, so
+// that the kernel's own term for the dimension (its lengthscale, or the
+// categorical overlap) learns how much trials with and without the
+// parameter resemble each other. Numeric dimensions take −0.5, half the
+// cube's width below it; categorical ones an extra category. This is the
+// imputation of inactive hyperparameters by a fixed value that Lévesque
+// et al. (2017, "Bayesian optimization for conditional hyperparameter
+// spaces", IJCNN) studied against dedicated conditional kernels such as
+// Swersky et al.'s arc kernel (2014).
+func (e encoder) inactive(i int) float64 {
+	if e.cat[i] {
+		return float64(e.ncat[i])
+	}
+	return -0.5
+}
+
+// canon returns x with the dimensions its values make inactive at their
+// imputed coordinates (x itself when none is).
+func (e encoder) canon(x []float64) []float64 {
+	p := make(Params, len(x))
+	for i, q := range e.space.Params() {
+		if e.cat[i] {
+			p[q.Name] = q.Values[min(max(int(x[i]), 0), e.ncat[i]-1)]
+		} else {
+			p[q.Name] = q.FromUnit(min(max(x[i], 0), 1))
+		}
+	}
+	active := e.space.Active(p)
+	out := x
+	for i := range x {
+		if !active[i] && x[i] != e.inactive(i) {
+			if &out[0] == &x[0] {
+				out = slices.Clone(x)
+			}
+			out[i] = e.inactive(i)
+		}
+	}
+	return out
 }
 
 // key identifies parameters for the repeat check.
@@ -556,6 +608,10 @@ type acquisition struct {
 	best  float64
 	xi    float64
 	kappa float64
+	// canon, for a conditional space, returns the model coordinates of
+	// the point x stands for: its inactive dimensions at their imputed
+	// values (see encoder.canon).
+	canon func(x []float64) []float64
 }
 
 func (a *acquisition) value(mu, variance float64) (v, dmu, dsig float64) {
@@ -572,6 +628,20 @@ func (a *acquisition) value(mu, variance float64) (v, dmu, dsig float64) {
 
 // at returns the acquisition at x and its gradient with respect to x.
 func (a *acquisition) at(x, grad []float64) float64 {
+	if a.canon != nil {
+		c := a.canon(x)
+		v := a.atCanon(c, grad)
+		for i := range grad {
+			if c[i] != x[i] {
+				grad[i] = 0 // an inactive dimension: x's value there does not count
+			}
+		}
+		return v
+	}
+	return a.atCanon(x, grad)
+}
+
+func (a *acquisition) atCanon(x, grad []float64) float64 {
 	d := len(x)
 	dm, dv := make([]float64, d), make([]float64, d)
 	mu, variance := a.model.PredictGrad(x, dm, dv)
@@ -606,6 +676,9 @@ func (b *Bayes) modelProposal(ctx context.Context, j int, d *data) (Params, erro
 	}
 	t1 := time.Now()
 	acq := &acquisition{model: model, kind: b.opts.Acquisition, best: best, xi: b.opts.Xi, kappa: b.opts.Kappa}
+	if b.space.Conditional() {
+		acq.canon = b.enc.canon
+	}
 
 	p, err := b.maximize(ctx, j, acq, d, bestX)
 	b.timings = Timings{Fit: t1.Sub(t0), Acquisition: time.Since(t1), Observations: len(d.x), Pending: len(d.pending), Model: true}
@@ -698,7 +771,14 @@ func (b *Bayes) evaluate(acq *acquisition, xs [][]float64) []float64 {
 	parallel.For((len(xs)+chunk-1)/chunk, func(c int) {
 		lo, hi := c*chunk, min((c+1)*chunk, len(xs))
 		mean, variance := make([]float64, hi-lo), make([]float64, hi-lo)
-		acq.model.PredictBatch(xs[lo:hi], mean, variance)
+		batch := xs[lo:hi]
+		if acq.canon != nil {
+			batch = make([][]float64, hi-lo)
+			for i := range batch {
+				batch[i] = acq.canon(xs[lo+i])
+			}
+		}
+		acq.model.PredictBatch(batch, mean, variance)
 		for i := range mean {
 			vals[lo+i], _, _ = acq.value(mean[i], variance[i])
 		}

@@ -34,6 +34,11 @@ type Grid struct {
 	taken  []uint64 // bitset over grid indices
 	cursor int      // no free index below it
 	hist   historyCursor
+	// For a conditional space, skip marks the indices that repeat another
+	// point (an inactive parameter off its first grid value), and count is
+	// the number of distinct points.
+	skip  []uint64
+	count int
 }
 
 var _ Sampler = (*Grid)(nil)
@@ -60,6 +65,32 @@ func NewGrid(space *Space) (*Grid, error) {
 		g.lookup = append(g.lookup, lk)
 	}
 	g.taken = make([]uint64, (g.size+63)/64)
+	g.count = g.size
+	if space.Conditional() {
+		// A point is kept when each of its inactive parameters is at its
+		// first grid value: one representative per distinct point.
+		g.skip = make([]uint64, len(g.taken))
+		params := space.Params()
+		for i := range g.size {
+			full := make(Params, len(params))
+			rest := i
+			idx := make([]int, len(params))
+			for d := len(g.axes) - 1; d >= 0; d-- {
+				n := len(g.axes[d])
+				idx[d] = rest % n
+				full[params[d].Name] = g.axes[d][idx[d]]
+				rest /= n
+			}
+			for d, on := range space.Active(full) {
+				if !on && idx[d] != 0 {
+					g.skip[i/64] |= 1 << (i % 64)
+					g.count--
+					break
+				}
+			}
+		}
+		copy(g.taken, g.skip)
+	}
 	return g, nil
 }
 
@@ -133,10 +164,13 @@ func gridAxis(p Param) ([]any, error) {
 // Name returns "grid".
 func (g *Grid) Name() string { return "grid" }
 
-// Size returns the number of grid points.
-func (g *Grid) Size() int { return g.size }
+// Size returns the number of grid points (distinct ones, in a
+// conditional space).
+func (g *Grid) Size() int { return g.count }
 
-// Point returns grid point i, 0 <= i < Size().
+// Point returns the grid point of index i, 0 <= i < the product of the
+// axes' lengths (Size() but for a conditional space, whose repeated
+// points Propose skips), without its inactive parameters.
 func (g *Grid) Point(i int) Params {
 	if i < 0 || i >= g.size {
 		panic(fmt.Sprintf("optimize: grid index %d out of range [0, %d)", i, g.size))
@@ -148,14 +182,19 @@ func (g *Grid) Point(i int) Params {
 		p[params[d].Name] = g.axes[d][i%n]
 		i /= n
 	}
-	return p
+	return g.space.Prune(p)
 }
 
 // Index returns the grid index of p, and false when p is not a grid point.
 func (g *Grid) Index(p Params) (int, bool) {
 	i := 0
 	for d, param := range g.space.Params() {
-		k, ok := g.lookup[d][p[param.Name]]
+		v, present := p[param.Name]
+		if !present && g.skip != nil {
+			i *= len(g.axes[d]) // inactive: its first grid value
+			continue
+		}
+		k, ok := g.lookup[d][v]
 		if !ok {
 			return 0, false
 		}
@@ -189,6 +228,7 @@ func (g *Grid) Propose(ctx context.Context, h *History) (Proposal, error) {
 	from, reset := g.hist.next(h)
 	if reset {
 		clear(g.taken)
+		copy(g.taken, g.skip)
 		g.cursor = 0
 	}
 	for _, o := range h.Trials[from:] {

@@ -3,6 +3,7 @@ package optimize
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -66,6 +67,17 @@ type Param struct {
 	Log    bool
 	Step   float64
 	Points int
+	Values Values
+	// Conditions, when any, make the parameter active only when every
+	// one holds: another parameter, itself active, takes one of the given
+	// values. An inactive parameter is absent from a trial's parameters.
+	Conditions []Condition
+}
+
+// Condition is a parameter's dependence on another: it is active when
+// Param takes one of Values.
+type Condition struct {
+	Param  string
 	Values Values
 }
 
@@ -309,6 +321,10 @@ func (p *Param) Contains(v any) error {
 type Space struct {
 	params []Param
 	index  map[string]int
+	// order lists the parameters' indices with each after those its
+	// conditions name; conditional is set when any parameter has one.
+	order       []int
+	conditional bool
 }
 
 // NewSpace validates the parameters and returns their space. It returns a
@@ -326,10 +342,129 @@ func NewSpace(params ...Param) (*Space, error) {
 			return nil, &ParamError{Param: p.Name, Msg: "declared twice"}
 		}
 		p.Values = append([]any(nil), p.Values...)
+		p.Conditions = slices.Clone(p.Conditions)
 		s.params[i] = p
 		s.index[p.Name] = i
 	}
+	if err := s.checkConditions(); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// checkConditions checks that every condition names another parameter
+// and values it can take, and that no chain of conditions returns to its
+// start; it sets the order in which activity is decided.
+func (s *Space) checkConditions() error {
+	for i := range s.params {
+		p := &s.params[i]
+		for k := range p.Conditions {
+			c := &p.Conditions[k]
+			j, ok := s.index[c.Param]
+			switch {
+			case !ok:
+				return &ParamError{Param: p.Name, Key: "condition", Msg: fmt.Sprintf("names %q, which is not a parameter; the parameters: %s", c.Param, strings.Join(s.Names(), ", "))}
+			case j == i:
+				return &ParamError{Param: p.Name, Key: "condition", Msg: "a parameter cannot depend on itself"}
+			case len(c.Values) == 0:
+				return &ParamError{Param: p.Name, Key: "condition", Msg: fmt.Sprintf("lists no value of %q", c.Param)}
+			}
+			parent := &s.params[j]
+			for vi, v := range c.Values {
+				v = coerce(parent.Kind, v)
+				c.Values[vi] = v
+				if err := parent.Contains(v); err != nil {
+					shown := FormatValue(v)
+					if str, ok := v.(string); ok {
+						shown = strconv.Quote(str)
+					}
+					return &ParamError{Param: p.Name, Key: "condition", Msg: fmt.Sprintf("%s = %s can never hold: %v", c.Param, shown, strings.TrimPrefix(err.Error(), fmt.Sprintf("parameter %q: ", c.Param)))}
+				}
+			}
+			s.conditional = true
+		}
+	}
+	// Depth-first topological order; a grey node reached again is a cycle.
+	state := make([]int, len(s.params)) // 0 new, 1 on the path, 2 done
+	var path []string
+	var visit func(i int) error
+	visit = func(i int) error {
+		switch state[i] {
+		case 1:
+			return &ParamError{Param: s.params[i].Name, Key: "condition", Msg: "the conditions form a cycle: " + strings.Join(append(path, s.params[i].Name), " → ")}
+		case 2:
+			return nil
+		}
+		state[i] = 1
+		path = append(path, s.params[i].Name)
+		for _, c := range s.params[i].Conditions {
+			if err := visit(s.index[c.Param]); err != nil {
+				return err
+			}
+		}
+		path = path[:len(path)-1]
+		state[i] = 2
+		s.order = append(s.order, i)
+		return nil
+	}
+	for i := range s.params {
+		if err := visit(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// coerce converts a number to the kind of a float or int parameter, as
+// TOML and JSON readers may hand over either.
+func coerce(k Kind, v any) any {
+	switch x := v.(type) {
+	case int64:
+		if k == Float {
+			return float64(x)
+		}
+	case float64:
+		if k == Int && x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return int64(x)
+		}
+	}
+	return v
+}
+
+// Conditional reports whether any parameter has conditions.
+func (s *Space) Conditional() bool { return s.conditional }
+
+// Active reports, for each parameter in declaration order, whether it is
+// active given the values of p (the values of the parameters it depends
+// on; others may be absent).
+func (s *Space) Active(p Params) []bool {
+	active := make([]bool, len(s.params))
+	for _, i := range s.order {
+		active[i] = true
+		for _, c := range s.params[i].Conditions {
+			j := s.index[c.Param]
+			v, ok := p[c.Param]
+			if !active[j] || !ok || !slices.Contains(c.Values, v) {
+				active[i] = false
+				break
+			}
+		}
+	}
+	return active
+}
+
+// Prune returns p without the parameters its own values make inactive.
+func (s *Space) Prune(p Params) Params {
+	if !s.conditional {
+		return p
+	}
+	active := s.Active(p)
+	for i, q := range s.params {
+		if !active[i] {
+			delete(p, q.Name)
+		}
+	}
+	return p
 }
 
 // Len returns the number of parameters.
@@ -367,7 +502,7 @@ func (s *Space) FromUnit(u []float64) Params {
 	for i := range s.params {
 		p[s.params[i].Name] = s.params[i].FromUnit(u[i])
 	}
-	return p
+	return s.Prune(p)
 }
 
 // Contains reports whether p assigns a valid value to every parameter of the
@@ -380,8 +515,15 @@ func (s *Space) Contains(p Params) error {
 			}
 		}
 	}
+	active := s.Active(p)
 	for i := range s.params {
 		v, ok := p[s.params[i].Name]
+		if !active[i] {
+			if ok {
+				return fmt.Errorf("parameter %q is given, but its condition does not hold", s.params[i].Name)
+			}
+			continue
+		}
 		if !ok {
 			return fmt.Errorf("parameter %q is missing", s.params[i].Name)
 		}
@@ -403,17 +545,7 @@ func (s *Space) Point(values map[string]any) (Params, error) {
 		if !ok {
 			return nil, fmt.Errorf("parameter %q is not in the space; its parameters: %s", name, strings.Join(s.Names(), ", "))
 		}
-		switch x := v.(type) {
-		case int64:
-			if s.params[i].Kind == Float {
-				v = float64(x)
-			}
-		case float64:
-			if s.params[i].Kind == Int && x == math.Trunc(x) && math.Abs(x) < 1<<53 {
-				v = int64(x)
-			}
-		}
-		p[name] = v
+		p[name] = coerce(s.params[i].Kind, v)
 	}
 	if err := s.Contains(p); err != nil {
 		return nil, err

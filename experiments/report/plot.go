@@ -261,7 +261,22 @@ func paramPlot(study *experiments.Study, param optimize.Param, trials []experime
 	if param.Log {
 		xlabel += " (log scale)"
 	}
-	p := plotstyle.New(fmt.Sprintf("%s against %s", study.Metric, param.Name), xlabel, study.Metric)
+	title := fmt.Sprintf("%s against %s", study.Metric, param.Name)
+	for i, c := range param.Conditions {
+		sep := " (when "
+		if i > 0 {
+			sep = ", "
+		}
+		vals := make([]string, len(c.Values))
+		for k, v := range c.Values {
+			vals[k] = optimize.FormatValue(v)
+		}
+		title += sep + c.Param + " = " + strings.Join(vals, " or ")
+	}
+	if len(param.Conditions) > 0 {
+		title += ")"
+	}
+	p := plotstyle.New(title, xlabel, study.Metric)
 	p.Title.TextStyle.Font.Size = vg.Points(10)
 	// Categorical values sit at 0, 1, …, jittered so that trials do not hide
 	// each other; the jitter is seeded for reproducible images.

@@ -332,10 +332,17 @@ func printBest(w io.Writer, b *BestJSON, rec *RecommendedJSON, space *optimize.S
 	fmt.Fprintln(w, "(the model finds the objective noisy: the best value observed may be a lucky draw; the recommended trial has the best mean)")
 }
 
-// paramOrder returns the parameter names in the space's order, or sorted.
+// paramOrder returns the names of p's parameters in the space's order, or
+// sorted (inactive conditional parameters are not in p).
 func paramOrder(space *optimize.Space, p optimize.Params) []string {
 	if space != nil {
-		return space.Names()
+		var names []string
+		for _, n := range space.Names() {
+			if _, ok := p[n]; ok {
+				names = append(names, n)
+			}
+		}
+		return names
 	}
 	return slices.Sorted(maps.Keys(p))
 }
