@@ -2,8 +2,8 @@ package experiments
 
 import (
 	"errors"
-	"maps"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"

@@ -122,4 +122,3 @@ function = "branin"
 		t.Errorf("builtin with a condition: exit %d, %q", r.code, r.stderr)
 	}
 }
-
