@@ -2,9 +2,12 @@ package report
 
 import (
 	"fmt"
+	"image/color"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -59,6 +62,12 @@ func Plot(w io.Writer, format string, study *experiments.Study, space *optimize.
 	cols := min(max(len(params), 1), 3)
 	top := plotstyle.Figure{Panels: []plotstyle.Panel{{Plot: conv, Legend: legend}}, Cols: 1,
 		Width: max(vg.Length(cols)*3.3*vg.Inch, 7.5*vg.Inch), Height: 3.6 * vg.Inch}
+	figs := []plotstyle.Figure{top}
+	if curves, clegend, err := curvesPlot(study, trials); err != nil {
+		return err
+	} else if curves != nil {
+		figs = append(figs, plotstyle.Figure{Panels: []plotstyle.Panel{{Plot: curves, Legend: clegend}}, Cols: 1, Width: top.Width, Height: top.Height})
+	}
 	best := experiments.Best(trials, study.Direction)
 	below := plotstyle.Figure{Cols: cols, Width: top.Width / vg.Length(cols), Height: 2.8 * vg.Inch}
 	for _, p := range params {
@@ -68,7 +77,7 @@ func Plot(w io.Writer, format string, study *experiments.Study, space *optimize.
 		}
 		below.Panels = append(below.Panels, plotstyle.Panel{Plot: pp})
 	}
-	return plotstyle.Stack(w, format, top, below)
+	return plotstyle.Stack(w, format, append(figs, below)...)
 }
 
 // logScaleValues reports whether the complete trials' values span orders of
@@ -158,12 +167,115 @@ func paretoPlot(study *experiments.Study, trials []experiments.Trial, metrics []
 	return p, &legend, nil
 }
 
+// curvesPlot draws the learning curves of a study whose trials reported
+// intermediate values: the study's metric (or, when no trial reported
+// it, the first metric reported) against the step, complete trials in
+// blue, pruned ones in grey, ending where they were stopped, the best
+// trial in vermillion. It returns nil when no trial reported two steps.
+func curvesPlot(study *experiments.Study, trials []experiments.Trial) (*plot.Plot, *plot.Legend, error) {
+	metric, found := "", false
+	for _, t := range trials {
+		for _, in := range t.Intermediate {
+			if _, ok := in.Metrics[study.Metric]; ok {
+				metric, found = study.Metric, true
+			} else if metric == "" {
+				for _, k := range slices.Sorted(maps.Keys(in.Metrics)) {
+					metric = k
+					break
+				}
+			}
+		}
+		if found {
+			break
+		}
+	}
+	long := false
+	for i := range trials {
+		if len(experiments.CurveOf(&trials[i], metric).Steps) >= 2 {
+			long = true
+			break
+		}
+	}
+	if metric == "" || !long {
+		return nil, nil, nil
+	}
+	p := plotstyle.New(fmt.Sprintf("learning curves: %s by step (intermediate values)", metric), "step", metric)
+	p.Add(plotter.NewGrid())
+	legend := plotstyle.NewLegend()
+	bt := experiments.Best(trials, study.Direction)
+	var lo, hi float64 = math.Inf(1), math.Inf(-1)
+	for i := range trials {
+		for _, v := range experiments.CurveOf(&trials[i], metric).Values {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				lo, hi = min(lo, v), max(hi, v)
+			}
+		}
+	}
+	logY := lo > 0 && hi/lo > 100
+	if logY {
+		plotstyle.LogAxis(&p.Y)
+	}
+	seen := map[string]bool{}
+	draw1 := func(t *experiments.Trial, c color.Color, width float64, label string) error {
+		cv := experiments.CurveOf(t, metric)
+		var xy plotter.XYs
+		for k, st := range cv.Steps {
+			if v := cv.Values[k]; !math.IsNaN(v) && !math.IsInf(v, 0) && (v > 0 || !logY) {
+				xy = append(xy, plotter.XY{X: float64(st), Y: v})
+			}
+		}
+		if len(xy) == 0 {
+			return nil
+		}
+		l, err := plotter.NewLine(xy)
+		if err != nil {
+			return err
+		}
+		l.Color, l.Width = c, vg.Points(width)
+		p.Add(l)
+		if !seen[label] {
+			seen[label] = true
+			legend.Add(label, l)
+		}
+		if t.State == optimize.Pruned {
+			// Where it was stopped (a curve of one point shows only so).
+			end, err := scatter(xy[len(xy)-1:], c, 1.8, draw.CircleGlyph{})
+			if err != nil {
+				return err
+			}
+			p.Add(end)
+		}
+		return nil
+	}
+	for i := range trials {
+		t := &trials[i]
+		var err error
+		switch {
+		case bt != nil && t.Number == bt.Number:
+			continue
+		case t.State == optimize.Pruned:
+			err = draw1(t, plotstyle.Gray, 0.8, "pruned")
+		case t.State == optimize.Complete:
+			err = draw1(t, plotstyle.Blue, 0.8, "complete")
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if bt != nil {
+		if err := draw1(bt, plotstyle.Vermillion, 2, fmt.Sprintf("best: trial %d", bt.Number)); err != nil {
+			return nil, nil, err
+		}
+	}
+	return p, &legend, nil
+}
+
 func convergencePlot(study *experiments.Study, trials []experiments.Trial, logY bool) (*plot.Plot, *plot.Legend, error) {
 	title := fmt.Sprintf("study %s: %s by trial (%s, %s)", study.Name, study.Metric, goal(study), samplerTitle(study.Sampler))
 	p := plotstyle.New(title, "trial", study.Metric)
 	plotstyle.CountAxis(&p.X)
 	legend := plotstyle.NewLegend()
-	var pts, best, failed, top plotter.XYs
+	var pts, best, failed, pruned, top plotter.XYs
 	cur := math.NaN()
 	lo := math.Inf(1)
 	for _, t := range trials {
@@ -187,6 +299,8 @@ func convergencePlot(study *experiments.Study, trials []experiments.Trial, logY 
 			best = append(best, plotter.XY{X: x, Y: cur})
 		case t.State == optimize.Failed && !math.IsInf(lo, 1):
 			failed = append(failed, plotter.XY{X: x, Y: lo})
+		case t.State == optimize.Pruned && !math.IsInf(lo, 1):
+			pruned = append(pruned, plotter.XY{X: x, Y: lo})
 		}
 	}
 	if len(best) == 0 {
@@ -225,6 +339,14 @@ func convergencePlot(study *experiments.Study, trials []experiments.Trial, logY 
 		}
 		p.Add(f)
 		legend.Add("failed", f)
+	}
+	if len(pruned) > 0 {
+		f, err := scatter(pruned, plotstyle.Gray, 2.5, draw.TriangleGlyph{})
+		if err != nil {
+			return nil, nil, err
+		}
+		p.Add(f)
+		legend.Add(fmt.Sprintf("pruned (%d; curves below)", len(pruned)), f)
 	}
 	if name, opt, ok := experiments.KnownOptimum(study); ok && (!logY || opt > 0) {
 		o, err := optimumLine(opt, 0, float64(trials[len(trials)-1].Number))

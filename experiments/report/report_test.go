@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"bytes"
+	"image/png"
 	"encoding/csv"
 	"encoding/json"
 	"flag"
@@ -126,5 +127,40 @@ func TestPlotCompare(t *testing.T) {
 	max.Direction = optimize.Maximize
 	if err := report.PlotCompare(&buf, "png", []*experiments.Study{study, &max}, [][]experiments.Trial{trials, trials}); err == nil {
 		t.Error("comparing studies of opposite directions succeeded")
+	}
+}
+
+// TestPlotCurves: a study whose trials reported intermediate values gets
+// a panel of learning curves, pruned trials included; its figure is
+// taller by a panel than the same study's without them.
+func TestPlotCurves(t *testing.T) {
+	study, space, trials := fixture(t)
+	size := func(ts []experiments.Trial) (w, h int) {
+		var buf bytes.Buffer
+		if err := report.Plot(&buf, "png", study, space, ts); err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.DecodeConfig(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img.Width, img.Height
+	}
+	plain := make([]experiments.Trial, len(trials))
+	copy(plain, trials)
+	for i := range plain {
+		plain[i].Intermediate = nil
+	}
+	w0, h0 := size(plain)
+	curved := make([]experiments.Trial, len(trials))
+	copy(curved, trials)
+	for i := range curved {
+		curved[i].Intermediate = []experiments.Intermediate{
+			{Step: 1, Metrics: map[string]float64{study.Metric: 2}}, {Step: 2, Metrics: map[string]float64{study.Metric: 1.5}}}
+	}
+	curved[1].State = optimize.Pruned
+	w1, h1 := size(curved)
+	if w1 != w0 || h1 <= h0+200 {
+		t.Errorf("with learning curves the plot is %d×%d, without %d×%d: want a panel more", w1, h1, w0, h0)
 	}
 }
