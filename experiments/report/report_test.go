@@ -2,10 +2,10 @@ package report_test
 
 import (
 	"bytes"
-	"image/png"
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
