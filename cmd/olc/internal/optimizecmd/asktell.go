@@ -255,15 +255,11 @@ func parseTell(opts *TellOptions) (experiments.Told, error) {
 }
 
 func runTell(ctx context.Context, opts *TellOptions, told experiments.Told) error {
-	store, err := openForChange(ctx, opts.StorePath, opts.IO)
+	store, study, err := openStudy(ctx, opts.StorePath, opts.IO, opts.Study)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	study, err := findStudy(ctx, store, opts.StorePath, opts.Study)
-	if err != nil {
-		return err
-	}
 	if v, ok := told.Metrics[""]; ok {
 		told.Metrics = map[string]float64{study.Metric: v}
 	}
@@ -326,15 +322,11 @@ proposals, each exactly once however many workers share the study. A config's
 }
 
 func runEnqueue(ctx context.Context, opts *EnqueueOptions) error {
-	store, err := openForChange(ctx, opts.StorePath, opts.IO)
+	store, study, err := openStudy(ctx, opts.StorePath, opts.IO, opts.Study)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	study, err := findStudy(ctx, store, opts.StorePath, opts.Study)
-	if err != nil {
-		return err
-	}
 	space, err := experiments.SpaceOf(study)
 	if err != nil {
 		return err

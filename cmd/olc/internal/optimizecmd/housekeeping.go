@@ -75,6 +75,21 @@ func openForChange(ctx context.Context, path string, errOut *cmdutil.IOStreams) 
 	return cmdutil.OpenStore(ctx, path, errOut.ErrOut)
 }
 
+// openStudy opens a store that must exist, for writing, and reads the
+// study called name from it; the caller closes the store.
+func openStudy(ctx context.Context, path string, ios *cmdutil.IOStreams, name string) (cmdutil.Store, *experiments.Study, error) {
+	store, err := openForChange(ctx, path, ios)
+	if err != nil {
+		return nil, nil, err
+	}
+	study, err := findStudy(ctx, store, path, name)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return store, study, nil
+}
+
 // findStudy reads a study, or says which studies the store holds.
 func findStudy(ctx context.Context, store experiments.Store, storePath, name string) (*experiments.Study, error) {
 	study, err := store.Study(ctx, name)
@@ -93,15 +108,11 @@ func findStudy(ctx context.Context, store experiments.Store, storePath, name str
 }
 
 func runDelete(ctx context.Context, opts *DeleteOptions) error {
-	store, err := openForChange(ctx, opts.StorePath, opts.IO)
+	store, study, err := openStudy(ctx, opts.StorePath, opts.IO, opts.Study)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	study, err := findStudy(ctx, store, opts.StorePath, opts.Study)
-	if err != nil {
-		return err
-	}
 	trials, err := store.Trials(ctx, study.ID, 0)
 	if err != nil {
 		return err
@@ -249,14 +260,11 @@ naming the new name resumes it (the name is not part of what must not change).`,
 }
 
 func runRename(ctx context.Context, opts *RenameOptions) error {
-	store, err := openForChange(ctx, opts.StorePath, opts.IO)
+	store, _, err := openStudy(ctx, opts.StorePath, opts.IO, opts.Study)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if _, err := findStudy(ctx, store, opts.StorePath, opts.Study); err != nil {
-		return err
-	}
 	err = store.RenameStudy(ctx, opts.Study, opts.To)
 	if errors.Is(err, experiments.ErrStudyExists) {
 		return cmdutil.Usagef("--to: a study called %q exists already in %s", opts.To, cmdutil.StoreName(opts.StorePath))
