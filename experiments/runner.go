@@ -702,6 +702,14 @@ func (r *Runner) next(ctx context.Context) *Trial {
 				return nil
 			}
 			t = r.trials[t.Number]
+			if t.State != optimize.Running {
+				// Another process took it for lost (this one was starved
+				// past the staleness window) before it could run it: it
+				// is failed in this view already, and runs again as a
+				// retry.
+				r.queueRetry(t)
+				continue
+			}
 		} else {
 			r.append(t)
 		}

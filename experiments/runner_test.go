@@ -472,8 +472,22 @@ func TestRunnersShareAStudy(t *testing.T) {
 					t.Errorf("runner %d reports %+v", i, sum)
 				}
 			}
-			if started != target {
-				t.Errorf("the runners started %d trials for %d", started, target)
+			// A trial whose runner was starved past the staleness window
+			// (a loaded machine, the race detector) is taken for lost and
+			// run again: the one trial more it costs is no overshoot.
+			lost, all := 0, f.trials(t)
+			for _, tr := range all {
+				if tr.State == optimize.Failed && tr.Reason == experiments.ReasonLost {
+					lost++
+				}
+			}
+			if len(all)-lost != target || started > len(all) || started < target {
+				t.Errorf("the runners created %d trials and started %d for %d (%d lost and run again)", len(all), started, target, lost)
+				for _, tr := range f.trials(t) {
+					if tr.State != optimize.Complete || tr.RetryOf >= 0 {
+						t.Logf("trial %d: %s %s %q retry_of %d claim %q", tr.Number, tr.State, tr.Reason, tr.Error, tr.RetryOf, tr.Claim)
+					}
+				}
 			}
 		})
 	}
