@@ -79,7 +79,7 @@ func NewBuiltin(name string, space *optimize.Space) (*Builtin, error) {
 	} else if m, ok := functions.LookupMulti(name); ok {
 		b.Multi = m
 		if !m.AcceptsDim(space.Len()) {
-			return nil, fmt.Errorf("%s takes %s parameters, the search space has %d", name, dimString(m.Dim, m.MinDim), space.Len())
+			return nil, fmt.Errorf("%s takes %s parameters, the search space has %d", name, m.DimString(), space.Len())
 		}
 	} else {
 		return nil, fmt.Errorf("unknown function %q; allowed: %s", name, joinNames(append(functions.Names(), functions.MultiNames()...)))
@@ -90,13 +90,6 @@ func NewBuiltin(name string, space *optimize.Space) (*Builtin, error) {
 		}
 	}
 	return b, nil
-}
-
-func dimString(dim, minDim int) string {
-	if dim > 0 {
-		return fmt.Sprint(dim)
-	}
-	return fmt.Sprintf("any ≥ %d", max(minDim, 1))
 }
 
 // numbers reports whether every value is a number (an ablation gives a

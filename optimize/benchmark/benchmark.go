@@ -31,6 +31,16 @@ type Problem struct {
 // Optimum returns the function's global minimum.
 func (p *Problem) Optimum() float64 { return p.Function.Min(p.Dim) }
 
+// boxSpace returns the space of float parameters x1, x2, … over the box
+// [lo, hi].
+func boxSpace(lo, hi []float64) (*optimize.Space, error) {
+	params := make([]optimize.Param, len(lo))
+	for i := range params {
+		params[i] = optimize.Param{Name: fmt.Sprintf("x%d", i+1), Kind: optimize.Float, Low: lo[i], High: hi[i]}
+	}
+	return optimize.NewSpace(params...)
+}
+
 // NewProblem returns the function name in dimension dim (0: its own
 // dimension) over its usual domain, one float parameter per dimension.
 func NewProblem(name string, dim int) (*Problem, error) {
@@ -44,12 +54,7 @@ func NewProblem(name string, dim int) (*Problem, error) {
 	if dim == 0 || !f.AcceptsDim(dim) {
 		return nil, fmt.Errorf("%s takes %s dimensions, not %d", name, f.DimString(), dim)
 	}
-	lo, hi := f.Low(dim), f.High(dim)
-	params := make([]optimize.Param, dim)
-	for i := range params {
-		params[i] = optimize.Param{Name: fmt.Sprintf("x%d", i+1), Kind: optimize.Float, Low: lo[i], High: hi[i]}
-	}
-	space, err := optimize.NewSpace(params...)
+	space, err := boxSpace(f.Low(dim), f.High(dim))
 	if err != nil {
 		return nil, err
 	}

@@ -34,12 +34,7 @@ func NewMultiProblem(name string, dim int) (*MultiProblem, error) {
 	if !f.AcceptsDim(dim) {
 		return nil, fmt.Errorf("%s is not defined in %d dimensions", name, dim)
 	}
-	lo, hi := f.Low(dim), f.High(dim)
-	params := make([]optimize.Param, dim)
-	for i := range params {
-		params[i] = optimize.Param{Name: fmt.Sprintf("x%d", i+1), Kind: optimize.Float, Low: lo[i], High: hi[i]}
-	}
-	space, err := optimize.NewSpace(params...)
+	space, err := boxSpace(f.Low(dim), f.High(dim))
 	if err != nil {
 		return nil, err
 	}

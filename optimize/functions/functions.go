@@ -45,11 +45,13 @@ func (f *Function) AcceptsDim(d int) bool {
 }
 
 // DimString describes the dimensions the function accepts: "2" or "any ≥ 2".
-func (f *Function) DimString() string {
-	if f.Dim > 0 {
-		return fmt.Sprint(f.Dim)
+func (f *Function) DimString() string { return dimString(f.Dim, f.MinDim) }
+
+func dimString(dim, minDim int) string {
+	if dim > 0 {
+		return fmt.Sprint(dim)
 	}
-	return fmt.Sprintf("any ≥ %d", max(f.MinDim, 1))
+	return fmt.Sprintf("any ≥ %d", max(minDim, 1))
 }
 
 // Lookup returns the function called name.

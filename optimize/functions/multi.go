@@ -35,6 +35,9 @@ func (f *Multi) AcceptsDim(d int) bool {
 	return d >= max(f.MinDim, 1)
 }
 
+// DimString describes the dimensions the problem accepts: "2" or "any ≥ 2".
+func (f *Multi) DimString() string { return dimString(f.Dim, f.MinDim) }
+
 var multis = []Multi{
 	{
 		Name: "branin-currin", Dim: 2, Objectives: 2,

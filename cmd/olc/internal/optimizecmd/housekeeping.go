@@ -184,13 +184,13 @@ func runDelete(ctx context.Context, opts *DeleteOptions) error {
 func studyFiles(work, name string, trials []experiments.Trial) []string {
 	var out []string
 	seen := map[string]bool{}
+	root, err := filepath.Abs(work)
+	if err != nil {
+		return nil
+	}
 	add := func(p string) {
 		abs, err := filepath.Abs(p)
 		if err != nil || seen[abs] {
-			return
-		}
-		root, err := filepath.Abs(work)
-		if err != nil {
 			return
 		}
 		if rel, err := filepath.Rel(root, abs); err != nil || rel == "." || strings.HasPrefix(rel, "..") {
