@@ -57,6 +57,7 @@ var Samplers = []string{"grid", "random", "bayes", "cmaes"}
 //	kappa = 2.0              # UCB weight of the standard deviation
 //	deterministic = false    # true: the objective has no noise
 //	candidates = 2048        # points scored before local refinement
+//	patience = 10            # stalled trials before probes (0: never)
 //
 //	[objective]
 //	kind = "builtin"         # builtin | command | a registered kind ("train")
@@ -466,7 +467,7 @@ func (c *Config) parseEnqueue(root tomlconf.Section) {
 func (c *Config) parseBayes(samplers tomlconf.Section) {
 	d := c.doc
 	b, _ := samplers.Table("bayes")
-	b.Only("acquisition", "n_initial", "xi", "kappa", "deterministic", "candidates")
+	b.Only("acquisition", "n_initial", "xi", "kappa", "deterministic", "candidates", "patience")
 	d0 := 0
 	if c.Space != nil {
 		d0 = c.Space.Len()
@@ -506,6 +507,13 @@ func (c *Config) parseBayes(samplers tomlconf.Section) {
 			d.Fail("sampler.bayes.candidates", "must be an integer from 16 to %d (got %d)", 1<<20, n)
 		}
 		o.Candidates = int(min(max(n, 16), 1<<20))
+	}
+	if b.Has("patience") {
+		n := b.Int("patience", 0)
+		if n < 0 || n > 1_000_000 {
+			d.Fail("sampler.bayes.patience", "must be an integer from 0 (never probe) to 1000000 (got %d)", n)
+		}
+		o.Patience = int(min(max(n, 0), 1_000_000))
 	}
 }
 
@@ -886,10 +894,16 @@ func (c *Config) Plan() (*Plan, error) {
 		}
 		p.Sampler = bs
 		o := bs.Options()
-		id.SamplerOptions = map[string]any{"bayes": map[string]any{
+		bo := map[string]any{
 			"acquisition": o.Acquisition, "n_initial": o.NInitial, "xi": o.Xi, "kappa": o.Kappa,
 			"deterministic": o.Deterministic, "candidates": o.Candidates,
-		}}
+		}
+		// Patience came later: at its default it stays out of the
+		// identity, so that studies stored before it resume.
+		if o.Patience != optimize.DefaultBayesOptions(c.Space.Len()).Patience {
+			bo["patience"] = o.Patience
+		}
+		id.SamplerOptions = map[string]any{"bayes": bo}
 	case "cmaes":
 		if len(c.Study.Metrics) > 1 {
 			d.Fail("study.sampler", "cmaes optimizes one metric; for several (study.metrics) use bayes (ParEGO), random or grid")

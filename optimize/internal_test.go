@@ -150,3 +150,42 @@ func TestCollectPruned(t *testing.T) {
 		}
 	}
 }
+
+func TestStalled(t *testing.T) {
+	tests := []struct {
+		name    string
+		y       []float64
+		numbers []int
+		want    int
+	}{
+		{"empty", nil, nil, 0},
+		{"improving", []float64{0, -1, -2, -3}, []int{0, 1, 2, 3}, 0},
+		{"flat tail", []float64{0, -1, -0.5, -1, 2}, []int{0, 1, 2, 3, 4}, 3},
+		// Improvements below the margin do not end a stall.
+		{"creeping", []float64{0, -1, -1 - 0.6e-3, -1 - 1.2e-3, -1 - 1.5e-3}, []int{0, 1, 2, 3, 4}, 3},
+		{"material", []float64{0, -1, -1 - 0.5e-3, -1 - 1.6e-3}, []int{0, 1, 2, 3}, 0},
+		// Warm-start and pruned trials (number -1) do not count.
+		{"others skipped", []float64{0, -5, -1, -5, 3}, []int{0, -1, 1, -1, 2}, 1},
+	}
+	for _, tt := range tests {
+		if got := stalled(&data{y: tt.y, numbers: tt.numbers}); got != tt.want {
+			t.Errorf("%s: stalled = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestIsProbe(t *testing.T) {
+	tests := []struct {
+		s, patience int
+		want        bool
+	}{
+		{0, 10, false}, {9, 10, false}, {10, 10, true}, {11, 10, false}, {14, 10, false},
+		{15, 10, true}, {20, 10, true}, {1000, 10, true}, {1001, 10, false},
+		{3, 3, true}, {8, 3, true}, {7, 3, false}, {0, 0, false}, {50, 0, false},
+	}
+	for _, tt := range tests {
+		if got := isProbe(tt.s, tt.patience); got != tt.want {
+			t.Errorf("isProbe(%d, %d) = %v, want %v", tt.s, tt.patience, got, tt.want)
+		}
+	}
+}
