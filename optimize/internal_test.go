@@ -1,6 +1,7 @@
 package optimize
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -188,4 +189,84 @@ func TestIsProbe(t *testing.T) {
 			t.Errorf("isProbe(%d, %d) = %v, want %v", tt.s, tt.patience, got, tt.want)
 		}
 	}
+}
+
+// TestBayesProbesWhenStalled: once the best value has not improved for
+// Patience trials, the next proposal is a probe (UCB with twice κ), which
+// differs from the ordinary proposal and lies farther from the trials;
+// the proposal after it is the ordinary one again.
+func TestBayesProbesWhenStalled(t *testing.T) {
+	space, err := NewSpace(Param{Name: "x", Kind: Float, Low: 0, High: 1}, Param{Name: "y", Kind: Float, Low: 0, High: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := func(p Params) float64 {
+		x, y := p["x"].(float64), p["y"].(float64)
+		return -math.Exp(-((x-0.3)*(x-0.3)+(y-0.6)*(y-0.6))/0.05) - 2*math.Exp(-((x-0.9)*(x-0.9)+(y-0.1)*(y-0.1))/0.001)
+	}
+	propose := func(h *History, patience int) Params {
+		o := DefaultBayesOptions(2)
+		o.Patience = patience
+		b, err := NewBayes(space, 3, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := b.Propose(context.Background(), h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Params
+	}
+	nearest := func(h *History, p Params) float64 {
+		d := math.Inf(1)
+		for _, o := range h.Trials {
+			dx, dy := o.Params["x"].(float64)-p["x"].(float64), o.Params["y"].(float64)-p["y"].(float64)
+			d = min(d, math.Hypot(dx, dy))
+		}
+		return d
+	}
+	// Run without probes until the search has stalled for 10 trials.
+	o := DefaultBayesOptions(2)
+	o.Patience = 0
+	b, err := NewBayes(space, 3, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &History{Direction: Minimize}
+	for n := 0; ; n++ {
+		if n == 80 {
+			t.Fatal("the search never stalled for 10 trials in 80")
+		}
+		b.mu.Lock()
+		s := stalled(b.collect(h))
+		b.mu.Unlock()
+		if s == 10 && n > o.NInitial {
+			break
+		}
+		p, err := b.Propose(context.Background(), h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Trials = append(h.Trials, Observation{Number: n, Params: p.Params, State: Complete, Value: f(p.Params), Key: p.Key})
+	}
+	probe, plain := propose(h, 10), propose(h, 0)
+	if paramsKey(probe) == paramsKey(plain) {
+		t.Fatalf("after 10 stalled trials the probe %v equals the ordinary proposal", probe)
+	}
+	if dp, do := nearest(h, probe), nearest(h, plain); dp <= do {
+		t.Errorf("probe %v is %.3g from the nearest trial, the ordinary proposal %v %.3g: want farther", probe, dp, plain, do)
+	}
+	// One more stalled trial: not a probe.
+	h.Trials = append(h.Trials, Observation{Number: len(h.Trials), Params: plain, State: Complete, Value: max(f(plain), best(h)+1)})
+	if a, c := propose(h, 10), propose(h, 0); paramsKey(a) != paramsKey(c) {
+		t.Errorf("after 11 stalled trials the proposal %v differs from the ordinary %v", a, c)
+	}
+}
+
+func best(h *History) float64 {
+	b := math.Inf(1)
+	for _, o := range h.Trials {
+		b = min(b, o.Value)
+	}
+	return b
 }
