@@ -81,9 +81,11 @@ type BayesOptions struct {
 	// Leyton-Brown 2011, "Sequential model-based optimization for general
 	// algorithm configuration", LION 5), but chosen by the model, where
 	// its uncertainty outweighs its pessimism, rather than at random.
-	// Stronger probes (κ growing to 8× as the stall lasts, or every other
-	// proposal) escaped more often on Schwefel's function but cost
-	// Hartmann6, Levy and Rastrigin more (the README has the figures).
+	// Probes have a cost where slow exploitation would have escaped: on
+	// the 4-d Dixon–Price function they stop the descent along its curved
+	// valley. Stronger probes (κ growing to 8× as the stall lasts, or every
+	// other proposal) escaped more often on Schwefel's function but cost
+	// Hartmann6, Levy and Rastrigin more.
 	Patience int
 }
 
