@@ -58,6 +58,7 @@ var Samplers = []string{"grid", "random", "bayes", "cmaes"}
 //	deterministic = false    # true: the objective has no noise
 //	candidates = 2048        # points scored before local refinement
 //	patience = 10            # stalled trials before probes (0: never)
+//	local_every = 2          # one proposal in this many from a local model (0: never)
 //
 //	[objective]
 //	kind = "builtin"         # builtin | command | a registered kind ("train")
@@ -467,7 +468,7 @@ func (c *Config) parseEnqueue(root tomlconf.Section) {
 func (c *Config) parseBayes(samplers tomlconf.Section) {
 	d := c.doc
 	b, _ := samplers.Table("bayes")
-	b.Only("acquisition", "n_initial", "xi", "kappa", "deterministic", "candidates", "patience")
+	b.Only("acquisition", "n_initial", "xi", "kappa", "deterministic", "candidates", "patience", "local_every")
 	d0 := 0
 	if c.Space != nil {
 		d0 = c.Space.Len()
@@ -514,6 +515,13 @@ func (c *Config) parseBayes(samplers tomlconf.Section) {
 			d.Fail("sampler.bayes.patience", "must be an integer from 0 (never probe) to 1000000 (got %d)", n)
 		}
 		o.Patience = int(min(max(n, 0), 1_000_000))
+	}
+	if b.Has("local_every") {
+		n := b.Int("local_every", 0)
+		if n < 0 || n > 1_000_000 {
+			d.Fail("sampler.bayes.local_every", "must be an integer from 0 (no local proposals) to 1000000 (got %d)", n)
+		}
+		o.LocalEvery = int(min(max(n, 0), 1_000_000))
 	}
 }
 
@@ -898,10 +906,15 @@ func (c *Config) Plan() (*Plan, error) {
 			"acquisition": o.Acquisition, "n_initial": o.NInitial, "xi": o.Xi, "kappa": o.Kappa,
 			"deterministic": o.Deterministic, "candidates": o.Candidates,
 		}
-		// Patience came later: at its default it stays out of the
-		// identity, so that studies stored before it resume.
-		if o.Patience != optimize.DefaultBayesOptions(c.Space.Len()).Patience {
+		// Patience and LocalEvery came later: at their defaults they
+		// stay out of the identity, so that studies stored before them
+		// resume.
+		def := optimize.DefaultBayesOptions(c.Space.Len())
+		if o.Patience != def.Patience {
 			bo["patience"] = o.Patience
+		}
+		if o.LocalEvery != def.LocalEvery {
+			bo["local_every"] = o.LocalEvery
 		}
 		id.SamplerOptions = map[string]any{"bayes": bo}
 	case "cmaes":

@@ -196,6 +196,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bayes unknown key", map[string]string{"extra": "[sampler.bayes]\nbeta = 1\n"}, false, "sampler.bayes.beta", 0, "unknown key; allowed in [sampler.bayes]: acquisition"},
 		{"bayes few candidates", map[string]string{"extra": "[sampler.bayes]\ncandidates = 3\n"}, false, "sampler.bayes.candidates", 0, "from 16"},
 		{"bayes negative patience", map[string]string{"extra": "[sampler.bayes]\npatience = -1\n"}, false, "sampler.bayes.patience", 0, "from 0 (never probe)"},
+		{"bayes negative local_every", map[string]string{"extra": "[sampler.bayes]\nlocal_every = -2\n"}, false, "sampler.bayes.local_every", 0, "from 0 (no local proposals)"},
 		{"unknown pruner", map[string]string{"extra": "[pruner]\nkind = \"hyperband\"\n"}, false, "pruner.kind", 0, `unknown pruner "hyperband"; allowed: median, asha`},
 		{"pruner without kind", map[string]string{"extra": "[pruner]\nmetric = \"value\"\n"}, false, "pruner.kind", 0, "missing; allowed: median, asha"},
 		{"median key on asha", map[string]string{"extra": "[pruner]\nkind = \"asha\"\nwarmup_steps = 3\n"}, false, "pruner.warmup_steps", 0, "unknown key"},
@@ -255,7 +256,7 @@ func TestLoadConfigMissingFile(t *testing.T) {
 func TestParseBayesConfig(t *testing.T) {
 	c, err := experiments.ParseConfig("b.toml", []byte(configWith(map[string]string{
 		"study": "[study]\nname = \"s\"\ntrials = 40\nsampler = \"bayes\"\n",
-		"extra": "[sampler.bayes]\nacquisition = \"ei\"\nn_initial = 12\nxi = 0.0\nkappa = 3\ndeterministic = true\ncandidates = 512\npatience = 7\n",
+		"extra": "[sampler.bayes]\nacquisition = \"ei\"\nn_initial = 12\nxi = 0.0\nkappa = 3\ndeterministic = true\ncandidates = 512\npatience = 7\nlocal_every = 3\n",
 	})))
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +270,7 @@ func TestParseBayesConfig(t *testing.T) {
 		t.Fatalf("sampler %T, want *optimize.Bayes", plan.Sampler)
 	}
 	o := b.Options()
-	if o.Acquisition != "ei" || o.NInitial != 12 || o.Xi != 0 || o.Kappa != 3 || !o.Deterministic || o.Candidates != 512 || o.Patience != 7 {
+	if o.Acquisition != "ei" || o.NInitial != 12 || o.Xi != 0 || o.Kappa != 3 || !o.Deterministic || o.Candidates != 512 || o.Patience != 7 || o.LocalEvery != 3 {
 		t.Errorf("options %+v", o)
 	}
 	// The options belong to the study's identity: changing one is a
@@ -282,19 +283,24 @@ func TestParseBayesConfig(t *testing.T) {
 	if d := experiments.DiffIdentities(plan.Identity.String(), p2.Identity.String()); len(d) != 1 || !strings.Contains(d[0], "sampler.bayes.kappa: 3 → 2") {
 		t.Errorf("identity diff = %v", d)
 	}
-	// patience joins the identity only away from its default, so that
-	// studies stored before it existed still resume.
+	// patience and local_every join the identity only away from their
+	// defaults, so that studies stored before they existed still resume.
 	for _, tt := range []struct {
-		text string
-		in   bool
-	}{{strings.Replace(c.Text, "patience = 7", "patience = 10", 1), false}, {c.Text, true}} {
+		key, text string
+		in        bool
+	}{
+		{"patience", strings.Replace(c.Text, "patience = 7", "patience = 10", 1), false},
+		{"patience", c.Text, true},
+		{"local_every", strings.Replace(c.Text, "local_every = 3", "local_every = 2", 1), false},
+		{"local_every", c.Text, true},
+	} {
 		c3, _ := experiments.ParseConfig("b.toml", []byte(tt.text))
 		p3, err := c3.Plan()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Contains(p3.Identity.String(), `"patience"`); got != tt.in {
-			t.Errorf("patience in the identity = %v, want %v: %s", got, tt.in, p3.Identity.String())
+		if got := strings.Contains(p3.Identity.String(), `"`+tt.key+`"`); got != tt.in {
+			t.Errorf("%s in the identity = %v, want %v: %s", tt.key, got, tt.in, p3.Identity.String())
 		}
 	}
 }

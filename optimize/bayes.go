@@ -87,6 +87,30 @@ type BayesOptions struct {
 	// other proposal) escaped more often on Schwefel's function but cost
 	// Hartmann6, Levy and Rastrigin more.
 	Patience int
+	// LocalEvery makes one model-based proposal in LocalEvery local
+	// (default 2: every other one; 1: all of them; 0: none), once the
+	// history holds twice as many trials as a neighbourhood (see
+	// localSize: 40 up to 5 dimensions, 8 per dimension above), in spaces
+	// without conditions and for a single objective. A local proposal
+	// fits a second model to the neighbourhood of the best trial alone:
+	// its max(20, 4d) nearest trials, in the smallest box centred on the
+	// best trial that holds them, rescaled to the unit cube, with their
+	// values standardized anew. Its acquisition is maximized within that
+	// box. This is the trust region of TuRBO (Eriksson et al. 2019,
+	// "Scalable global optimization via local Bayesian optimization",
+	// NeurIPS), sized by the data instead of by counts of successes and
+	// failures, and interleaved with the global model's proposals instead
+	// of replacing them.
+	//
+	// The global model's hyperparameters compromise between the trend
+	// over the whole space and the detail near the optimum; the local
+	// model has the neighbourhood's own lengthscales and scale of values.
+	// On 'olc bench optimize' it lowered the median regret at 100
+	// evaluations on Branin, Hartmann6 and the 5-d Ackley and Levy
+	// functions, and on the 4-d Dixon–Price function every seed left the
+	// flat start of its narrow curved valley, where two in five had
+	// stayed (the README gives the figures).
+	LocalEvery int
 }
 
 // DefaultBayesOptions returns the default options for a d-dimensional
@@ -102,6 +126,7 @@ func DefaultBayesOptions(d int) BayesOptions {
 		Candidates:  2048,
 		LocalStarts: 5,
 		Patience:    10,
+		LocalEvery:  2,
 	}
 }
 
@@ -122,6 +147,8 @@ func (o BayesOptions) Validate() error {
 		return &ParamError{Key: "local_starts", Msg: fmt.Sprintf("must not be negative (got %d)", o.LocalStarts)}
 	case o.Patience < 0:
 		return &ParamError{Key: "patience", Msg: fmt.Sprintf("must not be negative (got %d)", o.Patience)}
+	case o.LocalEvery < 0:
+		return &ParamError{Key: "local_every", Msg: fmt.Sprintf("must not be negative (got %d)", o.LocalEvery)}
 	}
 	return nil
 }
@@ -137,6 +164,10 @@ type Timings struct {
 	Observations, Pending int
 	// Model is false for start-up (quasi-random) proposals.
 	Model bool
+	// Local is true for a local model's proposal (see
+	// BayesOptions.LocalEvery); Observations then counts its
+	// neighbourhood.
+	Local bool
 }
 
 // Bayes is Bayesian optimization with a Gaussian-process surrogate
@@ -163,8 +194,11 @@ type Timings struct {
 // PI or UCB) is evaluated on Candidates quasi-random points and on
 // perturbations of the best trials, and L-BFGS refines the best few and the
 // best observed point within the unit cube; categorical dimensions are
-// improved one at a time. A proposal never repeats the parameters of a
-// trial of the history.
+// improved one at a time. Once the history is large enough, every other
+// proposal instead comes from a second model, fitted to the best trial's
+// neighbourhood alone, and stays within it (see BayesOptions.LocalEvery).
+// A search stalled in a basin probes (see BayesOptions.Patience). A
+// proposal never repeats the parameters of a trial of the history.
 //
 // Proposals are deterministic: the same seed and history give the same
 // point. With Parallel > 1 the history a proposal sees depends on which
@@ -181,10 +215,11 @@ type Bayes struct {
 	start *qmc.Halton // start-up design
 	cands *qmc.Halton // acquisition candidates
 
-	mu      sync.Mutex
-	index   proposalIndex
-	warm    *gp.Params
-	timings Timings
+	mu        sync.Mutex
+	index     proposalIndex
+	warm      *gp.Params // the last global fit
+	warmLocal *gp.Params // the last local fit
+	timings   Timings
 }
 
 var _ Sampler = (*Bayes)(nil)
@@ -314,6 +349,25 @@ func (e encoder) decode(x []float64) Params {
 		p[q.Name] = q.FromUnit(min(max(x[i], 0), 1))
 	}
 	return e.space.Prune(p)
+}
+
+// binWidth returns the width, in the unit cube, of the bin around
+// coordinate x of discrete dimension i (an int or a stepped float), and 0
+// for a continuous or categorical dimension.
+func (e encoder) binWidth(i int, x float64) float64 {
+	q := e.space.Params()[i]
+	switch {
+	case q.Kind == Float && q.Step > 0:
+		return 1 / float64(q.stepCount())
+	case q.Kind == Int && q.Log:
+		a, b := math.Log(q.Low-0.5), math.Log(q.High+0.5)
+		v := math.Round(math.Exp(a + min(max(x, 0), 1)*(b-a)))
+		v = min(max(v, q.Low), q.High)
+		return (math.Log(v+0.5) - math.Log(v-0.5)) / (b - a)
+	case q.Kind == Int:
+		return 1 / float64((int64(q.High)-int64(q.Low))/q.intStep()+1)
+	}
+	return 0
 }
 
 // inactive returns the model coordinate of dimension i when its
@@ -493,7 +547,7 @@ func (b *Bayes) Propose(ctx context.Context, h *History) (Proposal, error) {
 	defer b.mu.Unlock()
 	j, reset := b.index.next(h, 0)
 	if reset {
-		b.warm = nil
+		b.warm, b.warmLocal = nil, nil
 	}
 	key := fmt.Sprintf("bayes:%d", j)
 	if len(h.Objectives) > 1 {
@@ -510,10 +564,18 @@ func (b *Bayes) Propose(ctx context.Context, h *History) (Proposal, error) {
 	// A stalled search probes (see BayesOptions.Patience); ParEGO's
 	// scalarizations change with every proposal, so only one objective
 	// can stall.
-	if isProbe(stalled(d), b.opts.Patience) && len(h.Objectives) <= 1 {
+	single := len(h.Objectives) <= 1
+	var p Params
+	var err error
+	switch {
+	case single && isProbe(stalled(d), b.opts.Patience):
 		acq.kind, acq.kappa = AcquisitionUCB, probeKappa*max(b.opts.Kappa, 1)
+		p, err = b.modelProposal(ctx, j, d, acq)
+	case single && b.isLocal(j, len(d.x)):
+		p, err = b.localProposal(ctx, j, d, acq)
+	default:
+		p, err = b.modelProposal(ctx, j, d, acq)
 	}
-	p, err := b.modelProposal(ctx, j, d, acq)
 	if err != nil {
 		return Proposal{}, err
 	}
@@ -647,6 +709,9 @@ type acquisition struct {
 	// the point x stands for: its inactive dimensions at their imputed
 	// values (see encoder.canon).
 	canon func(x []float64) []float64
+	// fromBox, for a local model, maps its coordinates back to the unit
+	// cube's.
+	fromBox func(u []float64) []float64
 }
 
 func (a *acquisition) value(mu, variance float64) (v, dmu, dsig float64) {
@@ -720,6 +785,147 @@ func (b *Bayes) modelProposal(ctx context.Context, j int, d *data, acq acquisiti
 	return p, err
 }
 
+// localSize returns the number of trials nearest the best one that a local
+// model is fitted to: 20, or 4 per dimension above 5 dimensions.
+func (b *Bayes) localSize() int { return max(20, 4*b.space.Len()) }
+
+// isLocal reports whether model-based proposal j, from n observations, is
+// local (see BayesOptions.LocalEvery). Only once the history holds twice
+// a neighbourhood is the neighbourhood local: before, it spans most of
+// the trials, and the global model knows it as well.
+func (b *Bayes) isLocal(j, n int) bool {
+	e := b.opts.LocalEvery
+	return e > 0 && j%e == e-1 && n >= 2*b.localSize() && !b.space.Conditional()
+}
+
+// minLocalHalfWidth is the least half-width of a local box's continuous
+// dimensions, in the unit cube.
+const minLocalHalfWidth = 1e-4
+
+// neighbourhood returns the indices of the localSize trials of d nearest
+// the best one (Euclidean distance in the unit cube, plus one for each
+// categorical dimension that differs), and the smallest box centred on
+// the best trial that holds them, clipped to the unit cube. A continuous
+// dimension's half-width is at least minLocalHalfWidth, a discrete one's
+// the width of the best trial's bin, so that the box reaches the next
+// value; categorical dimensions are left whole ([0, 1] stands for all
+// their choices).
+func (b *Bayes) neighbourhood(d *data) (near []int, lo, hi []float64) {
+	inc := 0
+	for i, v := range d.y {
+		if v < d.y[inc] {
+			inc = i
+		}
+	}
+	c := d.x[inc]
+	dist := make([]float64, len(d.x))
+	for k, x := range d.x {
+		for i := range x {
+			switch {
+			case b.enc.cat[i] && x[i] != c[i]:
+				dist[k]++
+			case !b.enc.cat[i]:
+				dist[k] += (x[i] - c[i]) * (x[i] - c[i])
+			}
+		}
+	}
+	near = make([]int, len(d.x))
+	for i := range near {
+		near[i] = i
+	}
+	sort.SliceStable(near, func(p, q int) bool { return dist[near[p]] < dist[near[q]] })
+	near = near[:min(len(near), b.localSize())]
+	dim := len(c)
+	lo, hi = make([]float64, dim), make([]float64, dim)
+	for i := range dim {
+		if b.enc.cat[i] {
+			lo[i], hi[i] = 0, 1
+			continue
+		}
+		half := max(minLocalHalfWidth, b.enc.binWidth(i, c[i]))
+		for _, k := range near {
+			half = max(half, math.Abs(d.x[k][i]-c[i]))
+		}
+		lo[i], hi[i] = max(0, c[i]-half), min(1, c[i]+half)
+	}
+	return near, lo, hi
+}
+
+// localProposal maximizes the acquisition of a model fitted to the best
+// trial's neighbourhood within its box (see BayesOptions.LocalEvery). The
+// box is the local model's unit cube; pending trials inside it enter as
+// fantasies.
+func (b *Bayes) localProposal(ctx context.Context, j int, d *data, acq acquisition) (Params, error) {
+	t0 := time.Now()
+	near, lo, hi := b.neighbourhood(d)
+	toBox := func(x []float64) ([]float64, bool) {
+		u := slices.Clone(x)
+		in := true
+		for i := range u {
+			if b.enc.cat[i] {
+				continue
+			}
+			u[i] = (x[i] - lo[i]) / (hi[i] - lo[i])
+			in = in && u[i] >= 0 && u[i] <= 1
+		}
+		return u, in
+	}
+	ld := &data{taken: d.taken}
+	for _, k := range near {
+		u, _ := toBox(d.x[k]) // inside, by the box's construction
+		ld.x = append(ld.x, u)
+		ld.y = append(ld.y, d.y[k])
+	}
+	// Standardize anew on the neighbourhood's worst value: the local
+	// model's prior mean is as pessimistic as the global one's.
+	_, sd := meanSD(ld.y)
+	worst := slices.Max(ld.y)
+	for i := range ld.y {
+		ld.y[i] = (ld.y[i] - worst) / sd
+	}
+	for _, x := range d.pending {
+		if u, in := toBox(x); in {
+			ld.pending = append(ld.pending, u)
+		}
+	}
+	model, err := gp.Fit(ctx, ld.x, ld.y, b.enc.cat, gp.FitOptions{
+		Deterministic: b.opts.Deterministic, Warm: b.warmLocal, Restarts: 2, MaxEvaluations: 200,
+		Rand: rand.New(rand.NewPCG(mix(b.seed^0x3c6ef372fe94f82b), mix(uint64(j)))),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bayes: fit the local model: %w", err)
+	}
+	p := model.Params()
+	b.warmLocal = &p
+	best := math.Inf(1)
+	bestX := ld.x[0]
+	for i, mu := range model.TrainingMeans() {
+		if mu < best {
+			best, bestX = mu, ld.x[i]
+		}
+	}
+	for _, x := range ld.pending {
+		mu, _ := model.Predict(x)
+		if model, err = model.Condition(x, mu); err != nil {
+			return nil, fmt.Errorf("bayes: add a pending trial to the local model: %w", err)
+		}
+	}
+	t1 := time.Now()
+	acq.model, acq.best = model, best
+	acq.fromBox = func(u []float64) []float64 {
+		x := slices.Clone(u)
+		for i := range x {
+			if !b.enc.cat[i] {
+				x[i] = lo[i] + min(max(u[i], 0), 1)*(hi[i]-lo[i])
+			}
+		}
+		return x
+	}
+	params, err := b.maximize(ctx, j, &acq, ld, bestX)
+	b.timings = Timings{Fit: t1.Sub(t0), Acquisition: time.Since(t1), Observations: len(ld.x), Pending: len(ld.pending), Model: true, Local: true}
+	return params, err
+}
+
 // point is a candidate with its acquisition value.
 type point struct {
 	x []float64
@@ -791,7 +997,11 @@ func (b *Bayes) maximize(ctx context.Context, j int, acq *acquisition, d *data, 
 		if math.IsNaN(p.v) {
 			continue
 		}
-		params := b.enc.decode(p.x)
+		x := p.x
+		if acq.fromBox != nil {
+			x = acq.fromBox(x)
+		}
+		params := b.enc.decode(x)
 		if !d.taken[paramsKey(params)] {
 			return params, nil
 		}

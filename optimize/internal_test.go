@@ -270,3 +270,165 @@ func best(h *History) float64 {
 	}
 	return b
 }
+
+func TestIsLocal(t *testing.T) {
+	flat, err := NewSpace(Param{Name: "x", Kind: Float, Low: 0, High: 1}, Param{Name: "y", Kind: Float, Low: 0, High: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := make([]Param, 7)
+	for i := range params {
+		params[i] = Param{Name: string(rune('a' + i)), Kind: Float, Low: 0, High: 1}
+	}
+	wide, err := NewSpace(params...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cond, err := NewSpace(Param{Name: "opt", Kind: Categorical, Values: []any{"sgd", "adam"}},
+		Param{Name: "m", Kind: Float, Low: 0, High: 1, Conditions: []Condition{{Param: "opt", Values: []any{"sgd"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		space *Space
+		every int
+		j, n  int
+		want  bool
+	}{
+		{"odd proposal", flat, 2, 41, 41, true},
+		{"even proposal", flat, 2, 42, 42, false},
+		{"too few trials", flat, 2, 39, 39, false},
+		{"every third", flat, 3, 44, 44, true},
+		{"every third, not this one", flat, 3, 45, 45, false},
+		{"every one", flat, 1, 40, 40, true},
+		{"never", flat, 0, 41, 41, false},
+		{"7-d needs 56 trials", wide, 2, 55, 55, false},
+		{"7-d with 56", wide, 2, 57, 56, true},
+		{"conditional space", cond, 1, 101, 100, false},
+	}
+	for _, tt := range tests {
+		o := DefaultBayesOptions(tt.space.Len())
+		o.LocalEvery = tt.every
+		b, err := NewBayes(tt.space, 1, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := b.isLocal(tt.j, tt.n); got != tt.want {
+			t.Errorf("%s: isLocal(%d, %d) = %v, want %v", tt.name, tt.j, tt.n, got, tt.want)
+		}
+	}
+}
+
+// TestNeighbourhood checks the local model's trials and box on hand-made
+// data: 25 trials along x at 0.01 apart, the best in the middle, so the 20
+// nearest reach 0.10 from it; an int dimension all trials share gets one
+// bin each way; a categorical one stays whole.
+func TestNeighbourhood(t *testing.T) {
+	space, err := NewSpace(Param{Name: "x", Kind: Float, Low: 0, High: 1},
+		Param{Name: "k", Kind: Int, Low: 0, High: 4},
+		Param{Name: "c", Kind: Categorical, Values: []any{"a", "b", "c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewBayes(space, 1, DefaultBayesOptions(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name   string
+		centre float64
+		lo, hi float64
+	}{
+		{"inside", 0.5, 0.4, 0.6},
+		{"clipped at 0", 0.05, 0, 0.15},
+	} {
+		d := &data{}
+		for i := -12; i <= 12; i++ {
+			d.x = append(d.x, []float64{tt.centre + 0.01*float64(i), 0.5, 1})
+			d.y = append(d.y, math.Abs(float64(i))+1)
+		}
+		near, lo, hi := b.neighbourhood(d)
+		if len(near) != 20 {
+			t.Fatalf("%s: %d neighbours, want 20", tt.name, len(near))
+		}
+		if near[0] != 12 {
+			t.Errorf("%s: nearest %d, want the best trial, 12", tt.name, near[0])
+		}
+		for _, k := range near {
+			if i := k - 12; i < -10 || i > 10 {
+				t.Errorf("%s: trial %d (offset %d) is not among the 20 nearest", tt.name, k, i)
+			}
+		}
+		want := [][2]float64{{tt.lo, tt.hi}, {0.3, 0.7}, {0, 1}}
+		for i, w := range want {
+			if math.Abs(lo[i]-w[0]) > 1e-12 || math.Abs(hi[i]-w[1]) > 1e-12 {
+				t.Errorf("%s: dimension %d box [%v, %v], want [%v, %v]", tt.name, i, lo[i], hi[i], w[0], w[1])
+			}
+		}
+	}
+}
+
+// TestLocalProposal: once the history holds 40 trials, every other
+// proposal comes from the local model and lies in the neighbourhood's
+// box; the others, and all of them with LocalEvery = 0, come from the
+// global model.
+func TestLocalProposal(t *testing.T) {
+	space, err := NewSpace(Param{Name: "x", Kind: Float, Low: -5, High: 10}, Param{Name: "y", Kind: Float, Low: 0, High: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := func(p Params) float64 {
+		x, y := p["x"].(float64), p["y"].(float64)
+		return (x-2)*(x-2) + 10*(y-x*x/4)*(y-x*x/4) // a curved valley
+	}
+	rnd := rand.New(rand.NewPCG(5, 6))
+	h := &History{Direction: Minimize}
+	for n := range 41 {
+		p := Params{"x": -5 + 15*rnd.Float64(), "y": 15 * rnd.Float64()}
+		h.Trials = append(h.Trials, Observation{Number: n, Params: p, State: Complete, Value: f(p)})
+	}
+	for _, tt := range []struct {
+		every int
+		n     int
+		local bool
+	}{{2, 41, true}, {2, 40, false}, {0, 41, false}} {
+		o := DefaultBayesOptions(2)
+		o.LocalEvery = tt.every
+		b, err := NewBayes(space, 7, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hn := &History{Direction: Minimize, Trials: h.Trials[:tt.n]}
+		p, err := b.Propose(context.Background(), hn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tm := b.Timings()
+		if tm.Local != tt.local {
+			t.Fatalf("LocalEvery %d after %d trials: local = %v, want %v", tt.every, tt.n, tm.Local, tt.local)
+		}
+		if !tt.local {
+			if tm.Observations != tt.n {
+				t.Errorf("global proposal saw %d trials, want %d", tm.Observations, tt.n)
+			}
+			continue
+		}
+		if tm.Observations != 20 {
+			t.Errorf("local proposal saw %d trials, want 20", tm.Observations)
+		}
+		_, lo, hi := b.neighbourhood(b.collect(hn))
+		x, ok := b.enc.encode(p.Params)
+		if !ok {
+			t.Fatalf("proposal %v is not in the space", p.Params)
+		}
+		for i := range x {
+			if x[i] < lo[i]-1e-12 || x[i] > hi[i]+1e-12 {
+				t.Errorf("local proposal %v: coordinate %d = %v outside the box [%v, %v]", p.Params, i, x[i], lo[i], hi[i])
+			}
+		}
+		if hi[0]-lo[0] > 0.9 && hi[1]-lo[1] > 0.9 {
+			t.Errorf("the box [%v, %v] is the whole space: the test shows nothing", lo, hi)
+		}
+	}
+}

@@ -340,7 +340,7 @@ type Timing struct {
 	Total       time.Duration `json:"total_ns"`
 }
 
-// ProposeTimes measures one Bayes proposal on Hartmann6 after n
+// ProposeTimes measures one global-model Bayes proposal on Hartmann6 after n
 // quasi-random complete trials, for each n and both kinds of proposal where
 // they differ: one that refits the hyperparameters (from the previous
 // proposal's fit, as in a study) and one that reuses them. It returns the
@@ -375,6 +375,9 @@ func ProposeTimes(ctx context.Context, ns []int, repeats int) ([]Timing, error) 
 func proposeTime(ctx context.Context, p *Problem, n int, seed uint64) (Timing, error) {
 	o := optimize.DefaultBayesOptions(p.Space.Len())
 	o.NInitial = 1
+	// The global model's proposal is the one whose cost grows with the
+	// history; a local one fits a neighbourhood of max(20, 4d) trials.
+	o.LocalEvery = 0
 	s, err := optimize.NewBayes(p.Space, seed, o)
 	if err != nil {
 		return Timing{}, err
