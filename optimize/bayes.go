@@ -82,10 +82,12 @@ type BayesOptions struct {
 	// algorithm configuration", LION 5), but chosen by the model, where
 	// its uncertainty outweighs its pessimism, rather than at random.
 	// Probes have a cost where slow exploitation would have escaped: on
-	// the 4-d Dixon–Price function they stop the descent along its curved
-	// valley. Stronger probes (κ growing to 8× as the stall lasts, or every
-	// other proposal) escaped more often on Schwefel's function but cost
-	// Hartmann6, Levy and Rastrigin more.
+	// the 4-d Dixon–Price function, without local proposals (LocalEvery
+	// = 0), 21 of 40 seeds left the flat start of its curved valley
+	// within 100 evaluations with probes, 28 without; with local
+	// proposals all 40 do. Stronger probes (κ growing to 8× as the stall
+	// lasts, or every other proposal) escaped more often on Schwefel's
+	// function but cost Hartmann6, Levy and Rastrigin more.
 	Patience int
 	// LocalEvery makes one model-based proposal in LocalEvery local
 	// (default 2: every other one; 1: all of them; 0: none), once the
@@ -107,9 +109,10 @@ type BayesOptions struct {
 	// model has the neighbourhood's own lengthscales and scale of values.
 	// On 'olc bench optimize' it lowered the median regret at 100
 	// evaluations on Branin, Hartmann6 and the 5-d Ackley and Levy
-	// functions, and on the 4-d Dixon–Price function every seed left the
-	// flat start of its narrow curved valley, where two in five had
-	// stayed (the README gives the figures).
+	// functions (the README gives the figures), and on the 4-d
+	// Dixon–Price function 40 of 40 seeds left the flat start of its
+	// narrow curved valley within 100 evaluations, against 21 of 40
+	// without it.
 	LocalEvery int
 }
 

@@ -54,8 +54,9 @@ func newCmdOptimize(ios *cmdutil.IOStreams, runF func(context.Context, *Optimize
 print the median and interquartile range of the simple regret (best value
 found minus the optimum) at each budget, with the ratio of random search's
 median regret to each sampler's. A second table gives the time Bayesian
-optimization takes to propose one point after 100, 250 and 500 observations
-of Hartmann6, split into the model fit and the acquisition's maximization.
+optimization takes to propose one point from its global model after 100, 250
+and 500 observations of Hartmann6, split into the model fit and the
+acquisition's maximization (a local proposal fits only 20 trials).
 
 Functions are name or name:dimension (for functions of any dimension).
 Samplers are bayes-ucb, bayes-ei, bayes-pi, cmaes, random and grid (grid runs only
