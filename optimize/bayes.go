@@ -762,20 +762,9 @@ func (b *Bayes) modelProposal(ctx context.Context, j int, d *data, acq acquisiti
 	if err != nil {
 		return nil, fmt.Errorf("bayes: fit the model: %w", err)
 	}
-	// The incumbent: the lowest posterior mean among the complete trials,
-	// which is the lowest value for a noiseless objective.
-	best := math.Inf(1)
-	bestX := d.x[0]
-	for i, mu := range model.TrainingMeans() {
-		if mu < best {
-			best, bestX = mu, d.x[i]
-		}
-	}
-	for _, x := range d.pending {
-		mu, _ := model.Predict(x)
-		if model, err = model.Condition(x, mu); err != nil {
-			return nil, fmt.Errorf("bayes: add a pending trial: %w", err)
-		}
+	model, best, bestX, err := withPending(model, d)
+	if err != nil {
+		return nil, err
 	}
 	t1 := time.Now()
 	acq.model, acq.best = model, best
@@ -900,18 +889,9 @@ func (b *Bayes) localProposal(ctx context.Context, j int, d *data, acq acquisiti
 	}
 	p := model.Params()
 	b.warmLocal = &p
-	best := math.Inf(1)
-	bestX := ld.x[0]
-	for i, mu := range model.TrainingMeans() {
-		if mu < best {
-			best, bestX = mu, ld.x[i]
-		}
-	}
-	for _, x := range ld.pending {
-		mu, _ := model.Predict(x)
-		if model, err = model.Condition(x, mu); err != nil {
-			return nil, fmt.Errorf("bayes: add a pending trial to the local model: %w", err)
-		}
+	model, best, bestX, err := withPending(model, ld)
+	if err != nil {
+		return nil, fmt.Errorf("%w (local model)", err)
 	}
 	t1 := time.Now()
 	acq.model, acq.best = model, best
@@ -927,6 +907,26 @@ func (b *Bayes) localProposal(ctx context.Context, j int, d *data, acq acquisiti
 	params, err := b.maximize(ctx, j, &acq, ld, bestX)
 	b.timings = Timings{Fit: t1.Sub(t0), Acquisition: time.Since(t1), Observations: len(ld.x), Pending: len(ld.pending), Model: true, Local: true}
 	return params, err
+}
+
+// withPending returns the incumbent of a model fitted to d, the lowest
+// posterior mean among d's trials (the lowest value for a noiseless
+// objective) and its point, and the model conditioned on d's pending trials
+// at their posterior means.
+func withPending(model *gp.Model, d *data) (m *gp.Model, best float64, bestX []float64, err error) {
+	best, bestX = math.Inf(1), d.x[0]
+	for i, mu := range model.TrainingMeans() {
+		if mu < best {
+			best, bestX = mu, d.x[i]
+		}
+	}
+	for _, x := range d.pending {
+		mu, _ := model.Predict(x)
+		if model, err = model.Condition(x, mu); err != nil {
+			return nil, 0, nil, fmt.Errorf("bayes: add a pending trial: %w", err)
+		}
+	}
+	return model, best, bestX, nil
 }
 
 // point is a candidate with its acquisition value.
