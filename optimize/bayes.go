@@ -564,9 +564,10 @@ func (b *Bayes) Propose(ctx context.Context, h *History) (Proposal, error) {
 		return Proposal{Params: p, Key: key}, err
 	}
 	acq := acquisition{kind: b.opts.Acquisition, xi: b.opts.Xi, kappa: b.opts.Kappa}
-	// A stalled search probes (see BayesOptions.Patience); ParEGO's
-	// scalarizations change with every proposal, so only one objective
-	// can stall.
+	// A stalled search probes (see BayesOptions.Patience), and every
+	// other proposal of a large enough history is local (see
+	// BayesOptions.LocalEvery). ParEGO's scalarizations, and so its best
+	// trial, change with every proposal: several objectives do neither.
 	single := len(h.Objectives) <= 1
 	var p Params
 	var err error
