@@ -509,20 +509,19 @@ func (c *Config) parseBayes(samplers tomlconf.Section) {
 		}
 		o.Candidates = int(min(max(n, 16), 1<<20))
 	}
-	if b.Has("patience") {
-		n := b.Int("patience", 0)
-		if n < 0 || n > 1_000_000 {
-			d.Fail("sampler.bayes.patience", "must be an integer from 0 (never probe) to 1000000 (got %d)", n)
+	// count reads a count from 0 (which means zero) to 1,000,000 into v.
+	count := func(key, zero string, v *int) {
+		if !b.Has(key) {
+			return
 		}
-		o.Patience = int(min(max(n, 0), 1_000_000))
-	}
-	if b.Has("local_every") {
-		n := b.Int("local_every", 0)
+		n := b.Int(key, 0)
 		if n < 0 || n > 1_000_000 {
-			d.Fail("sampler.bayes.local_every", "must be an integer from 0 (no local proposals) to 1000000 (got %d)", n)
+			d.Fail("sampler.bayes."+key, "must be an integer from 0 (%s) to 1000000 (got %d)", zero, n)
 		}
-		o.LocalEvery = int(min(max(n, 0), 1_000_000))
+		*v = int(min(max(n, 0), 1_000_000))
 	}
+	count("patience", "never probe", &o.Patience)
+	count("local_every", "no local proposals", &o.LocalEvery)
 }
 
 func validSampler(s string) bool {

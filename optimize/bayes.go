@@ -509,12 +509,20 @@ func (b *Bayes) collect(h *History) *data {
 			d.y[i] = d.warp.forward(v)
 		}
 	}
-	_, d.wscale = meanSD(d.y)
-	d.wmean = slices.Max(d.y)
-	for i := range d.y {
-		d.y[i] = (d.y[i] - d.wmean) / d.wscale
-	}
+	d.wmean, d.wscale = standardizeOnWorst(d.y)
 	return d
+}
+
+// standardizeOnWorst divides y, less its largest (worst) value, by its
+// standard deviation, in place, so that a model's prior mean of 0 is the
+// worst value, and returns the two.
+func standardizeOnWorst(y []float64) (worst, sd float64) {
+	_, sd = meanSD(y)
+	worst = slices.Max(y)
+	for i := range y {
+		y[i] = (y[i] - worst) / sd
+	}
+	return worst, sd
 }
 
 // unwarp maps a model value back to the (negated for maximization) metric.
@@ -871,11 +879,7 @@ func (b *Bayes) localProposal(ctx context.Context, j int, d *data, acq acquisiti
 	}
 	// Standardize anew on the neighbourhood's worst value: the local
 	// model's prior mean is as pessimistic as the global one's.
-	_, sd := meanSD(ld.y)
-	worst := slices.Max(ld.y)
-	for i := range ld.y {
-		ld.y[i] = (ld.y[i] - worst) / sd
-	}
+	standardizeOnWorst(ld.y)
 	for _, x := range d.pending {
 		if u, in := toBox(x); in {
 			ld.pending = append(ld.pending, u)

@@ -206,11 +206,12 @@ func TestServeTutorial(t *testing.T) {
 	}
 	// The passkey is digits, so the search leaves out the fields that
 	// hold arbitrary digits: the time (nanoseconds) and the duration.
-	if kept := withoutClockFields(logs); !strings.Contains(kept, `"path":"/api/v1/auth/login"`) || strings.Contains(kept, `"time"`) {
+	kept := withoutClockFields(logs)
+	if !strings.Contains(kept, `"path":"/api/v1/auth/login"`) || strings.Contains(kept, `"time"`) {
 		t.Errorf("withoutClockFields kept the wrong fields:\n%s", kept)
 	}
 	for _, secret := range []string{"correct horse", tok.AccessToken, "40917"} {
-		if strings.Contains(withoutClockFields(logs), secret) {
+		if strings.Contains(kept, secret) {
 			t.Errorf("the log holds %q:\n%s", secret, logs)
 		}
 	}
